@@ -1,0 +1,63 @@
+"""Choices for customer accounts and contacts."""
+
+from django.db import models
+
+
+class Segment(models.TextChoices):
+    SMB = "smb", "SMB"
+    MID_MARKET = "mid_market", "Mid-market"
+    ENTERPRISE = "enterprise", "Enterprise"
+    STRATEGIC = "strategic", "Strategic"
+
+
+class Tier(models.TextChoices):
+    """Executive-sponsor program tier."""
+
+    NONE = "none", "None"
+    ENTERPRISE = "enterprise", "Enterprise (high touch)"
+    STRATEGIC = "strategic", "Strategic (ultra-high touch)"
+
+
+class LifecycleStage(models.TextChoices):
+    ONBOARDING = "onboarding", "Onboarding"
+    ADOPTION = "adoption", "Adoption"
+    MATURE = "mature", "Mature"
+    RENEWAL = "renewal", "Renewal"
+    CHURNED = "churned", "Churned"
+
+
+class ContactRole(models.TextChoices):
+    EXECUTIVE_DECISION_MAKER = "edm", "Executive Decision Maker"
+    CHAMPION = "champion", "Champion"
+    ADMIN = "admin", "Admin"
+    USER = "user", "User"
+    BILLING = "billing", "Billing"
+    TECHNICAL = "technical", "Technical lead"
+
+
+class RenewalOutcomeKind(models.TextChoices):
+    RENEWED = "renewed", "Renewed"
+    CHURNED = "churned", "Churned"
+    DOWNSOLD = "downsold", "Downsold"
+
+
+class RelationshipKind(models.TextChoices):
+    SALES_CYCLE = "sales_cycle", "Was in the sales cycle"
+    PERSONAL = "personal", "Knows their executive personally"
+    FORMER_COLLEAGUE = "former_colleague", "Former colleague of their executive"
+    BOARD = "board", "Board or investor connection"
+    OTHER = "other", "Other"
+
+
+class ImportKind(models.TextChoices):
+    ACCOUNTS = "accounts", "Accounts"
+    CONTACTS = "contacts", "Contacts"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    INVALID = "invalid", "Has errors"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"

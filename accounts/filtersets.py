@@ -1,0 +1,64 @@
+"""One filterset for the account list page and the accounts API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from accounts.choices import LifecycleStage, Segment, Tier
+from accounts.models import Account
+from csrisk import clock
+from csrisk.models import Team, User
+from csrisk.roles import Role, TeamFunction
+
+RENEWAL_WINDOWS = [
+    ("overdue", "Overdue"),
+    ("30", "Next 30 days"),
+    ("90", "Next 90 days"),
+    ("180", "Next 180 days"),
+    ("365", "Next 12 months"),
+]
+
+
+class AccountFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    segment = django_filters.MultipleChoiceFilter(choices=Segment.choices)
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
+    lifecycle_stage = django_filters.MultipleChoiceFilter(choices=LifecycleStage.choices)
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.filter(function=TeamFunction.CS))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(role__in=[Role.CSM, Role.TEAM_LEAD])
+    )
+    renewal_window = django_filters.ChoiceFilter(
+        choices=RENEWAL_WINDOWS, method="filter_renewal_window", label="Renewal"
+    )
+    renewal_after = django_filters.DateFilter(field_name="renewal_date", lookup_expr="gte")
+    renewal_before = django_filters.DateFilter(field_name="renewal_date", lookup_expr="lte")
+    arr_min = django_filters.NumberFilter(field_name="arr", lookup_expr="gte")
+    arr_max = django_filters.NumberFilter(field_name="arr", lookup_expr="lte")
+    crm_id = django_filters.CharFilter()
+    helpdesk_org_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Account
+        fields: list[str] = []
+
+    def filter_q(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(crm_id__iexact=value) | Q(helpdesk_org_id__iexact=value)
+        )
+
+    def filter_renewal_window(
+        self, queryset: QuerySet[Account], name: str, value: str
+    ) -> QuerySet[Account]:
+        today = clock.today()
+        if value == "overdue":
+            return queryset.filter(renewal_date__lt=today)
+        return queryset.filter(
+            renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value))
+        )

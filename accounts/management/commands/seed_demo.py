@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book_exists
+
+
+class Command(BaseCommand):
+    help = "Load the deterministic demo book (replaces an existing demo book)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--accounts", type=int, default=300, help="number of accounts")
+        parser.add_argument("--months", type=int, default=32, help="months of history")
+        parser.add_argument("--seed", type=int, default=7, help="random seed")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when a demo book is already loaded (what `make demo` uses)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["accounts"] < 1 or options["months"] < 1:
+            self.stderr.write("--accounts and --months must be at least 1.")
+            raise SystemExit(2)
+        if options["if_empty"] and demo_book_exists():
+            self.stdout.write("Demo book already loaded; leaving it as it is.")
+            return
+        started = time.perf_counter()
+        summary = build_demo_book(
+            accounts=options["accounts"], months=options["months"], seed=options["seed"]
+        )
+        seconds = time.perf_counter() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo book: {summary.accounts} accounts, {summary.contacts} contacts, "
+                f"{summary.renewals} past renewals, {summary.users} people in {summary.teams} "
+                f"teams ({seconds:.1f}s)."
+            )
+        )
+        logins = ", ".join(f"{u} ({what})" for u, what in DEMO_LOGINS)
+        self.stdout.write(f"Logins (password {DEMO_PASSWORD!r}): {logins}")

@@ -1,0 +1,61 @@
+"""Who may change which customer account (PRODUCT.md roles; enforced on the server).
+
+Reading the book is open to every internal person: support, product and executives need
+to see an account's risk. Changing an account is narrower:
+- a CSM changes the accounts they own;
+- a team lead changes the accounts of the teams they lead;
+- the VP of CS, the CEO and superusers change any account.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from accounts.models import Account
+from csrisk.models import User
+from csrisk.roles import Role
+
+
+def changeable_accounts_q(user: User) -> Q:
+    """A filter for the accounts ``user`` may change (``Q(pk__in=[])`` for none)."""
+    if not user.is_authenticated or not user.is_active or user.is_integration:
+        return Q(pk__in=[])
+    if user.is_org_wide:
+        return Q()
+    if user.role == Role.TEAM_LEAD:
+        return Q(team__lead=user) | Q(owner=user)
+    if user.role == Role.CSM:
+        return Q(owner=user)
+    return Q(pk__in=[])
+
+
+def can_change_account(user: User, account: Account) -> bool:
+    if not user.is_authenticated or not user.is_active or user.is_integration:
+        return False
+    if user.is_org_wide:
+        return True
+    if user.role == Role.TEAM_LEAD:
+        return account.owner_id == user.pk or (
+            account.team_id is not None and account.team_id in user.led_team_ids()
+        )
+    if user.role == Role.CSM:
+        return account.owner_id == user.pk
+    return False
+
+
+def can_import_accounts(user: User) -> bool:
+    """Bulk imports touch many owners' accounts: team leads, the VP, the CEO, admins."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_org_wide or user.role == Role.TEAM_LEAD)
+    )
+
+
+def can_reassign_to(user: User, new_owner: User | None) -> bool:
+    """A lead may hand accounts only to people of their own teams; org-wide roles to anyone."""
+    if user.is_org_wide or new_owner is None:
+        return user.is_org_wide or user.role == Role.TEAM_LEAD
+    if user.role == Role.TEAM_LEAD:
+        return new_owner.team_id is not None and new_owner.team_id in user.led_team_ids()
+    return False

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from accounts import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import_task(job_id: int) -> str:
+    """Apply a committed CSV import; idempotent (a finished job is left alone)."""
+    return services.import_job_run(job_id=job_id).status

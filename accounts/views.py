@@ -1,0 +1,158 @@
+"""Pages of the book: the account list, an account, and CSV imports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts import selectors, services
+from accounts.choices import ImportStatus
+from accounts.filtersets import AccountFilterSet
+from accounts.forms import ImportForm
+from accounts.importing import ImportFileError
+from accounts.models import Account, ImportJob
+from accounts.rules import can_change_account, can_import_accounts
+
+SORTS = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "arr": ("arr", "pk"),
+    "-arr": ("-arr", "pk"),
+    "renewal": ("renewal_date", "pk"),
+    "-renewal": ("-renewal_date", "pk"),
+}
+PAGE_SIZES = (25, 50, 100)
+
+
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def account_list(request: HttpRequest) -> HttpResponse:
+    filterset = AccountFilterSet(request.GET, queryset=selectors.account_list(user=request.user))
+    sort = request.GET.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    try:
+        per_page = int(request.GET.get("per_page", 50))
+    except ValueError:
+        per_page = 50
+    per_page = per_page if per_page in PAGE_SIZES else 50
+    queryset = filterset.qs if filterset.is_valid() else Account.objects.none()
+    page = Paginator(queryset.order_by(*SORTS[sort]), per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "sort": sort,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "query": query.urlencode(),
+        "query_no_sort": _without(query, "sort"),
+        "can_import": can_import_accounts(request.user),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "accounts/partials/_account_table.html", context)
+    return render(request, "accounts/account_list.html", context)
+
+
+def _without(query: object, key: str) -> str:
+    copy = query.copy()  # type: ignore[attr-defined]
+    copy.pop(key, None)
+    return copy.urlencode()
+
+
+@require_http_methods(["GET"])
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        account = selectors.account_detail(pk=pk)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+    return render(
+        request,
+        "accounts/account_detail.html",
+        {"account": account, "can_change": can_change_account(request.user, account)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    if not can_import_accounts(request.user):
+        raise PermissionDenied("Imports are for team leads, the VP and the CEO.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    file_error = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            limit = settings.CSRISK_IMPORT_MAX_BYTES
+            try:
+                if upload.size > limit:
+                    raise ImportFileError(
+                        f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
+                        f"{limit / 1_048_576:.0f} MB. Split it into smaller files."
+                    )
+                job = services.import_job_create(
+                    by=request.user,
+                    filename=upload.name,
+                    content=upload.read(),
+                    kind=form.cleaned_data["kind"] or None,
+                    mapping=form.cleaned_data["mapping"],
+                    encoding=form.cleaned_data["encoding"],
+                )
+            except ImportFileError as exc:
+                file_error = str(exc)
+            else:
+                return redirect("accounts:import-detail", pk=job.pk)
+        status = 400
+    recent = ImportJob.objects.filter(created_by=request.user).defer("content")[:10]
+    return render(
+        request,
+        "accounts/import_upload.html",
+        {
+            "form": form,
+            "file_error": file_error,
+            "recent": recent,
+            "limit_mb": settings.CSRISK_IMPORT_MAX_BYTES // 1_048_576,
+        },
+        status=status,
+    )
+
+
+def _own_job(request: HttpRequest, pk: int) -> ImportJob:
+    job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
+    if job.created_by_id != request.user.pk and not request.user.is_org_wide:
+        raise Http404("No such import.")
+    return job
+
+
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_job(request, pk)
+    context = {
+        "job": job,
+        "progress": services.import_job_progress(job),
+        "running": job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+        "errors": job.errors[:500],
+    }
+    if request.htmx:
+        return render(request, "accounts/partials/_import_status.html", context)
+    return render(request, "accounts/import_detail.html", context)
+
+
+@require_POST
+def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _own_job(request, pk)
+    try:
+        job = services.import_job_commit(job=job, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return import_detail(request, pk)
+    return redirect("accounts:import-detail", pk=job.pk)

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from csrisk.models import AuditEntry, Team, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "role", "team", "is_active")
+    list_filter = ("role", "team", "is_active", "is_superuser")
+    list_select_related = ("team",)
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("csrisk", {"fields": ("role", "team", "title")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        ("csrisk", {"fields": ("email", "role", "team")}),
+    )
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "function", "lead")
+    list_filter = ("function",)
+    list_select_related = ("lead",)
+    search_fields = ("name",)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "target_type", "target_id", "account_id")
+    list_filter = ("action", "target_type")
+    search_fields = ("reason", "actor__username")
+    date_hierarchy = "at"
+
+    # The audit trail is append-only, even for superusers.
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

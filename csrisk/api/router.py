@@ -1,0 +1,9 @@
+"""The v1 API router: each app registers its viewsets here."""
+
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import AccountViewSet, ContactViewSet
+
+router = DefaultRouter()
+router.register("accounts", AccountViewSet, basename="account")
+router.register("contacts", ContactViewSet, basename="contact")

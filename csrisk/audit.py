@@ -1,0 +1,40 @@
+"""Recording the audit trail. Services call ``record`` inside their transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from csrisk import clock
+from csrisk.models import AuditEntry, User
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    account_id: int | None = None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Store one audit row; ``changes`` maps a field to its (old, new) values."""
+    return AuditEntry.objects.create(
+        at=clock.now(),
+        actor=actor if actor and actor.pk else None,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=target.pk,
+        account_id=account_id,
+        changes={k: [_jsonable(a), _jsonable(b)] for k, (a, b) in (changes or {}).items()},
+        reason=reason,
+    )

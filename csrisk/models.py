@@ -1,0 +1,90 @@
+"""Internal people: users with a role, and the teams they belong to."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from csrisk.roles import ORG_WIDE_ROLES, Role, TeamFunction
+
+
+class Team(models.Model):
+    """A group of internal people; a CS team is led by a team lead and holds CSMs."""
+
+    name = models.CharField(max_length=100, unique=True)
+    function = models.CharField(
+        max_length=20, choices=TeamFunction.choices, default=TeamFunction.CS
+    )
+    lead = models.ForeignKey(
+        "csrisk.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+    )
+    chat_webhook_url = models.URLField(
+        blank=True, help_text="Optional Slack-compatible webhook for this team's alerts."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """An internal person (CSM, lead, VP, exec…) or a machine integration."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CSM)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    title = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+        indexes = [models.Index(fields=["role"])]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_integration(self) -> bool:
+        return self.role == Role.INTEGRATION
+
+    @property
+    def is_org_wide(self) -> bool:
+        """VP and CEO (and superusers) see and change the whole book."""
+        return self.is_superuser or self.role in ORG_WIDE_ROLES
+
+    def led_team_ids(self) -> list[int]:
+        if self.role != Role.TEAM_LEAD:
+            return []
+        return list(self.led_teams.values_list("pk", flat=True))
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when and why; every change of ownership or state."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=60, help_text="app_label.model of the target")
+    target_id = models.BigIntegerField()
+    # The customer account this concerns, as a plain id: csrisk/ sits below every app, so
+    # it may not import accounts; a timeline per account filters on this column.
+    account_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-at"])]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        target = f"{self.target_type}#{self.target_id}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {target}"

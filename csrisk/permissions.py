@@ -1,0 +1,33 @@
+"""Who may use the API at all. Object-level rules live with their app (accounts.rules…)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+
+def is_staff_member(user: Any) -> bool:
+    """A logged-in, active internal person; integration tokens are not people."""
+    return bool(user and user.is_authenticated and user.is_active and not user.is_integration)
+
+
+class IsStaffMember(BasePermission):
+    """The default for every endpoint: an internal person, never an integration token."""
+
+    message = "Integration tokens may only push signals; this endpoint is for people."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return is_staff_member(user)
+
+
+class IsIntegrationOrStaff(BasePermission):
+    """Signal ingestion: integration tokens and people alike."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active)

@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from csrisk import views
+from csrisk.api.router import router
+from csrisk.permissions import IsIntegrationOrStaff
+
+LATER = {
+    "cockpit": ("Cockpit", "CTAs, playbooks and the CSM cockpit"),
+    "scorecards": ("Scorecards", "Scorecards: colours, overrides, 1:1 and leadership reviews"),
+    "escalations": ("Escalations", "Escalation chain levels 1–3 and meeting agendas"),
+    "sponsors": ("Sponsors", "Executive sponsor program"),
+    "signals": ("Signals", "Signal ingestion and the leading-signal model"),
+    "summary": ("Executive summary", "Executive summary, blind spots and backtest"),
+}
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsIntegrationOrStaff]),
+        name="schema",
+    ),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    *[
+        path(f"{slug}/", views.coming_soon, {"title": title, "issue": issue}, name=slug)
+        for slug, (title, issue) in LATER.items()
+    ],
+]

@@ -1,0 +1,64 @@
+"""Health probes, the home redirect, and pages whose capability has not landed yet."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches nothing else on purpose."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any failure means "not ready", with the reason
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_broker() -> str | None:
+    if not settings.REDIS_URL:
+        return None  # background work runs in-process: there is no broker to reach
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database and (when configured) the broker answer."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    ok = all(v is None for v in checks.values())
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "checks": {k: ("ok" if v is None else v) for k, v in checks.items()},
+        "broker": "redis" if settings.REDIS_URL else "in-process",
+    }
+    response = JsonResponse(body, status=200 if ok else 503)
+    if not ok:
+        response["Retry-After"] = "5"
+    return response
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("accounts:list")
+
+
+def coming_soon(request: HttpRequest, *, title: str, issue: str) -> HttpResponse:
+    """A page that a later capability fills; it says so plainly instead of pretending."""
+    return render(request, "coming_soon.html", {"title": title, "issue": issue})

@@ -1,0 +1,1 @@
+"""CTAs, playbooks, tasks, chatter, cockpit."""

@@ -1,0 +1,1 @@
+"""Flags to levels 1-3, routing, meetings and agendas."""

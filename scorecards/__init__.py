@@ -1,0 +1,1 @@
+"""Risk areas, measures, colours, overrides, history."""

@@ -1,0 +1,1 @@
+"""Executive-sponsor program, assignments, check-ins — models arrive with their issue."""
