@@ -192,8 +192,9 @@ CSRISK_BASE_URL = env.str("CSRISK_BASE_URL", default="http://127.0.0.1:8000")
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an unauthenticated client then gets 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csrisk.permissions.IsStaffMember"],
     "DEFAULT_PAGINATION_CLASS": "csrisk.api.pagination.PageNumberPagination",
