@@ -38,7 +38,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	DEBUG=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## bench: every benchmark in benchmarks/, a table, and benchmarks/results/latest.json
 bench: $(STAMP)

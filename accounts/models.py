@@ -20,6 +20,7 @@ from accounts.choices import (
     Segment,
     Tier,
 )
+from csrisk import clock
 
 
 class Account(models.Model):
@@ -86,6 +87,13 @@ class Account(models.Model):
         self.crm_id = self.crm_id or None
         self.helpdesk_org_id = self.helpdesk_org_id or None
         super().save(*args, **kwargs)
+
+    @property
+    def days_to_renewal(self) -> int | None:
+        """Days from today until the renewal (negative once it has passed)."""
+        if self.renewal_date is None:
+            return None
+        return (self.renewal_date - clock.today()).days
 
 
 class Contact(models.Model):

@@ -69,7 +69,7 @@ def account_update(*, account: Account, by: User, **fields: Any) -> Account:
     unknown = set(fields) - ACCOUNT_FIELDS
     if unknown:
         raise ValidationError(f"Unknown account fields: {sorted(unknown)}")
-    locked = Account.objects.select_for_update().filter(changeable_accounts_q(by))
+    locked = Account.objects.select_for_update(of=("self",)).filter(changeable_accounts_q(by))
     account = locked.filter(pk=account.pk).first()
     if account is None:
         raise PermissionDenied("You may not change this account.")

@@ -134,7 +134,10 @@ def _own_job(request: HttpRequest, pk: int) -> ImportJob:
 @require_http_methods(["GET"])
 @vary_on_headers("HX-Request")
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _own_job(request, pk)
+    return _import_status(request, _own_job(request, pk))
+
+
+def _import_status(request: HttpRequest, job: ImportJob) -> HttpResponse:
     context = {
         "job": job,
         "progress": services.import_job_progress(job),
@@ -154,5 +157,5 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
-        return import_detail(request, pk)
+        return _import_status(request, job)
     return redirect("accounts:import-detail", pk=job.pk)

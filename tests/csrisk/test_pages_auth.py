@@ -4,8 +4,16 @@ import pytest
 
 from tests.conftest import login
 
-PAGES = ["/", "/accounts/", "/cockpit/", "/scorecards/", "/escalations/", "/sponsors/",
-         "/signals/", "/summary/"]
+PAGES = [
+    "/",
+    "/accounts/",
+    "/cockpit/",
+    "/scorecards/",
+    "/escalations/",
+    "/sponsors/",
+    "/signals/",
+    "/summary/",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -1,0 +1,67 @@
+from django.core.management import call_command
+
+from accounts.demo import DEMO_LOGINS
+from accounts.models import Account, Contact, RenewalOutcome
+from csrisk.models import User
+from csrisk.roles import Role
+
+
+def _snapshot() -> list[tuple]:
+    return list(
+        Account.objects.order_by("crm_id").values_list(
+            "crm_id", "name", "arr", "segment", "tier", "renewal_date", "owner__username"
+        )
+    )
+
+
+def test_it_is_deterministic_for_a_seed(db):
+    call_command("seed_demo", "--accounts", "60", "--seed", "11")
+    first = _snapshot()
+    contacts = Contact.objects.count()
+    call_command("seed_demo", "--accounts", "60", "--seed", "11")
+    assert _snapshot() == first
+    assert Contact.objects.count() == contacts
+    call_command("seed_demo", "--accounts", "60", "--seed", "12")
+    assert _snapshot() != first
+
+
+def test_it_builds_the_contract_logins_and_a_mixed_book(db, client):
+    call_command("seed_demo")
+    assert Account.objects.count() == 300
+    for username, _ in DEMO_LOGINS:
+        assert client.login(username=username, password="demo"), username
+    assert (
+        User.objects.get(username="lead1").led_teams.get() == User.objects.get(username="csm1").team
+    )
+    assert User.objects.get(username="exec1").role == Role.EXECUTIVE
+    assert User.objects.get(username="admin").is_superuser
+    assert Account.objects.filter(owner__username="csm1").exists()
+    assert Account.objects.values("team").distinct().count() >= 3
+    assert set(Account.objects.values_list("segment", flat=True)) == {
+        "smb",
+        "mid_market",
+        "enterprise",
+        "strategic",
+    }
+    assert set(Account.objects.values_list("tier", flat=True)) == {
+        "none",
+        "enterprise",
+        "strategic",
+    }
+    with_edm = {c.account_id for c in Contact.objects.all() if "edm" in c.roles}
+    # most accounts have a known Executive Decision Maker, a few do not (a real gap)
+    assert 0.8 * 300 < len(with_edm) < 300
+    assert RenewalOutcome.objects.filter(outcome="churned").exists()
+
+
+def test_it_leaves_an_existing_book_alone_with_if_empty(db, capsys):
+    call_command("seed_demo", "--accounts", "20")
+    before = _snapshot()
+    call_command("seed_demo", "--accounts", "40", "--if-empty")
+    assert _snapshot() == before
+    assert "already loaded" in capsys.readouterr().out
+
+
+def test_it_refuses_the_integration_user_a_login(db, client):
+    call_command("seed_demo", "--accounts", "5")
+    assert not client.login(username="integration", password="demo")

@@ -1,0 +1,115 @@
+"""A real Celery worker, on Redis and PostgreSQL, runs a queued task and changes the database.
+
+Needs DATABASE_URL (PostgreSQL) and REDIS_URL; `.ci/run` sets both. Without them the test
+is skipped and says why.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts import services
+from accounts.models import Account, ImportJob
+from csrisk.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.skipif(
+        not (settings.REDIS_URL and settings.DATABASE_URL.startswith(("postgres", "pgsql"))),
+        reason="needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL); .ci/run provides both",
+    ),
+]
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict  # during the test this names the test database
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_queue(tmp_path):
+    """Start a worker on a queue of its own; route the import task there; stop it after."""
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": settings.REDIS_URL}
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "csrisk",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    routes = celery_app.conf.task_routes
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_routes = {"accounts.tasks.run_import_task": {"queue": queue}}
+    try:
+        yield proc, log
+    finally:
+        celery_app.conf.task_routes = routes
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_imports_a_file_on_a_real_worker(org, worker_queue):
+    proc, log = worker_queue
+    rows = "".join(f"Worker Co {i},{1000 + i},W-{i}\n" for i in range(200))
+    job = services.import_job_create(
+        by=org.vp, filename="worker.csv", content=f"name,arr,crm_id\n{rows}".encode()
+    )
+    services.import_job_commit(job=job, by=org.vp)  # autocommit: on_commit fires at once
+
+    finished = _wait_for(
+        lambda: ImportJob.objects.get(pk=job.pk).status not in ("queued", "running")
+    )
+    log.seek(0)
+    worker_output = log.read()
+    assert proc.poll() is None, f"the worker died:\n{worker_output}"
+    assert finished, f"the worker did not finish the import in time:\n{worker_output}"
+    job.refresh_from_db()
+    assert job.status == "done", job.message
+    assert Account.objects.filter(crm_id__startswith="W-").count() == 200
+    assert "run_import_task" in worker_output
