@@ -33,12 +33,16 @@ demo: migrate
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Tests run the development settings (DEBUG=1) whatever database they point at; the
+# production settings have tests of their own (tests/csrisk/test_settings.py).
+test: export DEBUG = 1
+
 ## test: the whole suite; with DATABASE_URL / REDIS_URL set it also runs on PostgreSQL and Redis
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	DEBUG=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## bench: every benchmark in benchmarks/, a table, and benchmarks/results/latest.json
 bench: $(STAMP)

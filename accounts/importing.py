@@ -306,14 +306,32 @@ def _choice(value: str, table: dict[str, Any], what: str) -> Any:
 # --- accounts ------------------------------------------------------------------------------
 
 
+class _Cells(list):
+    """A column as a plain list; ``.iloc[i]`` reads like pandas but costs a list index."""
+
+    @property
+    def iloc(self) -> _Cells:
+        return self
+
+
+def _column_lists(
+    frame: pd.DataFrame, columns: dict[str, str], known: dict[str, tuple[str, ...]]
+) -> dict[str, _Cells]:
+    """Every known field as a list of strings ("" where the file has no such column)."""
+    blank = _Cells([""] * len(frame))
+    return {f: _Cells(frame[columns[f]].tolist()) if f in columns else blank for f in known}
+
+
 def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> Plan:
     """Validate every row of an accounts file against the book; write nothing."""
     plan = Plan(ImportKind.ACCOUNTS, len(frame), columns, [])
 
-    def col(name: str) -> pd.Series:
-        return frame[columns[name]] if name in columns else pd.Series([""] * len(frame))
+    data = _column_lists(frame, columns, ACCOUNT_HEADERS)
 
-    line = frame.index.to_series() + 2  # header is line 1
+    def col(name: str) -> _Cells:
+        return data[name]
+
+    line = _Cells([i + 2 for i in range(len(frame))])  # the header is line 1
 
     # Vectorised checks first: money and dates for the whole column at once.
     arr_col = col("arr")
@@ -327,8 +345,8 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
     dates = {}
     for name in ("renewal_date", "customer_since"):
         if name in columns:
-            parsed, bad = parse_dates(col(name))
-            dates[name] = parsed
+            parsed, bad = parse_dates(frame[columns[name]].reset_index(drop=True))
+            dates[name] = _Cells(list(parsed))
             for i in bad[bad].index:
                 raw = col(name).iloc[i]
                 plan.errors.append(
@@ -487,7 +505,6 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                 RowError(row_no, columns["name"], name, "you may not change this account")
             )
             continue
-        probe = Account(**{k: v for k, v in row.items() if k in {"owner", "team"}})
         if "owner" in row and not can_reassign_to(by, owner):
             plan.errors.append(
                 RowError(
@@ -498,7 +515,11 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                 )
             )
             continue
-        if existing is None and not by.is_org_wide and not can_change_account(by, probe):
+        if (
+            existing is None
+            and not by.is_org_wide
+            and not can_change_account(by, Account(owner=row.get("owner"), team=row.get("team")))
+        ):
             plan.errors.append(
                 RowError(
                     row_no, columns["name"], name, "a new account needs an owner in your own teams"
@@ -525,8 +546,10 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             "account_name."
         )
 
-    def col(name: str) -> pd.Series:
-        return frame[columns[name]] if name in columns else pd.Series([""] * len(frame))
+    data = _column_lists(frame, columns, CONTACT_HEADERS)
+
+    def col(name: str) -> _Cells:
+        return data[name]
 
     acc_ids = {v for v in col("account_crm_id") if v}
     acc_names = {v for v in col("account_name") if v}

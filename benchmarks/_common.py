@@ -1,0 +1,76 @@
+"""Helpers for benchmark scripts: a throwaway database, timing, and the figure format."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def setup_django() -> str:
+    """Point Django at a fresh database (a temp SQLite file, or DATABASE_URL's server)."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csrisk.settings")
+    os.environ.setdefault("DEBUG", "1")
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command(
+        "flush", "--noinput", verbosity=0
+    ) if connection.vendor == "postgresql" and _has_tables() else None
+    call_command("migrate", "--noinput", verbosity=0)
+    return connection.vendor
+
+
+def _has_tables() -> bool:
+    from django.db import connection
+
+    return "accounts_account" in connection.introspection.table_names()
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def figure(
+    name: str,
+    value: float,
+    unit: str,
+    baseline: str,
+    baseline_value: float,
+    goal: str,
+    met: bool,
+    ratio: float | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    if ratio is None:
+        ratio = value / baseline_value if baseline_value else float("inf")
+    return {
+        "name": name,
+        "value": round(value, 3),
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": round(baseline_value, 3),
+        "ratio": round(ratio, 3),
+        "goal": goal,
+        "met": bool(met),
+        **extra,
+    }
+
+
+def emit(figures: list[dict[str, Any]]) -> None:
+    print("BENCH-RESULT " + json.dumps(figures))
