@@ -22,7 +22,13 @@ RENEWAL_WINDOWS = [
 ]
 
 
+STATUSES = [("active", "Active customers"), ("churned", "Churned"), ("all", "All")]
+
+
 class AccountFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=STATUSES, method="filter_status", label="Customers", empty_label=None
+    )
     q = django_filters.CharFilter(method="filter_q", label="Search")
     segment = django_filters.MultipleChoiceFilter(choices=Segment.choices)
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
@@ -52,6 +58,15 @@ class AccountFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(crm_id__iexact=value) | Q(helpdesk_org_id__iexact=value)
         )
+
+    def filter_status(
+        self, queryset: QuerySet[Account], name: str, value: str
+    ) -> QuerySet[Account]:
+        if value == "active":
+            return queryset.exclude(lifecycle_stage=LifecycleStage.CHURNED)
+        if value == "churned":
+            return queryset.filter(lifecycle_stage=LifecycleStage.CHURNED)
+        return queryset
 
     def filter_renewal_window(
         self, queryset: QuerySet[Account], name: str, value: str

@@ -33,7 +33,9 @@ PAGE_SIZES = (25, 50, 100)
 @require_http_methods(["GET"])
 @vary_on_headers("HX-Request")
 def account_list(request: HttpRequest) -> HttpResponse:
-    filterset = AccountFilterSet(request.GET, queryset=selectors.account_list(user=request.user))
+    params = request.GET.copy()
+    params.setdefault("status", "active")  # the working list leaves churned customers out
+    filterset = AccountFilterSet(params, queryset=selectors.account_list(user=request.user))
     sort = request.GET.get("sort", "name")
     if sort not in SORTS:
         sort = "name"
@@ -144,7 +146,9 @@ def _import_status(request: HttpRequest, job: ImportJob) -> HttpResponse:
         "running": job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
         "errors": job.errors[:500],
     }
-    if request.htmx:
+    # Only the status poll (and the commit button) swap the fragment; any other htmx
+    # request, such as the redirect after an upload, gets the whole page.
+    if request.htmx and request.htmx.target == "import-status":
         return render(request, "accounts/partials/_import_status.html", context)
     return render(request, "accounts/import_detail.html", context)
 

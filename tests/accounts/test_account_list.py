@@ -71,3 +71,13 @@ def test_it_renders_a_page_in_a_constant_number_of_queries(org, n, django_assert
 
 def test_it_refuses_post(org):
     assert login(org.csm_a).post("/accounts/").status_code == 405
+
+
+def test_it_leaves_churned_customers_out_unless_asked(org, account_a):
+    AccountFactory(owner=org.csm_a, name="Gone Ltd", lifecycle_stage="churned")
+    client = login(org.csm_a)
+    assert b"Gone Ltd" not in client.get("/accounts/").content
+    assert b"Gone Ltd" in client.get("/accounts/?status=churned").content
+    content = client.get("/accounts/?status=all").content
+    assert b"Gone Ltd" in content
+    assert b"Alpha Inc" in content

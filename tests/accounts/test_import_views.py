@@ -85,10 +85,21 @@ def test_it_answers_htmx_polling_with_the_status_fragment(org):
     client = login(org.vp)
     upload(client, GOOD)
     job = ImportJob.objects.get()
-    response = client.post(f"/accounts/import/{job.pk}/commit/", HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/accounts/import/{job.pk}/commit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="import-status"
+    )
     assert response.status_code == 200
     assert b'id="import-status"' in response.content
     assert b"<html" not in response.content
+
+
+def test_it_gives_the_whole_page_to_htmx_following_the_upload_redirect(org):
+    client = login(org.vp)
+    upload(client, GOOD)
+    job = ImportJob.objects.get()
+    response = client.get(f"/accounts/import/{job.pk}/", HTTP_HX_REQUEST="true")
+    assert b"<html" in response.content
+    assert b'id="import-status"' in response.content
 
 
 def test_it_keeps_imports_to_leads_vp_and_ceo(org):
