@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
 from accounts.choices import LifecycleStage, Segment, Tier
 from accounts.models import Account
@@ -50,6 +52,18 @@ class AccountFilterSet(django_filters.FilterSet):
     class Meta:
         model = Account
         fields: list[str] = []
+
+    def __init__(self, data: QueryDict | None = None, *args: Any, **kwargs: Any) -> None:
+        # An "All …" option submits an empty value: that means "no filter", not an error.
+        if data is not None:
+            data = data.copy()
+            for key in list(data.keys()):
+                values = [v for v in data.getlist(key) if v.strip()]
+                if values:
+                    data.setlist(key, values)
+                else:
+                    del data[key]
+        super().__init__(data, *args, **kwargs)
 
     def filter_q(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         value = value.strip()

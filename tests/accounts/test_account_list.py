@@ -81,3 +81,9 @@ def test_it_leaves_churned_customers_out_unless_asked(org, account_a):
     content = client.get("/accounts/?status=all").content
     assert b"Gone Ltd" in content
     assert b"Alpha Inc" in content
+
+
+def test_it_reads_an_empty_choice_as_no_filter(org, account_a, account_b):
+    content = login(org.csm_a).get("/accounts/?q=&segment=&team=&owner=&renewal_window=").content
+    assert b"not understood" not in content
+    assert b"2 accounts" in content

@@ -55,6 +55,11 @@ def test_it_filters_by_segment_owner_and_renewal(org, account_a, account_b):
     assert body["count"] == 2
 
 
+def test_it_reads_empty_filter_values_as_no_filter(org, account_a, account_b):
+    body = api(org.vp).get("/api/v1/accounts/?segment=&owner=&q=").json()
+    assert body["count"] == 2
+
+
 def test_it_answers_400_for_a_bad_filter_value(org):
     response = api(org.vp).get("/api/v1/accounts/?segment=planets")
     assert response.status_code == 400
