@@ -44,3 +44,53 @@ class ImportForm(forms.Form):
         ):
             raise forms.ValidationError('Use an object of strings: {"field": "Column header"}.')
         return value
+
+
+class AccountForm(forms.ModelForm):
+    """Edit an account; owner choices are limited to whom the editor may assign."""
+
+    class Meta:
+        from accounts.models import Account
+
+        model = Account
+        fields = [
+            "name",
+            "arr",
+            "currency",
+            "segment",
+            "tier",
+            "industry",
+            "renewal_date",
+            "customer_since",
+            "lifecycle_stage",
+            "owner",
+            "crm_id",
+            "helpdesk_org_id",
+        ]
+        widgets = {
+            "renewal_date": forms.DateInput(attrs={"type": "date"}),
+            "customer_since": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args: object, editor: object, **kwargs: object) -> None:
+        from accounts.selectors import owner_choices
+        from csrisk.roles import Role
+
+        super().__init__(*args, **kwargs)
+        owners = owner_choices()
+        if editor.is_org_wide:  # type: ignore[attr-defined]
+            pass
+        elif editor.role == Role.TEAM_LEAD:  # type: ignore[attr-defined]
+            owners = owners.filter(team__in=editor.led_team_ids())  # type: ignore[attr-defined]
+        else:
+            owners = owners.filter(pk=self.instance.owner_id)
+            self.fields["owner"].disabled = True
+            self.fields["owner"].help_text = "Your team lead can reassign this account."
+        self.fields["owner"].queryset = owners
+        self.fields["currency"].widget.attrs["pattern"] = "[A-Z]{3}"
+
+    def clean_currency(self) -> str:
+        value = self.cleaned_data["currency"].strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise forms.ValidationError("Use a 3-letter currency code, e.g. USD.")
+        return value

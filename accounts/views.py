@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import selectors, services
 from accounts.choices import ImportStatus
 from accounts.filtersets import AccountFilterSet
-from accounts.forms import ImportForm
+from accounts.forms import AccountForm, ImportForm
 from accounts.importing import ImportFileError
 from accounts.models import Account, ImportJob
 from accounts.rules import can_change_account, can_import_accounts
@@ -79,6 +79,33 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "accounts/account_detail.html",
         {"account": account, "can_change": can_change_account(request.user, account)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(Account.objects.select_related("owner", "team"), pk=pk)
+    if not can_change_account(request.user, account):
+        raise PermissionDenied("You may not change this account.")
+    form = AccountForm(request.POST or None, instance=account, editor=request.user)
+    if request.method == "POST" and form.is_valid():
+        original = Account.objects.get(pk=pk)
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.account_update(account=original, by=request.user, **changed)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Account saved.")
+            return redirect("accounts:detail", pk=pk)
+    return render(
+        request,
+        "accounts/account_edit.html",
+        {"account": account, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -15,6 +16,8 @@ def _jsonable(value: Any) -> Any:
         return value.pk
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"  # money: "65000" and "65000.00" are the same amount
     return str(value)
 
 
