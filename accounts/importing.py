@@ -22,7 +22,7 @@ from django.db import transaction
 from accounts.choices import ContactRole, ImportKind, LifecycleStage, Segment, Tier
 from accounts.models import Account, Contact, ContactTitleChange
 from accounts.rules import can_change_account, can_reassign_to
-from csrisk import clock
+from csrisk import audit, clock
 from csrisk.models import AuditEntry, Team, User
 
 # field -> header names recognised for it (compared after normalising: lower case,
@@ -764,7 +764,9 @@ def apply_plan(plan: Plan, *, by: User, progress: ProgressFn | None = None) -> t
                     action="account.reassigned"
                     if "owner" in diff
                     else f"{model._meta.model_name}.updated",
-                    changes={k: [_plain(a), _plain(b)] for k, (a, b) in diff.items()},
+                    changes={
+                        k: [audit.jsonable(a), audit.jsonable(b)] for k, (a, b) in diff.items()
+                    },
                     reason="CSV import",
                 )
             )
@@ -778,11 +780,3 @@ def apply_plan(plan: Plan, *, by: User, progress: ProgressFn | None = None) -> t
     ContactTitleChange.objects.bulk_create(title_changes, batch_size=BATCH)
     AuditEntry.objects.bulk_create(audits, batch_size=BATCH)
     return len(plan.creates), len(audits)
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "pk"):
-        return value.pk
-    if value is None or isinstance(value, bool | int | float | str | list):
-        return value
-    return str(value)

@@ -11,7 +11,8 @@ from csrisk import clock
 from csrisk.models import AuditEntry, User
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """An audit-friendly form of a field value: pks for objects, strings for the rest."""
     if isinstance(value, models.Model):
         return value.pk
     if value is None or isinstance(value, bool | int | float | str):
@@ -38,6 +39,6 @@ def record(
         target_type=target._meta.label_lower,
         target_id=target.pk,
         account_id=account_id,
-        changes={k: [_jsonable(a), _jsonable(b)] for k, (a, b) in (changes or {}).items()},
+        changes={k: [jsonable(a), jsonable(b)] for k, (a, b) in (changes or {}).items()},
         reason=reason,
     )
