@@ -61,3 +61,39 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", "Importing"
     DONE = "done", "Imported"
     FAILED = "failed", "Failed"
+
+
+class TicketKind(models.TextChoices):
+    SUPPORT = "support", "Support ticket"
+    DEFECT = "defect", "Defect (engineering)"
+
+
+class TicketPriority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+class PeopleChangeKind(models.TextChoices):
+    LEFT = "left", "Left the company"
+    JOINED = "joined", "Joined"
+    TITLE_CHANGED = "title_changed", "Title changed"
+    REORG = "reorg", "Reorganisation"
+
+
+class CompetitorActivity(models.TextChoices):
+    EVALUATION = "evaluation", "Evaluation"
+    ENGAGEMENT = "engagement", "Engagement"
+    MENTION = "mention", "Mention"

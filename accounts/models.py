@@ -11,13 +11,18 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.choices import (
+    CompetitorActivity,
     ContactRole,
     ImportKind,
     ImportStatus,
     LifecycleStage,
+    PeopleChangeKind,
     RelationshipKind,
     RenewalOutcomeKind,
     Segment,
+    TicketKind,
+    TicketPriority,
+    TicketStatus,
     Tier,
 )
 from csrisk import clock
@@ -232,3 +237,184 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 100 if self.status == ImportStatus.DONE else 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+# --- What the book knows about each customer's activity -----------------------------------
+# Facts that scorecard measures read. The signals app writes them from integrations, CSV
+# and webhooks; the demo book seeds them. (source, external_id) identifies a fact from
+# another system so that resending it updates instead of duplicating.
+
+
+class Ticket(models.Model):
+    """A help-desk ticket or an engineering defect raised for a customer."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tickets")
+    source = models.CharField(max_length=40, default="manual")
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.SUPPORT)
+    subject = models.CharField(max_length=300, blank=True)
+    priority = models.CharField(
+        max_length=10, choices=TicketPriority.choices, default=TicketPriority.NORMAL
+    )
+    status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    tags = models.JSONField(default=list, blank=True)
+    requester_group = models.CharField(
+        max_length=100, blank=True, help_text="The customer's team that raised it."
+    )
+    opened_at = models.DateTimeField()
+    solved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["account", "opened_at"]),
+            models.Index(fields=["opened_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="one_ticket_per_ref")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.external_id or self.pk} ({self.priority})"
+
+
+class UsageSnapshot(models.Model):
+    """Weekly product usage of an account: active vs licensed users, feature adoption."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="usage")
+    week = models.DateField(help_text="The Monday of the week measured.")
+    active_users = models.PositiveIntegerField()
+    licensed_users = models.PositiveIntegerField()
+    adoption = models.FloatField(null=True, blank=True, help_text="Key-feature adoption, 0–1.")
+
+    class Meta:
+        ordering = ["-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "week"], name="one_usage_per_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.week}: {self.active_users}/{self.licensed_users}"
+
+
+class SentimentResponse(models.Model):
+    """An NPS (0–10) or CSAT (1–5) answer from someone at the customer."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sentiment")
+    source = models.CharField(max_length=40, default="manual")
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    responded_at = models.DateTimeField()
+    nps = models.PositiveSmallIntegerField(null=True, blank=True)
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-responded_at"]
+        indexes = [models.Index(fields=["account", "responded_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="one_sentiment_per_ref"),
+            models.CheckConstraint(condition=Q(nps__lte=10), name="nps_0_10"),
+            models.CheckConstraint(condition=Q(csat__gte=1, csat__lte=5), name="csat_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: NPS {self.nps} CSAT {self.csat}"
+
+
+class PeopleChange(models.Model):
+    """A change among the customer's people: someone left or joined, a title, a reorg."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="people_changes")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    change = models.CharField(max_length=20, choices=PeopleChangeKind.choices)
+    occurred_at = models.DateTimeField()
+    roles = models.JSONField(default=list, blank=True, help_text="The person's roles then.")
+    old_title = models.CharField(max_length=200, blank=True)
+    new_title = models.CharField(max_length=200, blank=True)
+    from_company = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=40, default="manual")
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["account", "occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="one_change_per_ref")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.get_change_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class CompetitorEvent(models.Model):
+    """The customer evaluating, engaging with or mentioning a competitor."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="competitors")
+    competitor = models.CharField(max_length=100)
+    activity = models.CharField(max_length=20, choices=CompetitorActivity.choices)
+    occurred_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    source = models.CharField(max_length=40, default="manual")
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["account", "occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="one_competitor_event_per_ref"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.activity} {self.competitor}"
+
+
+class Milestone(models.Model):
+    """An implementation milestone with its due date and, once met, its completion date."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="milestones")
+    name = models.CharField(max_length=200)
+    due_on = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.name} (due {self.due_on})"
+
+
+class ReadinessAssessment(models.Model):
+    """How ready the customer is to adopt: data, skills and staffing, each 1 (not) to 5."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="readiness")
+    assessed_on = models.DateField()
+    data = models.PositiveSmallIntegerField()
+    skills = models.PositiveSmallIntegerField()
+    staffing = models.PositiveSmallIntegerField()
+    note = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    data__gte=1,
+                    data__lte=5,
+                    skills__gte=1,
+                    skills__lte=5,
+                    staffing__gte=1,
+                    staffing__lte=5,
+                ),
+                name="readiness_1_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.assessed_on}: {self.data}/{self.skills}/{self.staffing}"

@@ -88,3 +88,26 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         target = f"{self.target_type}#{self.target_id}"
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {target}"
+
+
+class Notification(models.Model):
+    """Something a person should know, delivered in-app (e-mail and chat build on it)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], name="one_notification_per_key")
+        ]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.title}"

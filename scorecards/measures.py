@@ -1,0 +1,716 @@
+"""Scorecard measures: plain functions over plain data (pandas), no ORM.
+
+Every measure takes the book's facts as DataFrames (``Frames``) and its thresholds
+(``Threshold``), works on all accounts at once, and returns one row per account with:
+
+- ``value``    the number the measure is about (e.g. 1.8 for "+180%"),
+- ``color``    green / yellow / red from the thresholds,
+- ``score``    0–100 (100 best) on a scale whose bands match the colours:
+               green 70–100, yellow 40–69, red 0–39,
+- ``sentence`` a human reading of the value ("non-critical tickets up 180% …"),
+- ``refs``     up to five facts behind it, as ``[{"type": "ticket", "id": 17}, …]``.
+
+Accounts a measure has no data for get green, score 100 and a sentence that says so:
+the reason is visible, never silently blank.
+
+Thresholds are configuration (``scorecards.MeasureConfig``); the defaults below seed it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+COLOR_RANK = {GREEN: 0, YELLOW: 1, RED: 2}
+RANK_COLOR = {v: k for k, v in COLOR_RANK.items()}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """When a measure's value turns yellow and red. ``best`` anchors the top of the score."""
+
+    code: str
+    area: str
+    label: str
+    yellow_at: float
+    red_at: float
+    higher_is_worse: bool = True
+    best: float = 0.0
+    window_days: int = 90
+    params: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+
+@dataclass
+class Frames:
+    """The book's facts for a set of accounts, as of ``now`` (UTC)."""
+
+    now: pd.Timestamp
+    account_ids: list[int]
+    tickets: (
+        pd.DataFrame
+    )  # id account_id kind priority status tags requester_group opened_at solved_at
+    usage: pd.DataFrame  # account_id week active_users licensed_users adoption
+    sentiment: pd.DataFrame  # id account_id responded_at nps csat
+    contacts: pd.DataFrame  # id account_id name title roles at_company left_on
+    title_changes: pd.DataFrame  # id contact_id account_id old_title new_title changed_on
+    people: pd.DataFrame  # id account_id contact_id change occurred_at roles old_title new_title
+    competitors: pd.DataFrame  # id account_id competitor activity occurred_at
+    milestones: pd.DataFrame  # id account_id name due_on completed_on
+    readiness: pd.DataFrame  # id account_id assessed_on data skills staffing
+
+
+# --- colour and score -------------------------------------------------------------------
+
+
+def classify(values: pd.Series, t: Threshold) -> tuple[pd.Series, pd.Series]:
+    """Colour and 0–100 score for each value, vectorised.
+
+    Higher-is-worse (e.g. velocity): red at ``value >= red_at``, yellow at
+    ``value >= yellow_at``. Lower-is-worse (e.g. utilisation) mirrors it: red at
+    ``value <= red_at``, yellow at ``value <= yellow_at``. Inside each band the score moves
+    linearly: green 70→100 from the yellow threshold to ``best``, yellow 69→40 across the
+    band, red 39→0 over one more band-width past the red threshold.
+    """
+    v = values.astype(float)
+    y, r, b = float(t.yellow_at), float(t.red_at), float(t.best)
+    if not t.higher_is_worse:  # mirror so that larger always means worse
+        v, y, r, b = -v, -y, -r, -b
+    red = v >= r
+    yellow = ~red & (v >= y)
+    color = pd.Series(np.where(red, RED, np.where(yellow, YELLOW, GREEN)), index=values.index)
+    green_span = max(y - b, 1e-9)
+    band = max(r - y, 1e-9)
+    green_score = 70 + 30 * np.clip((y - v) / green_span, 0, 1)
+    yellow_score = 40 + 29 * np.clip((r - v) / band, 0, 1)
+    red_score = 39 * np.clip(1 - (v - r) / max(r - b, band, 1e-9), 0, 1)
+    score = np.where(red, red_score, np.where(yellow, yellow_score, green_score))
+    return color, pd.Series(np.round(score).astype(int), index=values.index)
+
+
+def _result(
+    frames: Frames,
+    t: Threshold,
+    values: pd.Series,
+    sentences: pd.Series,
+    refs: pd.Series | None = None,
+    no_data: str = "No data on record.",
+) -> pd.DataFrame:
+    """Assemble a measure's rows for every account; accounts without a value get no_data."""
+    index = pd.Index(frames.account_ids, name="account_id")
+    values = values.reindex(index)
+    has = values.notna()
+    color, score = classify(values.fillna(t.best), t)
+    out = pd.DataFrame(
+        {
+            "measure": t.code,
+            "area": t.area,
+            "value": values,
+            "color": color.where(has, GREEN),
+            "score": score.where(has, 100).astype(int),
+            "sentence": sentences.reindex(index).where(has, no_data),
+            "threshold": _threshold_text(t),
+        },
+        index=index,
+    )
+    refs = refs.reindex(index) if refs is not None else pd.Series(index=index, dtype=object)
+    out["refs"] = [r if isinstance(r, list) else [] for r in refs]
+    return out
+
+
+def _threshold_text(t: Threshold) -> str:
+    op = "≥" if t.higher_is_worse else "≤"
+    return f"yellow {op} {_fmt(t.yellow_at)}, red {op} {_fmt(t.red_at)}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _refs(df: pd.DataFrame, kind: str, order: str, limit: int = 5) -> pd.Series:
+    """Per account, the ids of its most recent ``limit`` rows as reason links."""
+    if df.empty:
+        return pd.Series(dtype=object)
+    top = df.sort_values(order, ascending=False).groupby("account_id").head(limit)
+    return top.groupby("account_id")["id"].apply(
+        lambda ids: [{"type": kind, "id": int(i)} for i in ids]
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:+.0f}%"
+
+
+def _days_ago(now: pd.Timestamp, days: int) -> pd.Timestamp:
+    return now - pd.Timedelta(days=days)
+
+
+# --- habits -----------------------------------------------------------------------------
+
+
+def usage_drop(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Active users, last 4 weeks vs the 8 weeks before: value = fall as a fraction.
+
+    value = 1 - mean(active, weeks in (now-28d, now]) / mean(active, weeks in (now-84d, now-28d])
+    (negative when usage grows).
+    """
+    u = f.usage
+    recent_days = int(t.params.get("recent_days", 28))
+    base_days = int(t.params.get("baseline_days", 56))
+    if u.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_USAGE)
+    week = pd.to_datetime(u["week"]).dt.tz_localize("UTC")
+    cut = _days_ago(f.now, recent_days)
+    start = _days_ago(f.now, recent_days + base_days)
+    recent = u[week > cut].groupby("account_id")["active_users"].mean()
+    base = u[(week > start) & (week <= cut)].groupby("account_id")["active_users"].mean()
+    both = pd.concat({"recent": recent, "base": base}, axis=1).dropna()
+    both = both[both["base"] > 0]
+    value = 1 - both["recent"] / both["base"]
+    sentence = pd.Series(
+        [
+            f"Active users {'down' if v > 0 else 'up'} {abs(v) * 100:.0f}% "
+            f"(avg {rec:.0f} over the last {recent_days // 7} weeks vs {bas:.0f} the "
+            f"{base_days // 7} weeks before)"
+            for v, rec, bas in zip(value, both["recent"], both["base"], strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, no_data=_NO_USAGE)
+
+
+_NO_USAGE = "No usage data for the last 12 weeks."
+
+
+def license_utilization(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Share of licensed users active in the latest week on record (within 28 days)."""
+    u = f.usage
+    if u.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_USAGE)
+    week = pd.to_datetime(u["week"]).dt.tz_localize("UTC")
+    recent = u[(week > _days_ago(f.now, 28)) & (u["licensed_users"] > 0)]
+    latest = recent.sort_values("week").groupby("account_id").tail(1).set_index("account_id")
+    value = latest["active_users"] / latest["licensed_users"]
+    sentence = pd.Series(
+        [
+            f"{v * 100:.0f}% of {lic} licensed users active in the week of {w}"
+            for v, lic, w in zip(value, latest["licensed_users"], latest["week"], strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, no_data=_NO_USAGE)
+
+
+# --- sentiment --------------------------------------------------------------------------
+
+
+def _sentiment_points(s: pd.DataFrame) -> pd.Series:
+    """NPS as is (0–10); CSAT 1–5 mapped onto the same 0–10 scale."""
+    return s["nps"].astype(float).fillna((s["csat"].astype(float) - 1) * 2.5)
+
+
+def nps_level(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Average NPS (CSAT mapped to 0–10) of the responses in the window."""
+    s = f.sentiment
+    if s.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_NPS)
+    s = s.assign(points=_sentiment_points(s)).dropna(subset=["points"])
+    s = s[s["responded_at"] > _days_ago(f.now, t.window_days)]
+    grouped = s.groupby("account_id")["points"]
+    value, count = grouped.mean(), grouped.count()
+    sentence = pd.Series(
+        [
+            f"Average NPS {v:.1f} from {n} response{'s' if n != 1 else ''} in the last "
+            f"{t.window_days} days"
+            for v, n in zip(value, count, strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(s, "sentiment", "responded_at"), no_data=_NO_NPS)
+
+
+_NO_NPS = "No NPS or CSAT responses in the window."
+
+
+def nps_drop(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Fall of the average score: last ``window_days`` vs the ``window_days`` before."""
+    s = f.sentiment
+    if s.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_TREND)
+    s = s.assign(points=_sentiment_points(s)).dropna(subset=["points"])
+    cut, start = _days_ago(f.now, t.window_days), _days_ago(f.now, 2 * t.window_days)
+    recent = s[s["responded_at"] > cut].groupby("account_id")["points"].mean()
+    before = (
+        s[(s["responded_at"] > start) & (s["responded_at"] <= cut)]
+        .groupby("account_id")["points"]
+        .mean()
+    )
+    both = pd.concat({"recent": recent, "before": before}, axis=1).dropna()
+    value = both["before"] - both["recent"]
+    sentence = pd.Series(
+        [
+            f"NPS {'down' if v > 0 else 'up'} {abs(v):.1f} points ({b:.1f} → {r:.1f}) over the "
+            f"last {t.window_days} days"
+            for v, b, r in zip(value, both["before"], both["recent"], strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, no_data=_NO_TREND)
+
+
+_NO_TREND = "Not enough responses to see a trend."
+
+
+# --- company (people) -------------------------------------------------------------------
+
+EDM, CHAMPION = "edm", "champion"
+
+
+def _key_role(roles: Any) -> str | None:
+    roles = roles if isinstance(roles, list) else []
+    if EDM in roles:
+        return EDM
+    if CHAMPION in roles:
+        return CHAMPION
+    return None
+
+
+def key_contact_left(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Executive Decision Maker (value 2) or Champion (value 1) left within the window."""
+    since = (f.now - pd.Timedelta(days=t.window_days)).date()
+    events: list[tuple[int, int, str, str]] = []  # account, severity, sentence, date
+    c = f.contacts
+    if not c.empty:
+        gone = c[(~c["at_company"]) & c["left_on"].notna()]
+        for row in gone.itertuples():
+            role = _key_role(row.roles)
+            if role and row.left_on >= since:
+                events.append(_left_event(row.account_id, role, row.name, row.title, row.left_on))
+    p = f.people
+    if not p.empty:
+        left = p[(p["change"] == "left") & (p["occurred_at"] > _days_ago(f.now, t.window_days))]
+        known = {(e[0], e[2]) for e in events}
+        for row in left.itertuples():
+            role = _key_role(row.roles)
+            if role:
+                ev = _left_event(row.account_id, role, "", row.old_title, row.occurred_at.date())
+                if (ev[0], ev[2]) not in known:
+                    events.append(ev)
+    if not events:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_LEFT)
+    df = pd.DataFrame(events, columns=["account_id", "severity", "sentence", "on"])
+    df = df.sort_values(["severity", "on"], ascending=False).drop_duplicates("account_id")
+    df = df.set_index("account_id")
+    return _result(f, t, df["severity"].astype(float), df["sentence"], no_data=_NO_LEFT)
+
+
+_NO_LEFT = "No Executive Decision Maker or Champion left recently."
+
+
+def _left_event(account_id: int, role: str, name: str, title: str, on: Any) -> tuple:
+    label = "Executive Decision Maker" if role == EDM else "Champion"
+    who = f"{name} ({title})" if name and title else (name or title or "someone")
+    return (account_id, 2 if role == EDM else 1, f"{label} {who} left on {on}", str(on))
+
+
+_SENIORITY = [
+    (5, re.compile(r"\b(chief|ceo|cfo|coo|cio|cto|cmo|cro|president|founder|owner)\b")),
+    (4, re.compile(r"\b(vp|svp|evp|vice president)\b")),
+    (3, re.compile(r"\b(head of|director)\b")),
+    (2, re.compile(r"\b(manager|lead)\b")),
+]
+
+
+def seniority(title: str) -> int:
+    """A rough rank of a job title: C-level 5, VP 4, head/director 3, manager 2, else 1."""
+    text = (title or "").lower()
+    for rank, pattern in _SENIORITY:
+        if pattern.search(text):
+            return rank
+    return 1
+
+
+def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Key contacts (EDM, Champion) whose title dropped in seniority within the window."""
+    since = (f.now - pd.Timedelta(days=t.window_days)).date()
+    tc = f.title_changes
+    if tc.empty or f.contacts.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DOWN)
+    roles = f.contacts.set_index("id")[["roles", "name"]]
+    tc = tc[tc["changed_on"] >= since].join(roles, on="contact_id")
+    tc = tc[tc["roles"].map(_key_role).notna()]
+    tc = tc[tc["old_title"].map(seniority) > tc["new_title"].map(seniority)]
+    if tc.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DOWN)
+    count = tc.groupby("account_id").size().astype(float)
+    latest = tc.sort_values("changed_on").groupby("account_id").tail(1).set_index("account_id")
+    sentence = pd.Series(
+        [
+            f"{latest.at[a, 'name']}: “{latest.at[a, 'old_title']}” → "
+            f"“{latest.at[a, 'new_title']}” on {latest.at[a, 'changed_on']}"
+            + (f" (+{int(n) - 1} more)" if n > 1 else "")
+            for a, n in count.items()
+        ],
+        index=count.index,
+        dtype=object,
+    )
+    return _result(f, t, count, sentence, no_data=_NO_DOWN)
+
+
+_NO_DOWN = "No key contact lost seniority recently."
+
+
+def no_edm(f: Frames, t: Threshold) -> pd.DataFrame:
+    """1 when no Executive Decision Maker is on record at the company, else 0."""
+    c = f.contacts
+    has = set()
+    if not c.empty:
+        active = c[c["at_company"]]
+        has = set(active.loc[active["roles"].map(lambda r: EDM in (r or [])), "account_id"])
+    ids = pd.Index(f.account_ids)
+    value = pd.Series([0.0 if a in has else 1.0 for a in ids], index=ids)
+    sentence = value.map(
+        lambda v: (
+            "No Executive Decision Maker on record at the company"
+            if v
+            else "Executive Decision Maker on record"
+        )
+    )
+    return _result(f, t, value, sentence)
+
+
+def reorg(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Reorganisations reported within the window."""
+    p = f.people
+    if p.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_REORG)
+    r = p[(p["change"] == "reorg") & (p["occurred_at"] > _days_ago(f.now, t.window_days))]
+    count = r.groupby("account_id").size().astype(float)
+    last = r.groupby("account_id")["occurred_at"].max()
+    sentence = pd.Series(
+        [
+            f"{int(n)} reorganisation{'s' if n > 1 else ''} reported, latest {last[a]:%Y-%m-%d}"
+            for a, n in count.items()
+        ],
+        index=count.index,
+        dtype=object,
+    )
+    return _result(f, t, count, sentence, _refs(r, "people_change", "occurred_at"), _NO_REORG)
+
+
+_NO_REORG = "No reorganisation reported recently."
+
+
+# --- support ----------------------------------------------------------------------------
+
+
+def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Growth rate of non-critical support tickets, latest window vs the one before.
+
+    n1 = non-critical tickets opened in (now - W, now], n0 = in (now - 2W, now - W],
+    W = window_days (90). velocity = (n1 - n0) / max(n0, floor), floor = params["floor"] (5),
+    so that 1 → 3 tickets is not "+200%". Non-critical = priority not in
+    params["critical"] (["urgent"]).
+    """
+    tk = f.tickets
+    if tk.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_TICKETS)
+    critical = set(t.params.get("critical", ["urgent"]))
+    floor = float(t.params.get("floor", 5))
+    w = t.window_days
+    tk = tk[(tk["kind"] == "support") & ~tk["priority"].isin(critical)]
+    cut, start = _days_ago(f.now, w), _days_ago(f.now, 2 * w)
+    recent = tk[(tk["opened_at"] > cut) & (tk["opened_at"] <= f.now)]
+    before = tk[(tk["opened_at"] > start) & (tk["opened_at"] <= cut)]
+    n1 = recent.groupby("account_id").size()
+    n0 = before.groupby("account_id").size()
+    both = pd.concat({"n1": n1, "n0": n0}, axis=1).fillna(0)
+    value = (both["n1"] - both["n0"]) / np.maximum(both["n0"], floor)
+    sentence = pd.Series(
+        [
+            f"Non-critical tickets {'up' if v >= 0 else 'down'} {abs(v) * 100:.0f}% over the "
+            f"last {w} days vs the {w} before ({int(a)} vs {int(b)})"
+            for v, a, b in zip(value, both["n1"], both["n0"], strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(recent, "ticket", "opened_at"), _NO_TICKETS)
+
+
+_NO_TICKETS = "No support tickets in the last 180 days."
+
+
+def urgent_open(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Open urgent support tickets right now."""
+    tk = f.tickets
+    if tk.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_URGENT)
+    openish = tk["status"].isin(["new", "open", "pending"])
+    u = tk[(tk["kind"] == "support") & (tk["priority"] == "urgent") & openish]
+    count = u.groupby("account_id").size().astype(float)
+    oldest = u.groupby("account_id")["opened_at"].min()
+    sentence = pd.Series(
+        [
+            f"{int(n)} urgent ticket{'s' if n > 1 else ''} open, the oldest for "
+            f"{(f.now - oldest[a]).days} days"
+            for a, n in count.items()
+        ],
+        index=count.index,
+        dtype=object,
+    )
+    return _result(f, t, count, sentence, _refs(u, "ticket", "opened_at"), _NO_URGENT)
+
+
+_NO_URGENT = "No urgent ticket open."
+
+
+# --- implementation ---------------------------------------------------------------------
+
+
+def late_milestones(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Days the most overdue open implementation milestone is late."""
+    m = f.milestones
+    if m.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_LATE)
+    today = f.now.date()
+    late = m[m["completed_on"].isna() & (m["due_on"] < today)].copy()
+    if late.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_LATE)
+    late["days"] = [(today - d).days for d in late["due_on"]]
+    worst = late.sort_values("days").groupby("account_id").tail(1).set_index("account_id")
+    count = late.groupby("account_id").size()
+    value = worst["days"].astype(float)
+    sentence = pd.Series(
+        [
+            f"{count[a]} milestone{'s' if count[a] > 1 else ''} late; “{worst.at[a, 'name']}” "
+            f"{int(v)} days overdue"
+            for a, v in value.items()
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(late, "milestone", "days"), _NO_LATE)
+
+
+_NO_LATE = "No implementation milestone is late."
+
+
+# --- readiness --------------------------------------------------------------------------
+
+
+def readiness_assessment(f: Frames, t: Threshold) -> pd.DataFrame:
+    """The weakest of data / skills / staffing (1–5) in the latest assessment."""
+    r = f.readiness
+    if r.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_READY)
+    latest = r.sort_values(["assessed_on", "id"]).groupby("account_id").tail(1)
+    latest = latest.set_index("account_id")
+    dims = latest[["data", "skills", "staffing"]]
+    value = dims.min(axis=1).astype(float)
+    weakest = dims.idxmin(axis=1)
+    sentence = pd.Series(
+        [
+            f"Readiness {int(v)}/5 on {weakest[a]} (assessed {latest.at[a, 'assessed_on']})"
+            for a, v in value.items()
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, no_data=_NO_READY)
+
+
+_NO_READY = "No readiness assessment on record."
+
+
+# --- product ----------------------------------------------------------------------------
+
+ACTIVITY_WEIGHT = {"evaluation": 3.0, "engagement": 2.0, "mention": 1.0}
+
+
+def competitor_exposure(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Recency-weighted competitor activity in the window.
+
+    exposure = Σ weight(activity) × 0.5 ** (age_days / half_life), weights evaluation 3,
+    engagement 2, mention 1, half_life = params["half_life_days"] (45).
+    """
+    c = f.competitors
+    if c.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_COMP)
+    half = float(t.params.get("half_life_days", 45))
+    c = c[c["occurred_at"] > _days_ago(f.now, t.window_days)].copy()
+    if c.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_COMP)
+    age = (f.now - c["occurred_at"]).dt.total_seconds() / 86400
+    c["w"] = c["activity"].map(ACTIVITY_WEIGHT).fillna(1.0) * np.power(0.5, age / half)
+    value = c.groupby("account_id")["w"].sum()
+    top = c.sort_values(["w"]).groupby("account_id").tail(1).set_index("account_id")
+    count = c.groupby("account_id").size()
+    sentence = pd.Series(
+        [
+            f"{top.at[a, 'activity'].capitalize()} of {top.at[a, 'competitor']} "
+            f"({(f.now - top.at[a, 'occurred_at']).days} days ago); {count[a]} competitor "
+            f"event{'s' if count[a] > 1 else ''} in {t.window_days} days"
+            for a in value.index
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(c, "competitor_event", "occurred_at"), _NO_COMP)
+
+
+_NO_COMP = "No competitor activity recorded recently."
+
+
+# --- defect -----------------------------------------------------------------------------
+
+SEVERITY_WEIGHT = {"urgent": 3.0, "high": 2.0, "normal": 1.0, "low": 0.5}
+
+
+def open_defects(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Open defects weighted by severity: urgent 3, high 2, normal 1, low 0.5."""
+    tk = f.tickets
+    if tk.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DEF)
+    d = tk[(tk["kind"] == "defect") & tk["status"].isin(["new", "open", "pending"])].copy()
+    if d.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DEF)
+    d["w"] = d["priority"].map(SEVERITY_WEIGHT).fillna(1.0)
+    value = d.groupby("account_id")["w"].sum()
+    by_sev = d.groupby(["account_id", "priority"]).size()
+    order = ["urgent", "high", "normal", "low"]
+    sentence = pd.Series(
+        [
+            f"{int(by_sev.loc[a].sum())} open defect{'s' if by_sev.loc[a].sum() > 1 else ''}: "
+            + ", ".join(f"{by_sev.loc[a][p]} {p}" for p in order if p in by_sev.loc[a].index)
+            for a in value.index
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(d, "ticket", "opened_at"), _NO_DEF)
+
+
+_NO_DEF = "No open defects."
+
+
+# --- registry and defaults --------------------------------------------------------------
+
+MeasureFn = Callable[[Frames, Threshold], pd.DataFrame]
+
+MEASURES: dict[str, MeasureFn] = {
+    "habits.usage_drop": usage_drop,
+    "habits.license_utilization": license_utilization,
+    "sentiment.nps_level": nps_level,
+    "sentiment.nps_drop": nps_drop,
+    "company.key_contact_left": key_contact_left,
+    "company.title_downgrade": title_downgrade,
+    "company.no_edm": no_edm,
+    "company.reorg": reorg,
+    "support.noncritical_velocity": noncritical_velocity,
+    "support.urgent_open": urgent_open,
+    "implementation.late_milestones": late_milestones,
+    "readiness.assessment": readiness_assessment,
+    "product.competitor_exposure": competitor_exposure,
+    "defect.open_defects": open_defects,
+}
+
+DEFAULT_THRESHOLDS: list[Threshold] = [
+    Threshold(
+        "habits.usage_drop",
+        "habits",
+        "Active-user trend",
+        0.15,
+        0.30,
+        best=-0.2,
+        params={"recent_days": 28, "baseline_days": 56},
+    ),
+    Threshold(
+        "habits.license_utilization",
+        "habits",
+        "Licence utilisation",
+        0.60,
+        0.40,
+        higher_is_worse=False,
+        best=1.0,
+    ),
+    Threshold(
+        "sentiment.nps_level",
+        "sentiment",
+        "NPS level",
+        7.0,
+        6.0,
+        higher_is_worse=False,
+        best=10.0,
+        window_days=180,
+    ),
+    Threshold("sentiment.nps_drop", "sentiment", "NPS drop", 1.5, 3.0, best=-1.0, window_days=90),
+    Threshold(
+        "company.key_contact_left",
+        "company",
+        "Decision maker or champion left",
+        1,
+        2,
+        window_days=180,
+    ),
+    Threshold(
+        "company.title_downgrade", "company", "Key contact title downgrade", 1, 2, window_days=180
+    ),
+    Threshold("company.no_edm", "company", "Executive Decision Maker on record", 1, 2),
+    Threshold("company.reorg", "company", "Reorganisation", 1, 2, window_days=90),
+    Threshold(
+        "support.noncritical_velocity",
+        "support",
+        "Non-critical ticket velocity",
+        0.5,
+        1.0,
+        best=-0.5,
+        params={"floor": 5, "critical": ["urgent"]},
+    ),
+    Threshold("support.urgent_open", "support", "Urgent tickets open", 1, 3),
+    Threshold("implementation.late_milestones", "implementation", "Late milestones", 1, 30),
+    Threshold(
+        "readiness.assessment",
+        "readiness",
+        "Readiness assessment",
+        3,
+        2,
+        higher_is_worse=False,
+        best=5.0,
+    ),
+    Threshold(
+        "product.competitor_exposure",
+        "product",
+        "Competitor exposure",
+        1.0,
+        2.5,
+        window_days=180,
+        params={"half_life_days": 45},
+    ),
+    Threshold("defect.open_defects", "defect", "Open defects by severity", 2, 4),
+]
+
+
+def run_measures(frames: Frames, thresholds: list[Threshold]) -> pd.DataFrame:
+    """Every enabled measure for every account: one row per (account, measure)."""
+    parts = [MEASURES[t.code](frames, t) for t in thresholds if t.enabled and t.code in MEASURES]
+    if not parts:
+        return pd.DataFrame(
+            columns=["measure", "area", "value", "color", "score", "sentence", "threshold", "refs"]
+        )
+    return pd.concat(parts).reset_index()
+
+
+def is_finite(x: Any) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x)
