@@ -9,6 +9,7 @@ production. See the "Environment" table in README.md.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -142,6 +143,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "recompute-pending": {"task": "scorecards.tasks.recompute_pending_task", "schedule": 60.0},
+    "expire-overrides": {"task": "scorecards.tasks.expire_overrides_task", "schedule": 60.0},
+    "recompute-all-nightly": {
+        "task": "scorecards.tasks.recompute_all_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -90,7 +90,7 @@ def classify(values: pd.Series, t: Threshold) -> tuple[pd.Series, pd.Series]:
     band = max(r - y, 1e-9)
     green_score = 70 + 30 * np.clip((y - v) / green_span, 0, 1)
     yellow_score = 40 + 29 * np.clip((r - v) / band, 0, 1)
-    red_score = 39 * np.clip(1 - (v - r) / max(r - b, band, 1e-9), 0, 1)
+    red_score = 39 * np.clip(1 - (v - r) / band, 0, 1)
     score = np.where(red, red_score, np.where(yellow, yellow_score, green_score))
     return color, pd.Series(np.round(score).astype(int), index=values.index)
 

@@ -103,9 +103,6 @@ class AreaScore(models.Model):
     computed_score = models.PositiveSmallIntegerField()
     # What the measures, CTAs and an override each said; the first reason decided the colour.
     reasons = models.JSONField(default=list)
-    # CTA precedence, set by the ctas app through services.cta_pressure_set().
-    cta_floor = models.CharField(max_length=6, choices=Color.choices, blank=True)
-    cta_reasons = models.JSONField(default=list, blank=True)
     changed_at = models.DateTimeField(help_text="When the colour last changed.")
     computed_at = models.DateTimeField()
 
@@ -198,6 +195,29 @@ class Override(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.area} → {self.color} until {self.expires_at:%Y-%m-%d}"
+
+
+class CtaPressure(models.Model):
+    """Open risk CTAs holding an area at least yellow (open) or red (flagged).
+
+    Written only by ``services.cta_pressure_set``, the interface the ctas app calls.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="cta_pressures"
+    )
+    area = models.CharField(max_length=20, choices=AreaCode.choices)
+    color = models.CharField(max_length=6, choices=Color.choices)
+    reasons = models.JSONField(default=list, help_text='[{"id": cta id, "sentence": "…"}]')
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "area"], name="one_pressure_per_area")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.area} ≥ {self.color}"
 
 
 class PendingRecompute(models.Model):

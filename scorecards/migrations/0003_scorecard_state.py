@@ -77,8 +77,6 @@ class Migration(migrations.Migration):
                 ('computed_color', models.CharField(choices=[('green', 'Green'), ('yellow', 'Yellow'), ('red', 'Red')], max_length=6)),
                 ('computed_score', models.PositiveSmallIntegerField()),
                 ('reasons', models.JSONField(default=list)),
-                ('cta_floor', models.CharField(blank=True, choices=[('green', 'Green'), ('yellow', 'Yellow'), ('red', 'Red')], max_length=6)),
-                ('cta_reasons', models.JSONField(blank=True, default=list)),
                 ('changed_at', models.DateTimeField(help_text='When the colour last changed.')),
                 ('computed_at', models.DateTimeField()),
                 ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='area_scores', to='accounts.account')),
@@ -105,6 +103,20 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-at', '-pk'],
                 'indexes': [models.Index(fields=['account', 'area', '-at'], name='scorecards__account_1d7f68_idx'), models.Index(fields=['at'], name='scorecards__at_e47833_idx')],
+            },
+        ),
+        migrations.CreateModel(
+            name='CtaPressure',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('area', models.CharField(choices=[('habits', 'Habits'), ('sentiment', 'Sentiment'), ('company', 'Company'), ('support', 'Support'), ('implementation', 'Implementation'), ('readiness', 'Readiness'), ('product', 'Product'), ('defect', 'Defect')], max_length=20)),
+                ('color', models.CharField(choices=[('green', 'Green'), ('yellow', 'Yellow'), ('red', 'Red')], max_length=6)),
+                ('reasons', models.JSONField(default=list, help_text='[{"id": cta id, "sentence": "…"}]')),
+                ('updated_at', models.DateTimeField()),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cta_pressures', to='accounts.account')),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('account', 'area'), name='one_pressure_per_area')],
             },
         ),
         migrations.CreateModel(

@@ -1,0 +1,473 @@
+"""Writes for scorecards: recompute, CTA precedence, overrides, coalesced recompute requests.
+
+The interface other apps call:
+- ``cta_pressure_set(account_id=…, area=…, color=…, reasons=…)`` — the ctas app says which
+  open risk CTAs hold an area at least yellow (open) or red (flagged); ``color=None``
+  when none is open any more. The account is recomputed at once.
+- ``request_recompute(account_ids)`` — facts changed; recompute soon, coalesced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import Account
+from accounts.rules import can_change_account
+from csrisk import audit, clock, events
+from csrisk.models import User
+from csrisk.notifications import notify
+from scorecards import selectors
+from scorecards.choices import AreaCode, Color
+from scorecards.compute import CtaFloor, OverrideInfo, combine
+from scorecards.measures import run_measures
+from scorecards.models import (
+    AreaScore,
+    ColorChange,
+    CtaPressure,
+    Override,
+    PendingRecompute,
+    Scorecard,
+    ScorecardSettings,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000
+BATCH = 1000
+RECOMPUTE_WINDOW_SECONDS = 5
+SCHEDULED_KEY = "csrisk:scorecards:recompute-scheduled"
+
+
+@dataclass
+class RecomputeReport:
+    accounts: int = 0
+    area_changes: int = 0
+    overall_changes: int = 0
+
+
+# --- recompute ----------------------------------------------------------------------------
+
+
+def recompute(
+    account_ids: Iterable[int] | None = None, *, cause: str = "measures"
+) -> RecomputeReport:
+    """Recompute colours for these accounts (all active accounts when None), in chunks.
+
+    Vectorised: each chunk loads its facts with one query per table, runs every measure
+    over all its accounts at once (pandas), and writes only the rows that changed.
+    """
+    ids = sorted(set(account_ids)) if account_ids is not None else selectors.active_account_ids()
+    report = RecomputeReport()
+    thresholds = selectors.thresholds()
+    areas = selectors.area_infos()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        with transaction.atomic():
+            _recompute_chunk(chunk, thresholds, areas, cause, report)
+    return report
+
+
+def _recompute_chunk(
+    ids: list[int], thresholds: list, areas: list, cause: str, report: RecomputeReport
+) -> None:
+    now = clock.now()
+    frames = selectors.load_frames(ids, now)
+    floors = {
+        (p.account_id, p.area): CtaFloor(p.color, p.reasons)
+        for p in CtaPressure.objects.filter(account_id__in=ids)
+    }
+    live = {
+        (o.account_id, o.area): OverrideInfo(
+            o.id,
+            o.color,
+            o.reason,
+            o.set_by.username if o.set_by else "someone",
+            f"{o.expires_at:%Y-%m-%d %H:%M}",
+        )
+        for o in Override.objects.filter(
+            account_id__in=ids, ended_at__isnull=True, expires_at__gt=now
+        ).select_related("set_by")
+    }
+    area_results, overall_results = combine(
+        run_measures(frames, thresholds),
+        account_ids=ids,
+        areas=areas,
+        cta_floors=floors,
+        overrides=live,
+    )
+    existing = {(s.account_id, s.area): s for s in AreaScore.objects.filter(account_id__in=ids)}
+    cards = {c.account_id: c for c in Scorecard.objects.filter(account_id__in=ids)}
+    new_scores, changed_scores, history = [], [], []
+    for r in area_results:
+        old = existing.get((r.account_id, r.area))
+        if old is None:
+            new_scores.append(
+                AreaScore(
+                    account_id=r.account_id,
+                    area=r.area,
+                    color=r.color,
+                    score=r.score,
+                    computed_color=r.computed_color,
+                    computed_score=r.computed_score,
+                    reasons=r.reasons,
+                    changed_at=now,
+                    computed_at=now,
+                )
+            )
+            history.append(
+                ColorChange(
+                    account_id=r.account_id,
+                    area=r.area,
+                    from_color="",
+                    to_color=r.color,
+                    score=r.score,
+                    at=now,
+                    cause=cause,
+                    reason=_head(r.reasons),
+                )
+            )
+            continue
+        if (old.color, old.score, old.computed_color, old.computed_score, old.reasons) == (
+            r.color,
+            r.score,
+            r.computed_color,
+            r.computed_score,
+            r.reasons,
+        ):
+            continue
+        if old.color != r.color:
+            history.append(
+                ColorChange(
+                    account_id=r.account_id,
+                    area=r.area,
+                    from_color=old.color,
+                    to_color=r.color,
+                    score=r.score,
+                    at=now,
+                    cause=cause,
+                    reason=_head(r.reasons),
+                )
+            )
+            old.changed_at = now
+            report.area_changes += 1
+            events.emit_on_commit(
+                events.color_changed,
+                account_id=r.account_id,
+                area=r.area,
+                old=old.color,
+                new=r.color,
+                at=now,
+                cause=cause,
+                reason=_head(r.reasons),
+            )
+        old.color, old.score, old.reasons = r.color, r.score, r.reasons
+        old.computed_color, old.computed_score, old.computed_at = (
+            r.computed_color,
+            r.computed_score,
+            now,
+        )
+        changed_scores.append(old)
+    AreaScore.objects.bulk_create(new_scores, batch_size=BATCH)
+    AreaScore.objects.bulk_update(
+        changed_scores,
+        [
+            "color",
+            "score",
+            "computed_color",
+            "computed_score",
+            "reasons",
+            "changed_at",
+            "computed_at",
+        ],
+        batch_size=BATCH,
+    )
+    new_cards, changed_cards = [], []
+    for o in overall_results:
+        card = cards.get(o.account_id)
+        if card is None:
+            new_cards.append(
+                Scorecard(
+                    account_id=o.account_id,
+                    color=o.color,
+                    score=o.score,
+                    weighted_score=o.weighted_score,
+                    reason=o.reason,
+                    worst_area=o.worst_area,
+                    changed_at=now,
+                    computed_at=now,
+                )
+            )
+            history.append(
+                ColorChange(
+                    account_id=o.account_id,
+                    area=ColorChange.OVERALL,
+                    from_color="",
+                    to_color=o.color,
+                    score=o.score,
+                    at=now,
+                    cause=cause,
+                    reason=o.reason,
+                )
+            )
+            continue
+        if (card.color, card.score, card.weighted_score, card.reason, card.worst_area) == (
+            o.color,
+            o.score,
+            o.weighted_score,
+            o.reason,
+            o.worst_area,
+        ):
+            continue
+        if card.color != o.color:
+            history.append(
+                ColorChange(
+                    account_id=o.account_id,
+                    area=ColorChange.OVERALL,
+                    from_color=card.color,
+                    to_color=o.color,
+                    score=o.score,
+                    at=now,
+                    cause=cause,
+                    reason=o.reason,
+                )
+            )
+            card.changed_at = now
+            report.overall_changes += 1
+            events.emit_on_commit(
+                events.color_changed,
+                account_id=o.account_id,
+                area=ColorChange.OVERALL,
+                old=card.color,
+                new=o.color,
+                at=now,
+                cause=cause,
+                reason=o.reason,
+            )
+        card.color, card.score, card.weighted_score = o.color, o.score, o.weighted_score
+        card.reason, card.worst_area, card.computed_at = o.reason, o.worst_area, now
+        changed_cards.append(card)
+    Scorecard.objects.bulk_create(new_cards, batch_size=BATCH)
+    Scorecard.objects.bulk_update(
+        changed_cards,
+        ["color", "score", "weighted_score", "reason", "worst_area", "changed_at", "computed_at"],
+        batch_size=BATCH,
+    )
+    ColorChange.objects.bulk_create(history, batch_size=BATCH)
+    report.accounts += len(ids)
+
+
+def _head(reasons: list[dict]) -> str:
+    return (reasons[0]["sentence"] if reasons else "")[:500]
+
+
+# --- coalesced requests --------------------------------------------------------------------
+
+
+def request_recompute(account_ids: Iterable[int]) -> None:
+    """Mark accounts for recompute. However many times an account is marked within the
+    window, it is recomputed once: the marks collapse into one PendingRecompute row."""
+    ids = set(account_ids)
+    if not ids:
+        return
+    now = clock.now()
+    PendingRecompute.objects.bulk_create(
+        [PendingRecompute(account_id=i, requested_at=now) for i in ids], ignore_conflicts=True
+    )
+    transaction.on_commit(_schedule_pending)
+
+
+def _schedule_pending() -> None:
+    from scorecards.tasks import recompute_pending_task
+
+    if settings.CELERY_TASK_ALWAYS_EAGER or getattr(
+        recompute_pending_task.app.conf, "task_always_eager", False
+    ):
+        recompute_pending_task.delay()
+        return
+    # One scheduled run per window, whatever the number of requests in it.
+    if cache.add(SCHEDULED_KEY, 1, timeout=RECOMPUTE_WINDOW_SECONDS):
+        recompute_pending_task.apply_async(countdown=RECOMPUTE_WINDOW_SECONDS)
+
+
+def recompute_pending(limit: int = 500) -> tuple[int, bool]:
+    """Recompute up to ``limit`` pending accounts; return (done, more_left)."""
+    started = clock.now()
+    ids = list(
+        PendingRecompute.objects.order_by("requested_at").values_list("account_id", flat=True)[
+            :limit
+        ]
+    )
+    if not ids:
+        return 0, False
+    recompute(ids)
+    # A request that arrived during the run stays pending for the next one.
+    PendingRecompute.objects.filter(account_id__in=ids, requested_at__lte=started).delete()
+    return len(ids), PendingRecompute.objects.exists()
+
+
+# --- CTA precedence (called by the ctas app) ------------------------------------------------
+
+
+def cta_pressure_set(
+    *, account_id: int, area: str, color: str | None, reasons: list[dict] | None = None
+) -> None:
+    """Hold an area at least ``color`` (yellow: open risk CTA, red: flagged) or release it.
+
+    Recomputes the account at once, so the page shows the new colour immediately.
+    """
+    if area not in AreaCode.values:
+        raise ValidationError(f"Unknown area {area!r}.")
+    if color not in (None, Color.YELLOW, Color.RED):
+        raise ValidationError("A CTA holds an area at yellow or red, or releases it (None).")
+    with transaction.atomic():
+        if color is None:
+            CtaPressure.objects.filter(account_id=account_id, area=area).delete()
+        else:
+            CtaPressure.objects.update_or_create(
+                account_id=account_id,
+                area=area,
+                defaults={"color": color, "reasons": reasons or [], "updated_at": clock.now()},
+            )
+        recompute([account_id], cause="cta")
+
+
+# --- overrides ------------------------------------------------------------------------------
+
+
+def override_set(
+    *, account: Account, area: str, color: str, reason: str, expires_at: dt.datetime, by: User
+) -> Override:
+    """Set an area's colour by hand until ``expires_at``; recomputes keep it until then."""
+    if not can_change_account(by, account):
+        raise PermissionDenied(
+            "Only the account's owner, their team lead, the VP or the CEO "
+            "may override its scorecard."
+        )
+    if area not in AreaCode.values:
+        raise ValidationError({"area": f"Unknown area {area!r}."})
+    if color not in Color.values:
+        raise ValidationError({"color": "Use green, yellow or red."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why: an override without a reason helps nobody."})
+    now = clock.now()
+    longest = ScorecardSettings.get().override_max_days
+    if expires_at <= now:
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    if expires_at > now + dt.timedelta(days=longest):
+        raise ValidationError({"expires_at": f"An override may last at most {longest} days."})
+    with transaction.atomic():
+        before = AreaScore.objects.filter(account=account, area=area).first()
+        replaced = Override.objects.filter(account=account, area=area, ended_at__isnull=True)
+        replaced.update(ended_at=now, ended_by=by, end_reason="replaced")
+        override = Override.objects.create(
+            account=account,
+            area=area,
+            color=color,
+            reason=reason.strip(),
+            set_by=by,
+            set_at=now,
+            expires_at=expires_at,
+        )
+        audit.record(
+            actor=by,
+            action="scorecard.override_set",
+            target=override,
+            account_id=account.pk,
+            changes={
+                "color": (before.color if before else None, color),
+                "expires_at": (None, expires_at),
+            },
+            reason=reason.strip(),
+        )
+        recompute([account.pk], cause="override")
+    return override
+
+
+def override_clear(*, override: Override, by: User, reason: str = "") -> Override:
+    if not can_change_account(by, override.account):
+        raise PermissionDenied("You may not change this account's scorecard.")
+    with transaction.atomic():
+        ended = Override.objects.filter(pk=override.pk, ended_at__isnull=True).update(
+            ended_at=clock.now(), ended_by=by, end_reason="cleared"
+        )
+        if not ended:
+            raise ValidationError("This override has already ended.")
+        audit.record(
+            actor=by,
+            action="scorecard.override_cleared",
+            target=override,
+            account_id=override.account_id,
+            changes={"color": (override.color, None)},
+            reason=reason,
+        )
+        recompute([override.account_id], cause="override")
+    override.refresh_from_db()
+    return override
+
+
+def expire_overrides() -> int:
+    """End overrides past their expiry, recompute, and tell the owner and the setter."""
+    now = clock.now()
+    due = list(
+        Override.objects.filter(ended_at__isnull=True, expires_at__lte=now).select_related(
+            "account__owner", "set_by"
+        )
+    )
+    expired = []
+    for o in due:
+        with transaction.atomic():
+            # Race-safe: only one sweeper ends a given override.
+            if not Override.objects.filter(pk=o.pk, ended_at__isnull=True).update(
+                ended_at=now, end_reason="expired"
+            ):
+                continue
+            audit.record(
+                actor=None,
+                action="scorecard.override_expired",
+                target=o,
+                account_id=o.account_id,
+                changes={"color": (o.color, None)},
+                reason="expired",
+            )
+            recompute([o.account_id], cause="expiry")
+            expired.append(o)
+    for o in expired:
+        score = AreaScore.objects.get(account_id=o.account_id, area=o.area)
+        area = AreaCode(o.area).label
+        people = {u for u in (o.account.owner, o.set_by) if u is not None}
+        for person in people:
+            notify(
+                user=person,
+                kind="override_expired",
+                title=f"{o.account.name}: the {area} override expired",
+                body=f"Your {o.color} override ({o.reason}) ended on "
+                f"{o.expires_at:%Y-%m-%d %H:%M}. {area} is {score.color} again from its "
+                f"measures: {_head(score.reasons)}",
+                url=f"/accounts/{o.account_id}/",
+                dedupe_key=f"override-expired:{o.pk}",
+            )
+        events.emit_on_commit(
+            events.override_expired,
+            account_id=o.account_id,
+            area=o.area,
+            color=score.color,
+            set_by_id=o.set_by_id,
+        )
+    return len(expired)
+
+
+def live_override(account_id: int, area: str) -> Override | None:
+    return (
+        Override.objects.filter(account_id=account_id, area=area, ended_at__isnull=True)
+        .filter(Q(expires_at__gt=clock.now()))
+        .first()
+    )

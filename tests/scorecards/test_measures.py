@@ -1,0 +1,292 @@
+"""A hand-computed case for every area's measures, on plain data (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from scorecards import measures as m
+from tests.scorecards.framesbuilder import NOW, build, days_ago
+
+T = {t.code: t for t in m.DEFAULT_THRESHOLDS}
+
+
+def row(df: pd.DataFrame, account_id: int) -> dict:
+    return df.loc[account_id].to_dict()
+
+
+def test_classify_bands_for_higher_is_worse():
+    t = m.Threshold("x", "support", "x", yellow_at=0.5, red_at=1.0, best=-0.5)
+    colors, scores = m.classify(pd.Series([-0.5, 0.0, 0.5, 0.75, 1.0, 1.75, 9.0]), t)
+    assert list(colors) == ["green", "green", "yellow", "yellow", "red", "red", "red"]
+    # green 70..100 from yellow_at to best; yellow 69..40; red 39..0 over one more span
+    assert list(scores) == [100, 85, 69, 54, 39, 0, 0]
+
+
+def test_classify_bands_for_lower_is_worse():
+    t = m.Threshold("x", "habits", "x", yellow_at=0.6, red_at=0.4, higher_is_worse=False, best=1.0)
+    colors, scores = m.classify(pd.Series([1.0, 0.8, 0.6, 0.5, 0.4, 0.0]), t)
+    assert list(colors) == ["green", "green", "yellow", "yellow", "red", "red"]
+    assert list(scores) == [100, 85, 69, 54, 39, 0]
+
+
+def test_habits_usage_drop_compares_last_4_weeks_with_8_before():
+    weeks = [(NOW - dt.timedelta(days=7 * k)).date() for k in range(12)]
+    # recent 4 weeks average 60; the 8 before average 100 → down 40% → red (≥ 30%)
+    usage = [
+        {"account_id": 1, "week": w, "active_users": 60 if k < 4 else 100, "licensed_users": 200}
+        for k, w in enumerate(weeks)
+    ]
+    out = m.usage_drop(build([1, 2], usage=usage), T["habits.usage_drop"])
+    r = row(out, 1)
+    assert r["value"] == pytest.approx(0.4)
+    assert r["color"] == "red"
+    assert r["sentence"] == (
+        "Active users down 40% (avg 60 over the last 4 weeks vs 100 the 8 weeks before)"
+    )
+    assert row(out, 2)["sentence"] == "No usage data for the last 12 weeks."
+    assert row(out, 2)["color"] == "green"
+
+
+def test_habits_license_utilization_reads_the_latest_week():
+    usage = [
+        {
+            "account_id": 1,
+            "week": (NOW - dt.timedelta(days=14)).date(),
+            "active_users": 90,
+            "licensed_users": 100,
+        },
+        {
+            "account_id": 1,
+            "week": (NOW - dt.timedelta(days=3)).date(),
+            "active_users": 50,
+            "licensed_users": 100,
+        },
+    ]
+    r = row(m.license_utilization(build([1], usage=usage), T["habits.license_utilization"]), 1)
+    assert (r["value"], r["color"]) == (0.5, "yellow")  # 0.4 < 0.5 <= 0.6
+    assert r["sentence"].startswith("50% of 100 licensed users active in the week of")
+
+
+def test_sentiment_nps_level_and_drop():
+    sentiment = [
+        # before window (90–180 days ago): 9 and 9 → 9.0; recent: 5 and CSAT 3 (→ 5.0) → 5.0
+        {"account_id": 1, "responded_at": days_ago(150), "nps": 9},
+        {"account_id": 1, "responded_at": days_ago(100), "nps": 9},
+        {"account_id": 1, "responded_at": days_ago(20), "nps": 5},
+        {"account_id": 1, "responded_at": days_ago(10), "csat": 3},
+    ]
+    f = build([1], sentiment=sentiment)
+    level = row(m.nps_level(f, T["sentiment.nps_level"]), 1)
+    assert level["value"] == pytest.approx(7.0)  # (9+9+5+5)/4 over 180 days
+    assert level["color"] == "yellow"  # ≤ 7 and > 6
+    drop = row(m.nps_drop(f, T["sentiment.nps_drop"]), 1)
+    assert drop["value"] == pytest.approx(4.0)
+    assert drop["color"] == "red"  # ≥ 3 points
+    assert drop["sentence"] == "NPS down 4.0 points (9.0 → 5.0) over the last 90 days"
+
+
+def test_company_decision_maker_left_is_red_and_champion_yellow():
+    contacts = [
+        {
+            "id": 1,
+            "account_id": 1,
+            "name": "Ann",
+            "title": "CFO",
+            "roles": ["edm"],
+            "at_company": False,
+            "left_on": (NOW - dt.timedelta(days=30)).date(),
+        },
+        {
+            "id": 2,
+            "account_id": 2,
+            "name": "Bob",
+            "title": "Head of IT",
+            "roles": ["champion"],
+            "at_company": False,
+            "left_on": (NOW - dt.timedelta(days=10)).date(),
+        },
+        {
+            "id": 3,
+            "account_id": 3,
+            "name": "Cy",
+            "roles": ["edm"],
+            "at_company": False,
+            "left_on": (NOW - dt.timedelta(days=400)).date(),
+        },
+    ]
+    out = m.key_contact_left(build([1, 2, 3], contacts=contacts), T["company.key_contact_left"])
+    assert row(out, 1)["color"] == "red"
+    assert row(out, 1)["sentence"] == "Executive Decision Maker Ann (CFO) left on 2026-10-02"
+    assert row(out, 2)["color"] == "yellow"
+    assert row(out, 3)["color"] == "green"  # left long ago: outside the 180-day window
+
+
+def test_company_title_downgrade_and_missing_decision_maker():
+    contacts = [
+        {"id": 1, "account_id": 1, "name": "Dee", "title": "Senior Manager", "roles": ["champion"]}
+    ]
+    changes = [
+        {
+            "id": 1,
+            "contact_id": 1,
+            "account_id": 1,
+            "old_title": "Head of Data",
+            "new_title": "Senior Manager",
+            "changed_on": (NOW - dt.timedelta(days=5)).date(),
+        }
+    ]
+    f = build([1], contacts=contacts, title_changes=changes)
+    down = row(m.title_downgrade(f, T["company.title_downgrade"]), 1)
+    assert (down["value"], down["color"]) == (1.0, "yellow")
+    assert "“Head of Data” → “Senior Manager”" in down["sentence"]
+    missing = row(m.no_edm(f, T["company.no_edm"]), 1)
+    assert (missing["color"], missing["sentence"]) == (
+        "yellow",
+        "No Executive Decision Maker on record at the company",
+    )
+
+
+def test_seniority_ranks_titles():
+    assert [
+        m.seniority(t)
+        for t in ("Chief Operating Officer", "VP Sales", "Head of IT", "IT Manager", "Analyst")
+    ] == [5, 4, 3, 2, 1]
+
+
+def test_support_velocity_counts_non_critical_tickets_with_a_floor():
+    tickets = (
+        # account 1: 28 normal in the last 90 days vs 10 before → (28-10)/10 = +180% → red
+        [{"account_id": 1, "opened_at": days_ago(5 + i)} for i in range(28)]
+        + [{"account_id": 1, "opened_at": days_ago(100 + i)} for i in range(10)]
+        # urgent tickets are critical: they do not count
+        + [{"account_id": 1, "opened_at": days_ago(3), "priority": "urgent"}] * 5
+        # account 2: 1 → 3 is +2 over the floor of 5 → +40% → green
+        + [{"account_id": 2, "opened_at": days_ago(10 + i)} for i in range(3)]
+        + [{"account_id": 2, "opened_at": days_ago(120)}]
+    )
+    out = m.noncritical_velocity(build([1, 2], tickets=tickets), T["support.noncritical_velocity"])
+    one = row(out, 1)
+    assert one["value"] == pytest.approx(1.8)
+    assert one["color"] == "red"
+    assert one["sentence"] == (
+        "Non-critical tickets up 180% over the last 90 days vs the 90 before (28 vs 10)"
+    )
+    assert len(one["refs"]) == 5 and one["refs"][0]["type"] == "ticket"
+    assert row(out, 2)["value"] == pytest.approx(0.4)
+    assert row(out, 2)["color"] == "green"
+
+
+def test_support_urgent_open():
+    tickets = [{"account_id": 1, "priority": "urgent", "status": "open", "opened_at": days_ago(4)}]
+    r = row(m.urgent_open(build([1], tickets=tickets), T["support.urgent_open"]), 1)
+    assert (r["color"], r["sentence"]) == ("yellow", "1 urgent ticket open, the oldest for 4 days")
+
+
+def test_implementation_late_milestones():
+    milestones = [
+        {"account_id": 1, "name": "Data migration", "due_on": (NOW - dt.timedelta(days=45)).date()},
+        {"account_id": 1, "name": "SSO", "due_on": (NOW - dt.timedelta(days=3)).date()},
+        {
+            "account_id": 1,
+            "name": "Done",
+            "due_on": (NOW - dt.timedelta(days=90)).date(),
+            "completed_on": (NOW - dt.timedelta(days=80)).date(),
+        },
+        {"account_id": 2, "name": "Kickoff", "due_on": (NOW + dt.timedelta(days=3)).date()},
+    ]
+    out = m.late_milestones(
+        build([1, 2], milestones=milestones), T["implementation.late_milestones"]
+    )
+    assert row(out, 1)["color"] == "red"  # 45 days ≥ 30
+    assert row(out, 1)["sentence"] == "2 milestones late; “Data migration” 45 days overdue"
+    assert row(out, 2)["color"] == "green"
+
+
+def test_readiness_uses_the_weakest_dimension_of_the_latest_assessment():
+    readiness = [
+        {
+            "id": 1,
+            "account_id": 1,
+            "assessed_on": dt.date(2026, 1, 1),
+            "data": 1,
+            "skills": 1,
+            "staffing": 1,
+        },
+        {
+            "id": 2,
+            "account_id": 1,
+            "assessed_on": dt.date(2026, 9, 1),
+            "data": 4,
+            "skills": 3,
+            "staffing": 5,
+        },
+    ]
+    r = row(m.readiness_assessment(build([1], readiness=readiness), T["readiness.assessment"]), 1)
+    assert (r["value"], r["color"]) == (3.0, "yellow")
+    assert r["sentence"] == "Readiness 3/5 on skills (assessed 2026-09-01)"
+
+
+def test_product_competitor_exposure_is_recency_weighted():
+    competitors = [
+        # evaluation 45 days ago: 3 × 0.5 = 1.5; mention today: 1 × 1 = 1 → 2.5 → red
+        {
+            "account_id": 1,
+            "competitor": "Rivalsoft",
+            "activity": "evaluation",
+            "occurred_at": days_ago(45),
+        },
+        {"account_id": 1, "competitor": "Rivalsoft", "activity": "mention", "occurred_at": NOW},
+    ]
+    r = row(
+        m.competitor_exposure(
+            build([1], competitors=competitors), T["product.competitor_exposure"]
+        ),
+        1,
+    )
+    assert r["value"] == pytest.approx(2.5)
+    assert r["color"] == "red"
+    assert r["sentence"].startswith("Evaluation of Rivalsoft (45 days ago); 2 competitor events")
+
+
+def test_defect_open_defects_by_severity():
+    tickets = [
+        {
+            "account_id": 1,
+            "kind": "defect",
+            "priority": "high",
+            "status": "open",
+            "opened_at": days_ago(3),
+        },
+        {
+            "account_id": 1,
+            "kind": "defect",
+            "priority": "normal",
+            "status": "new",
+            "opened_at": days_ago(2),
+        },
+        {
+            "account_id": 1,
+            "kind": "defect",
+            "priority": "urgent",
+            "status": "solved",
+            "opened_at": days_ago(9),
+        },
+    ]
+    r = row(m.open_defects(build([1], tickets=tickets), T["defect.open_defects"]), 1)
+    assert r["value"] == 3.0  # high 2 + normal 1; the solved urgent one is closed
+    assert r["color"] == "yellow"
+    assert r["sentence"] == "2 open defects: 1 high, 1 normal"
+
+
+def test_every_measure_answers_for_every_account_even_with_no_data():
+    f = build([7, 8])
+    out = m.run_measures(f, m.DEFAULT_THRESHOLDS)
+    assert len(out) == 2 * len(m.DEFAULT_THRESHOLDS)
+    no_edm_rows = out[out["measure"] == "company.no_edm"]
+    assert set(no_edm_rows["color"]) == {"yellow"}  # nobody on record: a real gap
+    others = out[out["measure"] != "company.no_edm"]
+    assert set(others["color"]) == {"green"}
+    assert all(isinstance(s, str) and s for s in out["sentence"])
