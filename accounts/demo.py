@@ -25,7 +25,8 @@ from accounts.choices import (
     Segment,
     Tier,
 )
-from accounts.models import Account, Contact, ContactTitleChange, PriorRelationship, RenewalOutcome
+from accounts.demo_activity import build_activity
+from accounts.models import Account, Contact, PriorRelationship, RenewalOutcome
 from csrisk import clock
 from csrisk.models import Team, User
 from csrisk.roles import Role, TeamFunction
@@ -208,14 +209,6 @@ _OTHER_TITLES = (
     "Data Engineer",
     "Support Manager",
 )
-_DOWNGRADES = {
-    "Head of Operations": "Senior Operations Manager",
-    "Director of IT": "IT Manager",
-    "VP Engineering": "Engineering Manager",
-    "Head of Customer Operations": "Customer Operations Manager",
-    "Director of Analytics": "Analytics Manager",
-}
-
 # (segment, share of the book, median ARR)
 _SEGMENTS = (
     (Segment.SMB, 0.35, 14_000),
@@ -243,6 +236,7 @@ class DemoSummary:
     users: int
     teams: int
     renewals: int
+    activity: dict[str, int]
 
 
 def _people(rng: random.Random, n_accounts: int, password: str) -> dict[str, object]:
@@ -460,7 +454,6 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
     Account.objects.bulk_create(rows, batch_size=BATCH)
 
     contacts: list[Contact] = []
-    title_changes: list[tuple[int, str, str, dt.date]] = []
     relationships: list[PriorRelationship] = []
     renewals: list[RenewalOutcome] = []
     for account in rows:
@@ -487,7 +480,8 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
                     ).value
                 ]
                 title = rng.choice(_OTHER_TITLES)
-            left = rng.random() < 0.04
+            # Ordinary staff turnover; key people leave in the activity story instead.
+            left = k >= 2 and rng.random() < 0.05
             contact = Contact(
                 account=account,
                 name=f"{first} {last}",
@@ -498,16 +492,6 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
                 left_on=today - dt.timedelta(days=rng.randint(5, 200)) if left else None,
             )
             contacts.append(contact)
-            if title in _DOWNGRADES and rng.random() < 0.05:
-                title_changes.append(
-                    (
-                        len(contacts) - 1,
-                        title,
-                        _DOWNGRADES[title],
-                        today - dt.timedelta(days=rng.randint(10, 300)),
-                    )
-                )
-                contact.title = _DOWNGRADES[title]
         if account.tier != Tier.NONE and rng.random() < 0.25:
             relationships.append(
                 PriorRelationship(
@@ -558,23 +542,16 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
                 )
             )
     Contact.objects.bulk_create(contacts, batch_size=BATCH)
-    ContactTitleChange.objects.bulk_create(
-        [
-            ContactTitleChange(
-                contact=contacts[i], old_title=old, new_title=new, changed_on=on, source="demo"
-            )
-            for i, old, new, on in title_changes
-        ],
-        batch_size=BATCH,
-    )
     PriorRelationship.objects.bulk_create(relationships, batch_size=BATCH, ignore_conflicts=True)
     RenewalOutcome.objects.bulk_create(renewals, batch_size=BATCH, ignore_conflicts=True)
+    activity = build_activity(rows, now=clock.now(), seed=seed)
     return DemoSummary(
         accounts=len(rows),
         contacts=len(contacts),
         users=len(people["users"]),  # type: ignore[arg-type]
         teams=len(people["teams"]),  # type: ignore[arg-type]
         renewals=len(renewals),
+        activity=activity,
     )
 
 

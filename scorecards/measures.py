@@ -419,7 +419,7 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     """Growth rate of non-critical support tickets, latest window vs the one before.
 
     n1 = non-critical tickets opened in (now - W, now], n0 = in (now - 2W, now - W],
-    W = window_days (90). velocity = (n1 - n0) / max(n0, floor), floor = params["floor"] (5),
+    W = window_days (90). velocity = (n1 - n0) / max(n0, floor), floor = params["floor"] (8),
     so that 1 → 3 tickets is not "+200%". Non-critical = priority not in
     params["critical"] (["urgent"]).
     """
@@ -427,7 +427,7 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     if tk.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_TICKETS)
     critical = set(t.params.get("critical", ["urgent"]))
-    floor = float(t.params.get("floor", 5))
+    floor = float(t.params.get("floor", 8))
     w = t.window_days
     tk = tk[(tk["kind"] == "support") & ~tk["priority"].isin(critical)]
     cut, start = _days_ago(f.now, w), _days_ago(f.now, 2 * w)
@@ -640,8 +640,8 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
         "habits.license_utilization",
         "habits",
         "Licence utilisation",
-        0.60,
-        0.40,
+        0.50,
+        0.30,
         higher_is_worse=False,
         best=1.0,
     ),
@@ -676,7 +676,7 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
         0.5,
         1.0,
         best=-0.5,
-        params={"floor": 5, "critical": ["urgent"]},
+        params={"floor": 8, "critical": ["urgent"]},
     ),
     Threshold("support.urgent_open", "support", "Urgent tickets open", 1, 3),
     Threshold("implementation.late_milestones", "implementation", "Late milestones", 1, 30),

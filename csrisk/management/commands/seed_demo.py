@@ -6,10 +6,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book_exists
+from scorecards.services import recompute
 
 
 class Command(BaseCommand):
-    help = "Load the deterministic demo book (replaces an existing demo book)."
+    help = (
+        "Load the deterministic demo book (replaces an existing demo book): accounts, "
+        "contacts, people, activity history, and their scorecards."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--accounts", type=int, default=300, help="number of accounts")
@@ -32,13 +36,21 @@ class Command(BaseCommand):
         summary = build_demo_book(
             accounts=options["accounts"], months=options["months"], seed=options["seed"]
         )
+        book_seconds = time.perf_counter() - started
+        scorecards = recompute()
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo book: {summary.accounts} accounts, {summary.contacts} contacts, "
                 f"{summary.renewals} past renewals, {summary.users} people in {summary.teams} "
-                f"teams ({seconds:.1f}s)."
+                f"teams ({book_seconds:.1f}s)."
             )
+        )
+        facts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in summary.activity.items())
+        self.stdout.write(f"Activity: {facts}.")
+        self.stdout.write(
+            f"Scorecards computed for {scorecards.accounts} active accounts "
+            f"({seconds:.1f}s in all)."
         )
         logins = ", ".join(f"{u} ({what})" for u, what in DEMO_LOGINS)
         self.stdout.write(f"Logins (password {DEMO_PASSWORD!r}): {logins}")
