@@ -48,6 +48,7 @@ from accounts.models import (
     Ticket,
     UsageSnapshot,
 )
+from csrisk.db import insert_rows
 
 BATCH = 5000
 TICKET_RATE = {
@@ -84,99 +85,112 @@ DOWNGRADED_TITLES = {
 }
 
 
+TICKET_COLUMNS = (
+    "account_id",
+    "source",
+    "kind",
+    "priority",
+    "status",
+    "tags",
+    "requester_group",
+    "opened_at",
+    "solved_at",
+    "subject",
+)
+PRIORITIES = np.array(["urgent", "high", "normal", "low"])
+
+
 def build_activity(accounts: list[Account], *, now: dt.datetime, seed: int) -> dict[str, int]:
     """Create the facts for these accounts; return how many of each were made."""
     rng = np.random.default_rng(seed)
     active = [a for a in accounts if a.lifecycle_stage != LifecycleStage.CHURNED]
     risk = rng.beta(1.2, 6.0, size=len(active))
-    tickets: list[Ticket] = []
-    usage: list[UsageSnapshot] = []
-    sentiment: list[SentimentResponse] = []
-    competitors: list[CompetitorEvent] = []
-    milestones: list[Milestone] = []
-    readiness: list[ReadinessAssessment] = []
+    tickets: list[tuple] = []
+    usage: list[tuple] = []
+    sentiment: list[tuple] = []
+    competitors: list[tuple] = []
+    milestones: list[tuple] = []
+    readiness: list[tuple] = []
     today = now.date()
     monday = today - dt.timedelta(days=today.weekday())
     for account, r in zip(active, risk, strict=True):
+        aid = account.pk
         rate = TICKET_RATE[account.segment]
         growth = 1 + 2.0 * r * rng.lognormal(0, 0.5)
         for window_start, window_rate in ((180, rate), (90, rate * growth)):
-            for _ in range(rng.poisson(window_rate * 3)):
-                age = rng.uniform(window_start - 90, window_start)
-                opened = now - dt.timedelta(days=float(age))
-                solve_days = rng.exponential(4.0)
-                solved = solve_days < age
+            n = rng.poisson(window_rate * 3)
+            ages = rng.uniform(window_start - 90, window_start, n)
+            solve = rng.exponential(4.0, n)
+            prio = PRIORITIES[rng.choice(4, n, p=[0.04, 0.16, 0.6, 0.2])]
+            still_open = rng.choice(["open", "pending", "new"], n)
+            tags = rng.integers(0, len(TAGS), n)
+            groups = rng.integers(0, len(GROUPS), n)
+            for i in range(n):
+                opened = now - dt.timedelta(days=float(ages[i]))
+                solved = solve[i] < ages[i]
                 tickets.append(
-                    Ticket(
-                        account=account,
-                        source="demo",
-                        kind="support",
-                        priority=rng.choice(
-                            ["urgent", "high", "normal", "low"], p=[0.04, 0.16, 0.6, 0.2]
-                        ),
-                        status="solved" if solved else rng.choice(["open", "pending", "new"]),
-                        tags=[str(rng.choice(TAGS))],
-                        requester_group=str(rng.choice(GROUPS)),
-                        opened_at=opened,
-                        solved_at=opened + dt.timedelta(days=float(solve_days)) if solved else None,
-                        subject="Customer request",
+                    (
+                        aid,
+                        "demo",
+                        "support",
+                        str(prio[i]),
+                        "solved" if solved else str(still_open[i]),
+                        [TAGS[tags[i]]],
+                        GROUPS[groups[i]],
+                        opened,
+                        opened + dt.timedelta(days=float(solve[i])) if solved else None,
+                        "Customer request",
                     )
                 )
-        for _ in range(rng.poisson(rate)):  # a sixth of six months of tickets
-            age = rng.uniform(0, 180)
-            is_open = rng.random() < 0.2 + 0.5 * r
-            opened = now - dt.timedelta(days=float(age))
+        n = rng.poisson(rate)  # defects: a sixth of six months of tickets
+        ages = rng.uniform(0, 180, n)
+        is_open = rng.random(n) < 0.2 + 0.5 * r
+        prio = PRIORITIES[rng.choice(4, n, p=[0.05 + 0.1 * r, 0.25, 0.5 - 0.1 * r, 0.2])]
+        for i in range(n):
+            opened = now - dt.timedelta(days=float(ages[i]))
             tickets.append(
-                Ticket(
-                    account=account,
-                    source="demo",
-                    kind="defect",
-                    priority=rng.choice(
-                        ["urgent", "high", "normal", "low"],
-                        p=[0.05 + 0.1 * r, 0.25, 0.5 - 0.1 * r, 0.2],
-                    ),
-                    status="open" if is_open else "solved",
-                    tags=[str(rng.choice(TAGS))],
-                    opened_at=opened,
-                    solved_at=None if is_open else opened + dt.timedelta(days=7),
-                    subject="Defect report",
+                (
+                    aid,
+                    "demo",
+                    "defect",
+                    str(prio[i]),
+                    "open" if is_open[i] else "solved",
+                    [TAGS[rng.integers(0, len(TAGS))]],
+                    "",
+                    opened,
+                    None if is_open[i] else opened + dt.timedelta(days=7),
+                    "Defect report",
                 )
             )
         seats = max(3, int(SEATS[account.segment] * rng.lognormal(0, 0.3)))
         share = rng.beta(7, 3) * (1 - 0.4 * r)
         drop = r * rng.uniform(0, 0.8)
+        noise = rng.normal(1, 0.05, 12)
         for k in range(12):
-            week = monday - dt.timedelta(weeks=k)
-            level = share * (1 - drop if k < 4 else 1) * rng.normal(1, 0.05)
+            level = share * (1 - drop if k < 4 else 1) * noise[k]
             usage.append(
-                UsageSnapshot(
-                    account=account,
-                    week=week,
-                    licensed_users=seats,
-                    active_users=int(min(seats, max(0, round(seats * level)))),
-                    adoption=float(np.clip(level, 0, 1)),
+                (
+                    aid,
+                    monday - dt.timedelta(weeks=k),
+                    int(min(seats, max(0, round(seats * level)))),
+                    seats,
+                    float(np.clip(level, 0, 1)),
                 )
             )
         for _ in range(rng.integers(0, 4)):
             age = rng.uniform(0, 270)
             kinder = 1.0 if age > 120 else 0.0
             score = int(np.clip(round(rng.normal(9.0 - 6 * r + kinder, 1.1)), 0, 10))
-            sentiment.append(
-                SentimentResponse(
-                    account=account,
-                    source="demo",
-                    nps=score,
-                    responded_at=now - dt.timedelta(days=float(age)),
-                )
-            )
+            sentiment.append((aid, "demo", now - dt.timedelta(days=float(age)), score, ""))
         for _ in range(rng.poisson(2.2 * r)):
             competitors.append(
-                CompetitorEvent(
-                    account=account,
-                    source="demo",
-                    competitor=str(rng.choice(COMPETITORS)),
-                    activity=rng.choice(["evaluation", "engagement", "mention"], p=[0.3, 0.3, 0.4]),
-                    occurred_at=now - dt.timedelta(days=float(rng.uniform(0, 180))),
+                (
+                    aid,
+                    "demo",
+                    str(rng.choice(COMPETITORS)),
+                    str(rng.choice(["evaluation", "engagement", "mention"], p=[0.3, 0.3, 0.4])),
+                    now - dt.timedelta(days=float(rng.uniform(0, 180))),
+                    "",
                 )
             )
         if account.lifecycle_stage == LifecycleStage.ONBOARDING and account.customer_since:
@@ -184,39 +198,36 @@ def build_activity(accounts: list[Account], *, now: dt.datetime, seed: int) -> d
                 due = account.customer_since + dt.timedelta(days=20 + 30 * k)
                 late = rng.random() < 0.15 + 0.6 * r
                 done = None if (late or due >= today) else due - dt.timedelta(days=2)
-                milestones.append(
-                    Milestone(account=account, name=name, due_on=due, completed_on=done)
-                )
+                milestones.append((aid, name, due, done))
         if rng.random() < 0.4:
             dims = [int(np.clip(5 - round(3 * r + rng.normal(0, 0.6)), 1, 5)) for _ in range(3)]
-            readiness.append(
-                ReadinessAssessment(
-                    account=account,
-                    assessed_on=today - dt.timedelta(days=int(rng.integers(0, 270))),
-                    data=dims[0],
-                    skills=dims[1],
-                    staffing=dims[2],
-                )
-            )
+            readiness.append((aid, today - dt.timedelta(days=int(rng.integers(0, 270))), *dims, ""))
     people = _people_changes(active, risk, rng, now)
-    for model, rows in (
-        (Ticket, tickets),
-        (UsageSnapshot, usage),
-        (SentimentResponse, sentiment),
-        (CompetitorEvent, competitors),
-        (Milestone, milestones),
-        (ReadinessAssessment, readiness),
-    ):
-        model.objects.bulk_create(rows, batch_size=BATCH)
-    return {
-        "tickets": len(tickets),
-        "usage": len(usage),
-        "sentiment": len(sentiment),
-        "competitors": len(competitors),
-        "milestones": len(milestones),
-        "readiness": len(readiness),
-        "people_changes": people,
+    counts = {
+        "tickets": insert_rows(Ticket, TICKET_COLUMNS, tickets),
+        "usage": insert_rows(
+            UsageSnapshot,
+            ("account_id", "week", "active_users", "licensed_users", "adoption"),
+            usage,
+        ),
+        "sentiment": insert_rows(
+            SentimentResponse, ("account_id", "source", "responded_at", "nps", "comment"), sentiment
+        ),
+        "competitors": insert_rows(
+            CompetitorEvent,
+            ("account_id", "source", "competitor", "activity", "occurred_at", "note"),
+            competitors,
+        ),
+        "milestones": insert_rows(
+            Milestone, ("account_id", "name", "due_on", "completed_on"), milestones
+        ),
+        "readiness": insert_rows(
+            ReadinessAssessment,
+            ("account_id", "assessed_on", "data", "skills", "staffing", "note"),
+            readiness,
+        ),
     }
+    return {**counts, "people_changes": people}
 
 
 def _people_changes(

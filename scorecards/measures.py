@@ -588,13 +588,19 @@ def open_defects(f: Frames, t: Threshold) -> pd.DataFrame:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DEF)
     d["w"] = d["priority"].map(SEVERITY_WEIGHT).fillna(1.0)
     value = d.groupby("account_id")["w"].sum()
-    by_sev = d.groupby(["account_id", "priority"]).size()
     order = ["urgent", "high", "normal", "low"]
+    counts = d.pivot_table(index="account_id", columns="priority", values="w", aggfunc="size")
+    counts = counts.reindex(columns=order).fillna(0).astype(int).reindex(value.index)
+    total = counts.sum(axis=1)
+    parts = [counts[p].astype(str) + f" {p}" for p in order]
+    listed = [
+        ", ".join(part for part, n in zip(row, nums, strict=True) if n)
+        for row, nums in zip(zip(*parts, strict=True), counts.to_numpy(), strict=True)
+    ]
     sentence = pd.Series(
         [
-            f"{int(by_sev.loc[a].sum())} open defect{'s' if by_sev.loc[a].sum() > 1 else ''}: "
-            + ", ".join(f"{by_sev.loc[a][p]} {p}" for p in order if p in by_sev.loc[a].index)
-            for a in value.index
+            f"{n} open defect{'s' if n > 1 else ''}: {text}"
+            for n, text in zip(total, listed, strict=True)
         ],
         index=value.index,
         dtype=object,
