@@ -18,6 +18,7 @@ from accounts.forms import AccountForm, ImportForm
 from accounts.importing import ImportFileError
 from accounts.models import Account, ImportJob
 from accounts.rules import can_change_account, can_import_accounts
+from csrisk import panels
 
 SORTS = {
     "name": ("name", "pk"),
@@ -78,7 +79,11 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "accounts/account_detail.html",
-        {"account": account, "can_change": can_change_account(request.user, account)},
+        {
+            "account": account,
+            "can_change": can_change_account(request.user, account),
+            "panels": panels.render("account_detail", request, account),
+        },
     )
 
 

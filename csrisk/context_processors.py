@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 NAV = [
     ("cockpit", "Cockpit"),
-    ("scorecards", "Scorecards"),
+    ("scorecards:review", "Scorecards"),
     ("escalations", "Escalations"),
     ("sponsors", "Sponsors"),
     ("signals", "Signals"),
@@ -16,4 +16,6 @@ NAV = [
 def navigation(request: HttpRequest) -> dict[str, object]:
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match else ""
+    if current.startswith("scorecards:"):
+        current = "scorecards:review"
     return {"nav_items": NAV, "nav_current": current}

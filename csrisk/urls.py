@@ -9,7 +9,6 @@ from csrisk.permissions import IsIntegrationOrStaff
 
 LATER = {
     "cockpit": ("Cockpit", "CTAs, playbooks and the CSM cockpit"),
-    "scorecards": ("Scorecards", "Scorecards: colours, overrides, 1:1 and leadership reviews"),
     "escalations": ("Escalations", "Escalation chain levels 1–3 and meeting agendas"),
     "sponsors": ("Sponsors", "Executive sponsor program"),
     "signals": ("Signals", "Signal ingestion and the leading-signal model"),
@@ -27,6 +26,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
+    path("scorecards/", include("scorecards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path(

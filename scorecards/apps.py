@@ -6,3 +6,14 @@ class ScorecardsConfig(AppConfig):
 
     name = "scorecards"
     verbose_name = "Scorecards"
+
+    def ready(self) -> None:
+        from csrisk import panels
+        from scorecards.views import panel_context
+
+        panels.register(
+            "account_detail",
+            panels.Panel(
+                "scorecard", "scorecards/partials/_account_panel.html", panel_context, order=10
+            ),
+        )

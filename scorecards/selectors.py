@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet
 
 from accounts.choices import LifecycleStage
 from accounts.models import (
@@ -25,7 +26,7 @@ from accounts.models import (
 from scorecards.choices import AreaCode
 from scorecards.compute import AreaInfo
 from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, Frames, Threshold
-from scorecards.models import Area, AreaScore, ColorChange, MeasureConfig
+from scorecards.models import Area, AreaScore, ColorChange, MeasureConfig, Override, Scorecard
 
 TIMESTAMPS = {"opened_at", "solved_at", "responded_at", "occurred_at"}
 
@@ -164,22 +165,29 @@ def _direction(then: str | None, now: str) -> str:
 def trends(
     account_ids: Iterable[int], current: dict[tuple[int, str], str], now: dt.datetime
 ) -> dict[tuple[int, str], Trend]:
-    """Trend per (account, area/'overall') from one query over the last 30 days of changes.
+    """Trend per (account, area/'overall') from one query over the last 30 days of changes."""
+    rows = ColorChange.objects.filter(
+        account_id__in=list(account_ids), at__gt=now - dt.timedelta(days=30)
+    ).order_by("at", "pk")
+    return trends_from(rows.values_list("account_id", "area", "at", "from_color"), current, now)
+
+
+def trends_from(
+    changes: Iterable[tuple[int, str, dt.datetime, str]],
+    current: dict[tuple[int, str], str],
+    now: dt.datetime,
+) -> dict[tuple[int, str], Trend]:
+    """Trends from (account_id, area, at, from_color) rows, oldest first.
 
     The colour at time T is the ``from_color`` of the first change after T, or the current
     colour when nothing changed since T.
     """
-    since = now - dt.timedelta(days=30)
-    changes: dict[tuple[int, str], list[tuple[dt.datetime, str]]] = {}
-    for account_id, area, at, from_color in (
-        ColorChange.objects.filter(account_id__in=list(account_ids), at__gt=since)
-        .order_by("at", "pk")
-        .values_list("account_id", "area", "at", "from_color")
-    ):
-        changes.setdefault((account_id, area), []).append((at, from_color))
+    by_key: dict[tuple[int, str], list[tuple[dt.datetime, str]]] = {}
+    for account_id, area, at, from_color in changes:
+        by_key.setdefault((account_id, area), []).append((at, from_color))
 
     def color_at(key: tuple[int, str], when: dt.datetime) -> str | None:
-        for at, from_color in changes.get(key, []):
+        for at, from_color in by_key.get(key, []):
             if at > when:
                 return from_color or None
         return current[key]
@@ -187,7 +195,7 @@ def trends(
     return {
         key: Trend(
             _direction(color_at(key, now - dt.timedelta(days=7)), color),
-            _direction(color_at(key, since), color),
+            _direction(color_at(key, now - dt.timedelta(days=30)), color),
         )
         for key, color in current.items()
     }
@@ -200,3 +208,173 @@ def history(account_id: int) -> list[ColorChange]:
 
 def area_scores(account_id: int) -> dict[str, AreaScore]:
     return {s.area: s for s in AreaScore.objects.filter(account_id=account_id)}
+
+
+# --- shaped for pages -----------------------------------------------------------------------
+
+
+@dataclass
+class AreaRow:
+    code: str
+    name: str
+    owner: str
+    color: str
+    score: int
+    computed_color: str
+    reasons: list[dict]
+    trend: Trend
+    override: Override | None
+
+
+@dataclass
+class TimelineRow:
+    key: str
+    label: str
+    segments: list[dict]  # {"x": %, "width": %, "color": …, "title": …}
+
+
+@dataclass
+class AccountScorecard:
+    overall: Scorecard | None
+    overall_trend: Trend | None
+    areas: list[AreaRow]
+    timeline: list[TimelineRow]
+    timeline_days: int
+
+
+def account_scorecard(account: Account, *, now: dt.datetime, days: int = 90) -> AccountScorecard:
+    """Everything the account page shows about the scorecard, in a fixed number of queries."""
+    scores = {s.area: s for s in AreaScore.objects.filter(account=account)}
+    overall = Scorecard.objects.filter(account=account).first()
+    area_rows = {a.code: a for a in Area.objects.select_related("owning_team")}
+    live = {
+        o.area: o
+        for o in Override.objects.filter(
+            account=account, ended_at__isnull=True, expires_at__gt=now
+        ).select_related("set_by")
+    }
+    current = {(account.pk, code): s.color for code, s in scores.items()}
+    if overall:
+        current[(account.pk, ColorChange.OVERALL)] = overall.color
+    changes = list(
+        ColorChange.objects.filter(account=account, at__gt=now - dt.timedelta(days=days)).order_by(
+            "at", "pk"
+        )
+    )
+    trend = trends_from(((c.account_id, c.area, c.at, c.from_color) for c in changes), current, now)
+    areas = []
+    for code, label in AreaCode.choices:
+        s = scores.get(code)
+        if s is None:
+            continue
+        info = area_rows.get(code)
+        owner = (
+            info.owning_team.name
+            if info and info.owning_team
+            else info.get_owning_function_display()
+            if info
+            else ""
+        )
+        areas.append(
+            AreaRow(
+                code,
+                info.name if info else label,
+                owner,
+                s.color,
+                s.score,
+                s.computed_color,
+                s.reasons,
+                trend[(account.pk, code)],
+                live.get(code),
+            )
+        )
+    return AccountScorecard(
+        overall=overall,
+        overall_trend=trend.get((account.pk, ColorChange.OVERALL)),
+        areas=areas,
+        timeline=_timeline(account.pk, changes, current, now, days),
+        timeline_days=days,
+    )
+
+
+def _timeline(
+    account_id: int,
+    history_rows: list[ColorChange],
+    current: dict[tuple[int, str], str],
+    now: dt.datetime,
+    days: int,
+) -> list[TimelineRow]:
+    start = now - dt.timedelta(days=days)
+    span = (now - start).total_seconds()
+    changes: dict[str, list[ColorChange]] = {}
+    for c in history_rows:
+        changes.setdefault(c.area, []).append(c)
+    rows = []
+    keys = [(ColorChange.OVERALL, "Overall"), *AreaCode.choices]
+    for key, label in keys:
+        if (account_id, key) not in current:
+            continue
+        points = changes.get(key, [])
+        color = (points[0].from_color if points else current[(account_id, key)]) or None
+        t = start
+        segments = []
+        for c in [*points, None]:
+            end = c.at if c else now
+            if color and end > t:
+                segments.append(
+                    {
+                        "x": round(100 * (t - start).total_seconds() / span, 3),
+                        "width": round(100 * (end - t).total_seconds() / span, 3),
+                        "color": color,
+                        "title": f"{label}: {color} from {t:%b %d} to {end:%b %d}",
+                    }
+                )
+            if c:
+                color, t = c.to_color, c.at
+        rows.append(TimelineRow(key, label, segments))
+    return rows
+
+
+@dataclass
+class ReviewRow:
+    account: Account
+    overall: Scorecard | None
+    overall_trend: Trend | None
+    areas: list[tuple[str, AreaScore | None, Trend | None]]
+
+
+def review_rows(accounts: QuerySet[Account], *, now: dt.datetime) -> list[ReviewRow]:
+    """The 1:1 review table: every account, greens included, with colours and trends."""
+    accounts = list(accounts.select_related("scorecard", "owner").prefetch_related("area_scores"))
+    current: dict[tuple[int, str], str] = {}
+    for a in accounts:
+        for s in a.area_scores.all():
+            current[(a.pk, s.area)] = s.color
+        card = getattr(a, "scorecard", None)
+        if card:
+            current[(a.pk, ColorChange.OVERALL)] = card.color
+    trend = trends([a.pk for a in accounts], current, now)
+    rows = []
+    for a in accounts:
+        by_area = {s.area: s for s in a.area_scores.all()}
+        rows.append(
+            ReviewRow(
+                account=a,
+                overall=getattr(a, "scorecard", None),
+                overall_trend=trend.get((a.pk, ColorChange.OVERALL)),
+                areas=[
+                    (code, by_area.get(code), trend.get((a.pk, code))) for code in AreaCode.values
+                ],
+            )
+        )
+    return rows
+
+
+def leadership_review(threshold: Decimal) -> QuerySet[Scorecard]:
+    """Red scorecards above the ARR threshold, most ARR first, then the nearest renewal."""
+    return (
+        Scorecard.objects.filter(color="red", account__arr__gte=threshold)
+        .exclude(account__lifecycle_stage=LifecycleStage.CHURNED)
+        .select_related("account__owner", "account__team")
+        .order_by("-account__arr", F("account__renewal_date").asc(nulls_last=True))
+    )

@@ -1,0 +1,39 @@
+"""Panels other apps add to a page, so a page never imports the apps that extend it.
+
+The account page lives in ``accounts``, but scorecards, CTAs and sponsors each show a panel
+on it. Each app registers its panel in ``AppConfig.ready()``; the page renders them in
+order. This keeps the import arrows of STYLE.md pointing one way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+
+@dataclass(frozen=True)
+class Panel:
+    name: str
+    template: str
+    context: Callable[[HttpRequest, Any], dict[str, Any]]
+    order: int = 100
+
+
+_registry: dict[str, list[Panel]] = {}
+
+
+def register(page: str, panel: Panel) -> None:
+    panels = [p for p in _registry.get(page, []) if p.name != panel.name]
+    _registry[page] = sorted([*panels, panel], key=lambda p: p.order)
+
+
+def render(page: str, request: HttpRequest, obj: Any) -> list[SafeString]:
+    return [
+        SafeString(render_to_string(p.template, p.context(request, obj), request=request))
+        for p in _registry.get(page, [])
+    ]
