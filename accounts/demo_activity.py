@@ -8,7 +8,7 @@ The generative story (a demo, not evidence):
   facts below, each with its own noise, so that signals disagree with each other as
   they do in life and no signal is a perfect copy of r.
 - **Support tickets**: a monthly rate by segment (SMB 0.6, mid-market 1.5, enterprise
-  3, strategic 5). The 90 days before the last 90 run at that rate; the last 90 at
+  3, strategic 5). The 180 days before the last 90 run at that rate; the last 90 at
   rate × (1 + 2·r·g), g ~ LogNormal(0, 0.5). Priorities 4% urgent, 16% high, 60% normal,
   20% low; tickets are solved after Exponential(4 days), the recent ones may still be open.
 - **Defects**: a sixth of the ticket rate; open with probability 0.2 + 0.5·r.
@@ -117,7 +117,7 @@ def build_activity(accounts: list[Account], *, now: dt.datetime, seed: int) -> d
         aid = account.pk
         rate = TICKET_RATE[account.segment]
         growth = 1 + 2.0 * r * rng.lognormal(0, 0.5)
-        for window_start, window_rate in ((180, rate), (90, rate * growth)):
+        for window_start, window_rate in ((270, rate), (180, rate), (90, rate * growth)):
             n = rng.poisson(window_rate * 3)
             ages = rng.uniform(window_start - 90, window_start, n)
             solve = rng.exponential(4.0, n)

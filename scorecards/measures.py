@@ -148,6 +148,10 @@ def _pct(x: float) -> str:
     return f"{x * 100:+.0f}%"
 
 
+def _ago(days: int) -> str:
+    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
 def _days_ago(now: pd.Timestamp, days: int) -> pd.Timestamp:
     return now - pd.Timedelta(days=days)
 
@@ -560,7 +564,7 @@ def competitor_exposure(f: Frames, t: Threshold) -> pd.DataFrame:
     sentence = pd.Series(
         [
             f"{top.at[a, 'activity'].capitalize()} of {top.at[a, 'competitor']} "
-            f"({(f.now - top.at[a, 'occurred_at']).days} days ago); {count[a]} competitor "
+            f"({_ago((f.now - top.at[a, 'occurred_at']).days)}); {count[a]} competitor "
             f"event{'s' if count[a] > 1 else ''} in {t.window_days} days"
             for a in value.index
         ],
@@ -661,7 +665,7 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
         best=10.0,
         window_days=180,
     ),
-    Threshold("sentiment.nps_drop", "sentiment", "NPS drop", 1.5, 3.0, best=-1.0, window_days=90),
+    Threshold("sentiment.nps_drop", "sentiment", "NPS drop", 2.0, 4.0, best=-1.0, window_days=90),
     Threshold(
         "company.key_contact_left",
         "company",
@@ -708,8 +712,51 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
 ]
 
 
+def as_of(f: Frames) -> Frames:
+    """The facts as they stood at ``f.now``: nothing from the future leaks into a measure.
+
+    Later tickets, answers, events and assessments are dropped; a ticket solved later was
+    still open; a milestone completed later was still open; a contact who left later was
+    still at the company.
+    """
+    now, today = f.now, f.now.date()
+    tickets = f.tickets[f.tickets["opened_at"] <= now].copy()
+    solved_later = tickets["solved_at"].notna() & (tickets["solved_at"] > now)
+    tickets.loc[solved_later, ["status"]] = "open"
+    contacts = f.contacts.copy()
+    if not contacts.empty:
+        later = contacts["left_on"].map(lambda d: d is not None and not pd.isna(d) and d > today)
+        contacts.loc[later, "at_company"] = True
+        contacts.loc[later, "left_on"] = None
+    milestones = f.milestones.copy()
+    if not milestones.empty:
+        done_later = milestones["completed_on"].map(
+            lambda d: d is not None and not pd.isna(d) and d > today
+        )
+        milestones.loc[done_later, "completed_on"] = None
+    usage = f.usage[f.usage["week"].map(lambda d: d <= today)] if not f.usage.empty else f.usage
+    return Frames(
+        now=now,
+        account_ids=f.account_ids,
+        tickets=tickets,
+        usage=usage,
+        sentiment=f.sentiment[f.sentiment["responded_at"] <= now],
+        contacts=contacts,
+        title_changes=f.title_changes[f.title_changes["changed_on"].map(lambda d: d <= today)]
+        if not f.title_changes.empty
+        else f.title_changes,
+        people=f.people[f.people["occurred_at"] <= now],
+        competitors=f.competitors[f.competitors["occurred_at"] <= now],
+        milestones=milestones,
+        readiness=f.readiness[f.readiness["assessed_on"].map(lambda d: d <= today)]
+        if not f.readiness.empty
+        else f.readiness,
+    )
+
+
 def run_measures(frames: Frames, thresholds: list[Threshold]) -> pd.DataFrame:
-    """Every enabled measure for every account: one row per (account, measure)."""
+    """Every enabled measure for every account, as of ``frames.now``."""
+    frames = as_of(frames)
     parts = [MEASURES[t.code](frames, t) for t in thresholds if t.enabled and t.code in MEASURES]
     if not parts:
         return pd.DataFrame(

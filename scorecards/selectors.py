@@ -297,6 +297,9 @@ def account_scorecard(account: Account, *, now: dt.datetime, days: int = 90) -> 
     )
 
 
+HISTORY_WIDTH = 96  # percent of the bar for the past; the rest shows the colour now
+
+
 def _timeline(
     account_id: int,
     history_rows: list[ColorChange],
@@ -323,14 +326,24 @@ def _timeline(
             if color and end > t:
                 segments.append(
                     {
-                        "x": round(100 * (t - start).total_seconds() / span, 3),
-                        "width": round(100 * (end - t).total_seconds() / span, 3),
+                        "x": round(HISTORY_WIDTH * (t - start).total_seconds() / span, 3),
+                        "width": round(HISTORY_WIDTH * (end - t).total_seconds() / span, 3),
                         "color": color,
                         "title": f"{label}: {color} from {t:%b %d} to {end:%b %d}",
                     }
                 )
             if c:
                 color, t = c.to_color, c.at
+        # The last cell is "now", so a colour that changed today is visible too.
+        now_color = current[(account_id, key)]
+        segments.append(
+            {
+                "x": HISTORY_WIDTH + 1,
+                "width": 100 - HISTORY_WIDTH - 1,
+                "color": now_color,
+                "title": f"{label}: {now_color} now",
+            }
+        )
         rows.append(TimelineRow(key, label, segments))
     return rows
 

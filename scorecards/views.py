@@ -20,12 +20,18 @@ from csrisk import clock
 from scorecards import rules, selectors, services
 from scorecards.choices import AreaCode, Color
 from scorecards.forms import OverrideForm
+from scorecards.measures import COLOR_RANK
 from scorecards.models import AreaScore, Override, ScorecardSettings
 
 REVIEW_SORTS = {
     "arr": lambda r: (-r.account.arr, r.account.name),
     "renewal": lambda r: (r.account.renewal_date or dt.date.max, r.account.name),
-    "risk": lambda r: (r.overall.score if r.overall else 101, r.account.name),
+    # worst colour first, then the lowest weighted score: a red with many weak areas leads
+    "risk": lambda r: (
+        -COLOR_RANK[r.overall.color] if r.overall else 1,
+        r.overall.weighted_score if r.overall else 101,
+        r.account.name,
+    ),
     "name": lambda r: (r.account.name.lower(), r.account.pk),
 }
 COLOR_FILTERS = ("red", "yellow", "green")

@@ -84,7 +84,7 @@ def test_sentiment_nps_level_and_drop():
     assert level["color"] == "yellow"  # ≤ 7 and > 6
     drop = row(m.nps_drop(f, T["sentiment.nps_drop"]), 1)
     assert drop["value"] == pytest.approx(4.0)
-    assert drop["color"] == "red"  # ≥ 3 points
+    assert drop["color"] == "red"  # ≥ 4 points
     assert drop["sentence"] == "NPS down 4.0 points (9.0 → 5.0) over the last 90 days"
 
 
@@ -290,3 +290,38 @@ def test_every_measure_answers_for_every_account_even_with_no_data():
     others = out[out["measure"] != "company.no_edm"]
     assert set(others["color"]) == {"green"}
     assert all(isinstance(s, str) and s for s in out["sentence"])
+
+
+def test_measures_only_see_facts_that_existed_at_their_time():
+    contacts = [
+        {
+            "id": 1,
+            "account_id": 1,
+            "name": "Ann",
+            "title": "CFO",
+            "roles": ["edm"],
+            "at_company": False,
+            "left_on": (NOW + dt.timedelta(days=5)).date(),
+        }
+    ]
+    tickets = (
+        [{"account_id": 1, "opened_at": NOW + dt.timedelta(days=1)}] * 30  # the future
+        + [
+            {
+                "account_id": 1,
+                "kind": "defect",
+                "priority": "urgent",
+                "opened_at": days_ago(5),
+                "status": "solved",
+                "solved_at": NOW + dt.timedelta(days=2),
+            }
+        ]  # open back then
+    )
+    out = m.run_measures(build([1], contacts=contacts, tickets=tickets), m.DEFAULT_THRESHOLDS)
+    by = out.set_index("measure")
+    assert by.loc["company.key_contact_left", "color"] == "green"  # Ann was still there
+    assert by.loc["company.no_edm", "color"] == "green"
+    assert by.loc["support.noncritical_velocity", "sentence"] == (
+        "No support tickets in the last 180 days."
+    )
+    assert by.loc["defect.open_defects", "sentence"] == "1 open defect: 1 urgent"

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book_exists
+from csrisk import clock
 from scorecards.services import recompute
+
+HISTORY_DAYS = (60, 30, 7)
+HISTORY_MAX_ACCOUNTS = 5000  # larger books skip the backfill to keep seeding under a minute
 
 
 class Command(BaseCommand):
@@ -37,6 +42,13 @@ class Command(BaseCommand):
             accounts=options["accounts"], months=options["months"], seed=options["seed"]
         )
         book_seconds = time.perf_counter() - started
+        # Colour history: the book as it stood 60, 30 and 7 days ago, from the same facts
+        # (measures only see what existed then), so trends and timelines have a past.
+        now = clock.now()
+        if options["accounts"] <= HISTORY_MAX_ACCOUNTS:
+            for days in HISTORY_DAYS:
+                with clock.frozen(now - dt.timedelta(days=days)):
+                    recompute()
         scorecards = recompute()
         seconds = time.perf_counter() - started
         self.stdout.write(
