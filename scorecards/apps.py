@@ -9,8 +9,13 @@ class ScorecardsConfig(AppConfig):
 
     def ready(self) -> None:
         from csrisk import panels
+        from csrisk.api import extensions
+        from scorecards.api.serializers import ScorecardField, prefetch_scorecards
         from scorecards.views import panel_context
 
+        extensions.register(
+            "account", extensions.FieldExtension("scorecard", ScorecardField, prefetch_scorecards)
+        )
         panels.register(
             "account_detail",
             panels.Panel(

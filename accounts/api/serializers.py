@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.choices import ContactRole
 from accounts.models import Account, Contact, PriorRelationship
+from csrisk.api import extensions
 from csrisk.models import Team, User
 from csrisk.roles import Role
 
@@ -58,6 +59,9 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
         # Uniqueness is checked here so a clash is a 400 with a reason, not a 500.
         extra_kwargs = {"name": {"max_length": 200}}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {**super().get_fields(), **extensions.fields("account")}
 
     def validate_crm_id(self, value: str | None) -> str | None:
         return self._unique_external_id("crm_id", value)

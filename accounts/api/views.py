@@ -13,6 +13,7 @@ from accounts.api.serializers import (
 )
 from accounts.filtersets import AccountFilterSet
 from accounts.models import Account, Contact
+from csrisk.api import extensions
 
 ERRORS = {
     400: {"description": "Invalid input; the body names each bad field and why."},
@@ -43,7 +44,7 @@ class AccountViewSet(
     ordering = ["name", "id"]
 
     def get_queryset(self) -> QuerySet[Account]:
-        return selectors.account_list(user=self.request.user)
+        return extensions.prepare("account", selectors.account_list(user=self.request.user))
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return AccountDetailSerializer if self.action == "retrieve" else AccountSerializer

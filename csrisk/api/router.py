@@ -3,7 +3,9 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
+from scorecards.api.views import ScorecardViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("scorecards", ScorecardViewSet, basename="scorecard")
