@@ -2,11 +2,18 @@ from django.contrib import admin
 
 from accounts.models import (
     Account,
+    CompetitorEvent,
     Contact,
     ContactTitleChange,
     ImportJob,
+    Milestone,
+    PeopleChange,
     PriorRelationship,
+    ReadinessAssessment,
     RenewalOutcome,
+    SentimentResponse,
+    Ticket,
+    UsageSnapshot,
 )
 
 
@@ -80,3 +87,62 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_display = ("filename", "kind", "status", "total_rows", "created_by", "created_at")
     list_filter = ("kind", "status")
     readonly_fields = ("errors", "message", "processed_rows", "created_count", "updated_count")
+
+
+class FactAdmin(admin.ModelAdmin):
+    """Facts usually arrive through signals; editing one here is for corrections."""
+
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)
+    search_fields = ("account__name",)
+
+
+@admin.register(Ticket)
+class TicketAdmin(FactAdmin):
+    list_display = (
+        "account",
+        "kind",
+        "priority",
+        "status",
+        "opened_at",
+        "solved_at",
+        "source",
+        "external_id",
+    )
+    list_filter = ("kind", "priority", "status", "source")
+    date_hierarchy = "opened_at"
+
+
+@admin.register(UsageSnapshot)
+class UsageSnapshotAdmin(FactAdmin):
+    list_display = ("account", "week", "active_users", "licensed_users", "adoption")
+    date_hierarchy = "week"
+
+
+@admin.register(SentimentResponse)
+class SentimentResponseAdmin(FactAdmin):
+    list_display = ("account", "responded_at", "nps", "csat", "source")
+    list_filter = ("source",)
+
+
+@admin.register(PeopleChange)
+class PeopleChangeAdmin(FactAdmin):
+    list_display = ("account", "change", "contact", "old_title", "new_title", "occurred_at")
+    list_filter = ("change",)
+    autocomplete_fields = ("account", "contact")
+
+
+@admin.register(CompetitorEvent)
+class CompetitorEventAdmin(FactAdmin):
+    list_display = ("account", "competitor", "activity", "occurred_at")
+    list_filter = ("activity", "competitor")
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(FactAdmin):
+    list_display = ("account", "name", "due_on", "completed_on")
+
+
+@admin.register(ReadinessAssessment)
+class ReadinessAssessmentAdmin(FactAdmin):
+    list_display = ("account", "assessed_on", "data", "skills", "staffing")

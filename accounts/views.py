@@ -36,9 +36,15 @@ PAGE_SIZES = (25, 50, 100)
 def account_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.setdefault("status", "active")  # the working list leaves churned customers out
-    filterset = AccountFilterSet(params, queryset=selectors.account_list(user=request.user))
+    columns = panels.columns("account_list")
+    queryset = selectors.account_list(user=request.user)
+    sorts = dict(SORTS)
+    for column in columns:
+        queryset = column.prepare(queryset)
+        sorts.update(column.sorts or {})
+    filterset = AccountFilterSet(params, queryset=queryset)
     sort = request.GET.get("sort", "name")
-    if sort not in SORTS:
+    if sort not in sorts:
         sort = "name"
     try:
         per_page = int(request.GET.get("per_page", 50))
@@ -46,7 +52,9 @@ def account_list(request: HttpRequest) -> HttpResponse:
         per_page = 50
     per_page = per_page if per_page in PAGE_SIZES else 50
     queryset = filterset.qs if filterset.is_valid() else Account.objects.none()
-    page = Paginator(queryset.order_by(*SORTS[sort]), per_page).get_page(request.GET.get("page"))
+    page = Paginator(queryset.order_by(*sorts[sort]), per_page).get_page(request.GET.get("page"))
+    for column in columns:
+        column.decorate(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -58,6 +66,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "query_no_sort": _without(query, "sort"),
         "can_import": can_import_accounts(request.user),
+        "columns": columns,
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "accounts/partials/_account_table.html", context)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from csrisk.models import AuditEntry, Team, User
+from csrisk.models import AuditEntry, Notification, Team, User
 
 
 @admin.register(User)
@@ -43,3 +43,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "title", "created_at", "read_at")
+    list_filter = ("kind",)
+    list_select_related = ("user",)
+    search_fields = ("title", "user__username")

@@ -37,3 +37,28 @@ def render(page: str, request: HttpRequest, obj: Any) -> list[SafeString]:
         SafeString(render_to_string(p.template, p.context(request, obj), request=request))
         for p in _registry.get(page, [])
     ]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column another app adds to a list page (e.g. scorecard colours on the accounts)."""
+
+    name: str
+    header_template: str
+    cell_template: str
+    prepare: Callable[[Any], Any] = lambda qs: qs  # the queryset, before pagination
+    decorate: Callable[[list[Any]], None] = lambda objects: None  # the page's objects
+    sorts: dict[str, tuple[Any, ...]] | None = None  # sort key -> order_by terms
+    order: int = 100
+
+
+_columns: dict[str, list[Column]] = {}
+
+
+def register_column(page: str, column: Column) -> None:
+    columns = [c for c in _columns.get(page, []) if c.name != column.name]
+    _columns[page] = sorted([*columns, column], key=lambda c: c.order)
+
+
+def columns(page: str) -> list[Column]:
+    return list(_columns.get(page, []))

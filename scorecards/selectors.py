@@ -391,3 +391,15 @@ def leadership_review(threshold: Decimal) -> QuerySet[Scorecard]:
         .select_related("account__owner", "account__team")
         .order_by("-account__arr", F("account__renewal_date").asc(nulls_last=True))
     )
+
+
+def decorate_with_trends(accounts: list[Account], *, now: dt.datetime) -> None:
+    """Attach ``scorecard_trend`` (overall, vs 7 and 30 days) to each account: one query."""
+    current = {
+        (a.pk, ColorChange.OVERALL): a.scorecard.color
+        for a in accounts
+        if getattr(a, "scorecard", None) is not None
+    }
+    found = trends([a.pk for a in accounts], current, now) if current else {}
+    for a in accounts:
+        a.scorecard_trend = found.get((a.pk, ColorChange.OVERALL))

@@ -195,3 +195,26 @@ def test_the_leadership_review_runs_a_constant_number_of_queries(
 )
 def test_the_leadership_review_is_for_leadership(org, who, status):
     assert login(getattr(org, who)).get("/scorecards/leadership/").status_code == status
+
+
+def test_the_account_list_shows_colours_with_trend_and_sorts_by_health(org, scored):
+    green, red = scored
+    client = login(org.csm_a)
+    html = client.get("/accounts/?sort=risk").content.decode()
+    assert html.index("Beta LLC") < html.index("Alpha Inc")  # red first
+    assert "chip-red" in html and "chip-green" in html
+    assert "Support is red" in html
+    html = client.get("/accounts/?sort=-risk").content.decode()
+    assert html.index("Alpha Inc") < html.index("Beta LLC")
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_the_account_list_with_colours_keeps_a_constant_query_count(
+    org, n, django_assert_max_num_queries
+):
+    for _ in range(n):
+        make_red(AccountFactory(owner=org.csm_a))
+    services.recompute()
+    client = login(org.csm_a)
+    with django_assert_max_num_queries(8):
+        assert client.get("/accounts/?per_page=100&sort=risk").status_code == 200
