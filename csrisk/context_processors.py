@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from csrisk.notifications import unread_count
+
 NAV = [
     ("cockpit", "Cockpit"),
     ("scorecards:review", "Scorecards"),
@@ -18,4 +20,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     current = match.view_name if match else ""
     if current.startswith("scorecards:"):
         current = "scorecards:review"
-    return {"nav_items": NAV, "nav_current": current}
+    # Panels render with the request too; count once per request, not once per template.
+    unread = getattr(request, "_csrisk_unread", None)
+    if unread is None:
+        unread = 0
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_integration:
+            unread = unread_count(user)
+        request._csrisk_unread = unread
+    return {"nav_items": NAV, "nav_current": current, "unread_notifications": unread}

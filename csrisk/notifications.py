@@ -25,3 +25,15 @@ def notify(
             )
     except IntegrityError:
         return None  # already told
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark some (or all) of a person's notifications read; race-safe and idempotent."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=clock.now())

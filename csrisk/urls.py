@@ -25,6 +25,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notification_read, name="notifications-read"),
     path("accounts/", include("accounts.urls")),
     path("scorecards/", include("scorecards.urls")),
     path("admin/", admin.site.urls),

@@ -7,7 +7,11 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from csrisk import notifications
+from csrisk.models import Notification
 
 
 @require_GET
@@ -62,3 +66,29 @@ def home(request: HttpRequest) -> HttpResponse:
 def coming_soon(request: HttpRequest, *, title: str, issue: str) -> HttpResponse:
     """A page that a later capability fills; it says so plainly instead of pretending."""
     return render(request, "coming_soon.html", {"title": title, "issue": issue})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def notification_list(request: HttpRequest) -> HttpResponse:
+    return _notifications(request)
+
+
+def _notifications(request: HttpRequest) -> HttpResponse:
+    items = Notification.objects.filter(user=request.user)[:100]
+    return render(
+        request,
+        "notifications/list.html",
+        {"items": items, "unread": notifications.unread_count(request.user)},
+    )
+
+
+@require_POST
+def notification_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (``id``) or all of them read."""
+    raw = request.POST.get("id")
+    ids = [int(raw)] if raw and raw.isdigit() else None
+    notifications.mark_read(user=request.user, ids=ids)
+    if request.htmx:
+        return _notifications(request)
+    return redirect("notifications")

@@ -198,7 +198,7 @@ def test_the_leadership_review_is_for_leadership(org, who, status):
 
 
 def test_the_account_list_shows_colours_with_trend_and_sorts_by_health(org, scored):
-    green, red = scored
+    del scored  # Alpha Inc green, Beta LLC red
     client = login(org.csm_a)
     html = client.get("/accounts/?sort=risk").content.decode()
     assert html.index("Beta LLC") < html.index("Alpha Inc")  # red first
