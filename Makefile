@@ -31,7 +31,7 @@ demo: migrate
 	@echo "  Log in as csm1, lead1, vp, ceo, exec1, support1 or admin — password: demo"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/   (Ctrl-C stops the server)"
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py demo_server $(HOST):$(PORT)
 
 # Tests run the development settings (DEBUG=1) whatever database they point at; the
 # production settings have tests of their own (tests/csrisk/test_settings.py).
@@ -57,7 +57,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 run: migrate
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py demo_server $(HOST):$(PORT)
 
 ## check-deploy: Django's deployment checklist against production settings
 check-deploy: $(STAMP)
