@@ -33,7 +33,6 @@ def run_due(last_run: dict[str, dt.datetime], now: dt.datetime) -> list[str]:
             log.exception("periodic task %s failed", name)
         finally:
             last_run[name] = now
-            close_old_connections()
     return ran
 
 
@@ -46,7 +45,9 @@ def start(interval_seconds: float = 15.0) -> threading.Thread:
 
     def loop() -> None:
         while not stop.wait(interval_seconds):
+            close_old_connections()  # this thread's connection, like a request's
             run_due(last_run, timezone.now())
+            close_old_connections()
 
     thread = threading.Thread(target=loop, name="csrisk-periodic", daemon=True)
     thread.start()
