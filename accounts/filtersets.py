@@ -10,10 +10,8 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
 from accounts.choices import LifecycleStage, Segment, Tier
-from accounts.models import Account
+from accounts.models import Account, Contact
 from csrisk import clock
-from csrisk.models import Team, User
-from csrisk.roles import Role, TeamFunction
 
 RENEWAL_WINDOWS = [
     ("overdue", "Overdue"),
@@ -35,10 +33,9 @@ class AccountFilterSet(django_filters.FilterSet):
     segment = django_filters.MultipleChoiceFilter(choices=Segment.choices)
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
     lifecycle_stage = django_filters.MultipleChoiceFilter(choices=LifecycleStage.choices)
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.filter(function=TeamFunction.CS))
-    owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(role__in=[Role.CSM, Role.TEAM_LEAD])
-    )
+    # Ids as plain numbers: an id that matches nothing lists nothing (no 400).
+    team = django_filters.NumberFilter(field_name="team_id", label="Team id")
+    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (user id)")
     renewal_window = django_filters.ChoiceFilter(
         choices=RENEWAL_WINDOWS, method="filter_renewal_window", label="Renewal"
     )
@@ -91,3 +88,23 @@ class AccountFilterSet(django_filters.FilterSet):
         return queryset.filter(
             renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value))
         )
+
+
+BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+
+
+class ContactFilterSet(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id", label="Account id")
+    at_company = django_filters.ChoiceFilter(
+        choices=BOOLEAN_CHOICES, method="filter_at_company", label="Still at the company"
+    )
+    email = django_filters.CharFilter(lookup_expr="iexact")
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+    def filter_at_company(
+        self, queryset: QuerySet[Contact], name: str, value: str
+    ) -> QuerySet[Contact]:
+        return queryset.filter(at_company=value == "true")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Account, Contact, PriorRelationship
-from csrisk.models import User
-from csrisk.roles import Role
+from csrisk.models import Team, User
+from csrisk.roles import Role, TeamFunction
 
 
 def account_list(*, user: User) -> QuerySet[Account]:
@@ -42,3 +42,7 @@ def owner_choices() -> QuerySet[User]:
     return User.objects.filter(
         Q(role=Role.CSM) | Q(role=Role.TEAM_LEAD), is_active=True
     ).select_related("team")
+
+
+def cs_teams() -> QuerySet[Team]:
+    return Team.objects.filter(function=TeamFunction.CS)

@@ -67,6 +67,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "query_no_sort": _without(query, "sort"),
         "can_import": can_import_accounts(request.user),
         "columns": columns,
+        "teams": selectors.cs_teams(),
+        "owners": selectors.owner_choices(),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "accounts/partials/_account_table.html", context)

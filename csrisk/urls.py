@@ -42,3 +42,6 @@ urlpatterns = [
         for slug, (title, issue) in LATER.items()
     ],
 ]
+
+handler404 = "csrisk.views.not_found"
+handler500 = "csrisk.views.server_error"

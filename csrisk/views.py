@@ -92,3 +92,16 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return _notifications(request)
     return redirect("notifications")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404: JSON for API clients, the site's page for people."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
+    return render(request, "500.html", status=500)

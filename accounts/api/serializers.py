@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
 from accounts.choices import ContactRole
@@ -29,7 +27,9 @@ class AccountSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), allow_null=True, required=False
     )
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    team_name = serializers.CharField(
+        source="team.name", read_only=True, default=None, allow_null=True
+    )
     crm_id = serializers.CharField(max_length=64, allow_null=True, required=False)
     helpdesk_org_id = serializers.CharField(max_length=64, allow_null=True, required=False)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
@@ -89,10 +89,12 @@ class AccountDetailSerializer(AccountSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    """A contact; its account is fixed once created (see ContactCreateSerializer)."""
+
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=ContactRole.choices), required=False
     )
-    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+    account = serializers.PrimaryKeyRelatedField(read_only=True)
     crm_id = serializers.CharField(max_length=64, allow_null=True, required=False)
 
     class Meta:
@@ -126,11 +128,6 @@ class ContactSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(f"Another contact already has crm_id {value!r}.")
         return value
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if self.instance is not None and "account" in attrs:
-            if attrs["account"] != self.instance.account:
-                raise serializers.ValidationError(
-                    {"account": "A contact cannot move to another account."}
-                )
-            del attrs["account"]
-        return attrs
+
+class ContactCreateSerializer(ContactSerializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())

@@ -9,9 +9,10 @@ from accounts import selectors, services
 from accounts.api.serializers import (
     AccountDetailSerializer,
     AccountSerializer,
+    ContactCreateSerializer,
     ContactSerializer,
 )
-from accounts.filtersets import AccountFilterSet
+from accounts.filtersets import AccountFilterSet, ContactFilterSet
 from accounts.models import Account, Contact
 from csrisk.api import extensions
 
@@ -40,6 +41,7 @@ class AccountViewSet(
     """Customer accounts. Everyone internal reads; owners, their leads, VP and CEO write."""
 
     filterset_class = AccountFilterSet
+    lookup_value_regex = r"[0-9]+"
     ordering_fields = ["name", "arr", "renewal_date", "updated_at"]
     ordering = ["name", "id"]
 
@@ -63,7 +65,9 @@ class AccountViewSet(
 @extend_schema_view(
     list=extend_schema(responses={200: ContactSerializer(many=True), **ERRORS}),
     retrieve=extend_schema(responses={200: ContactSerializer, **ERRORS}),
-    create=extend_schema(responses={201: ContactSerializer, **ERRORS}),
+    create=extend_schema(
+        request=ContactCreateSerializer, responses={201: ContactSerializer, **ERRORS}
+    ),
     update=extend_schema(responses={200: ContactSerializer, **ERRORS}),
     partial_update=extend_schema(responses={200: ContactSerializer, **ERRORS}),
 )
@@ -76,13 +80,16 @@ class ContactViewSet(
 ):
     """Contacts at customers, with roles (Executive Decision Maker, Champion…)."""
 
-    serializer_class = ContactSerializer
-    filterset_fields = ["account", "at_company", "email"]
+    filterset_class = ContactFilterSet
+    lookup_value_regex = r"[0-9]+"
     ordering_fields = ["name", "updated_at"]
     ordering = ["account_id", "name", "id"]
 
     def get_queryset(self) -> QuerySet[Contact]:
         return Contact.objects.all()
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        return ContactCreateSerializer if self.action == "create" else ContactSerializer
 
     def perform_create(self, serializer: ContactSerializer) -> None:
         data = dict(serializer.validated_data)

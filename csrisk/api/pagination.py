@@ -1,9 +1,25 @@
+from __future__ import annotations
+
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`{"count", "next", "previous", "results"}` with `page_size` up to 1000 (CONTRACT.md)."""
+    """`{"count", "next", "previous", "results"}` with `page_size` up to 1000 (CONTRACT.md).
+
+    A page_size that is not a positive whole number is a 400, not silently the default;
+    one above 1000 is capped at 1000.
+    """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValidationError({"page_size": "Use a whole number from 1 to 1000."})
+        return min(int(raw), self.max_page_size)

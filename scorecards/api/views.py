@@ -45,6 +45,7 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     serializer_class = AccountScorecardSerializer
     lookup_url_kwarg = "account_id"
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[Account]:
         qs = prefetch_scorecards(
@@ -53,25 +54,34 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             .order_by("scorecard__weighted_score", "pk")
         )
         params = self.request.query_params
-        color = params.get("color")
-        if color:
-            if color not in Color.values:
-                raise serializers.ValidationError({"color": "Use green, yellow or red."})
-            qs = qs.filter(scorecard__color=color)
-        area, area_color = params.get("area"), params.get("area_color")
-        if area or area_color:
-            if area not in AreaCode.values or area_color not in Color.values:
-                raise serializers.ValidationError(
-                    {"area": "area and area_color go together: an area code and a colour."}
-                )
-            qs = qs.filter(area_scores__area=area, area_scores__color=area_color)
+        filters = {"color": "scorecard__color", "worst_area": "scorecard__worst_area"}
+        allowed = {"color": Color.values, "worst_area": AreaCode.values}
+        for code in AreaCode.values:
+            filters[code], allowed[code] = code, Color.values
+        for name, lookup in filters.items():
+            value = params.get(name)
+            if not value:
+                continue
+            if value not in allowed[name]:
+                raise serializers.ValidationError({name: f"Use one of {allowed[name]}."})
+            if name in AreaCode.values:
+                qs = qs.filter(area_scores__area=name, area_scores__color=value)
+            else:
+                qs = qs.filter(**{lookup: value})
         return qs
 
     @extend_schema(
         parameters=[
             OpenApiParameter("color", enum=Color.values, description="Overall colour."),
-            OpenApiParameter("area", enum=AreaCode.values, description="With area_color."),
-            OpenApiParameter("area_color", enum=Color.values),
+            OpenApiParameter(
+                "worst_area",
+                enum=AreaCode.values,
+                description="The area that sets the overall colour.",
+            ),
+            *[
+                OpenApiParameter(code, enum=Color.values, description=f"{label} colour.")
+                for code, label in AreaCode.choices
+            ],
         ],
         responses={200: AccountScorecardSerializer(many=True), **ERRORS},
     )
@@ -84,7 +94,13 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
-        parameters=[OpenApiParameter("area", description="An area code, or 'overall'.")],
+        parameters=[
+            OpenApiParameter(
+                "area",
+                enum=[*AreaCode.values, ColorChange.OVERALL],
+                description="An area code, or 'overall'.",
+            )
+        ],
         responses={200: HistorySerializer(many=True), **ERRORS},
     )
     @action(detail=True, methods=["get"])

@@ -203,3 +203,39 @@ def test_it_refuses_contacts_on_someone_elses_account(org, account_b):
         "/api/v1/contacts/", {"account": account_b.pk, "name": "Pat"}, format="json"
     )
     assert response.status_code == 403
+
+
+def test_it_answers_404_as_json_for_a_non_numeric_id(org):
+    response = api(org.vp).get("/api/v1/accounts/null,null/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert api(org.vp).get("/api/v1/scorecards/1.5e3/history/").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["abc", "null", "0", "-3", "1.5"])
+def test_it_refuses_a_page_size_that_is_not_a_positive_whole_number(org, value):
+    response = api(org.vp).get(f"/api/v1/accounts/?page_size={value}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()
+
+
+def test_an_unknown_owner_or_team_id_lists_nothing(org, account_a):
+    assert api(org.vp).get("/api/v1/accounts/?owner=0").json()["count"] == 0
+    assert api(org.vp).get("/api/v1/accounts/?team=999999").json()["count"] == 0
+
+
+def test_it_refuses_a_boolean_filter_it_cannot_read(org):
+    assert api(org.vp).get("/api/v1/contacts/?at_company=maybe").status_code == 400
+    assert api(org.vp).get("/api/v1/contacts/?at_company=false").status_code == 200
+
+
+def test_a_contact_stays_on_its_account_on_update(org, account_a, account_b):
+    contact = ContactFactory(account=account_a)
+    response = api(org.vp).put(
+        f"/api/v1/contacts/{contact.pk}/",
+        {"account": account_b.pk, "name": "Moved?"},
+        format="json",
+    )
+    assert response.status_code == 200
+    contact.refresh_from_db()
+    assert (contact.account_id, contact.name) == (account_a.pk, "Moved?")

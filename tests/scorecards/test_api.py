@@ -74,10 +74,12 @@ def test_it_lists_scorecards_filtered_by_colour_and_area(org, red_account, accou
     assert [
         r["account"] for r in client.get("/api/v1/scorecards/?color=red").json()["results"]
     ] == [red_account.pk]
-    body = client.get("/api/v1/scorecards/?area=support&area_color=green").json()
+    body = client.get("/api/v1/scorecards/?support=green").json()
     assert [r["account"] for r in body["results"]] == [account_b.pk]
+    body = client.get("/api/v1/scorecards/?worst_area=support").json()
+    assert [r["account"] for r in body["results"]] == [red_account.pk]
     assert client.get("/api/v1/scorecards/?color=purple").status_code == 400
-    assert client.get("/api/v1/scorecards/?area=support").status_code == 400
+    assert client.get("/api/v1/scorecards/?support=blue").status_code == 400
 
 
 def test_it_serves_history_newest_first(org, red_account):
