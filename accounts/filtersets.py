@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
@@ -22,6 +23,23 @@ RENEWAL_WINDOWS = [
 ]
 
 
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.Filter):
+    """A database id: a whole number in the range a BIGINT holds (else a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+# Money filters hold what the ARR column holds: 12 digits and 2 decimals.
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
 STATUSES = [("active", "Active customers"), ("churned", "Churned"), ("all", "All")]
 
 
@@ -34,15 +52,15 @@ class AccountFilterSet(django_filters.FilterSet):
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices)
     lifecycle_stage = django_filters.MultipleChoiceFilter(choices=LifecycleStage.choices)
     # Ids as plain numbers: an id that matches nothing lists nothing (no 400).
-    team = django_filters.NumberFilter(field_name="team_id", label="Team id")
-    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (user id)")
+    team = IdFilter(field_name="team_id", label="Team id")
+    owner = IdFilter(field_name="owner_id", label="Owner (user id)")
     renewal_window = django_filters.ChoiceFilter(
         choices=RENEWAL_WINDOWS, method="filter_renewal_window", label="Renewal"
     )
     renewal_after = django_filters.DateFilter(field_name="renewal_date", lookup_expr="gte")
     renewal_before = django_filters.DateFilter(field_name="renewal_date", lookup_expr="lte")
-    arr_min = django_filters.NumberFilter(field_name="arr", lookup_expr="gte")
-    arr_max = django_filters.NumberFilter(field_name="arr", lookup_expr="lte")
+    arr_min = django_filters.NumberFilter(field_name="arr", lookup_expr="gte", **MONEY)
+    arr_max = django_filters.NumberFilter(field_name="arr", lookup_expr="lte", **MONEY)
     crm_id = django_filters.CharFilter()
     helpdesk_org_id = django_filters.CharFilter()
 
@@ -94,7 +112,7 @@ BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
 
 
 class ContactFilterSet(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id", label="Account id")
+    account = IdFilter(field_name="account_id", label="Account id")
     at_company = django_filters.ChoiceFilter(
         choices=BOOLEAN_CHOICES, method="filter_at_company", label="Still at the company"
     )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from csrisk import views
@@ -31,6 +31,8 @@ urlpatterns = [
     path("scorecards/", include("scorecards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
+    # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).
+    re_path(r"^api/(?!schema/|docs/).*$", views.api_not_found),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[IsIntegrationOrStaff]),

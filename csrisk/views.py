@@ -94,6 +94,10 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     return redirect("notifications")
 
 
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: JSON for API clients, the site's page for people."""
     if request.path.startswith("/api/"):

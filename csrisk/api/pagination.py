@@ -23,3 +23,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if not raw.isdigit() or int(raw) < 1:
             raise ValidationError({"page_size": "Use a whole number from 1 to 1000."})
         return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: object) -> list[dict]:
+        params = super().get_schema_operation_parameters(view)
+        for param in params:
+            if param["name"] in (self.page_query_param, self.page_size_query_param):
+                param["schema"]["minimum"] = 1
+        return params

@@ -60,7 +60,7 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             filters[code], allowed[code] = code, Color.values
         for name, lookup in filters.items():
             value = params.get(name)
-            if not value:
+            if value is None:
                 continue
             if value not in allowed[name]:
                 raise serializers.ValidationError({name: f"Use one of {allowed[name]}."})

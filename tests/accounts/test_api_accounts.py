@@ -220,7 +220,7 @@ def test_it_refuses_a_page_size_that_is_not_a_positive_whole_number(org, value):
 
 
 def test_an_unknown_owner_or_team_id_lists_nothing(org, account_a):
-    assert api(org.vp).get("/api/v1/accounts/?owner=0").json()["count"] == 0
+    assert api(org.vp).get("/api/v1/accounts/?owner=999999").json()["count"] == 0
     assert api(org.vp).get("/api/v1/accounts/?team=999999").json()["count"] == 0
 
 
@@ -239,3 +239,16 @@ def test_a_contact_stays_on_its_account_on_update(org, account_a, account_b):
     assert response.status_code == 200
     contact.refresh_from_db()
     assert (contact.account_id, contact.name) == (account_a.pk, "Moved?")
+
+
+@pytest.mark.parametrize(
+    "query", ["team=6.5e30", "owner=99999999999999999999999", "arr_max=1e300", "owner=-1"]
+)
+def test_it_answers_400_for_numbers_out_of_range(org, query):
+    assert api(org.vp).get(f"/api/v1/accounts/?{query}").status_code == 400
+
+
+def test_an_unknown_api_address_is_a_json_404(org):
+    response = api(org.vp).get("/api/v1/accounts//")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
