@@ -252,3 +252,13 @@ def test_an_unknown_api_address_is_a_json_404(org):
     response = api(org.vp).get("/api/v1/accounts//")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_an_unknown_api_address_is_json_even_for_a_cookie_carrying_patch(org):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.vp)
+    response = client.patch("/api/v1/accounts/%C2%84/", "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
