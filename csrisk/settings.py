@@ -228,7 +228,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ColorEnum": "scorecards.choices.Color"},
+    "ENUM_NAME_OVERRIDES": {
+        "ColorEnum": "scorecards.choices.Color",
+        "CtaTypeEnum": "ctas.choices.CtaType",
+    },
 }
 
 # --- Security (production) --------------------------------------------------------------

@@ -383,3 +383,18 @@ def task_complete(*, task: CtaTask, by: User) -> CtaTask:
         reason=task.title,
     )
     return task
+
+
+def cta_update(*, cta: Cta, by: User, **fields: Any) -> Cta:
+    """Change priority, due date or description (owner changes go through cta_reassign)."""
+    allowed = {"priority", "due_date", "description"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown CTA fields: {sorted(unknown)}")
+    if "priority" in fields and fields["priority"] not in Priority.values:
+        raise ValidationError({"priority": f"Use one of {Priority.values}."})
+    changed = {k: v for k, v in fields.items() if getattr(cta, k) != v}
+    if not changed:
+        _check(by, cta)
+        return cta
+    return _transition(cta, by, "updated", allowed={"status__in": LIVE_STATUSES}, changes=changed)

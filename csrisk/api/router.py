@@ -3,9 +3,12 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
+from ctas.api.views import CtaViewSet, PlaybookViewSet
 from scorecards.api.views import ScorecardViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("scorecards", ScorecardViewSet, basename="scorecard")
+router.register("ctas", CtaViewSet, basename="cta")
+router.register("playbooks", PlaybookViewSet, basename="playbook")
