@@ -1,0 +1,293 @@
+"""The cockpit: a CSM's working list of CTAs, worked in place; and a CTA's own page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from csrisk import clock
+from csrisk.models import User
+from csrisk.roles import Role
+from ctas import rules, services
+from ctas.choices import LIVE_STATUSES, Outcome, Status
+from ctas.filtersets import DUE_WINDOWS, CtaFilterSet
+from ctas.models import Cta, CtaTask
+from scorecards.choices import AreaCode
+
+PAGE_SIZE = 50
+
+
+def _cockpit_owner(request: HttpRequest) -> User:
+    raw = request.GET.get("user") or request.POST.get("cockpit_user")
+    if not raw:
+        return request.user
+    if not raw.isdigit():
+        raise Http404("No such person.")
+    person = get_object_or_404(User, pk=int(raw), is_active=True)
+    if not rules.can_open_cockpit(request.user, person):
+        raise PermissionDenied("You may open your own cockpit, or your team's as their lead.")
+    return person
+
+
+def _live(owner: User) -> QuerySet[Cta]:
+    return Cta.objects.filter(owner=owner, status__in=LIVE_STATUSES)
+
+
+def _counters(owner: User) -> dict[str, int]:
+    today = clock.today()
+    return _live(owner).aggregate(
+        open=Count("pk", filter=~Q(status=Status.SNOOZED)),
+        flagged=Count("pk", filter=Q(flagged=True)),
+        overdue=Count("pk", filter=Q(due_date__lt=today) & ~Q(status=Status.SNOOZED)),
+        snoozed=Count("pk", filter=Q(status=Status.SNOOZED)),
+    )
+
+
+def _rows(qs: QuerySet[Cta]) -> QuerySet[Cta]:
+    today = clock.today()
+    return (
+        qs.select_related("account", "owner")
+        .annotate(
+            tasks_total=Count("tasks", distinct=True),
+            tasks_done=Count("tasks", filter=Q(tasks__done_at__isnull=False), distinct=True),
+            overdue=Case(
+                When(due_date__lt=today, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            priority_rank=Case(
+                When(priority="urgent", then=Value(0)),
+                When(priority="high", then=Value(1)),
+                When(priority="medium", then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("-flagged", "-overdue", "due_date", "priority_rank", "pk")
+    )
+
+
+def _teammates(owner: User) -> QuerySet[User]:
+    return User.objects.filter(
+        team_id=owner.team_id, is_active=True, role__in=[Role.CSM, Role.TEAM_LEAD]
+    ).order_by("first_name")
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def cockpit(request: HttpRequest) -> HttpResponse:
+    owner = _cockpit_owner(request)
+    params = request.GET.copy()
+    show_snoozed = params.get("status") == Status.SNOOZED
+    base = _live(owner) if show_snoozed else _live(owner).exclude(status=Status.SNOOZED)
+    filterset = CtaFilterSet({k: v for k, v in params.items() if k != "user" and v}, queryset=base)
+    qs = filterset.qs if filterset.is_valid() else Cta.objects.none()
+    page = Paginator(_rows(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "owner": owner,
+        "page": page,
+        "filter": filterset,
+        "counters": _counters(owner),
+        "query": query.urlencode(),
+        "areas": AreaCode.choices,
+        "due_windows": DUE_WINDOWS,
+        "outcomes": Outcome.choices,
+        "teammates": list(_teammates(owner)),
+        "team_people": list(_people_for(request.user)),
+        "today": clock.today(),
+        "snooze_default": clock.today() + dt.timedelta(days=7),
+    }
+    if request.htmx and request.htmx.target == "cockpit-list":
+        return render(request, "ctas/partials/_cockpit_list.html", context)
+    return render(request, "ctas/cockpit.html", context)
+
+
+def _people_for(user: User) -> QuerySet[User]:
+    """Whose cockpit ``user`` may open (for the switcher)."""
+    people = User.objects.filter(is_active=True, role__in=[Role.CSM, Role.TEAM_LEAD])
+    if user.is_org_wide:
+        return people.order_by("team__name", "first_name")
+    if user.role == Role.TEAM_LEAD:
+        return people.filter(team__in=user.led_team_ids()).order_by("first_name")
+    return people.filter(pk=user.pk)
+
+
+def _act(request: HttpRequest, pk: int, fn: Callable[[Cta], Any]) -> HttpResponse:
+    """Run one action on a CTA; answer htmx with the row and the counters, else redirect."""
+    cta = get_object_or_404(Cta.objects.select_related("account", "owner"), pk=pk)
+    if not rules.can_work_cta(request.user, cta):
+        raise PermissionDenied("You may not work this CTA: it is another team's.")
+    error = None
+    try:
+        fn(cta)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    except PermissionDenied as exc:
+        error = str(exc)
+    if request.htmx:
+        owner = cta.owner
+        row = _rows(Cta.objects.filter(pk=pk)).first()
+        context = {
+            "cta": row,
+            "counters": _counters(owner),
+            "error": error,
+            "outcomes": Outcome.choices,
+            "teammates": list(_teammates(owner)),
+            "today": clock.today(),
+            "oob": True,
+            "snooze_default": clock.today() + dt.timedelta(days=7),
+        }
+        return render(
+            request, "ctas/partials/_cta_action.html", context, status=400 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    return redirect(request.POST.get("next") or "cockpit")
+
+
+def _date(raw: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        raise ValidationError("Choose a date (YYYY-MM-DD).") from None
+
+
+@require_POST
+def flag(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda c: services.cta_flag(cta=c, by=request.user, reason=request.POST.get("reason", "")),
+    )
+
+
+@require_POST
+def unflag(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda c: services.cta_unflag(cta=c, by=request.user))
+
+
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda c: services.cta_close(
+            cta=c,
+            by=request.user,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", "")[:2000],
+        ),
+    )
+
+
+@require_POST
+def snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda c: services.cta_snooze(
+            cta=c, by=request.user, until=_date(request.POST.get("until", ""))
+        ),
+    )
+
+
+@require_POST
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(c: Cta) -> Cta:
+        raw = request.POST.get("owner", "")
+        person = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if person is None:
+            raise ValidationError("Choose who takes it over.")
+        return services.cta_reassign(cta=c, by=request.user, owner=person)
+
+    return _act(request, pk, run)
+
+
+@require_GET
+def cta_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    cta = get_object_or_404(Cta.objects.select_related("account", "owner", "flagged_by"), pk=pk)
+    return render(
+        request,
+        "ctas/cta_detail.html",
+        {
+            "cta": cta,
+            "tasks": cta.tasks.select_related("owner"),
+            "comments": cta.comments.select_related("author"),
+            "can_work": rules.can_work_cta(request.user, cta),
+            "outcomes": Outcome.choices,
+        },
+    )
+
+
+@require_POST
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    cta = get_object_or_404(Cta.objects.select_related("account"), pk=pk)
+    error = None
+    try:
+        services.comment_add(cta=cta, by=request.user, body=request.POST.get("body", ""))
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    except PermissionDenied:
+        raise
+    if request.htmx:
+        return render(
+            request,
+            "ctas/partials/_chatter.html",
+            {
+                "cta": cta,
+                "comments": cta.comments.select_related("author"),
+                "error": error,
+                "can_work": True,
+            },
+            status=400 if error else 200,
+        )
+    if error:
+        messages.error(request, error)
+    return redirect("cta-detail", pk=pk)
+
+
+@require_POST
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(CtaTask.objects.select_related("cta__account", "cta__owner"), pk=pk)
+    try:
+        services.task_complete(task=task, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return render(request, "ctas/partials/_task.html", {"task": task, "can_work": True})
+    return redirect("cta-detail", pk=task.cta_id)
+
+
+@require_GET
+def people(request: HttpRequest) -> JsonResponse:
+    """@mention autocomplete: people whose username or name starts with ``q``."""
+    q = request.GET.get("q", "").strip()[:50]
+    found = User.objects.filter(is_active=True).exclude(role=Role.INTEGRATION)
+    if q:
+        found = found.filter(
+            Q(username__istartswith=q) | Q(first_name__istartswith=q) | Q(last_name__istartswith=q)
+        )
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "username": u.username,
+                    "name": u.get_full_name() or u.username,
+                    "role": u.get_role_display(),
+                }
+                for u in found.order_by("username")[:8]
+            ]
+        }
+    )

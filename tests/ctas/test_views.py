@@ -1,0 +1,181 @@
+"""The cockpit and a CTA's page: order, filters, in-place actions, permissions, chatter."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from csrisk import clock
+from ctas import services
+from ctas.models import Cta
+from scorecards.models import AreaScore
+from tests.conftest import login
+from tests.factories import AccountFactory
+
+NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    with clock.frozen(NOW):
+        yield
+
+
+def make(account, by, reason, **kw) -> Cta:
+    kw.setdefault("area", "habits")
+    return services.cta_create(account=account, by=by, reason=reason, **kw)
+
+
+def test_the_cockpit_lists_my_live_ctas_flagged_then_overdue_first(org, account_a):
+    later = make(account_a, org.csm_a, "Later", due_date=dt.date(2026, 11, 20))
+    late = make(account_a, org.csm_a, "Overdue one", due_date=dt.date(2026, 10, 20))
+    flagged = make(account_a, org.csm_a, "Flagged one", due_date=dt.date(2026, 12, 1))
+    services.cta_flag(cta=flagged, by=org.csm_a, reason="help")
+    closed = make(account_a, org.csm_a, "Closed one")
+    services.cta_close(cta=closed, by=org.csm_a, outcome="resolved")
+    html = login(org.csm_a).get("/cockpit/").content.decode()
+    assert html.index("Flagged one") < html.index("Overdue one") < html.index("Later")
+    assert "Closed one" not in html
+    assert "<strong>1</strong> flagged" in html and "<strong>1</strong> overdue" in html
+    del later, late
+
+
+def test_filters_and_search(org, account_a, account_b):
+    make(account_a, org.csm_a, "Usage review")
+    make(account_a, org.csm_a, "Ticket storm", area="support", priority="urgent")
+    client = login(org.csm_a)
+    html = client.get("/cockpit/?area=support").content.decode()
+    assert "Ticket storm" in html and "Usage review" not in html
+    html = client.get("/cockpit/?q=usage").content.decode()
+    assert "Usage review" in html and "Ticket storm" not in html
+    html = client.get(
+        "/cockpit/?priority=urgent", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="cockpit-list"
+    ).content.decode()
+    assert "<html" not in html and "Ticket storm" in html
+
+
+def test_flag_in_place_returns_the_row_and_the_counters(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage review")
+    response = login(org.csm_a).post(
+        f"/cockpit/ctas/{cta.pk}/flag/", {"reason": "Need VP"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="cta-{cta.pk}"' in html and "⚑ Flagged" in html
+    assert 'id="cockpit-counters"' in html and 'hx-swap-oob="true"' in html
+    assert AreaScore.objects.get(account=account_a, area="habits").color == "red"
+
+
+def test_an_action_error_is_shown_in_the_row_as_400(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage review")
+    response = login(org.csm_a).post(
+        f"/cockpit/ctas/{cta.pk}/flag/", {"reason": " "}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert b"Say what help you need." in response.content
+
+
+def test_actions_work_without_javascript(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage review")
+    client = login(org.csm_a)
+    assert (
+        client.post(f"/cockpit/ctas/{cta.pk}/snooze/", {"until": "2026-11-09"}).status_code == 302
+    )
+    assert client.post(f"/cockpit/ctas/{cta.pk}/close/", {"outcome": "resolved"}).status_code == 302
+    cta.refresh_from_db()
+    assert (cta.status, cta.outcome) == ("closed", "resolved")
+
+
+@pytest.mark.parametrize("path", ["flag", "unflag", "close", "snooze", "reassign", "comment"])
+def test_a_csm_of_another_team_gets_403(org, account_a, path):
+    cta = make(account_a, org.csm_a, "Usage review")
+    response = login(org.csm_b).post(
+        f"/cockpit/ctas/{cta.pk}/{path}/", {"reason": "x", "body": "x", "outcome": "resolved"}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["flag", "close", "comment"])
+def test_get_on_an_action_is_405(org, account_a, path):
+    cta = make(account_a, org.csm_a, "Usage review")
+    assert login(org.csm_a).get(f"/cockpit/ctas/{cta.pk}/{path}/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("lead_a", 200), ("vp", 200), ("csm_a2", 403), ("lead_b", 403), ("support", 403)],
+)
+def test_whose_cockpit_one_may_open(org, who, status):
+    response = login(getattr(org, who)).get(f"/cockpit/?user={org.csm_a.pk}")
+    assert response.status_code == status
+
+
+def test_reassign_in_place(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage review")
+    response = login(org.lead_a).post(
+        f"/cockpit/ctas/{cta.pk}/reassign/", {"owner": org.csm_a2.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    cta.refresh_from_db()
+    assert cta.owner == org.csm_a2
+
+
+def test_chatter_escapes_html_and_mentions_notify(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage review")
+    client = login(org.csm_a)
+    client.post(
+        f"/cockpit/ctas/{cta.pk}/comment/",
+        {"body": "<script>alert(1)</script> @lead_a please look"},
+    )
+    html = client.get(f"/cockpit/ctas/{cta.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; @lead_a please look" in html
+    assert org.lead_a.notifications.filter(kind="mention").count() == 1
+
+
+def test_mention_autocomplete(org):
+    body = login(org.csm_a).get("/cockpit/people/?q=lead").json()
+    assert [p["username"] for p in body["results"]] == ["lead_a", "lead_b"]
+    body = login(org.csm_a).get("/cockpit/people/?q=integ").json()
+    assert body["results"] == []
+
+
+def test_a_task_is_completed_in_place(org, account_a):
+    from ctas.models import Playbook
+
+    cta = services.cta_create(
+        account=account_a,
+        by=org.csm_a,
+        reason="Usage",
+        area="habits",
+        playbook=Playbook.objects.get(name="Low adoption"),
+    )
+    task = cta.tasks.first()
+    response = login(org.csm_a).post(f"/cockpit/tasks/{task.pk}/done/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and b"<s>" in response.content
+    task.refresh_from_db()
+    assert task.done_by == org.csm_a
+
+
+@pytest.mark.parametrize("n", [3, 80])
+def test_the_cockpit_runs_a_constant_number_of_queries(org, n, django_assert_max_num_queries):
+    account = AccountFactory(owner=org.csm_a)
+    Cta.objects.bulk_create(
+        [
+            Cta(
+                account=account,
+                reason=f"R{i}",
+                area="habits",
+                owner=org.csm_a,
+                due_date=dt.date(2026, 11, 1 + i % 28),
+                created_at=NOW,
+                updated_at=NOW,
+                flagged=i % 7 == 0,
+            )
+            for i in range(n)
+        ]
+    )
+    client = login(org.csm_a)
+    with django_assert_max_num_queries(9):
+        assert client.get("/cockpit/").status_code == 200
