@@ -121,13 +121,16 @@ def test_reassign_in_place(org, account_a):
     assert cta.owner == org.csm_a2
 
 
-def test_chatter_escapes_html_and_mentions_notify(org, account_a):
+def test_chatter_escapes_html_and_mentions_notify(
+    org, account_a, django_capture_on_commit_callbacks
+):
     cta = make(account_a, org.csm_a, "Usage review")
     client = login(org.csm_a)
-    client.post(
-        f"/cockpit/ctas/{cta.pk}/comment/",
-        {"body": "<script>alert(1)</script> @lead_a please look"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"/cockpit/ctas/{cta.pk}/comment/",
+            {"body": "<script>alert(1)</script> @lead_a please look"},
+        )
     html = client.get(f"/cockpit/ctas/{cta.pk}/").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; @lead_a please look" in html
