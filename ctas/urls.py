@@ -5,6 +5,7 @@ from ctas import views
 urlpatterns = [
     path("", views.cockpit, name="cockpit"),
     path("people/", views.people, name="cockpit-people"),
+    path("accounts/<int:account_id>/open/", views.cta_open, name="cta-open"),
     path("ctas/<int:pk>/", views.cta_detail, name="cta-detail"),
     path("ctas/<int:pk>/flag/", views.flag, name="cta-flag"),
     path("ctas/<int:pk>/unflag/", views.unflag, name="cta-unflag"),

@@ -15,12 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.rules import can_change_account
 from csrisk import clock
 from csrisk.models import User
 from csrisk.roles import Role
 from ctas import rules, services
 from ctas.choices import LIVE_STATUSES, Outcome, Status
 from ctas.filtersets import DUE_WINDOWS, CtaFilterSet
+from ctas.forms import CtaCreateForm
 from ctas.models import Cta, CtaTask
 from scorecards.choices import AreaCode
 
@@ -291,3 +293,56 @@ def people(request: HttpRequest) -> JsonResponse:
             ]
         }
     )
+
+
+def account_panel(request: HttpRequest, account: Any) -> dict[str, Any]:
+    """The CTA panel on the account page (registered in CtasConfig.ready)."""
+    live = _rows(Cta.objects.filter(account=account, status__in=LIVE_STATUSES))
+    return {
+        "account": account,
+        "ctas": list(live),
+        "can_open": can_change_account(request.user, account),
+        "form": CtaCreateForm(),
+        "reasons": CtaCreateForm.reasons(),
+        "outcomes": Outcome.choices,
+        "teammates": [],
+        "today": clock.today(),
+        "snooze_default": clock.today() + dt.timedelta(days=7),
+    }
+
+
+@require_POST
+def cta_open(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Open a CTA by hand from the account page."""
+    from accounts.models import Account
+
+    account = get_object_or_404(Account, pk=account_id)
+    if not can_change_account(request.user, account):
+        raise PermissionDenied("You may open CTAs only on accounts of your book or team.")
+    form = CtaCreateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            cta = services.cta_create(
+                account=account,
+                by=request.user,
+                type=data["type"],
+                area=data["area"] or "",
+                reason=data["reason"],
+                priority=data["priority"],
+                due_date=data["due_date"],
+                playbook=data["playbook"],
+                description=data["description"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"CTA opened: {cta.reason}.")
+            return redirect("accounts:detail", pk=account.pk)
+    messages.error(
+        request,
+        "The CTA was not opened: "
+        + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+    )
+    return redirect("accounts:detail", pk=account.pk)

@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.choices import LifecycleStage
 from accounts.models import Account
 from accounts.rules import can_change_account
-from csrisk import clock
+from csrisk import clock, panels
 from scorecards import rules, selectors, services
 from scorecards.choices import AreaCode, Color
 from scorecards.forms import OverrideForm
@@ -143,6 +143,9 @@ def review(request: HttpRequest) -> HttpResponse:
         )
         if color in COLOR_FILTERS:
             accounts = accounts.filter(scorecard__color=color)
+    columns = panels.columns("scorecard_review")
+    for column in columns:
+        accounts = column.prepare(accounts)
     rows = sorted(selectors.review_rows(accounts, now=clock.now()), key=REVIEW_SORTS[sort])
     context = {
         "people": people,
@@ -157,6 +160,7 @@ def review(request: HttpRequest) -> HttpResponse:
             c: sum(1 for r in rows if r.overall and r.overall.color == c) for c in Color.values
         },
         "total_arr": sum(r.account.arr for r in rows),
+        "columns": columns,
     }
     if request.htmx and request.htmx.target == "review-table":
         return render(request, "scorecards/partials/_review_table.html", context)

@@ -51,6 +51,7 @@ def test_it_renders_in_a_constant_number_of_queries(org, account_a, django_asser
         ContactFactory(account=account_a)
     client = login(org.csm_a)
     # session, user, account, contacts, title changes, relationships, renewals; the
-    # scorecard panel: area scores, scorecard, areas, overrides, colour history; the bell
-    with django_assert_max_num_queries(13):
+    # scorecard panel: area scores, scorecard, areas, overrides, colour history; the bell;
+    # CTA panel: live CTAs, configured reasons, playbook choices
+    with django_assert_max_num_queries(16):
         assert client.get(f"/accounts/{account_a.pk}/").status_code == 200

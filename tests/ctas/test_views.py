@@ -182,3 +182,46 @@ def test_the_cockpit_runs_a_constant_number_of_queries(org, n, django_assert_max
     client = login(org.csm_a)
     with django_assert_max_num_queries(9):
         assert client.get("/cockpit/").status_code == 200
+
+
+def test_a_csm_opens_a_cta_from_the_account_page(org, account_a):
+    client = login(org.csm_a)
+    html = client.get(f"/accounts/{account_a.pk}/").content.decode()
+    assert "Open a CTA" in html and "Low or falling adoption" in html
+    response = client.post(
+        f"/cockpit/accounts/{account_a.pk}/open/",
+        {
+            "type": "risk",
+            "area": "support",
+            "reason": "Support escalation",
+            "priority": "high",
+            "due_date": "",
+            "playbook": "",
+            "description": "",
+        },
+    )
+    assert response.status_code == 302
+    cta = Cta.objects.get()
+    assert (cta.owner, cta.area, cta.due_date) == (org.csm_a, "support", dt.date(2026, 11, 5))
+    assert "Support escalation" in client.get(f"/accounts/{account_a.pk}/").content.decode()
+
+
+def test_another_team_cannot_open_a_cta_and_a_bad_form_says_why(org, account_a):
+    data = {"type": "risk", "area": "", "reason": "x", "priority": "high"}
+    assert login(org.csm_b).post(f"/cockpit/accounts/{account_a.pk}/open/", data).status_code == 403
+    client = login(org.csm_a)
+    response = client.post(f"/cockpit/accounts/{account_a.pk}/open/", data, follow=True)
+    assert "A risk CTA belongs to one of the eight areas." in response.content.decode()
+    assert not Cta.objects.exists()
+
+
+def test_the_review_shows_open_and_flagged_cta_counts(org, account_a):
+    from scorecards import services as scorecards
+
+    scorecards.recompute([account_a.pk])
+    flagged = make(account_a, org.csm_a, "One")
+    make(account_a, org.csm_a, "Two")
+    services.cta_flag(cta=flagged, by=org.csm_a, reason="help")
+    html = login(org.lead_a).get(f"/scorecards/?csm={org.csm_a.pk}").content.decode()
+    assert 'title="1 flagged"' in html
+    assert f'href="/accounts/{account_a.pk}/#cta-panel">2' in html
