@@ -557,7 +557,7 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
 
 def clear_demo_book() -> None:
     """Remove a previous demo book: its accounts (by CRM prefix), people and teams."""
-    Account.objects.filter(crm_id__startswith=CRM_PREFIX).delete()
+    Account.objects.filter(crm_id__startswith=CRM_PREFIX).delete()  # their CTAs go too
     demo_users = User.objects.filter(email__endswith="@csrisk.example")
     Team.objects.filter(members__in=demo_users).distinct().delete()
     Team.objects.filter(name__in=("Leadership",)).delete()

@@ -20,7 +20,7 @@ from ctas.choices import LIVE_STATUSES, CtaType, Outcome, Priority, Source, Stat
 from ctas.models import Comment, Cta, CtaTask, Playbook
 from ctas.rules import can_assign_to, can_work_cta
 from scorecards.choices import AreaCode
-from scorecards.services import cta_pressure_set
+from scorecards.services import cta_pressures_set
 
 DUE_DAYS = {Priority.URGENT: 1, Priority.HIGH: 3, Priority.MEDIUM: 7, Priority.LOW: 14}
 MENTION = re.compile(r"(?<![\w.])@([\w.+-]+)")
@@ -31,28 +31,54 @@ def _url(cta: Cta) -> str:
 
 
 def sync_scorecard(account_id: int, area: str) -> None:
-    """Tell scorecards which live CTAs hold this area: flagged → red, open manual risk →
-    yellow, none → released (the measures speak again)."""
-    if not area:
+    """Tell scorecards which live CTAs hold this area (see sync_scorecards)."""
+    if area:
+        sync_scorecards([(account_id, area)])
+
+
+def sync_scorecards(pairs: list[tuple[int, str]]) -> None:
+    """For each (account, area): flagged live CTA → red, open manual risk CTA → yellow,
+    none → released (the measures speak again). One query, one recompute per account."""
+    pairs = sorted({p for p in pairs if p[1]})
+    if not pairs:
         return
-    live = list(
-        Cta.objects.filter(account_id=account_id, area=area, status__in=LIVE_STATUSES)
+    live: dict[tuple[int, str], list[Cta]] = {p: [] for p in pairs}
+    for c in (
+        Cta.objects.filter(account_id__in={a for a, _ in pairs}, status__in=LIVE_STATUSES)
+        .exclude(area="")
         .order_by("pk")
-        .only("pk", "reason", "flagged", "flag_reason", "type", "source")
-    )
-    flagged = [c for c in live if c.flagged]
-    manual_risk = [c for c in live if c.type == CtaType.RISK and c.source == Source.MANUAL]
-    if flagged:
-        color = "red"
-        reasons = [
-            {"id": c.pk, "sentence": f"Flagged CTA “{c.reason}”: {c.flag_reason}"} for c in flagged
-        ]
-    elif manual_risk:
-        color = "yellow"
-        reasons = [{"id": c.pk, "sentence": f"Open risk CTA “{c.reason}”"} for c in manual_risk]
-    else:
-        color, reasons = None, []
-    cta_pressure_set(account_id=account_id, area=area, color=color, reasons=reasons)
+        .only("pk", "account_id", "area", "reason", "flagged", "flag_reason", "type", "source")
+    ):
+        if (c.account_id, c.area) in live:
+            live[(c.account_id, c.area)].append(c)
+    pressures = []
+    for (account_id, area), ctas in live.items():
+        flagged = [c for c in ctas if c.flagged]
+        manual = [c for c in ctas if c.type == CtaType.RISK and c.source == Source.MANUAL]
+        if flagged:
+            pressures.append(
+                (
+                    account_id,
+                    area,
+                    "red",
+                    [
+                        {"id": c.pk, "sentence": f"Flagged CTA “{c.reason}”: {c.flag_reason}"}
+                        for c in flagged
+                    ],
+                )
+            )
+        elif manual:
+            pressures.append(
+                (
+                    account_id,
+                    area,
+                    "yellow",
+                    [{"id": c.pk, "sentence": f"Open risk CTA “{c.reason}”"} for c in manual],
+                )
+            )
+        else:
+            pressures.append((account_id, area, None, []))
+    cta_pressures_set(pressures)
 
 
 def _check(user: User, cta: Cta) -> None:

@@ -281,16 +281,25 @@ def cta_pressure_set(
         raise ValidationError(f"Unknown area {area!r}.")
     if color not in (None, Color.YELLOW, Color.RED):
         raise ValidationError("A CTA holds an area at yellow or red, or releases it (None).")
+    cta_pressures_set([(account_id, area, color, reasons or [])])
+
+
+def cta_pressures_set(pressures: list[tuple[int, str, str | None, list[dict]]]) -> None:
+    """Many (account_id, area, color | None, reasons) at once; each account recomputed once."""
+    now = clock.now()
     with transaction.atomic():
-        if color is None:
-            CtaPressure.objects.filter(account_id=account_id, area=area).delete()
-        else:
-            CtaPressure.objects.update_or_create(
-                account_id=account_id,
-                area=area,
-                defaults={"color": color, "reasons": reasons or [], "updated_at": clock.now()},
-            )
-        recompute([account_id], cause="cta")
+        for account_id, area, color, reasons in pressures:
+            if area not in AreaCode.values or color not in (None, Color.YELLOW, Color.RED):
+                raise ValidationError(f"Bad CTA pressure {area!r} {color!r}.")
+            if color is None:
+                CtaPressure.objects.filter(account_id=account_id, area=area).delete()
+            else:
+                CtaPressure.objects.update_or_create(
+                    account_id=account_id,
+                    area=area,
+                    defaults={"color": color, "reasons": reasons, "updated_at": now},
+                )
+        recompute({p[0] for p in pressures}, cause="cta")
 
 
 # --- overrides ------------------------------------------------------------------------------

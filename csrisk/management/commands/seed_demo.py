@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book_exists
 from csrisk import clock
+from ctas.demo import build_demo_ctas
 from scorecards.services import recompute
 
 HISTORY_DAYS = (60, 30, 7)
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                 with clock.frozen(now - dt.timedelta(days=days)):
                     recompute()
         scorecards = recompute()
+        ctas = build_demo_ctas(seed=options["seed"])
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -61,7 +63,7 @@ class Command(BaseCommand):
         facts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in summary.activity.items())
         self.stdout.write(f"Activity: {facts}.")
         self.stdout.write(
-            f"Scorecards computed for {scorecards.accounts} active accounts "
+            f"Scorecards computed for {scorecards.accounts} active accounts; {ctas} open CTAs "
             f"({seconds:.1f}s in all)."
         )
         logins = ", ".join(f"{u} ({what})" for u, what in DEMO_LOGINS)
