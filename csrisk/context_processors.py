@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from csrisk.notifications import unread_count
 
 NAV = [
-    ("cockpit", "Cockpit"),
+    ("cockpit:index", "Cockpit"),
     ("scorecards:review", "Scorecards"),
     ("escalations", "Escalations"),
     ("sponsors", "Sponsors"),
@@ -20,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     current = match.view_name if match else ""
     if current.startswith("scorecards:"):
         current = "scorecards:review"
+    elif current.startswith("cockpit:"):
+        current = "cockpit:index"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:

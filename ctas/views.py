@@ -156,7 +156,7 @@ def _act(request: HttpRequest, pk: int, fn: Callable[[Cta], Any]) -> HttpRespons
         )
     if error:
         messages.error(request, error)
-    return redirect(request.POST.get("next") or "cockpit")
+    return redirect(request.POST.get("next") or "cockpit:index")
 
 
 def _date(raw: str) -> dt.date:
@@ -257,7 +257,7 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
         )
     if error:
         messages.error(request, error)
-    return redirect("cta-detail", pk=pk)
+    return redirect("cockpit:cta", pk=pk)
 
 
 @require_POST
@@ -269,7 +269,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
         return render(request, "ctas/partials/_task.html", {"task": task, "can_work": True})
-    return redirect("cta-detail", pk=task.cta_id)
+    return redirect("cockpit:cta", pk=task.cta_id)
 
 
 @require_GET

@@ -225,3 +225,20 @@ def test_the_review_shows_open_and_flagged_cta_counts(org, account_a):
     html = login(org.lead_a).get(f"/scorecards/?csm={org.csm_a.pk}").content.decode()
     assert 'title="1 flagged"' in html
     assert f'href="/accounts/{account_a.pk}/#cta-panel">2' in html
+
+
+def test_the_cockpits_own_links_lead_to_the_cockpit_not_the_api(org, account_a):
+    import re
+
+    cta = make(account_a, org.csm_a, "Usage review")
+    client = login(org.csm_a)
+    html = client.get("/cockpit/").content.decode()
+    targets = set(re.findall(r'(?:hx-post|action|href)="(/[^"]*ctas/[^"]*)"', html))
+    assert targets, "the cockpit renders links to its CTAs"
+    assert not [t for t in targets if t.startswith("/api/")]
+    flag_url = next(t for t in targets if t.endswith("/flag/"))
+    response = client.post(flag_url, {"reason": "help"}, HTTP_HX_REQUEST="true")
+    assert response["Content-Type"].startswith("text/html")
+    assert f'id="cta-{cta.pk}"' in response.content.decode()
+    detail = next(t for t in targets if t.endswith(f"/ctas/{cta.pk}/"))
+    assert "Chatter" in client.get(detail).content.decode()
