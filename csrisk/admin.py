@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from csrisk.models import AuditEntry, Notification, Team, User
+from csrisk.models import AuditEntry, Notification, NotificationPreference, Team, User
 
 
 @admin.register(User)
@@ -51,3 +51,10 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     list_select_related = ("user",)
     search_fields = ("title", "user__username")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "email", "chat")
+    list_filter = ("kind", "email", "chat")
+    list_select_related = ("user",)

@@ -101,6 +101,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    # Delivery state per channel, so a retried task never sends twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    chatted_at = models.DateTimeField(null=True, blank=True)
+    digest = models.BooleanField(default=False, help_text="Waits for the daily digest e-mail.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -111,3 +115,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear about one kind of event."""
+
+    IMMEDIATE, DIGEST, OFF = "immediate", "digest", "off"
+    EMAIL_CHOICES = [(IMMEDIATE, "E-mail at once"), (DIGEST, "Daily digest"), (OFF, "No e-mail")]
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_prefs")
+    kind = models.CharField(max_length=40)
+    email = models.CharField(max_length=10, choices=EMAIL_CHOICES, default=IMMEDIATE)
+    chat = models.BooleanField(default=True, help_text="Post to the team's chat webhook.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_pref_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} → {self.email}"

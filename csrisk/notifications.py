@@ -1,20 +1,77 @@
-"""Telling people things. In-app for now; e-mail and chat delivery build on this."""
+"""Telling people things: in-app at once, then e-mail and chat by a background task.
+
+``notify`` stores the notification in the caller's transaction and queues its delivery
+after the commit. Delivery is idempotent per channel (a retried task never sends twice),
+retried with backoff when SMTP or the webhook fail, and never breaks the user's action.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import threading
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 
 from csrisk import clock
-from csrisk.models import Notification, User
+from csrisk.models import Notification, NotificationPreference, User
+
+log = logging.getLogger(__name__)
+
+IMMEDIATE, DIGEST, OFF = (
+    NotificationPreference.IMMEDIATE,
+    NotificationPreference.DIGEST,
+    NotificationPreference.OFF,
+)
+
+# Every kind of event people can be told about, and how by default.
+KINDS: dict[str, tuple[str, str]] = {
+    "cta_flagged": ("A CTA of yours or your team is flagged", IMMEDIATE),
+    "mention": ("You are mentioned in a CTA's chatter", IMMEDIATE),
+    "cta_assigned": ("A CTA is given to you", DIGEST),
+    "cta_overdue": ("A CTA is overdue", DIGEST),
+    "scorecard_red": ("An account of yours turns red", IMMEDIATE),
+    "scorecard_recovered": ("An account of yours leaves red", DIGEST),
+    "override_expired": ("A scorecard override ran out", IMMEDIATE),
+}
+
+
+_quiet = threading.local()
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """In-app only inside this block: no e-mail or chat (seeding a demo book, imports)."""
+    previous = getattr(_quiet, "on", False)
+    _quiet.on = True
+    try:
+        yield
+    finally:
+        _quiet.on = previous
+
+
+def preference(user: User, kind: str) -> tuple[str, bool]:
+    pref = NotificationPreference.objects.filter(user=user, kind=kind).first()
+    if pref is not None:
+        return pref.email, pref.chat
+    return KINDS.get(kind, ("", DIGEST))[1], True
 
 
 def notify(
     *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""
 ) -> Notification | None:
     """Store one notification; the same (user, dedupe_key) is only ever delivered once."""
+    email_mode, _ = preference(user, kind)
     try:
         with transaction.atomic():
-            return Notification.objects.create(
+            notification = Notification.objects.create(
                 user=user,
                 kind=kind,
                 title=title[:200],
@@ -22,9 +79,116 @@ def notify(
                 url=url,
                 created_at=clock.now(),
                 dedupe_key=dedupe_key or None,
+                digest=email_mode == DIGEST,
             )
     except IntegrityError:
         return None  # already told
+    if not getattr(_quiet, "on", False):
+        transaction.on_commit(lambda: _queue(notification.pk))
+    return notification
+
+
+def _queue(notification_id: int) -> None:
+    from csrisk.tasks import deliver_notification_task
+
+    try:
+        deliver_notification_task.delay(notification_id)
+    except Exception:  # a broker or an in-process delivery failure must not break the action
+        log.exception("could not queue delivery of notification %s", notification_id)
+
+
+def deliver(notification_id: int) -> dict[str, bool]:
+    """Send one notification by e-mail and chat as its owner prefers; safe to run twice."""
+    n = Notification.objects.select_related("user__team").get(pk=notification_id)
+    email_mode, chat = preference(n.user, n.kind)
+    sent = {"email": False, "chat": False}
+    if email_mode == IMMEDIATE and n.emailed_at is None and n.user.email:
+        send_email(n.user, f"[csrisk] {n.title}", "notifications/email", {"items": [n]})
+        sent["email"] = bool(
+            Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
+                emailed_at=clock.now()
+            )
+        )
+    hook = chat_webhook_for(n.user)
+    if chat and hook and n.chatted_at is None:
+        post_chat(hook, chat_payload(n))
+        sent["chat"] = bool(
+            Notification.objects.filter(pk=n.pk, chatted_at__isnull=True).update(
+                chatted_at=clock.now()
+            )
+        )
+    return sent
+
+
+def send_digests() -> int:
+    """One e-mail per person with their digest notifications not yet e-mailed."""
+    pending = (
+        Notification.objects.filter(digest=True, emailed_at__isnull=True)
+        .select_related("user")
+        .order_by("user_id", "created_at")
+    )
+    by_user: dict[int, list[Notification]] = {}
+    for n in pending:
+        by_user.setdefault(n.user_id, []).append(n)
+    sent = 0
+    for items in by_user.values():
+        user = items[0].user
+        if not user.email:
+            continue
+        send_email(
+            user,
+            f"[csrisk] Your daily digest: {len(items)} update{'s' if len(items) != 1 else ''}",
+            "notifications/email",
+            {"items": items},
+        )
+        Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=clock.now())
+        sent += 1
+    return sent
+
+
+def send_email(user: User, subject: str, template: str, context: dict[str, Any]) -> None:
+    context = {**context, "user": user, "base_url": settings.CSRISK_BASE_URL.rstrip("/")}
+    message = EmailMultiAlternatives(
+        subject=subject[:200],
+        body=render_to_string(f"{template}.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.send()
+
+
+def chat_webhook_for(user: User) -> str:
+    team_hook = user.team.chat_webhook_url if user.team_id and user.team else ""
+    return team_hook or settings.CHAT_WEBHOOK_URL
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def chat_payload(n: Notification) -> dict[str, Any]:
+    """A Slack-compatible message; user text is escaped so it cannot forge links."""
+    link = f"{settings.CSRISK_BASE_URL.rstrip('/')}{n.url}" if n.url else ""
+    title = _slack_escape(n.title)
+    text = f"*{title}*" + (f"\n{_slack_escape(n.body)}" if n.body else "")
+    if link:
+        text += f"\n<{link}|Open in csrisk>"
+    return {
+        "text": f"{title} (for @{n.user.username})",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
+    }
+
+
+def post_chat(url: str, payload: dict[str, Any]) -> None:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if response.status >= 300:
+            raise OSError(f"chat webhook answered {response.status}")
 
 
 def unread_count(user: User) -> int:

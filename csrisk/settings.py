@@ -146,6 +146,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "recompute-pending": {"task": "scorecards.tasks.recompute_pending_task", "schedule": 60.0},
     "expire-overrides": {"task": "scorecards.tasks.expire_overrides_task", "schedule": 60.0},
+    "notification-digests": {
+        "task": "csrisk.tasks.send_digests_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "cta-overdue-and-snoozed": {
+        "task": "ctas.tasks.daily_cta_sweep_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
     "recompute-all-nightly": {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),

@@ -26,6 +26,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_read, name="notifications-read"),
+    path("notifications/settings/", views.notification_settings, name="notification-settings"),
     path("accounts/", include("accounts.urls")),
     path("scorecards/", include("scorecards.urls")),
     path("cockpit/", include("ctas.urls")),

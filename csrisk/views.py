@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from csrisk import notifications
-from csrisk.models import Notification
+from csrisk.models import Notification, NotificationPreference
 
 
 @require_GET
@@ -111,3 +112,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
     return render(request, "500.html", status=500)
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    """Per person: for each kind of event, e-mail at once / daily digest / none, and chat."""
+    modes = dict(NotificationPreference.EMAIL_CHOICES)
+    if request.method == "POST":
+        for kind in notifications.KINDS:
+            email = request.POST.get(f"{kind}-email", "")
+            if email not in modes:
+                return HttpResponse(f"Unknown e-mail choice for {kind}.", status=400)
+            NotificationPreference.objects.update_or_create(
+                user=request.user,
+                kind=kind,
+                defaults={"email": email, "chat": request.POST.get(f"{kind}-chat") == "on"},
+            )
+        messages.success(request, "Notification settings saved.")
+        return redirect("notification-settings")
+    rows = []
+    for kind, (label, _default) in notifications.KINDS.items():
+        email, chat = notifications.preference(request.user, kind)
+        rows.append({"kind": kind, "label": label, "email": email, "chat": chat})
+    return render(request, "notifications/settings.html", {"rows": rows, "modes": modes})

@@ -10,10 +10,12 @@ class CtasConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import Count, Q
 
-        from csrisk import panels
+        from csrisk import events, panels
         from ctas.choices import LIVE_STATUSES
+        from ctas.receivers import on_color_changed
         from ctas.views import account_panel
 
+        events.color_changed.connect(on_color_changed, dispatch_uid="ctas-alert-on-change")
         panels.register(
             "account_detail",
             panels.Panel("ctas", "ctas/partials/_account_panel.html", account_panel, order=20),

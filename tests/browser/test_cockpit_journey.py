@@ -35,9 +35,13 @@ def test_a_csm_flags_a_cta_and_the_lead_hears_of_it(
     expect(habits).to_contain_text("Flagged CTA “Usage review”: Champion silent")
     shot(page, "account-red")
 
-    lead = browser.new_context().new_page()
+    context = browser.new_context()
+    lead = context.new_page()
     log_in(lead, "lead_a", PASSWORD)
-    expect(lead.get_by_label("Notifications, 1 unread")).to_be_visible()
+    # told twice: the flag, and the account's overall colour turning red
+    expect(lead.get_by_label("Notifications, 2 unread")).to_be_visible()
     lead.goto(f"{live_server.url}/notifications/")
     expect(lead.get_by_text("flagged a CTA on Alpha Inc")).to_be_visible()
+    expect(lead.get_by_text("Alpha Inc turned red")).to_be_visible()
     shot(lead, "lead-notified")
+    context.close()  # no request may outlive the test and its live server

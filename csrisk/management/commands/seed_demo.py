@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book_exists
 from csrisk import clock
+from csrisk.notifications import quiet
 from ctas.demo import build_demo_ctas
 from scorecards.services import recompute
 
@@ -39,6 +40,10 @@ class Command(BaseCommand):
             self.stdout.write("Demo book already loaded; leaving it as it is.")
             return
         started = time.perf_counter()
+        with quiet():  # the demo's history tells people in-app only, never by e-mail
+            self._seed(options, started)
+
+    def _seed(self, options: dict[str, Any], started: float) -> None:
         summary = build_demo_book(
             accounts=options["accounts"], months=options["months"], seed=options["seed"]
         )
