@@ -471,3 +471,40 @@ def alert_color_change(*, account_id: int, old: str, new: str, reason: str) -> i
         ):
             told += 1
     return told
+
+
+def task_add(
+    *, cta: Cta, by: User, title: str, owner: User | None = None, due_date: dt.date | None = None
+) -> CtaTask:
+    _check(by, cta)
+    if not title.strip():
+        raise ValidationError({"title": "Name the task."})
+    position = cta.tasks.order_by("-position").values_list("position", flat=True).first() or 0
+    task = CtaTask.objects.create(
+        cta=cta,
+        title=title.strip()[:200],
+        owner=owner or cta.owner,
+        position=position + 1,
+        due_date=due_date or clock.today() + dt.timedelta(days=7),
+    )
+    audit.record(
+        actor=by, action="cta.task_added", target=cta, account_id=cta.account_id, reason=task.title
+    )
+    return task
+
+
+def task_reassign(*, task: CtaTask, by: User, owner: User) -> CtaTask:
+    if not can_assign_to(by, task.cta, owner):
+        raise PermissionDenied("You may hand this task only to someone of the CTA's team.")
+    before = task.owner
+    CtaTask.objects.filter(pk=task.pk).update(owner=owner)
+    task.refresh_from_db()
+    audit.record(
+        actor=by,
+        action="cta.task_reassigned",
+        target=task.cta,
+        account_id=task.cta.account_id,
+        changes={"task_owner": (before, owner)},
+        reason=task.title,
+    )
+    return task

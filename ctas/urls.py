@@ -16,5 +16,8 @@ urlpatterns = [
     path("ctas/<int:pk>/snooze/", views.snooze, name="snooze"),
     path("ctas/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("ctas/<int:pk>/comment/", views.comment, name="comment"),
+    path("ctas/<int:pk>/work/", views.cta_work, name="work"),
+    path("ctas/<int:pk>/tasks/", views.task_add, name="task-add"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
+    path("tasks/<int:pk>/reassign/", views.task_reassign, name="task-reassign"),
 ]

@@ -233,6 +233,57 @@ def cta_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_GET
+def cta_work(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tasks and chatter of one CTA, loaded into its cockpit row (in place)."""
+    return _work(request, pk)
+
+
+def _work(request: HttpRequest, pk: int) -> HttpResponse:
+    cta = get_object_or_404(Cta.objects.select_related("account", "owner"), pk=pk)
+    return render(
+        request,
+        "ctas/partials/_cta_work.html",
+        {
+            "cta": cta,
+            "tasks": cta.tasks.select_related("owner"),
+            "comments": cta.comments.select_related("author"),
+            "can_work": rules.can_work_cta(request.user, cta),
+            "teammates": list(_teammates(cta.owner)),
+        },
+    )
+
+
+@require_POST
+def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    cta = get_object_or_404(Cta.objects.select_related("account", "owner"), pk=pk)
+    try:
+        services.task_add(cta=cta, by=request.user, title=request.POST.get("title", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return _work(request, pk)
+    return redirect("cockpit:cta", pk=pk)
+
+
+@require_POST
+def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(CtaTask.objects.select_related("cta__account", "cta__owner"), pk=pk)
+    raw = request.POST.get("owner", "")
+    person = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    if person is None:
+        messages.error(request, "Choose who takes the task over.")
+    else:
+        services.task_reassign(task=task, by=request.user, owner=person)
+    if request.htmx:
+        return render(
+            request,
+            "ctas/partials/_task.html",
+            {"task": task, "can_work": True, "teammates": list(_teammates(task.cta.owner))},
+        )
+    return redirect("cockpit:cta", pk=task.cta_id)
+
+
 @require_POST
 def comment(request: HttpRequest, pk: int) -> HttpResponse:
     cta = get_object_or_404(Cta.objects.select_related("account"), pk=pk)
@@ -269,7 +320,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
         return render(request, "ctas/partials/_task.html", {"task": task, "can_work": True})
-    return redirect("cockpit:cta", pk=task.cta_id)
+    return redirect("cockpit:cta", pk=task.cta_id)  # without JavaScript
 
 
 @require_GET

@@ -242,3 +242,47 @@ def test_the_cockpits_own_links_lead_to_the_cockpit_not_the_api(org, account_a):
     assert f'id="cta-{cta.pk}"' in response.content.decode()
     detail = next(t for t in targets if t.endswith(f"/ctas/{cta.pk}/"))
     assert "Chatter" in client.get(detail).content.decode()
+
+
+def test_tasks_and_chatter_open_inside_the_cockpit_row(org, account_a):
+    from ctas.models import Playbook
+
+    cta = services.cta_create(
+        account=account_a,
+        by=org.csm_a,
+        reason="Usage",
+        area="habits",
+        playbook=Playbook.objects.get(name="Low adoption"),
+    )
+    client = login(org.csm_a)
+    assert f'hx-get="/cockpit/ctas/{cta.pk}/work/"' in client.get("/cockpit/").content.decode()
+    html = client.get(f"/cockpit/ctas/{cta.pk}/work/", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in html
+    assert "Review the usage trend" in html and "Chatter" in html
+    response = client.post(
+        f"/cockpit/ctas/{cta.pk}/tasks/", {"title": "Call the CFO"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Call the CFO" in response.content.decode()
+    response = client.post(
+        f"/cockpit/ctas/{cta.pk}/comment/", {"body": "Called, no answer"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Called, no answer" in response.content.decode()
+
+
+def test_a_task_is_reassigned_within_the_team_only(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage")
+    task = services.task_add(cta=cta, by=org.csm_a, title="Workshop")
+    client = login(org.lead_a)
+    response = client.post(
+        f"/cockpit/tasks/{task.pk}/reassign/", {"owner": org.csm_a2.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    task.refresh_from_db()
+    assert task.owner == org.csm_a2
+    assert (
+        client.post(f"/cockpit/tasks/{task.pk}/reassign/", {"owner": org.csm_b.pk}).status_code
+        == 403
+    )
+    assert (
+        login(org.csm_b).post(f"/cockpit/ctas/{cta.pk}/tasks/", {"title": "x"}).status_code == 403
+    )
