@@ -103,7 +103,7 @@ def main() -> None:
         ],
         batch_size=1000,
     )
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(csm)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/cockpit/").status_code == 200
