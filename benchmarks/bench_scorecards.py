@@ -81,6 +81,7 @@ WHERE a.lifecycle_stage <> 'churned'
 
 def add_old_tickets(now: dt.datetime) -> int:
     """Tickets from 9 to 32 months back, so the tables hold 32 months of history."""
+    from accounts.demo_activity import TICKET_COLUMNS
     from accounts.models import Account, Ticket
     from csrisk.db import insert_rows
 
@@ -103,22 +104,7 @@ def add_old_tickets(now: dt.datetime) -> int:
                     "Old ticket",
                 )
             )
-    return insert_rows(
-        Ticket,
-        (
-            "account_id",
-            "source",
-            "kind",
-            "priority",
-            "status",
-            "tags",
-            "requester_group",
-            "opened_at",
-            "solved_at",
-            "subject",
-        ),
-        rows,
-    )
+    return insert_rows(Ticket, TICKET_COLUMNS, rows)
 
 
 def main() -> None:

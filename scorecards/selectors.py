@@ -38,6 +38,40 @@ def _frame(qs: QuerySet[Model], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+# The columns of each fact table the measures read (the shape of ``Frames``).
+FRAME_COLUMNS: dict[str, list[str]] = {
+    "tickets": [
+        "id",
+        "account_id",
+        "kind",
+        "priority",
+        "status",
+        "tags",
+        "requester_group",
+        "opened_at",
+        "solved_at",
+    ],
+    "usage": ["account_id", "week", "active_users", "licensed_users", "adoption"],
+    "sentiment": ["id", "account_id", "responded_at", "nps", "csat"],
+    "contacts": ["id", "account_id", "name", "title", "roles", "at_company", "left_on"],
+    "title_changes": ["id", "contact_id", "account_id", "old_title", "new_title", "changed_on"],
+    "people": [
+        "id",
+        "account_id",
+        "contact_id",
+        "change",
+        "occurred_at",
+        "roles",
+        "old_title",
+        "new_title",
+        "from_company",
+    ],
+    "competitors": ["id", "account_id", "competitor", "activity", "occurred_at"],
+    "milestones": ["id", "account_id", "name", "due_on", "completed_on"],
+    "readiness": ["id", "account_id", "assessed_on", "data", "skills", "staffing"],
+}
+
+
 def load_frames(account_ids: list[int], now: dt.datetime) -> Frames:
     """Every fact the measures read for these accounts: one query per table."""
     ids = list(account_ids)
@@ -46,62 +80,24 @@ def load_frames(account_ids: list[int], now: dt.datetime) -> Frames:
     def of(model: type[Model]) -> QuerySet[Model]:
         return model.objects.filter(account_id__in=ids)
 
+    querysets: dict[str, QuerySet[Model]] = {
+        "tickets": of(Ticket).filter(opened_at__gte=horizon)
+        | of(Ticket).filter(status__in=["new", "open", "pending"]),
+        "usage": of(UsageSnapshot).filter(week__gte=(now - dt.timedelta(days=120)).date()),
+        "sentiment": of(SentimentResponse).filter(responded_at__gte=horizon),
+        "contacts": of(Contact),
+        "title_changes": ContactTitleChange.objects.filter(contact__account_id__in=ids).annotate(
+            account_id=F("contact__account_id")
+        ),
+        "people": of(PeopleChange).filter(occurred_at__gte=horizon),
+        "competitors": of(CompetitorEvent).filter(occurred_at__gte=horizon),
+        "milestones": of(Milestone),
+        "readiness": of(ReadinessAssessment),
+    }
     return Frames(
         now=pd.Timestamp(now).tz_convert("UTC"),
         account_ids=ids,
-        tickets=_frame(
-            of(Ticket).filter(opened_at__gte=horizon)
-            | of(Ticket).filter(status__in=["new", "open", "pending"]),
-            [
-                "id",
-                "account_id",
-                "kind",
-                "priority",
-                "status",
-                "tags",
-                "requester_group",
-                "opened_at",
-                "solved_at",
-            ],
-        ),
-        usage=_frame(
-            of(UsageSnapshot).filter(week__gte=(now - dt.timedelta(days=120)).date()),
-            ["account_id", "week", "active_users", "licensed_users", "adoption"],
-        ),
-        sentiment=_frame(
-            of(SentimentResponse).filter(responded_at__gte=horizon),
-            ["id", "account_id", "responded_at", "nps", "csat"],
-        ),
-        contacts=_frame(
-            of(Contact), ["id", "account_id", "name", "title", "roles", "at_company", "left_on"]
-        ),
-        title_changes=_frame(
-            ContactTitleChange.objects.filter(contact__account_id__in=ids),
-            ["id", "contact_id", "contact__account_id", "old_title", "new_title", "changed_on"],
-        ).rename(columns={"contact__account_id": "account_id"}),
-        people=_frame(
-            of(PeopleChange).filter(occurred_at__gte=horizon),
-            [
-                "id",
-                "account_id",
-                "contact_id",
-                "change",
-                "occurred_at",
-                "roles",
-                "old_title",
-                "new_title",
-                "from_company",
-            ],
-        ),
-        competitors=_frame(
-            of(CompetitorEvent).filter(occurred_at__gte=horizon),
-            ["id", "account_id", "competitor", "activity", "occurred_at"],
-        ),
-        milestones=_frame(of(Milestone), ["id", "account_id", "name", "due_on", "completed_on"]),
-        readiness=_frame(
-            of(ReadinessAssessment),
-            ["id", "account_id", "assessed_on", "data", "skills", "staffing"],
-        ),
+        **{name: _frame(qs, FRAME_COLUMNS[name]) for name, qs in querysets.items()},
     )
 
 

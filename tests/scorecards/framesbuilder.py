@@ -8,38 +8,9 @@ from typing import Any
 import pandas as pd
 
 from scorecards.measures import Frames
+from scorecards.selectors import FRAME_COLUMNS
 
-COLUMNS = {
-    "tickets": [
-        "id",
-        "account_id",
-        "kind",
-        "priority",
-        "status",
-        "tags",
-        "requester_group",
-        "opened_at",
-        "solved_at",
-    ],
-    "usage": ["account_id", "week", "active_users", "licensed_users", "adoption"],
-    "sentiment": ["id", "account_id", "responded_at", "nps", "csat"],
-    "contacts": ["id", "account_id", "name", "title", "roles", "at_company", "left_on"],
-    "title_changes": ["id", "contact_id", "account_id", "old_title", "new_title", "changed_on"],
-    "people": [
-        "id",
-        "account_id",
-        "contact_id",
-        "change",
-        "occurred_at",
-        "roles",
-        "old_title",
-        "new_title",
-        "from_company",
-    ],
-    "competitors": ["id", "account_id", "competitor", "activity", "occurred_at"],
-    "milestones": ["id", "account_id", "name", "due_on", "completed_on"],
-    "readiness": ["id", "account_id", "assessed_on", "data", "skills", "staffing"],
-}
+COLUMNS = FRAME_COLUMNS
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
 
