@@ -64,6 +64,19 @@ def preference(user: User, kind: str) -> tuple[str, bool]:
     return KINDS.get(kind, ("", DIGEST))[1], True
 
 
+def preferences_set(*, user: User, choices: dict[str, tuple[str, bool]]) -> None:
+    """Save a person's (e-mail mode, chat) per kind of event; refuses unknown values."""
+    modes = {IMMEDIATE, DIGEST, OFF}
+    for kind, (email, _chat) in choices.items():
+        if kind not in KINDS or email not in modes:
+            raise ValueError(f"Unknown notification choice {kind!r}: {email!r}.")
+    with transaction.atomic():
+        for kind, (email, chat) in choices.items():
+            NotificationPreference.objects.update_or_create(
+                user=user, kind=kind, defaults={"email": email, "chat": chat}
+            )
+
+
 def notify(
     *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""
 ) -> Notification | None:

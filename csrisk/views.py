@@ -119,15 +119,14 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     """Per person: for each kind of event, e-mail at once / daily digest / none, and chat."""
     modes = dict(NotificationPreference.EMAIL_CHOICES)
     if request.method == "POST":
-        for kind in notifications.KINDS:
-            email = request.POST.get(f"{kind}-email", "")
-            if email not in modes:
-                return HttpResponse(f"Unknown e-mail choice for {kind}.", status=400)
-            NotificationPreference.objects.update_or_create(
-                user=request.user,
-                kind=kind,
-                defaults={"email": email, "chat": request.POST.get(f"{kind}-chat") == "on"},
-            )
+        choices = {
+            kind: (request.POST.get(f"{kind}-email", ""), request.POST.get(f"{kind}-chat") == "on")
+            for kind in notifications.KINDS
+        }
+        try:
+            notifications.preferences_set(user=request.user, choices=choices)
+        except ValueError as exc:
+            return HttpResponse(str(exc), status=400, content_type="text/plain")
         messages.success(request, "Notification settings saved.")
         return redirect("notification-settings")
     rows = []
