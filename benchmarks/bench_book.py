@@ -57,17 +57,15 @@ def raw_copy_seconds(tables: list[str]) -> tuple[float, int]:
 
 def main() -> None:
     vendor = setup_django()
+    from django.core.management import call_command
     from django.db import transaction
 
-    from accounts.demo import build_demo_book
     from accounts.importing import apply_plan, build_plan
     from accounts.models import Account
     from csrisk.models import User
-    from scorecards.services import recompute
 
-    def seed() -> None:  # what `manage.py seed_demo` does
-        build_demo_book(accounts=ACCOUNTS, months=32, seed=1)
-        recompute()
+    def seed() -> None:  # the command itself: book, activity, scorecards, demo CTAs
+        call_command("seed_demo", accounts=ACCOUNTS, seed=1, verbosity=0)
 
     seed_s, _ = timed(seed)
     with transaction.atomic():

@@ -1,8 +1,9 @@
 """Demo CTAs: what CSMs would have open on the demo book today.
 
 For red and yellow accounts a CSM has opened a risk CTA on the worst area for about
-two thirds of them (with the matching playbook); a third of those on red accounts are
-flagged; some are overdue; onboarding accounts have a new-customer CTA. Deterministic.
+two thirds of them (with the matching playbook), at most PER_CSM per CSM, worst accounts
+first; a third of those on red accounts are flagged; some are overdue; onboarding
+accounts have a new-customer CTA. Deterministic.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import random
 from accounts.choices import LifecycleStage
 from csrisk import clock
 from ctas.choices import CtaType, Priority, Source
-from ctas.models import Comment, Cta, Playbook
-from ctas.services import playbook_apply, sync_scorecards
+from ctas.models import Comment, Cta, CtaTask, Playbook
+from ctas.services import playbook_tasks, sync_scorecards
 from scorecards.models import Scorecard
 
 PLAYBOOK_BY_AREA = {
@@ -35,6 +36,7 @@ REASON_BY_AREA = {
     "product": "Missing feature or competitor exposure",
     "defect": "Defects hurting the customer",
 }
+PER_CSM = 8
 FLAG_REASONS = (
     "The champion stopped answering; I need the VP to reach their COO.",
     "Ticket backlog keeps growing; need Support leadership on a call this week.",
@@ -47,18 +49,23 @@ def build_demo_ctas(*, seed: int) -> int:
     rng = random.Random(seed)
     today = clock.today()
     now = clock.now()
-    playbooks = {p.name: p for p in Playbook.objects.all()}
+    playbooks = {p.name: p for p in Playbook.objects.prefetch_related("steps")}
     cards = list(
         Scorecard.objects.filter(color__in=["red", "yellow"])
         .exclude(account__lifecycle_stage=LifecycleStage.CHURNED)
-        .select_related("account__owner")
+        .select_related("account__owner__team__lead")
         .order_by("account_id")
     )
     created: list[tuple[Cta, str | None]] = []
+    per_owner: dict[int, int] = {}
+    cards.sort(key=lambda c: (c.color != "red", c.score, c.account_id))  # worst first
     for card in cards:
         account = card.account
         if account.owner is None or not card.worst_area or rng.random() > 0.65:
             continue
+        if per_owner.get(account.owner_id, 0) >= PER_CSM:
+            continue
+        per_owner[account.owner_id] = per_owner.get(account.owner_id, 0) + 1
         red = card.color == "red"
         flagged = red and rng.random() < 0.35
         due = today + dt.timedelta(days=rng.randint(-10, 14))
@@ -105,10 +112,17 @@ def build_demo_ctas(*, seed: int) -> int:
                 "New customer onboarding",
             )
         )
-    Cta.objects.bulk_create([c for c, _ in created], batch_size=1000)
     for cta, name in created:
-        if name and name in playbooks:
-            playbook_apply(cta=cta, playbook=playbooks[name])
+        cta.playbook = playbooks.get(name) if name else None
+    Cta.objects.bulk_create([c for c, _ in created], batch_size=1000)
+    steps = {p.pk: list(p.steps.all()) for p in playbooks.values()}
+    tasks = [
+        task
+        for cta, _ in created
+        if cta.playbook_id
+        for task in playbook_tasks(cta, steps[cta.playbook_id])
+    ]
+    CtaTask.objects.bulk_create(tasks, batch_size=2000)
     flagged = [c for c, _ in created if c.flagged]
     for cta in flagged[:20]:
         lead = cta.owner.team.lead if cta.owner.team_id and cta.owner.team else None

@@ -17,7 +17,7 @@ from csrisk.models import User
 from csrisk.notifications import notify
 from csrisk.roles import Role
 from ctas.choices import LIVE_STATUSES, CtaType, Outcome, Priority, Source, Status
-from ctas.models import Comment, Cta, CtaTask, Playbook
+from ctas.models import Comment, Cta, CtaTask, Playbook, PlaybookStep
 from ctas.rules import can_assign_to, can_work_cta
 from scorecards.choices import AreaCode
 from scorecards.services import cta_pressures_set
@@ -189,9 +189,18 @@ def cta_create(
 
 def playbook_apply(*, cta: Cta, playbook: Playbook) -> list[CtaTask]:
     """Create the playbook's tasks on the CTA, owners by role and due dates by offset."""
+    tasks = playbook_tasks(cta, list(playbook.steps.all()))
+    CtaTask.objects.bulk_create(tasks)
+    if cta.playbook_id != playbook.pk:
+        Cta.objects.filter(pk=cta.pk).update(playbook=playbook)
+    return tasks
+
+
+def playbook_tasks(cta: Cta, steps: list[PlaybookStep]) -> list[CtaTask]:
+    """The (unsaved) tasks a playbook's steps make for a CTA; skips steps below their ARR."""
     today = clock.today()
     tasks = []
-    for step in playbook.steps.all():
+    for step in steps:
         if step.min_arr is not None and cta.account.arr < step.min_arr:
             continue
         owner = cta.owner
@@ -207,9 +216,6 @@ def playbook_apply(*, cta: Cta, playbook: Playbook) -> list[CtaTask]:
                 due_date=today + dt.timedelta(days=step.due_offset_days),
             )
         )
-    CtaTask.objects.bulk_create(tasks)
-    if cta.playbook_id != playbook.pk:
-        Cta.objects.filter(pk=cta.pk).update(playbook=playbook)
     return tasks
 
 
