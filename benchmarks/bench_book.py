@@ -30,6 +30,9 @@ SEEDED_TABLES = [
     "scorecards_areascore",
     "scorecards_scorecard",
     "scorecards_colorchange",
+    "scorecards_ctapressure",
+    "ctas_cta",
+    "ctas_ctatask",
 ]
 
 
