@@ -18,7 +18,6 @@ Thresholds are configuration (``scorecards.MeasureConfig``); the defaults below 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -763,7 +762,3 @@ def run_measures(frames: Frames, thresholds: list[Threshold]) -> pd.DataFrame:
             columns=["measure", "area", "value", "color", "score", "sentence", "threshold", "refs"]
         )
     return pd.concat(parts).reset_index()
-
-
-def is_finite(x: Any) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)

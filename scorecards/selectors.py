@@ -197,15 +197,6 @@ def trends_from(
     }
 
 
-def history(account_id: int) -> list[ColorChange]:
-    """An account's colour changes, oldest first (one account's history is small)."""
-    return list(ColorChange.objects.filter(account_id=account_id).order_by("at", "pk"))
-
-
-def area_scores(account_id: int) -> dict[str, AreaScore]:
-    return {s.area: s for s in AreaScore.objects.filter(account_id=account_id)}
-
-
 # --- shaped for pages -----------------------------------------------------------------------
 
 

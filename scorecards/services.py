@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from accounts.models import Account
 from accounts.rules import can_change_account
@@ -425,11 +424,3 @@ def expire_overrides() -> int:
             set_by_id=o.set_by_id,
         )
     return len(expired)
-
-
-def live_override(account_id: int, area: str) -> Override | None:
-    return (
-        Override.objects.filter(account_id=account_id, area=area, ended_at__isnull=True)
-        .filter(Q(expires_at__gt=clock.now()))
-        .first()
-    )
