@@ -19,6 +19,7 @@ from accounts.importing import ImportFileError
 from accounts.models import Account, ImportJob
 from accounts.rules import can_change_account, can_import_accounts
 from csrisk import panels
+from csrisk.forms import add_service_errors
 
 SORTS = {
     "name": ("name", "pk"),
@@ -112,8 +113,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Account saved.")
             return redirect("accounts:detail", pk=pk)

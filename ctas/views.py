@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.rules import can_change_account
 from csrisk import clock
+from csrisk.forms import add_service_errors
 from csrisk.models import User
 from csrisk.roles import Role
 from ctas import rules, services
@@ -386,8 +387,7 @@ def cta_open(request: HttpRequest, account_id: int) -> HttpResponse:
                 description=data["description"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"CTA opened: {cta.reason}.")
             return redirect("accounts:detail", pk=account.pk)

@@ -17,6 +17,7 @@ from accounts.choices import LifecycleStage
 from accounts.models import Account
 from accounts.rules import can_change_account
 from csrisk import clock, panels
+from csrisk.forms import add_service_errors
 from scorecards import rules, selectors, services
 from scorecards.choices import AreaCode, Color
 from scorecards.forms import OverrideForm
@@ -67,8 +68,7 @@ def override_set(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.override_set(account=account, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
     if request.htmx:
         return _panel(
             request, account, form if form.errors else None, status=400 if form.errors else 200
