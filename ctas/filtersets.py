@@ -7,7 +7,7 @@ import datetime as dt
 import django_filters
 from django.db.models import Q, QuerySet
 
-from accounts.filtersets import IdFilter
+from accounts.filtersets import BOOLEAN_CHOICES, IdFilter
 from csrisk import clock
 from ctas.choices import CtaType, Priority, Status
 from ctas.models import Cta
@@ -19,7 +19,6 @@ DUE_WINDOWS = [
     ("7", "Next 7 days"),
     ("30", "Next 30 days"),
 ]
-BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
 
 
 class CtaFilterSet(django_filters.FilterSet):
