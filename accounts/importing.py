@@ -306,20 +306,12 @@ def _choice(value: str, table: dict[str, Any], what: str) -> Any:
 # --- accounts ------------------------------------------------------------------------------
 
 
-class _Cells(list):
-    """A column as a plain list; ``.iloc[i]`` reads like pandas but costs a list index."""
-
-    @property
-    def iloc(self) -> _Cells:
-        return self
-
-
 def _column_lists(
     frame: pd.DataFrame, columns: dict[str, str], known: dict[str, tuple[str, ...]]
-) -> dict[str, _Cells]:
+) -> dict[str, list[str]]:
     """Every known field as a list of strings ("" where the file has no such column)."""
-    blank = _Cells([""] * len(frame))
-    return {f: _Cells(frame[columns[f]].tolist()) if f in columns else blank for f in known}
+    blank = [""] * len(frame)
+    return {f: frame[columns[f]].tolist() if f in columns else blank for f in known}
 
 
 def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> Plan:
@@ -328,10 +320,10 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
 
     data = _column_lists(frame, columns, ACCOUNT_HEADERS)
 
-    def col(name: str) -> _Cells:
+    def col(name: str) -> list[str]:
         return data[name]
 
-    line = _Cells([i + 2 for i in range(len(frame))])  # the header is line 1
+    line = [i + 2 for i in range(len(frame))]  # the header is line 1
 
     # Vectorised checks first: money and dates for the whole column at once.
     arr_col = col("arr")
@@ -341,17 +333,15 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             arr_values.append(parse_money(raw))
         except ValueError as exc:
             arr_values.append(None)
-            plan.errors.append(RowError(int(line.iloc[i]), columns["arr"], raw, str(exc)))
+            plan.errors.append(RowError(int(line[i]), columns["arr"], raw, str(exc)))
     dates = {}
     for name in ("renewal_date", "customer_since"):
         if name in columns:
             parsed, bad = parse_dates(frame[columns[name]].reset_index(drop=True))
-            dates[name] = _Cells(list(parsed))
+            dates[name] = list(parsed)
             for i in bad[bad].index:
-                raw = col(name).iloc[i]
-                plan.errors.append(
-                    RowError(int(line.iloc[i]), columns[name], raw, _date_reason(raw))
-                )
+                raw = col(name)[i]
+                plan.errors.append(RowError(int(line[i]), columns[name], raw, _date_reason(raw)))
 
     # Lookups: one query each, however many rows.
     crm_ids = [v for v in col("crm_id") if v]
@@ -381,11 +371,11 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
 
     seen: dict[tuple[str, str], int] = {}
     for i in range(len(frame)):
-        row_no = int(line.iloc[i])
+        row_no = int(line[i])
         errors_before = len(plan.errors)
         row: dict[str, Any] = {}
 
-        name = col("name").iloc[i]
+        name = col("name")[i]
         if not name:
             plan.errors.append(RowError(row_no, columns["name"], "", "name is required"))
         elif len(name) > 200:
@@ -395,7 +385,7 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         row["name"] = name
         row["arr"] = arr_values[i]
         for key in ("crm_id", "helpdesk_org_id"):
-            value = col(key).iloc[i]
+            value = col(key)[i]
             if len(value) > 64:
                 plan.errors.append(
                     RowError(row_no, columns[key], value[:40], "longer than 64 characters")
@@ -423,14 +413,14 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             ("tier", _TIERS, "tier"),
             ("lifecycle_stage", {c.value: c for c in LifecycleStage}, "lifecycle stage"),
         ):
-            value = col(key).iloc[i]
+            value = col(key)[i]
             if key in columns and (value or key == "tier"):
                 try:
                     row[key] = _choice(value, table, what)
                 except ValueError as exc:
                     plan.errors.append(RowError(row_no, columns[key], value, str(exc)))
         if "currency" in columns:
-            value = col("currency").iloc[i].upper()
+            value = col("currency")[i].upper()
             if value and not re.fullmatch(r"[A-Z]{3}", value):
                 plan.errors.append(
                     RowError(
@@ -440,15 +430,15 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             elif value:
                 row["currency"] = value
         for key in ("renewal_date", "customer_since"):
-            if key in dates and col(key).iloc[i]:
-                stamp = dates[key].iloc[i]
+            if key in dates and col(key)[i]:
+                stamp = dates[key][i]
                 if not pd.isna(stamp):
                     row[key] = stamp.date()
         if "industry" in columns:
-            row["industry"] = col("industry").iloc[i][:100]
+            row["industry"] = col("industry")[i][:100]
         owner = None
         if "owner_email" in columns:
-            value = col("owner_email").iloc[i]
+            value = col("owner_email")[i]
             if value:
                 owner = owners.get(value.lower())
                 if owner is None:
@@ -460,8 +450,8 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                 else:
                     row["owner"] = owner
                     row["team"] = owner.team
-        if "team" in columns and col("team").iloc[i]:
-            value = col("team").iloc[i]
+        if "team" in columns and col("team")[i]:
+            value = col("team")[i]
             team = teams.get(value.lower())
             if team is None:
                 plan.errors.append(RowError(row_no, columns["team"], value, "no such team"))
@@ -510,7 +500,7 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                 RowError(
                     row_no,
                     columns["owner_email"],
-                    col("owner_email").iloc[i],
+                    col("owner_email")[i],
                     "you may only assign accounts to people of your own teams",
                 )
             )
@@ -548,7 +538,7 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
 
     data = _column_lists(frame, columns, CONTACT_HEADERS)
 
-    def col(name: str) -> _Cells:
+    def col(name: str) -> list[str]:
         return data[name]
 
     acc_ids = {v for v in col("account_crm_id") if v}
@@ -571,15 +561,15 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         row_no = i + 2
         n_errors = len(plan.errors)
         account = None
-        if col("account_crm_id").iloc[i]:
-            value = col("account_crm_id").iloc[i]
+        if col("account_crm_id")[i]:
+            value = col("account_crm_id")[i]
             account = accounts_by_crm.get(value)
             if account is None:
                 plan.errors.append(
                     RowError(row_no, columns["account_crm_id"], value, "no account has this CRM id")
                 )
-        elif col("account_name").iloc[i]:
-            value = col("account_name").iloc[i]
+        elif col("account_name")[i]:
+            value = col("account_name")[i]
             matches = accounts_by_name.get(value.lower(), [])
             if len(matches) != 1:
                 why = (
@@ -591,10 +581,10 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         else:
             header = columns.get("account_crm_id") or columns["account_name"]
             plan.errors.append(RowError(row_no, header, "", "the account is required"))
-        row: dict[str, Any] = {"name": col("name").iloc[i]}
+        row: dict[str, Any] = {"name": col("name")[i]}
         if not row["name"]:
             plan.errors.append(RowError(row_no, columns["name"], "", "name is required"))
-        email = col("email").iloc[i]
+        email = col("email")[i]
         if email:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 plan.errors.append(
@@ -602,10 +592,10 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                 )
             row["email"] = email
         if "title" in columns:
-            row["title"] = col("title").iloc[i][:200]
+            row["title"] = col("title")[i][:200]
         if "roles" in columns:
             roles = []
-            for part in re.split(r"[;,|/]", col("roles").iloc[i]):
+            for part in re.split(r"[;,|/]", col("roles")[i]):
                 if part.strip():
                     try:
                         roles.append(_choice(part, _ROLES, "role").value)
@@ -614,8 +604,8 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                             RowError(row_no, columns["roles"], part.strip(), str(exc))
                         )
             row["roles"] = list(dict.fromkeys(roles))
-        if "at_company" in columns and col("at_company").iloc[i]:
-            value = col("at_company").iloc[i].lower()
+        if "at_company" in columns and col("at_company")[i]:
+            value = col("at_company")[i].lower()
             if value in _TRUE:
                 row["at_company"] = True
             elif value in _FALSE:
@@ -626,7 +616,7 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                         row_no, columns["at_company"], value, "expected yes/no (or active/left)"
                     )
                 )
-        crm_id = col("crm_id").iloc[i]
+        crm_id = col("crm_id")[i]
         if crm_id:
             row["crm_id"] = crm_id
             first = seen.setdefault(("crm", crm_id), row_no)
