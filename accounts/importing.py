@@ -175,14 +175,19 @@ def normalise_header(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(header).strip().lower()).strip("_")
 
 
-def read_csv(content: bytes, *, encoding: str = "utf-8") -> pd.DataFrame:
-    """Decode and parse; every cell a stripped string. Raises ImportFileError with a reason."""
+def check_size(n_bytes: int) -> None:
+    """Refuse a file over CSRISK_IMPORT_MAX_BYTES (checked before reading an upload, too)."""
     limit = settings.CSRISK_IMPORT_MAX_BYTES
-    if len(content) > limit:
+    if n_bytes > limit:
         raise ImportFileError(
-            f"The file is {len(content) / 1_048_576:.1f} MB; the limit is "
+            f"The file is {n_bytes / 1_048_576:.1f} MB; the limit is "
             f"{limit / 1_048_576:.0f} MB. Split it into smaller files."
         )
+
+
+def read_csv(content: bytes, *, encoding: str = "utf-8") -> pd.DataFrame:
+    """Decode and parse; every cell a stripped string. Raises ImportFileError with a reason."""
+    check_size(len(content))
     if not content.strip():
         raise ImportFileError("The file is empty.")
     if b"\x00" in content[:4096]:

@@ -15,7 +15,7 @@ from accounts import selectors, services
 from accounts.choices import ImportStatus
 from accounts.filtersets import AccountFilterSet
 from accounts.forms import AccountForm, ImportForm
-from accounts.importing import ImportFileError
+from accounts.importing import ImportFileError, check_size
 from accounts.models import Account, ImportJob
 from accounts.rules import can_change_account, can_import_accounts
 from csrisk import panels
@@ -135,13 +135,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            limit = settings.CSRISK_IMPORT_MAX_BYTES
             try:
-                if upload.size > limit:
-                    raise ImportFileError(
-                        f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
-                        f"{limit / 1_048_576:.0f} MB. Split it into smaller files."
-                    )
+                check_size(upload.size)  # before reading it into memory
                 job = services.import_job_create(
                     by=request.user,
                     filename=upload.name,
