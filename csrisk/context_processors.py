@@ -7,7 +7,7 @@ from csrisk.notifications import unread_count
 NAV = [
     ("cockpit:index", "Cockpit"),
     ("scorecards:review", "Scorecards"),
-    ("escalations", "Escalations"),
+    ("escalation:list", "Escalations"),
     ("sponsors", "Sponsors"),
     ("signals", "Signals"),
     ("summary", "Executive summary"),
@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "scorecards:review"
     elif current.startswith("cockpit:"):
         current = "cockpit:index"
+    elif current.startswith("escalation:"):
+        current = "escalation:list"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:

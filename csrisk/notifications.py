@@ -40,6 +40,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "scorecard_red": ("An account of yours turns red", IMMEDIATE),
     "scorecard_recovered": ("An account of yours leaves red", DIGEST),
     "override_expired": ("A scorecard override ran out", IMMEDIATE),
+    "escalated": ("A CTA is escalated to your level (or yours moves)", IMMEDIATE),
+    "escalation_queue": ("A CTA is flagged in your department's queue", IMMEDIATE),
+    "escalation_reminder": ("An escalation waits for your acknowledgement", IMMEDIATE),
 }
 
 

@@ -154,6 +154,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ctas.tasks.daily_cta_sweep_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Escalation deadlines: reminders, automatic moves up, suggestions, the sweeper.
+    "escalation-sweep": {"task": "escalation.tasks.escalation_sweep_task", "schedule": 300.0},
     "recompute-all-nightly": {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),

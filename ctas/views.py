@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.rules import can_change_account
-from csrisk import clock
+from csrisk import clock, panels
 from csrisk.forms import add_service_errors
 from csrisk.models import User
 from csrisk.roles import Role
@@ -230,6 +230,7 @@ def cta_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "comments": cta.comments.select_related("author"),
             "can_work": rules.can_work_cta(request.user, cta),
             "outcomes": Outcome.choices,
+            "panels": panels.render("cta_detail", request, cta),
         },
     )
 
