@@ -445,8 +445,15 @@ def suggestion_reasons(escalation: Escalation) -> list[tuple[str, int, str]]:
                 )
             )
     habits = AreaScore.objects.filter(account=account, area=AreaCode.HABITS).first()
-    if habits is not None and habits.color == "red":
-        head = habits.reasons[0].get("sentence", "") if habits.reasons else ""
+    # Red by what the measures or a person say — not red only because a CTA is flagged
+    # there (that would suggest level 2 for every flagged habits CTA).
+    measured = [r for r in (habits.reasons if habits else []) if r.get("kind") != "cta"]
+    if (
+        habits is not None
+        and habits.color == "red"
+        and (habits.computed_color == "red" or any(r.get("kind") == "override" for r in measured))
+    ):
+        head = measured[0].get("sentence", "") if measured else ""
         found.append(
             (SuggestionRule.HABITS_RED, Level.VP, f"The habits scorecard is red. {head}".strip())
         )
