@@ -38,6 +38,7 @@ class SuggestionStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACCEPTED = "accepted", "Accepted"
     DISMISSED = "dismissed", "Dismissed"
+    OVERTAKEN = "overtaken", "Overtaken (escalated that far anyway)"
 
 
 class MeetingKind(models.TextChoices):

@@ -158,6 +158,9 @@ class Escalation(models.Model):
     resolution = models.TextField(blank=True)
     # Where level 1 routed it: [{"kind": "lead"|"meeting"|"queue", "name": …, "id": …}]
     routes = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When csrisk last looked for suggestions."
+    )
 
     class Meta:
         ordering = ["-level", "deadline_at", "pk"]

@@ -46,9 +46,11 @@ from escalation.models import (
 )
 from escalation.selectors import AgendaItem
 from scorecards.choices import AreaCode
-from scorecards.models import AreaScore, Scorecard
+from scorecards.models import Area, AreaScore, Scorecard
 
 TOP = max(Level.values)
+SUGGESTION_RECHECK = dt.timedelta(hours=1)
+SWEEP_BATCH = 500
 
 
 def _url(escalation: Escalation) -> str:
@@ -105,29 +107,33 @@ def _locked(escalation: Escalation) -> Escalation:
 # --- routing -------------------------------------------------------------------------
 
 
-def routes_for(cta: Cta) -> list[dict]:
+def routes_for(
+    cta: Cta, *, areas: dict[str, Area] | None = None, meetings: list[Meeting] | None = None
+) -> list[dict]:
     """Where a flagged CTA goes at level 1: the owner's team lead, the team owning its area
-    (RACI), and every meeting or live queue whose criteria it meets."""
+    (RACI), and every meeting or live queue whose criteria it meets. ``areas`` and
+    ``meetings`` may be passed in loaded, for many CTAs at once."""
     routes: list[dict] = []
     owner = cta.owner
     lead = owner.team.lead if owner and owner.team_id and owner.team else None
     if lead is not None and lead.pk != owner.pk:
         routes.append({"kind": "lead", "id": lead.pk, "name": _name(lead)})
-    if cta.area:
-        from scorecards.models import Area
-
-        area = Area.objects.select_related("owning_team").filter(code=cta.area).first()
-        if area is not None:
-            team = area.owning_team
-            routes.append(
-                {
-                    "kind": "team",
-                    "id": team.pk if team else None,
-                    "name": team.name if team else area.get_owning_function_display(),
-                    "function": area.owning_function,
-                }
-            )
-    for meeting in Meeting.objects.filter(active=True):
+    if areas is None:
+        areas = {a.code: a for a in Area.objects.select_related("owning_team")}
+    area = areas.get(cta.area) if cta.area else None
+    if area is not None:
+        team = area.owning_team
+        routes.append(
+            {
+                "kind": "team",
+                "id": team.pk if team else None,
+                "name": team.name if team else area.get_owning_function_display(),
+                "function": area.owning_function,
+            }
+        )
+    if meetings is None:
+        meetings = list(Meeting.objects.filter(active=True))
+    for meeting in meetings:
         by_renewal = meeting.renewal_window_days is not None and (
             cta.type == CtaType.RENEWAL or _renews_within(cta, meeting.renewal_window_days)
         )
@@ -152,8 +158,6 @@ def _renews_within(cta: Cta, days: int) -> bool:
 def _queue_people(meeting: Meeting) -> list[User]:
     """Who a live queue tells at once: its attendees and team, else (RACI) the people of
     the teams whose function owns the queue's areas."""
-    from scorecards.models import Area
-
     people = set(meeting.attendees.filter(is_active=True))
     teams: list[Team] = [meeting.team] if meeting.team_id else []
     if not people and not teams:
@@ -281,6 +285,9 @@ def escalation_escalate(
     escalation.acknowledged_by = None
     escalation.reminded_at = None
     escalation.save()
+    Suggestion.objects.filter(
+        escalation=escalation, status=SuggestionStatus.OPEN, level__lte=level
+    ).update(status=SuggestionStatus.OVERTAKEN, decided_at=now)
     action = StepAction.AUTO_ESCALATED if automatic else StepAction.ESCALATED
     _step(escalation, by, action, from_level=before, to_level=level, reason=reason)
     cta = escalation.cta
@@ -512,6 +519,7 @@ def suggestions_refresh(escalation: Escalation) -> list[Suggestion]:
     rule: a dismissed one stays dismissed)."""
     if not escalation.is_open:
         return []
+    Escalation.objects.filter(pk=escalation.pk).update(checked_at=clock.now())
     made = []
     for rule, level, reason in suggestion_reasons(escalation):
         if level <= escalation.level:
@@ -602,8 +610,13 @@ def sweep() -> dict[str, int]:
                 counts["auto_escalated"] += 1
         elif escalation.reminded_at is None and _remind(escalation):
             counts["reminded"] += 1
-    for escalation in Escalation.objects.filter(status=EscalationStatus.OPEN).select_related(
-        "cta", "account"
+    # Suggestions follow the data (a habits score turning red, a renewal coming closer):
+    # look again at each open escalation hourly, a bounded batch per sweep.
+    stale = Q(checked_at__isnull=True) | Q(checked_at__lt=now - SUGGESTION_RECHECK)
+    for escalation in (
+        Escalation.objects.filter(stale, status=EscalationStatus.OPEN, level__lt=TOP)
+        .select_related("cta", "account")
+        .order_by("checked_at", "pk")[:SWEEP_BATCH]
     ):
         counts["suggested"] += len(suggestions_refresh(escalation))
     return counts
