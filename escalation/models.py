@@ -105,8 +105,8 @@ class Meeting(models.Model):
     renewal_window_days = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Also: flagged CTAs of any area, and accounts not green, renewing within "
-        "this many days.",
+        help_text="Also: flagged CTAs of any area, and red accounts, renewing within this "
+        "many days.",
     )
     red_scorecards = models.BooleanField(
         default=False,

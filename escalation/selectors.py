@@ -141,7 +141,7 @@ def _flagged(meeting: Meeting, today: dt.date) -> QuerySet[Cta]:
 
 
 def agenda(meeting: Meeting, date: dt.date) -> list[AgendaItem]:
-    """What the meeting reviews on ``date``: its flagged CTAs, upcoming renewals not green,
+    """What the meeting reviews on ``date``: its flagged CTAs, upcoming renewals gone red,
     red scorecards above the leadership threshold, recently resolved escalations."""
     today = clock.today()
     items: dict[str, AgendaItem] = {}
@@ -153,7 +153,7 @@ def agenda(meeting: Meeting, date: dt.date) -> list[AgendaItem]:
         seen = {i.account.pk for i in items.values()}
         for account in (
             Account.objects.filter(renewal_date__gte=today, renewal_date__lte=until)
-            .filter(scorecard__color__in=["red", "yellow"])
+            .filter(scorecard__color="red")
             .exclude(pk__in=seen)
             .select_related("scorecard", "owner")
             .order_by("renewal_date", "pk")

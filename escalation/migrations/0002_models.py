@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
                 ('weekday', models.PositiveSmallIntegerField(blank=True, choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], null=True)),
                 ('description', models.CharField(blank=True, max_length=300)),
                 ('areas', models.JSONField(blank=True, default=list, help_text='Flagged live CTAs in these areas are reviewed.')),
-                ('renewal_window_days', models.PositiveIntegerField(blank=True, help_text='Also: flagged CTAs of any area, and accounts not green, renewing within this many days.', null=True)),
+                ('renewal_window_days', models.PositiveIntegerField(blank=True, help_text='Also: flagged CTAs of any area, and red accounts, renewing within this many days.', null=True)),
                 ('red_scorecards', models.BooleanField(default=False, help_text='Also: every account whose overall colour is red, at or above the ARR threshold of the scorecard settings (the Monday leadership review).')),
                 ('resolved_within_days', models.PositiveIntegerField(blank=True, help_text='Also: escalations resolved in the last this-many days (lessons learned).', null=True)),
                 ('position', models.PositiveSmallIntegerField(default=0)),

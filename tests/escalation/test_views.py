@@ -121,7 +121,7 @@ def test_the_agenda_lists_items_with_context_and_records_outcomes(org, flagged):
         renewal_date=NOW.date() + dt.timedelta(days=20),
         arr=Decimal("250000"),
     )
-    set_overall(renewing, "yellow")
+    set_overall(renewing, "red")
     client = login(org.lead_a)
     html = client.get("/escalations/meetings/friday-cs-customer-issues/").content.decode()
     assert "Friday, Nov 6, 2026" in html  # the next Friday
