@@ -19,11 +19,15 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import Account
 from csrisk import clock
 from csrisk.models import User
+from csrisk.roles import Role
 from ctas.choices import LIVE_STATUSES
 from ctas.models import Cta
 from escalation import rules, selectors, services
 from escalation.choices import EscalationStatus, Level, MeetingKind
 from escalation.models import AgendaReview, Escalation, Meeting, Suggestion
+
+
+SHORT = {1: "Level 1 · team", 2: "Level 2 · VP", 3: "Level 3 · CEO"}
 
 
 def _levels_for(user: User, escalation: Escalation | None) -> list[tuple[int, str]]:
@@ -99,7 +103,10 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         level = int(raw_level) if raw_level in {"1", "2", "3"} else None
     status = request.GET.get("status", EscalationStatus.OPEN)
     status = status if status in EscalationStatus.values else ""
-    mine = request.GET.get("mine") == "1"
+    # A team lead's list opens on their own teams' level 1; anyone can widen it.
+    mine = request.GET.get("mine") == "1" or (
+        not request.GET and user.role == Role.TEAM_LEAD
+    )
     qs = selectors.escalation_list(user, level=level, status=status, mine=mine)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     counts = dict(

@@ -181,3 +181,11 @@ def test_the_meetings_page_lists_meetings_and_queues(org):
 def test_a_bad_agenda_date_is_a_404(org):
     response = login(org.lead_a).get("/escalations/meetings/monday-leadership/?date=nope")
     assert response.status_code == 404
+
+
+def test_a_lead_list_opens_on_their_own_teams(org, flagged, account_b):
+    flag(open_cta(account_b, org.csm_b), org.csm_b, reason="Team B trouble")
+    html = login(org.lead_a).get("/escalations/").content.decode()
+    assert flagged.account.name in html and account_b.name not in html
+    html = login(org.lead_a).get("/escalations/?level=1&mine=0").content.decode()
+    assert account_b.name in html
