@@ -26,7 +26,6 @@ from escalation import rules, selectors, services
 from escalation.choices import EscalationStatus, Level, MeetingKind
 from escalation.models import AgendaReview, Escalation, Meeting, Suggestion
 
-
 SHORT = {1: "Level 1 · team", 2: "Level 2 · VP", 3: "Level 3 · CEO"}
 
 
@@ -104,9 +103,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", EscalationStatus.OPEN)
     status = status if status in EscalationStatus.values else ""
     # A team lead's list opens on their own teams' level 1; anyone can widen it.
-    mine = request.GET.get("mine") == "1" or (
-        not request.GET and user.role == Role.TEAM_LEAD
-    )
+    mine = request.GET.get("mine") == "1" or (not request.GET and user.role == Role.TEAM_LEAD)
     qs = selectors.escalation_list(user, level=level, status=status, mine=mine)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     counts = dict(
