@@ -8,7 +8,7 @@ NAV = [
     ("cockpit:index", "Cockpit"),
     ("scorecards:review", "Scorecards"),
     ("escalation:list", "Escalations"),
-    ("sponsors", "Sponsors"),
+    ("sponsors:program", "Sponsors"),
     ("signals", "Signals"),
     ("summary", "Executive summary"),
     ("accounts:list", "Accounts"),
@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "cockpit:index"
     elif current.startswith("escalation:"):
         current = "escalation:list"
+    elif current.startswith("sponsors:"):
+        current = "sponsors:program"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:

@@ -156,6 +156,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Escalation deadlines: reminders, automatic moves up, suggestions, the sweeper.
     "escalation-sweep": {"task": "escalation.tasks.escalation_sweep_task", "schedule": 300.0},
+    # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
+    "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
     "recompute-all-nightly": {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
