@@ -217,20 +217,23 @@ def _lead_for(account: Account) -> User | None:
 # --- check-ins --------------------------------------------------------------------------
 
 
-def slot_of(program: Program, tier: str, on: dt.date) -> tuple[int, dt.date, dt.date] | None:
-    """The cadence slot ``on`` falls in: (index, start, due date) — due at the slot's end."""
+def slot_bounds(program: Program, tier: str, index: int) -> tuple[dt.date, dt.date]:
+    """Slot ``index`` of a tier's cadence: its first day and its due date (its last day)."""
+    months = program.cadence_months(tier) or 1
+    start = add_months(program.starts_on, index * months)
+    due = add_months(program.starts_on, (index + 1) * months) - dt.timedelta(days=1)
+    return start, min(due, program.ends_on)
+
+
+def slot_of(program: Program, tier: str, on: dt.date) -> int | None:
+    """The index of the cadence slot ``on`` falls in (None outside the program)."""
     months = program.cadence_months(tier)
     if not months or not (program.starts_on <= on <= program.ends_on):
         return None
     index = 0
-    start = program.starts_on
     while add_months(program.starts_on, (index + 1) * months) <= on:
         index += 1
-    start = add_months(program.starts_on, index * months)
-    due = min(
-        add_months(program.starts_on, (index + 1) * months) - dt.timedelta(days=1), program.ends_on
-    )
-    return index, start, due
+    return index
 
 
 def checkins_create_due(on: dt.date | None = None) -> int:
@@ -241,35 +244,29 @@ def checkins_create_due(on: dt.date | None = None) -> int:
     program = Program.current(on)
     if program is None:
         return 0
-    playbook = Playbook.objects.filter(name=CHECKIN_PLAYBOOK).first()
     made = 0
     for sponsorship in (
         Sponsorship.objects.filter(ended_on=None, account__in=selectors.eligible(program))
         .select_related("account", "sponsor")
         .order_by("pk")
     ):
-        slot = slot_of(program, sponsorship.account.tier, on)
-        if slot is None:
+        index = slot_of(program, sponsorship.account.tier, on)
+        if index is None:
             continue
-        index, start, due = slot
         if CheckIn.objects.filter(
             account=sponsorship.account, program=program, slot=index
         ).exists():
             continue
-        if _create_checkin(sponsorship, program, index, start, due, playbook):
+        if checkin_create(sponsorship=sponsorship, program=program, index=index):
             made += 1
     return made
 
 
 @transaction.atomic
-def _create_checkin(
-    sponsorship: Sponsorship,
-    program: Program,
-    index: int,
-    start: dt.date,
-    due: dt.date,
-    playbook: Playbook | None,
-) -> CheckIn | None:
+def checkin_create(*, sponsorship: Sponsorship, program: Program, index: int) -> CheckIn | None:
+    """The check-in CTA of one slot (None when that slot has one already)."""
+    start, due = slot_bounds(program, sponsorship.account.tier, index)
+    playbook = Playbook.objects.filter(name=CHECKIN_PLAYBOOK).first()
     account = sponsorship.account
     cta = ctas.cta_create(
         account=account,

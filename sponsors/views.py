@@ -106,9 +106,6 @@ def _back(request: HttpRequest, account_id: int, fn: Callable[[], Any], done: st
         fn()
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or "Not allowed.")
-        return redirect(f"/accounts/{account_id}/#sponsor", status=403)
     else:
         messages.success(request, done)
     return redirect(f"/accounts/{account_id}/#sponsor")

@@ -11,6 +11,7 @@ from csrisk import clock
 from csrisk.notifications import quiet
 from ctas.demo import build_demo_ctas
 from escalation.demo import build_demo_escalations
+from sponsors.demo import build_demo_sponsors
 from scorecards.services import recompute
 
 HISTORY_DAYS = (60, 30, 7)
@@ -59,6 +60,9 @@ class Command(BaseCommand):
         scorecards = recompute()
         ctas = build_demo_ctas(seed=options["seed"])
         escalations = build_demo_escalations()
+        sponsors = build_demo_sponsors(
+            seed=options["seed"], full=options["accounts"] <= HISTORY_MAX_ACCOUNTS
+        )
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -71,7 +75,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Activity: {facts}.")
         self.stdout.write(
             f"Scorecards computed for {scorecards.accounts} active accounts; {ctas} open CTAs, "
-            f"{escalations} escalated ({seconds:.1f}s in all)."
+            f"{escalations} escalated; {sponsors['sponsored']} accounts sponsored, "
+            f"{sponsors['checkins']} check-ins due ({seconds:.1f}s in all)."
         )
         logins = ", ".join(f"{u} ({what})" for u, what in DEMO_LOGINS)
         self.stdout.write(f"Logins (password {DEMO_PASSWORD!r}): {logins}")
