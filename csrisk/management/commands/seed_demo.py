@@ -11,8 +11,8 @@ from csrisk import clock
 from csrisk.notifications import quiet
 from ctas.demo import build_demo_ctas
 from escalation.demo import build_demo_escalations
-from sponsors.demo import build_demo_sponsors
 from scorecards.services import recompute
+from sponsors.demo import build_demo_sponsors
 
 HISTORY_DAYS = (60, 30, 7)
 HISTORY_MAX_ACCOUNTS = 5000  # larger books skip the backfill to keep seeding under a minute
