@@ -20,7 +20,9 @@ from scorecards.models import Area
 STORY_CHECKED = 300  # suggestions are looked for at once on this many; the sweep does the rest
 
 
-def build_demo_escalations() -> int:
+def build_demo_escalations(*, full: bool = True) -> int:
+    """``full``: also look for suggestions and chase deadlines now (small books); a big
+    book leaves that to the beat's sweep."""
     now = clock.now()
     config = rules.levels()
     flagged = list(
@@ -65,6 +67,8 @@ def build_demo_escalations() -> int:
         batch_size=1000,
     )
     _story(escalations)
+    if not full:
+        return len(escalations)
     for escalation in escalations[:STORY_CHECKED]:
         services.suggestions_refresh(escalation)
     # Deadlines already missed are chased now, so the demo starts settled (reminders,

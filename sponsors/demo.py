@@ -62,25 +62,43 @@ def build_demo_sponsors(*, seed: int, full: bool = True) -> dict[str, int]:
     story = [
         a for a in accounts if a.tier == "strategic" and a.owner and a.owner.username == "csm1"
     ]
+    loads = selectors.loads(program)
+    people = list(selectors.sponsors())
     for account in story[:2] + [a for a in accounts if a not in story[:2]]:
+        cost = program.calls_per_week(account.tier)
         if exec1 is not None and account in story[:2]:
-            preferred = [exec1]
+            ranked = [exec1]
         else:
-            preferred = [ties[account.pk]] if account.pk in ties else []
-            preferred += [c.sponsor for c in selectors.candidates(account, program, limit=3)]
-        for sponsor in preferred:
-            try:
-                services.sponsorship_assign(
-                    account=account,
-                    sponsor=sponsor,
-                    by=vp,
-                    reason="Prior relationship" if ties.get(account.pk) == sponsor else "",
-                    program=program,
+            ranked = [
+                c.sponsor
+                for c in selectors.candidates(
+                    account, program, limit=len(people), all_loads=loads, people=people
                 )
-            except (ValidationError, PermissionDenied):  # over capacity: the next one
-                continue
-            sponsored += 1
-            break
+            ]
+        # as a lead would: the best-ranked candidate who still has room
+        sponsor = next(
+            (
+                p
+                for p in ranked
+                if p.pk in loads and loads[p.pk].calls + cost <= loads[p.pk].capacity
+            ),
+            None,
+        )
+        if sponsor is None:
+            continue
+        try:
+            services.sponsorship_assign(
+                account=account,
+                sponsor=sponsor,
+                by=vp,
+                reason="Prior relationship" if ties.get(account.pk) == sponsor else "",
+                program=program,
+            )
+        except (ValidationError, PermissionDenied):
+            continue
+        loads[sponsor.pk].calls += cost
+        loads[sponsor.pk].accounts.append(account)
+        sponsored += 1
     checkins = services.checkins_create_due(today)
     _overdue_story(program, exec1, today)
     services.checkins_chase_overdue(today)

@@ -116,16 +116,23 @@ class Candidate:
         return why
 
 
-def candidates(account: Account, program: Program, limit: int = 8) -> list[Candidate]:
-    """Ranked: prior relationship first, then fit (segment, industry), then free capacity."""
-    all_loads = loads(program)
+def candidates(
+    account: Account,
+    program: Program,
+    limit: int = 8,
+    all_loads: dict[int, Load] | None = None,
+    people: list[User] | None = None,
+) -> list[Candidate]:
+    """Ranked: prior relationship first, then fit (segment, industry), then free capacity.
+    ``all_loads`` and ``people`` may be passed in, loaded once for many accounts."""
+    all_loads = all_loads if all_loads is not None else loads(program)
     ties = {
         r.person_id: f"{r.get_kind_display()}" + (f" — {r.note}" if r.note else "")
         for r in PriorRelationship.objects.filter(account=account)
     }
     current = Sponsorship.objects.filter(account=account, ended_on=None).first()
     result = []
-    for sponsor in sponsors():
+    for sponsor in people if people is not None else sponsors():
         if current is not None and current.sponsor_id == sponsor.pk:
             continue
         profile: SponsorProfile | None = getattr(sponsor, "sponsor_profile", None)

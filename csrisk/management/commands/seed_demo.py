@@ -59,7 +59,7 @@ class Command(BaseCommand):
                     recompute()
         scorecards = recompute()
         ctas = build_demo_ctas(seed=options["seed"])
-        escalations = build_demo_escalations()
+        escalations = build_demo_escalations(full=options["accounts"] <= HISTORY_MAX_ACCOUNTS)
         sponsors = build_demo_sponsors(
             seed=options["seed"], full=options["accounts"] <= HISTORY_MAX_ACCOUNTS
         )
