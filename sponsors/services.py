@@ -359,6 +359,10 @@ def checkin_log(
         changes={"sentiment": (None, sentiment)},
         reason=f"{len(clean_risks)} risk(s) found",
     )
+    # The call is held and logged: the check-in playbook's tasks are done with it.
+    CtaTask.objects.filter(cta=locked.cta, done_at__isnull=True).update(
+        done_at=locked.logged_at, done_by=by
+    )
     if locked.cta.status in LIVE_STATUSES:
         ctas.cta_close(
             cta=locked.cta,

@@ -117,6 +117,7 @@ def test_logging_records_the_outcome_and_closes_the_cta(org, sponsored):
     assert logged.risks == [{"area": "product", "description": "Evaluating Rival Inc", "cta": None}]
     logged.cta.refresh_from_db()
     assert (logged.cta.status, logged.cta.outcome) == ("closed", "done")
+    assert not logged.cta.tasks.filter(done_at__isnull=True).exists()
     with pytest.raises(ValidationError, match="logged already"):
         services.checkin_log(checkin=checkin, by=ava, notes="again", sentiment="neutral")
 
