@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "csrisk.api.schema.add_generic_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ColorEnum": "scorecards.choices.Color",
         "CtaTypeEnum": "ctas.choices.CtaType",

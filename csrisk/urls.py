@@ -33,7 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).
-    re_path(r"^api/(?!schema/|docs/).*$", views.api_not_found),
+    # No `$`: a prefix, so a path with a newline or any other oddity still gets JSON.
+    re_path(r"^api/(?!schema/|docs/)", views.api_not_found),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[IsIntegrationOrStaff]),

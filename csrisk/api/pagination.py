@@ -24,6 +24,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({"page_size": "Use a whole number from 1 to 1000."})
         return min(int(raw), self.max_page_size)
 
+    def get_page_number(self, request: Request, paginator: object) -> str | int:
+        values = request.query_params.getlist(self.page_query_param)
+        if not values:
+            return 1
+        if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
+            raise ValidationError({"page": "Give one page number: a whole number from 1."})
+        return values[0]
+
     def get_schema_operation_parameters(self, view: object) -> list[dict]:
         params = super().get_schema_operation_parameters(view)
         for param in params:

@@ -10,7 +10,7 @@ from scorecards.choices import AreaCode
 
 
 class CtaTaskSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = CtaTask
@@ -21,10 +21,12 @@ class CtaSerializer(serializers.ModelSerializer):
     """A CTA (CONTRACT.md: id, account, owner, type, area, reason, priority, status,
     flagged, due_date; more fields are welcome)."""
 
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     area = serializers.SerializerMethodField()
     account_name = serializers.CharField(source="account.name", read_only=True)
-    flagged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    flagged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     tasks_done = serializers.SerializerMethodField()
     tasks_total = serializers.SerializerMethodField()
 
@@ -118,7 +120,7 @@ class CommentInSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     mentions = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
 
     class Meta:

@@ -26,8 +26,10 @@ class ProgramSerializer(serializers.ModelSerializer):
 
 
 class SponsorshipSerializer(serializers.ModelSerializer):
-    sponsor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    assigned_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    sponsor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    assigned_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     account_name = serializers.CharField(source="account.name", read_only=True)
 
     class Meta:
@@ -68,7 +70,7 @@ class CheckInSerializer(serializers.ModelSerializer):
     sponsor = serializers.SlugRelatedField(
         source="cta.owner", slug_field="username", read_only=True
     )
-    logged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    logged_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     risks = RiskSerializer(many=True, read_only=True)
 
     class Meta:

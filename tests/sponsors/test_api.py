@@ -11,7 +11,6 @@ from tests.sponsors.conftest import enterprise, strategic
 
 
 def test_it_assigns_and_refuses_with_reasons(org, program, execs):
-    ava, _ = execs
     account = strategic(org)
     response = api(org.lead_a).post(
         "/api/v1/sponsorships/", {"account": account.pk, "sponsor": "ava", "reason": "Fit"}
