@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account
@@ -23,6 +24,7 @@ class CtaSerializer(serializers.ModelSerializer):
 
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     area = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
     account_name = serializers.CharField(source="account.name", read_only=True)
     flagged_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
@@ -61,6 +63,10 @@ class CtaSerializer(serializers.ModelSerializer):
 
     def get_area(self, obj: Cta) -> str | None:
         return obj.area or None
+
+    @extend_schema_field({"type": "string", "enum": Outcome.values, "nullable": True})
+    def get_outcome(self, obj: Cta) -> str | None:
+        return obj.outcome or None
 
     def get_tasks_done(self, obj: Cta) -> int:
         return sum(1 for t in obj.tasks.all() if t.done_at)
