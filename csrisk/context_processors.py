@@ -9,7 +9,7 @@ NAV = [
     ("scorecards:review", "Scorecards"),
     ("escalations", "Escalations"),
     ("sponsors", "Sponsors"),
-    ("signals", "Signals"),
+    ("signals:feed", "Signals"),
     ("summary", "Executive summary"),
     ("accounts:list", "Accounts"),
 ]
@@ -22,6 +22,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "scorecards:review"
     elif current.startswith("cockpit:"):
         current = "cockpit:index"
+    elif current.startswith("signals:"):
+        current = "signals:feed"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:

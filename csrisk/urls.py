@@ -10,7 +10,6 @@ from csrisk.permissions import IsIntegrationOrStaff
 LATER = {
     "escalations": ("Escalations", "Escalation chain levels 1–3 and meeting agendas"),
     "sponsors": ("Sponsors", "Executive sponsor program"),
-    "signals": ("Signals", "Signal ingestion and the leading-signal model"),
     "summary": ("Executive summary", "Executive summary, blind spots and backtest"),
 }
 
@@ -31,6 +30,8 @@ urlpatterns = [
     path("scorecards/", include("scorecards.urls")),
     path("cockpit/", include("ctas.urls")),
     path("admin/", admin.site.urls),
+    path("signals/", include("signals.urls")),
+    path("api/v1/", include("signals.api.urls")),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).
     re_path(r"^api/(?!schema/|docs/).*$", views.api_not_found),
