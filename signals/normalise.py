@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,7 +189,8 @@ def _roles(value: Any) -> list[str]:
     if value in (None, ""):
         return []
     parts = value if isinstance(value, list) else str(value).replace(";", ",").split(",")
-    return list(dict.fromkeys(_choice(p, ROLES, "role", required=True) for p in parts if p))
+    keys = [re.sub(r"[^a-z0-9]+", "_", str(p).strip().lower()).strip("_") for p in parts]
+    return list(dict.fromkeys(_choice(k, ROLES, "role", required=True) for k in keys if k))
 
 
 def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -26,7 +26,18 @@ from signals.models import Signal, SignalRule
 
 log = logging.getLogger(__name__)
 
-VELOCITY_FLOOR = 8  # as scorecards' noncritical_velocity: small counts do not spike
+VELOCITY_FLOOR = 8
+
+
+class Person(NamedTuple):
+    """Who a people change concerned, as processing found them."""
+
+    contact: Contact | None
+    old_title: str
+    new_title: str
+
+
+# as scorecards' noncritical_velocity: small counts do not spike
 
 
 def velocity(account_ids: Sequence[int], *, now: dt.datetime, window_days: int) -> dict[int, float]:
@@ -79,9 +90,7 @@ def _open(rule: SignalRule, account: Account, **values: Any) -> None:
         log.warning("rule %r could not open a CTA on account %s: %s", rule.name, account.pk, exc)
 
 
-def evaluate(
-    signals: Sequence[Signal], *, people: dict[int, Contact | None], now: dt.datetime
-) -> None:
+def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.datetime) -> None:
     active = list(SignalRule.objects.filter(active=True))
     if not active or not signals:
         return
@@ -94,7 +103,8 @@ def evaluate(
                 if s.kind != Kind.ORG_CHANGE:
                     continue
                 a = s.payload["attributes"]
-                contact = people.get(s.pk)
+                person = people.get(s.pk) or Person(None, "", "")
+                contact = person.contact
                 roles = set((contact.roles if contact else None) or a["contact"].get("roles") or [])
                 if rule.roles and not roles & set(rule.roles):
                     continue
@@ -104,10 +114,10 @@ def evaluate(
                 if (
                     rule.trigger == RuleTrigger.TITLE_DOWNGRADE
                     and a["change"] == "title_changed"
-                    and a.get("old_title")
-                    and seniority(a.get("new_title") or "") < seniority(a["old_title"])
+                    and person.old_title
+                    and seniority(person.new_title) < seniority(person.old_title)
                 ):
-                    _open(rule, accounts[s.account_id], name=name, title=a.get("new_title"))
+                    _open(rule, accounts[s.account_id], name=name, title=person.new_title)
         elif rule.trigger == RuleTrigger.COMPETITOR:
             for s in signals:
                 if s.kind != Kind.COMPETITOR:

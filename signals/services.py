@@ -501,9 +501,10 @@ def _apply_usage(signals: list[Signal]) -> None:
     )
 
 
-def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, Contact | None]:
-    """People changes, and the contact record they concern; returns signal pk → contact."""
-    contacts: dict[int, Contact | None] = {}
+def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, rules.Person]:
+    """People changes and the contact records they concern; returns signal pk → person
+    (the contact, and the title before and after, for the rules)."""
+    contacts: dict[int, rules.Person] = {}
     for s in sorted(signals, key=lambda s: s.occurred_at):
         a = s.payload["attributes"]
         c = a.get("contact") or {}
@@ -549,7 +550,7 @@ def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, Contact 
                 changed.append("title")
             if changed:
                 contact.save(update_fields=[*changed, "updated_at"])
-        contacts[s.pk] = contact
+        contacts[s.pk] = rules.Person(contact, old_title, new_title)
         if a["change"] == "title_changed" and (not new_title or new_title == old_title):
             continue  # a full CRM record that repeats the title we know: no change
         PeopleChange.objects.update_or_create(
@@ -568,7 +569,6 @@ def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, Contact 
                 "from_company": a.get("from_company", ""),
             },
         )
-        contacts[s.pk] = contact
     return contacts
 
 

@@ -30,7 +30,7 @@ def timeline_panel_context(request: HttpRequest, account: Account) -> dict[str, 
 @require_http_methods(["GET"])
 @vary_on_headers("HX-Request")
 def feed(request: HttpRequest) -> HttpResponse:
-    filterset = SignalFilterSet(request.GET or None, queryset=selectors.feed())
+    filterset = SignalFilterSet(request.GET, queryset=selectors.feed())
     queryset = filterset.qs if filterset.is_valid() else selectors.feed().none()
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
