@@ -60,6 +60,12 @@ ROLES = {
 }
 
 
+KINDS = frozenset(Kind.values)
+CHANGES = {c.value: c.value for c in PeopleChangeKind}
+ACTIVITIES = {a.value: a.value for a in CompetitorActivity}
+TICKET_TYPES = {"support": "support", "defect": "defect", "bug": "defect"}
+
+
 class Invalid(ValueError):
     """The item cannot be accepted; the message says why."""
 
@@ -88,15 +94,16 @@ class Item:
         )
         return {"account": account, "attributes": self.attributes, **self.extra}
 
+    def encoded(self) -> tuple[str, str]:
+        """The payload as stored (JSON) and the digest of this version's content, so a
+        resend of the same content is recognised as a duplicate. No key sorting needed:
+        ``normalise`` builds every payload with its keys in one fixed order."""
+        text = json.dumps(self.payload(), default=str, separators=(",", ":"))
+        head = f"{self.kind}|{self.occurred_at.isoformat()}|"
+        return text, hashlib.sha1((head + text).encode(), usedforsecurity=False).hexdigest()
+
     def digest(self) -> str:
-        """What identifies this version's content (resends of the same content match)."""
-        body = json.dumps(
-            [self.kind, self.occurred_at.isoformat(), self.payload()],
-            sort_keys=True,
-            default=str,
-            separators=(",", ":"),
-        )
-        return hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()
+        return self.encoded()[1]
 
 
 def parse_time(value: Any, what: str, *, now: dt.datetime, required: bool = True) -> Any:
@@ -207,7 +214,7 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
             "subject": _text(attrs.get("subject"), "attributes.subject", limit=300),
             "type": _choice(
                 attrs.get("type"),
-                {"support": "support", "defect": "defect", "bug": "defect"},
+                TICKET_TYPES,
                 "ticket type",
                 required=False,
             )
@@ -227,7 +234,7 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
         out = {
             "change": _choice(
                 attrs.get("change"),
-                {c.value: c.value for c in PeopleChangeKind},
+                CHANGES,
                 "change",
                 required=True,
             ),
@@ -250,7 +257,7 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
             "competitor": _text(attrs.get("competitor"), "competitor", required=True, limit=100),
             "activity": _choice(
                 attrs.get("activity"),
-                {a.value: a.value for a in CompetitorActivity},
+                ACTIVITIES,
                 "activity",
                 required=True,
             ),
@@ -291,7 +298,7 @@ def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
     if not isinstance(raw, dict):
         raise Invalid("each signal must be a JSON object")
     kind = raw.get("kind")
-    if kind not in Kind.values:
+    if kind not in KINDS:
         raise Invalid(f"unknown kind {kind!r}; use one of {', '.join(Kind.values)}")
     source = _text(raw.get("source") or default_source, "source", required=True, limit=40)
     external_id = _text(raw.get("external_id"), "external_id", required=True)
