@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from accounts.importing import ImportFileError
@@ -44,7 +44,14 @@ from csrisk.models import User
 from scorecards.services import request_recompute
 from signals import rules
 from signals.choices import Kind, SignalStatus
-from signals.models import IngestRejection, OrgAlias, Signal, SignalImport, SignalVersion
+from signals.models import (
+    IdempotencyRecord,
+    IngestRejection,
+    OrgAlias,
+    Signal,
+    SignalImport,
+    SignalVersion,
+)
 from signals.normalise import Invalid, Item, normalise
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,7 @@ PROCESS_CHUNK = 500
 INSERT_CHUNK = 1000
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+BAD_DATA = (IntegrityError, DataError, ValueError, KeyError, TypeError, AttributeError)
 
 
 @dataclass
@@ -438,7 +446,21 @@ def signals_process(ids: Iterable[int]) -> int:
     ids = list(ids)
     done = 0
     for start in range(0, len(ids), PROCESS_CHUNK):
-        done += _process_chunk(ids[start : start + PROCESS_CHUNK])
+        chunk = ids[start : start + PROCESS_CHUNK]
+        try:
+            done += _process_chunk(chunk)
+        except BAD_DATA:
+            # One bad signal must not hold up the rest (nor loop in the sweeper forever):
+            # process one by one and mark the ones that fail. Transient errors (the
+            # database away) are not caught here: the task fails and the sweeper retries.
+            log.exception("a chunk of %d signals failed; processing one by one", len(chunk))
+            for pk in chunk:
+                try:
+                    done += _process_chunk([pk])
+                except BAD_DATA as exc:
+                    Signal.objects.filter(pk=pk, status=SignalStatus.PENDING).update(
+                        status=SignalStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+                    )
     return done
 
 
@@ -649,12 +671,14 @@ def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, rules.Pe
 # --- sweeping and matching ---------------------------------------------------------------
 
 SWEEP_GRACE = dt.timedelta(seconds=10)
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
 
 def signals_sweep(limit: int = 2000) -> tuple[int, bool]:
     """Process what a lost message left behind; release parked signals whose organisation
     is now known. Returns (processed, more_left)."""
     rematch_unmatched()
+    IdempotencyRecord.objects.filter(created_at__lt=clock.now() - IDEMPOTENCY_TTL).delete()
     cutoff = clock.now() - SWEEP_GRACE
     ids = list(
         Signal.objects.filter(status=SignalStatus.PENDING, received_at__lte=cutoff)

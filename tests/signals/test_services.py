@@ -128,3 +128,15 @@ def test_concurrent_sends_of_the_same_signals_store_each_once(org):
     statuses = [o.status for r in results for o in r]
     assert statuses.count("accepted") == 200
     assert statuses.count("duplicate") == 600
+
+
+def test_one_bad_signal_is_marked_failed_and_the_rest_are_processed(org, account_a):
+    outcomes = store([ticket(f"T-{i}") for i in range(3)])
+    bad = Signal.objects.get(pk=outcomes[1].id)
+    bad.payload = {"attributes": None}  # a row damaged outside the API
+    bad.save()
+    assert services.signals_process([o.id for o in outcomes]) == 2
+    bad.refresh_from_db()
+    assert bad.status == "failed"
+    assert "Error" in bad.error
+    assert Ticket.objects.count() == 2
