@@ -192,9 +192,19 @@ def _insert_new_pg(rows: list[tuple]) -> dict[tuple[str, str], int]:
     the same de-duplication as the portable path."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    iso: dict[
+        Any, str
+    ] = {}  # one batch shares its received_at and a handful of months: format once
+
+    def fmt(value: Any) -> str:
+        text = iso.get(value)
+        if text is None:
+            text = iso[value] = value.isoformat()
+        return text
+
     writer.writerows(
-        (src, ext, month.isoformat(), kind, acc if acc else "", org, occ.isoformat(),
-         upd.isoformat() if upd else "", rec.isoformat(), payload, digest, status)
+        (src, ext, fmt(month), kind, acc if acc else "", org, occ.isoformat(),
+         upd.isoformat() if upd else "", fmt(rec), payload, digest, status)
         for src, ext, month, kind, acc, org, occ, upd, rec, payload, digest, status in rows
     )  # fmt: skip
     buf.seek(0)

@@ -190,9 +190,7 @@ def test_it_accepts_every_kind(client, account_a):
     )  # fmt: skip
 
 
-def test_a_later_version_with_an_occurred_at_in_another_month_updates_the_same_signal(
-    client, account_a
-):
+def test_it_updates_the_same_signal_when_a_later_version_moves_to_another_month(client, account_a):
     post(client, ticket(status="open"))
     moved = post(client, {**ticket(status="solved"), "occurred_at": "2026-11-03T08:00:00Z"})
     assert moved.json()["results"][0]["version"] == 2

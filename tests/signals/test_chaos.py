@@ -117,12 +117,20 @@ class Services:
         self.log.close()
 
 
+def _reset_producer() -> None:
+    """Forget the cached connection pool and routing table, so the next publish reads
+    the configuration again (and the next test's changes to it take effect)."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.amqp._rtable = None  # the routes, read from conf.task_routes when needed
+    celery_app.amqp.__dict__.pop("router", None)
+
+
 def _use_broker(url: str) -> None:
     """Point this process's Celery producer at our own Redis."""
     celery_app.conf.broker_url = url
     celery_app.conf.task_always_eager = False
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    _reset_producer()
 
 
 def _processed() -> int:
@@ -139,7 +147,7 @@ def _wait(predicate, timeout: float) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_accepted_signal_is_processed_exactly_once_through_crashes(org, tmp_path):
+def test_it_processes_every_accepted_signal_exactly_once_through_crashes(org, tmp_path):
     SignalRule.objects.update(active=False)  # CTAs are not what this test is about
     accounts = [AccountFactory(owner=org.csm_a, crm_id=f"CH-{i}") for i in range(ACCOUNTS)]
     svc = Services(tmp_path)
@@ -202,8 +210,7 @@ def test_every_accepted_signal_is_processed_exactly_once_through_crashes(org, tm
     finally:
         svc.stop()
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+        _reset_producer()
 
     assert sent_while_down == 2000
     assert len(accepted) == TOTAL

@@ -28,7 +28,7 @@ def store(raws):
         return services.signals_store(raws, publish=False)
 
 
-def test_processing_twice_changes_nothing(org, account_a):
+def test_it_changes_nothing_when_processing_twice(org, account_a):
     outcomes = store([ticket(f"T-{i}") for i in range(5)])
     ids = [o.id for o in outcomes]
     assert services.signals_process(ids) == 5
@@ -37,7 +37,7 @@ def test_processing_twice_changes_nothing(org, account_a):
     assert Signal.objects.filter(status="processed", processed_version=1).count() == 5
 
 
-def test_a_burst_across_k_accounts_recomputes_each_account_once_per_window(org, settings):
+def test_it_recomputes_each_of_k_accounts_once_per_window_for_a_burst(org, settings):
     accounts = [AccountFactory(owner=org.csm_a) for _ in range(3)]
     SignalRule.objects.update(active=False)  # a rule's CTA recomputes its account at once
     outcomes = store([ticket(f"T-{i}", account=accounts[i % 3].crm_id) for i in range(300)])
@@ -66,7 +66,7 @@ def test_a_burst_across_k_accounts_recomputes_each_account_once_per_window(org, 
     assert sorted(rc.call_args.args[0]) == sorted(a.pk for a in accounts)
 
 
-def test_a_velocity_spike_opens_one_support_cta(org, account_a):
+def test_it_opens_one_support_cta_for_a_velocity_spike(org, account_a):
     with clock.frozen(NOW):
         old = [
             {**ticket(f"old-{i}"), "occurred_at": (NOW - dt.timedelta(days=120)).isoformat()}
@@ -83,7 +83,7 @@ def test_a_velocity_spike_opens_one_support_cta(org, account_a):
     assert "+150%" in cta.description  # (20 - 8) / 8 when it opened; the 21st changes nothing
 
 
-def test_a_competitor_evaluation_opens_a_product_cta_but_a_mention_does_not(org, account_a):
+def test_it_opens_a_product_cta_for_an_evaluation_but_not_a_mention(org, account_a):
     base = {"source": "crm", "kind": "competitor", "account": {"external_id": "A-1"},
             "occurred_at": "2026-10-01T00:00:00Z"}  # fmt: skip
     mention = {"competitor": "Rival", "activity": "mention"}
@@ -105,7 +105,7 @@ def test_a_competitor_evaluation_opens_a_product_cta_but_a_mention_does_not(org,
     reason="concurrent writers need PostgreSQL (SQLite serialises every write)",
 )
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_sends_of_the_same_signals_store_each_once(org):
+def test_it_stores_each_signal_once_under_concurrent_sends(org):
     AccountFactory(owner=org.csm_a, crm_id="A-1")
     batch = [ticket(f"T-{i}") for i in range(200)]
     results: list[list] = []
@@ -130,7 +130,7 @@ def test_concurrent_sends_of_the_same_signals_store_each_once(org):
     assert statuses.count("duplicate") == 600
 
 
-def test_one_bad_signal_is_marked_failed_and_the_rest_are_processed(org, account_a):
+def test_it_marks_one_bad_signal_failed_and_processes_the_rest(org, account_a):
     outcomes = store([ticket(f"T-{i}") for i in range(3)])
     bad = Signal.objects.get(pk=outcomes[1].id)
     bad.payload = {"attributes": None}  # a row damaged outside the API

@@ -26,7 +26,7 @@ def seeded(org, account_a, client):
 @pytest.mark.parametrize(
     "url", ["/signals/", "/signals/health/", "/signals/unmatched/", "/signals/upload/"]
 )
-def test_pages_need_a_person(org, url):
+def test_it_needs_a_person_for_each_page(org, url):
     assert login(org.vp).get(url).status_code == 200
     assert login(org.integration).get(url).status_code == 403
     from django.test import Client
@@ -34,7 +34,7 @@ def test_pages_need_a_person(org, url):
     assert Client().get(url).status_code == 302
 
 
-def test_the_feed_filters_and_answers_htmx_with_the_table(
+def test_it_filters_the_feed_and_answers_htmx_with_the_table(
     org, seeded, django_assert_max_num_queries
 ):
     client = login(org.csm_a)
@@ -48,19 +48,24 @@ def test_the_feed_filters_and_answers_htmx_with_the_table(
     assert page["Vary"] and "HX-Request" in page["Vary"]
 
 
-def test_health_shows_volume_errors_and_unmatched(org, seeded):
-    page = login(org.vp).get("/signals/health/").content.decode()
+def test_it_shows_volume_errors_and_unmatched_per_source(
+    org, seeded, django_assert_max_num_queries
+):
+    client = login(org.vp)
+    with django_assert_max_num_queries(6):
+        page = client.get("/signals/health/").content.decode()
     assert "helpdesk" in page
     assert "31" in page  # 30 + the parked one
     assert "1 signals, 1 organisation" in page
     assert "unknown kind" in page
 
 
-def test_matching_an_unknown_org_releases_its_signals_and_is_audited(
-    org, seeded, django_capture_on_commit_callbacks
+def test_it_releases_parked_signals_on_match_and_audits_it(
+    org, seeded, django_capture_on_commit_callbacks, django_assert_max_num_queries
 ):
     client = committing(login(org.vp), django_capture_on_commit_callbacks)
-    assert b"UNKNOWN-7" in client.get("/signals/unmatched/").content
+    with django_assert_max_num_queries(5):
+        assert b"UNKNOWN-7" in client.get("/signals/unmatched/").content
     response = client.post(
         "/signals/unmatched/match/",
         {"source": "helpdesk", "org_ref": "UNKNOWN-7", "account": seeded.crm_id},
@@ -71,7 +76,7 @@ def test_matching_an_unknown_org_releases_its_signals_and_is_audited(
     assert AuditEntry.objects.get(action="signals.org_matched").actor == org.vp
 
 
-def test_a_csm_may_not_match_to_another_teams_account(org, seeded, account_b):
+def test_it_refuses_a_match_to_another_teams_account(org, seeded, account_b):
     login(org.csm_a).post(
         "/signals/unmatched/match/",
         {"source": "helpdesk", "org_ref": "UNKNOWN-7", "account": account_b.crm_id},
@@ -79,11 +84,11 @@ def test_a_csm_may_not_match_to_another_teams_account(org, seeded, account_b):
     assert Signal.objects.get(external_id="Z-1").status == "unmatched"
 
 
-def test_match_is_post_only(org):
+def test_it_answers_405_to_get_on_match(org):
     assert login(org.vp).get("/signals/unmatched/match/").status_code == 405
 
 
-def test_the_account_page_shows_the_signal_timeline(org, seeded):
+def test_it_shows_the_timeline_on_the_account_page(org, seeded):
     page = login(org.csm_a).get(f"/accounts/{seeded.pk}/").content.decode()
     assert "Signal timeline" in page
     assert "T-29" in page
@@ -98,7 +103,7 @@ def _upload(client, name, text, kind):
     )
 
 
-def test_a_ticket_csv_previews_every_problem_and_stores_nothing(org, account_a):
+def test_it_previews_every_problem_of_a_ticket_csv_and_stores_nothing(org, account_a):
     client = login(org.vp)
     text = (
         "ticket_id,account_crm_id,created_at,priority,status,tags\n"
@@ -119,7 +124,7 @@ def test_a_ticket_csv_previews_every_problem_and_stores_nothing(org, account_a):
     assert not Signal.objects.exists()
 
 
-def test_a_contact_change_csv_is_stored_all_at_once(
+def test_it_stores_a_contact_change_csv_all_at_once(
     org, account_a, django_capture_on_commit_callbacks
 ):
     client = committing(login(org.vp), django_capture_on_commit_callbacks)
@@ -141,11 +146,11 @@ def test_a_contact_change_csv_is_stored_all_at_once(
     assert Signal.objects.count() == 2
 
 
-def test_uploads_are_for_leads_and_up(org):
+def test_it_keeps_uploads_for_leads_and_up(org):
     assert login(org.csm_a).get("/signals/upload/").status_code == 403
 
 
-def test_rules_edited_in_the_admin_are_audited(org):
+def test_it_audits_rules_edited_in_the_admin(org):
     from signals.models import SignalRule
 
     rule = SignalRule.objects.get(name="Champion left")

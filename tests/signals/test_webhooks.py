@@ -86,9 +86,7 @@ def test_it_answers_a_duplicate_and_parks_an_unknown_organisation(anonymous, zen
     assert Signal.objects.get(external_id="5159").org_ref == "999000111"
 
 
-def test_without_a_secret_zendesk_needs_a_token_and_takes_the_ticket_api_object(
-    org, client, anonymous
-):
+def test_it_needs_a_token_without_a_secret_and_takes_the_ticket_api_object(org, client, anonymous):
     account = AccountFactory(owner=org.csm_a, helpdesk_org_id="509974")
     body = dumps(zendesk_api_ticket())
     url = "/api/v1/webhooks/zendesk/"
@@ -137,7 +135,7 @@ def test_it_refuses_other_jira_events(client):
     assert "unsupported Jira webhookEvent" in r.json()["detail"]
 
 
-def test_a_crm_change_event_records_a_title_downgrade(org, client):
+def test_it_records_a_title_downgrade_from_a_crm_change_event(org, client):
     account = AccountFactory(owner=org.csm_a, crm_id="0015g00000XyZ12AAB")
     contact = ContactFactory(
         account=account, crm_id="0035g00000AbCdEAAZ", title="Head of Operations", roles=["champion"]
@@ -177,7 +175,7 @@ def test_a_crm_change_event_records_a_title_downgrade(org, client):
     assert Cta.objects.get().reason.startswith("Key contact downgraded")
 
 
-def test_a_bounced_edm_opens_one_company_risk_cta(org, client):
+def test_it_opens_one_company_risk_cta_when_an_edm_bounces(org, client):
     account = AccountFactory(owner=org.csm_a, crm_id="0015g00000XyZ12AAB")
     ContactFactory(account=account, crm_id="0035g00000EDM", name="Dana Boss", roles=["edm"])
     record = {
