@@ -160,6 +160,8 @@ def _text(value: Any, what: str, *, required: bool = False, limit: int = MAX_TEX
         raise Invalid(f"{what} is required")
     if len(value) > limit:
         raise Invalid(f"{what} is longer than {limit} characters")
+    if "\x00" in value:
+        raise Invalid(f"{what} contains a NUL character")
     return value
 
 
@@ -185,11 +187,12 @@ def _int(value: Any, what: str, *, lo: int, hi: int, required: bool) -> int | No
         raise Invalid(f"{what} must be a whole number")
     try:
         number = float(value)
-    except ValueError:
-        raise Invalid(f"{what} {value!r} is not a number") from None
-    if number != int(number) or not lo <= number <= hi:
+        whole = int(number)  # inf and nan (JSON allows them) fail here
+    except (ValueError, OverflowError):
+        raise Invalid(f"{what} {value!r} is not a whole number") from None
+    if number != whole or not lo <= whole <= hi:
         raise Invalid(f"{what} must be a whole number from {lo} to {hi}")
-    return int(number)
+    return whole
 
 
 def _roles(value: Any) -> list[str]:

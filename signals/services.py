@@ -330,6 +330,12 @@ def signals_store(
                 index, REJECTED, item.external_id, reason=f"no account with id {item.account_id}"
             )
             continue
+        payload, digest = item.encoded()
+        if "\\u0000" in payload:  # PostgreSQL stores no NUL in text or jsonb
+            outcomes[index] = Outcome(
+                index, REJECTED, item.external_id, reason="the signal contains a NUL character"
+            )
+            continue
         account_id = item.account_id or found.get(item.account_ref)
         status = SignalStatus.PENDING if account_id else SignalStatus.UNMATCHED
         rows[index] = (
@@ -342,7 +348,8 @@ def signals_store(
             item.occurred_at,
             item.source_updated_at,
             now,
-            *item.encoded(),
+            payload,
+            digest,
             status,
         )
     by_index = dict(items)

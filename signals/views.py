@@ -64,7 +64,6 @@ class MatchForm(forms.Form):
 
 
 @require_http_methods(["GET"])
-@vary_on_headers("HX-Request")
 def unmatched(request: HttpRequest) -> HttpResponse:
     return render(request, "signals/unmatched.html", {"orgs": selectors.unmatched_orgs()})
 
@@ -90,10 +89,7 @@ def match(request: HttpRequest) -> HttpResponse:
             )
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    if request.htmx:
-        response = render(request, "signals/unmatched.html", {"orgs": selectors.unmatched_orgs()})
-        response["HX-Retarget"] = "body"
-        return response
+    # A plain form post and redirect: the whole list changes (released organisations go).
     return redirect("signals:unmatched")
 
 

@@ -87,6 +87,8 @@ def _json(body: bytes) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Invalid(f"Malformed JSON: {exc}") from None
+    except RecursionError:
+        raise Invalid("Malformed JSON: nested too deeply.") from None
 
 
 def ingest(

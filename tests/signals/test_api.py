@@ -196,3 +196,23 @@ def test_it_updates_the_same_signal_when_a_later_version_moves_to_another_month(
     assert moved.json()["results"][0]["version"] == 2
     assert Signal.objects.count() == 1
     assert Ticket.objects.get().status == "solved"
+
+
+def test_it_never_answers_500_to_hostile_values(client, account_a):
+    items = [
+        ticket("T-nul\u0000"),
+        ticket("T-1", subject="a\u0000b"),
+        {**ticket("T-2"), "account": {"id": 1e400}},
+        {**ticket("T-3"), "account": {"id": float("nan")}},
+        {**ticket("T-4"), "occurred_at": 1e300},
+        {**ticket("T-5"), "external_id": 3.5},
+        ticket("T-6", tags=["ok", "bad\u0000tag"]),
+    ]
+    response = client.post(
+        URL, data=json.dumps(items, allow_nan=True), content_type="application/json"
+    )
+    assert response.status_code == 202
+    assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 7
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = client.post(URL, data=deep, content_type="application/json")
+    assert response.status_code == 400
