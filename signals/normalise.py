@@ -66,6 +66,10 @@ ACTIVITIES = {a.value: a.value for a in CompetitorActivity}
 TICKET_TYPES = {"support": "support", "defect": "defect", "bug": "defect"}
 
 
+# One encoder for every payload: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 class Invalid(ValueError):
     """The item cannot be accepted; the message says why."""
 
@@ -98,7 +102,7 @@ class Item:
         """The payload as stored (JSON) and the digest of this version's content, so a
         resend of the same content is recognised as a duplicate. No key sorting needed:
         ``normalise`` builds every payload with its keys in one fixed order."""
-        text = json.dumps(self.payload(), default=str, separators=(",", ":"))
+        text = _ENCODER.encode(self.payload())
         head = f"{self.kind}|{self.occurred_at.isoformat()}|"
         return text, hashlib.sha1((head + text).encode(), usedforsecurity=False).hexdigest()
 
@@ -147,6 +151,10 @@ def parse_time(value: Any, what: str, *, now: dt.datetime, required: bool = True
 
 
 def _text(value: Any, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    if type(value) is str and 0 < len(value) <= limit and "\x00" not in value:
+        value = value.strip()
+        if value or not required:
+            return value
     if value is None or value == "":
         if required:
             raise Invalid(f"{what} is required")
@@ -206,7 +214,7 @@ def _roles(value: Any) -> list[str]:
 def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     if kind == Kind.TICKET:
         tags = attrs.get("tags") or []
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        if type(tags) is not list or any(type(t) is not str for t in tags):
             raise Invalid("attributes.tags must be a list of strings")
         solved = parse_time(attrs.get("solved_at"), "attributes.solved_at", now=now, required=False)
         out = {
