@@ -15,7 +15,13 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,13 +36,28 @@ from signals.normalise import Invalid
 from signals.throttling import IngestRateThrottle
 
 ERRORS = {
-    400: {"description": "Malformed JSON, or the one signal sent was rejected (reason given)."},
+    400: {
+        "description": "Malformed JSON, or nothing accepted: the one signal sent, or every "
+        "signal of a list, was rejected (reasons given per item)."
+    },
     401: {"description": "No or invalid credentials, or a bad webhook signature."},
     403: {"description": "This user may not push signals."},
     413: {"description": "Body larger than the limit, or more than 5,000 signals."},
     422: {"description": "Idempotency-Key reused with a different body."},
     429: {"description": "Rate limit of this token exceeded; retry after Retry-After."},
 }
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# A 400 is either the per-item answer (nothing in it was accepted) or one plain reason.
+INGEST_400 = PolymorphicProxySerializer(
+    component_name="IngestRefusal",
+    serializers=[IngestAnswerSerializer, ErrorSerializer],
+    resource_type_field_name=None,
+)
 RESULT_SCHEMA = {
     202: OpenApiResponse(
         IngestAnswerSerializer,
@@ -45,9 +66,11 @@ RESULT_SCHEMA = {
             "Rejected items do not stop the others."
         ),
     ),
+    400: OpenApiResponse(INGEST_400, description=ERRORS[400]["description"]),
     **{
-        code: OpenApiResponse(IngestAnswerSerializer, description=text["description"])
+        code: OpenApiResponse(ErrorSerializer, description=text["description"])
         for code, text in ERRORS.items()
+        if code != 400
     },
 }
 IDEMPOTENCY = OpenApiParameter(
@@ -125,6 +148,11 @@ def ingest(
             if single and outcomes[0].status == services.REJECTED:
                 code = 400
                 answer["detail"] = outcomes[0].reason
+            elif all(o.status == services.REJECTED for o in outcomes):
+                # Nothing usable at all is a client error; one bad item among good ones
+                # is not (the good ones are stored, and the 202 names the bad one).
+                code = 400
+                answer["detail"] = "Every signal was rejected; see results for each reason."
             if key and user is not None:
                 try:
                     with transaction.atomic():

@@ -211,8 +211,22 @@ def test_it_never_answers_500_to_hostile_values(client, account_a):
     response = client.post(
         URL, data=json.dumps(items, allow_nan=True), content_type="application/json"
     )
-    assert response.status_code == 202
+    # nothing usable: a 400, still with a reason per item
+    assert response.status_code == 400
     assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 7
     deep = b"[" * 100_000 + b"]" * 100_000
     response = client.post(URL, data=deep, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_it_answers_400_when_every_signal_of_a_list_is_rejected(client, account_a):
+    response = client.post(URL, data=json.dumps([[None], 3]), content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["rejected"] == 2 and body["accepted"] == 0
+    assert body["results"][0]["reason"] == "each signal must be a JSON object"
+    response = client.post(
+        URL, data=json.dumps([ticket("T-ok"), [None]]), content_type="application/json"
+    )
+    assert response.status_code == 202
+    assert [r["status"] for r in response.json()["results"]] == ["accepted", "rejected"]
