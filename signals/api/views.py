@@ -18,7 +18,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import serializers
@@ -53,11 +52,12 @@ class ErrorSerializer(serializers.Serializer):
 
 
 # A 400 is either the per-item answer (nothing in it was accepted) or one plain reason.
-INGEST_400 = PolymorphicProxySerializer(
-    component_name="IngestRefusal",
-    serializers=[IngestAnswerSerializer, ErrorSerializer],
-    resource_type_field_name=None,
-)
+INGEST_400 = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/IngestAnswer"},
+        {"$ref": "#/components/schemas/Error"},
+    ]
+}
 RESULT_SCHEMA = {
     202: OpenApiResponse(
         IngestAnswerSerializer,
