@@ -17,10 +17,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 1000
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
             return self.page_size
-        if not raw.isdigit() or int(raw) < 1:
+        raw = values[0]
+        if len(values) > 1 or not raw.isdigit() or int(raw) < 1:
             raise ValidationError({"page_size": "Use a whole number from 1 to 1000."})
         return min(int(raw), self.max_page_size)
 

@@ -20,6 +20,7 @@ from sponsors.api.serializers import (
     ProgramSerializer,
     SponsorshipSerializer,
 )
+from sponsors.filtersets import CheckInFilterSet, SponsorshipFilterSet
 from sponsors.models import CheckIn, Program, Sponsorship
 
 ERRORS = {
@@ -58,20 +59,13 @@ class SponsorshipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Sponsorships, current and past (`?current=true`, `?account=`, `?sponsor=`)."""
 
     serializer_class = SponsorshipSerializer
+    filterset_class = SponsorshipFilterSet
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[Sponsorship]:
-        qs = Sponsorship.objects.select_related("account", "sponsor", "assigned_by").order_by(
+        return Sponsorship.objects.select_related("account", "sponsor", "assigned_by").order_by(
             "-started_on", "-pk"
         )
-        params = self.request.query_params
-        if params.get("current") in ("true", "1"):
-            qs = qs.filter(ended_on=None)
-        if params.get("account", "").isdigit():
-            qs = qs.filter(account_id=int(params["account"]))
-        if params.get("sponsor"):
-            qs = qs.filter(sponsor__username=params["sponsor"])
-        return qs
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         values = _input(AssignSerializer, request)
@@ -106,18 +100,11 @@ class CheckInViewSet(viewsets.ReadOnlyModelViewSet):
     """Sponsor check-ins (`?sponsor=`, `?account=`, `?logged=true|false`)."""
 
     serializer_class = CheckInSerializer
+    filterset_class = CheckInFilterSet
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[CheckIn]:
-        qs = CheckIn.objects.select_related("cta__owner", "logged_by").order_by("-due_date", "pk")
-        params = self.request.query_params
-        if params.get("sponsor"):
-            qs = qs.filter(cta__owner__username=params["sponsor"])
-        if params.get("account", "").isdigit():
-            qs = qs.filter(account_id=int(params["account"]))
-        if params.get("logged") in ("true", "false"):
-            qs = qs.filter(logged_at__isnull=params["logged"] == "false")
-        return qs
+        return CheckIn.objects.select_related("cta__owner", "logged_by").order_by("-due_date", "pk")
 
     @extend_schema(request=CheckInLogSerializer, responses={200: CheckInSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
