@@ -7,6 +7,7 @@ app_name = "signals"
 urlpatterns = [
     path("", views.feed, name="feed"),
     path("health/", views.health, name="health"),
+    path("segments/", views.segments, name="segments"),
     path("unmatched/", views.unmatched, name="unmatched"),
     path("unmatched/match/", views.match, name="match"),
     path("upload/", views.upload, name="upload"),

@@ -18,7 +18,8 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.importing import ImportFileError, check_size
 from accounts.models import Account
 from accounts.rules import can_import_accounts
-from signals import selectors, services
+from csrisk import clock
+from signals import aggregates, selectors, services
 from signals.filtersets import SignalFilterSet
 from signals.models import SignalImport
 
@@ -155,3 +156,22 @@ def upload_commit(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("signals:upload-detail", pk=job.pk)
+
+
+@require_http_methods(["GET"])
+def segments(request: HttpRequest) -> HttpResponse:
+    """Leading signals per segment and week: velocity, adoption, recurring complaints."""
+    now = clock.now()
+    trends = aggregates.segment_trends(now=now)
+    for trend in trends:
+        trend.velocity_points = aggregates.sparkline(trend.velocity)
+        trend.adoption_points = aggregates.sparkline(trend.adoption)
+    return render(
+        request,
+        "signals/segments.html",
+        {
+            "trends": trends,
+            "complaints": aggregates.recurring_complaints(now=now),
+            "window": aggregates.WINDOW_DAYS,
+        },
+    )
