@@ -101,10 +101,25 @@ def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.
     cursor.execute(sql, [*ids, *extra])
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     for col in JSON_COLUMNS & set(columns):
-        frame[col] = [json.loads(v) if isinstance(v, str) else v for v in frame[col]]
+        frame[col] = _json_lists(frame[col].tolist())
     for col in TIMESTAMPS & set(columns):
         frame[col] = pd.to_datetime(frame[col], utc=True)
     return frame
+
+
+def _json_lists(values: list) -> list:
+    """Parse JSON lists of labels (tags, roles). They repeat a lot, so each distinct text is
+    parsed once (parsing was a third of a full recompute's loading); every row gets its own
+    copy."""
+    parsed: dict[str, list] = {}
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            if v not in parsed:
+                parsed[v] = json.loads(v)
+            v = parsed[v].copy()
+        out.append(v)
+    return out
 
 
 def load_frames(account_ids: list[int], now: dt.datetime) -> Frames:
