@@ -15,7 +15,7 @@ from accounts.rules import (
     can_reassign_to,
     changeable_accounts_q,
 )
-from csrisk import audit, clock
+from csrisk import audit, clock, events
 from csrisk.models import User
 
 ACCOUNT_FIELDS = frozenset(
@@ -61,6 +61,7 @@ def account_create(*, by: User, **fields: Any) -> Account:
     account.full_clean()
     account.save()
     audit.record(actor=by, action="account.created", target=account, account_id=account.pk)
+    events.emit_on_commit(events.accounts_changed, account_ids=[account.pk])
     return account
 
 
@@ -94,6 +95,7 @@ def account_update(*, account: Account, by: User, **fields: Any) -> Account:
         audit.record(
             actor=by, action=action, target=account, account_id=account.pk, changes=changes
         )
+        events.emit_on_commit(events.accounts_changed, account_ids=[account.pk])
     return account
 
 
@@ -250,6 +252,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 changes={"created": (0, created), "updated": (0, updated)},
                 reason=job.filename,
             )
+            if job.kind == "accounts":
+                events.emit_on_commit(events.accounts_changed, account_ids=None)
             return job
     except ImportFileError as exc:
         ImportJob.objects.filter(pk=job_id).update(

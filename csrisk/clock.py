@@ -30,3 +30,24 @@ def frozen(at: dt.datetime) -> Iterator[None]:
         yield
     finally:
         _frozen = previous
+
+
+def add_business_days(start: dt.datetime, days: float) -> dt.datetime:
+    """``start`` plus ``days`` working days (Monday–Friday), keeping the time of day.
+
+    A deadline of one business day set on Friday afternoon falls on Monday afternoon; one
+    set on Saturday counts from Monday morning's equivalent (the weekend does not count).
+    Fractions count as hours of a 24-hour business day (0.5 → 12 hours).
+    """
+    at = start
+    while at.weekday() >= 5:  # a weekend start counts from the next Monday, same time
+        at += dt.timedelta(days=1)
+    whole = int(days)
+    while whole > 0:
+        at += dt.timedelta(days=1)
+        if at.weekday() < 5:
+            whole -= 1
+    at += dt.timedelta(days=days - int(days))
+    while at.weekday() >= 5:
+        at += dt.timedelta(days=1)
+    return at

@@ -7,8 +7,8 @@ from csrisk.notifications import unread_count
 NAV = [
     ("cockpit:index", "Cockpit"),
     ("scorecards:review", "Scorecards"),
-    ("escalations", "Escalations"),
-    ("sponsors", "Sponsors"),
+    ("escalation:list", "Escalations"),
+    ("sponsors:program", "Sponsors"),
     ("signals", "Signals"),
     ("summary", "Executive summary"),
     ("accounts:list", "Accounts"),
@@ -22,6 +22,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "scorecards:review"
     elif current.startswith("cockpit:"):
         current = "cockpit:index"
+    elif current.startswith("escalation:"):
+        current = "escalation:list"
+    elif current.startswith("sponsors:"):
+        current = "sponsors:program"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:

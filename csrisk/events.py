@@ -16,6 +16,22 @@ from django.dispatch import Signal
 color_changed = Signal()
 # An override ran out and the computed colour is back: account_id, area, color, set_by_id.
 override_expired = Signal()
+# Accounts were created or changed (ARR, tier, stage…), after commit: account_ids (None:
+# many, e.g. an import — look at all of them).
+accounts_changed = Signal()
+# Sent inside the sender's transaction, so what receivers write commits or rolls back with
+# the change itself (a flag and its level-1 escalation are one fact):
+# a CTA was flagged: cta_id, by_id, reason
+cta_flagged = Signal()
+# a CTA stopped needing help (unflagged or closed): cta_id, by_id, reason, closed
+cta_released = Signal()
+# a comment was added to a CTA's chatter: cta_id, comment_id, by_id, mentioned_ids
+comment_added = Signal()
+
+
+def emit(signal: Signal, **payload: Any) -> None:
+    """Tell receivers now, inside the caller's transaction (see the events above)."""
+    signal.send(sender=None, **payload)
 
 
 def emit_on_commit(signal: Signal, **payload: Any) -> None:

@@ -40,6 +40,13 @@ KINDS: dict[str, tuple[str, str]] = {
     "scorecard_red": ("An account of yours turns red", IMMEDIATE),
     "scorecard_recovered": ("An account of yours leaves red", DIGEST),
     "override_expired": ("A scorecard override ran out", IMMEDIATE),
+    "escalated": ("A CTA is escalated to your level (or yours moves)", IMMEDIATE),
+    "escalation_queue": ("A CTA is flagged in your department's queue", IMMEDIATE),
+    "escalation_reminder": ("An escalation waits for your acknowledgement", IMMEDIATE),
+    "sponsor_assigned": ("You become an account's executive sponsor", IMMEDIATE),
+    "sponsor_checkin": ("A sponsor check-in is due", IMMEDIATE),
+    "sponsor_checkin_overdue": ("A sponsor check-in in your team is overdue", IMMEDIATE),
+    "sponsor_help": ("Someone asks you, as sponsor, for help", IMMEDIATE),
 }
 
 

@@ -154,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ctas.tasks.daily_cta_sweep_task",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Escalation deadlines: reminders, automatic moves up, suggestions, the sweeper.
+    "escalation-sweep": {"task": "escalation.tasks.escalation_sweep_task", "schedule": 300.0},
+    # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
+    "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
     "recompute-all-nightly": {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),

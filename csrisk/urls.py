@@ -8,8 +8,6 @@ from csrisk.api.router import router
 from csrisk.permissions import IsIntegrationOrStaff
 
 LATER = {
-    "escalations": ("Escalations", "Escalation chain levels 1–3 and meeting agendas"),
-    "sponsors": ("Sponsors", "Executive sponsor program"),
     "signals": ("Signals", "Signal ingestion and the leading-signal model"),
     "summary": ("Executive summary", "Executive summary, blind spots and backtest"),
 }
@@ -30,6 +28,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("scorecards/", include("scorecards.urls")),
     path("cockpit/", include("ctas.urls")),
+    path("escalations/", include("escalation.urls")),
+    path("sponsors/", include("sponsors.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Account
 from accounts.rules import can_change_account
-from csrisk import audit, clock
+from csrisk import audit, clock, events
 from csrisk.models import User
 from csrisk.notifications import notify
 from csrisk.roles import Role
@@ -253,8 +253,10 @@ def _transition(
     return cta
 
 
+@transaction.atomic
 def cta_flag(*, cta: Cta, by: User, reason: str) -> Cta:
-    """Ask for help: the area turns red and the owner's team lead is told at once."""
+    """Ask for help: the area turns red, the owner's team lead is told at once, and the
+    escalation chain opens at level 1 (escalation's receiver of ``events.cta_flagged``)."""
     if not reason.strip():
         raise ValidationError({"reason": "Say what help you need."})
     cta = _transition(
@@ -270,6 +272,7 @@ def cta_flag(*, cta: Cta, by: User, reason: str) -> Cta:
         },
         reason=reason.strip(),
     )
+    events.emit(events.cta_flagged, cta_id=cta.pk, by_id=by.pk, reason=cta.flag_reason)
     lead = _lead_of(cta.owner)
     people = {p for p in (lead, cta.owner) if p is not None and p.pk != by.pk}
     for person in people:
@@ -286,16 +289,20 @@ def cta_flag(*, cta: Cta, by: User, reason: str) -> Cta:
     return cta
 
 
+@transaction.atomic
 def cta_unflag(*, cta: Cta, by: User, reason: str = "") -> Cta:
-    return _transition(
+    cta = _transition(
         cta, by, "unflagged", allowed={"flagged": True}, changes={"flagged": False}, reason=reason
     )
+    events.emit(events.cta_released, cta_id=cta.pk, by_id=by.pk, reason=reason, closed=False)
+    return cta
 
 
+@transaction.atomic
 def cta_close(*, cta: Cta, by: User, outcome: str, note: str = "") -> Cta:
     if outcome not in Outcome.values:
         raise ValidationError({"outcome": f"Use one of {Outcome.values}."})
-    return _transition(
+    cta = _transition(
         cta,
         by,
         "closed",
@@ -308,6 +315,9 @@ def cta_close(*, cta: Cta, by: User, outcome: str, note: str = "") -> Cta:
         },
         reason=note,
     )
+    why = f"CTA closed ({cta.get_outcome_display()})" + (f": {note}" if note else "")
+    events.emit(events.cta_released, cta_id=cta.pk, by_id=by.pk, reason=why, closed=True)
+    return cta
 
 
 def cta_snooze(*, cta: Cta, by: User, until: dt.date, note: str = "") -> Cta:
@@ -383,6 +393,13 @@ def comment_add(*, cta: Cta, by: User, body: str) -> Comment:
         comment = Comment.objects.create(cta=cta, author=by, body=body, created_at=clock.now())
         comment.mentions.set(mentioned)
         Cta.objects.filter(pk=cta.pk).update(updated_at=comment.created_at)
+        events.emit(
+            events.comment_added,
+            cta_id=cta.pk,
+            comment_id=comment.pk,
+            by_id=by.pk,
+            mentioned_ids=[p.pk for p in mentioned],
+        )
     for person in mentioned:
         if person.pk == by.pk:
             continue

@@ -29,7 +29,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from accounts.rules import can_change_account
-from csrisk import clock
+from csrisk import clock, panels
 from csrisk.forms import add_service_errors
 from csrisk.models import User
 from csrisk.roles import Role
@@ -282,6 +282,7 @@ def cta_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "comments": cta.comments.select_related("author"),
             "can_work": rules.can_work_cta(request.user, cta),
             "next": request.path,
+            "panels": panels.render("cta_detail", request, cta),
             **_form_context(cta),
         },
     )

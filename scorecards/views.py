@@ -161,6 +161,8 @@ def review(request: HttpRequest) -> HttpResponse:
         },
         "total_arr": sum(r.account.arr for r in rows),
         "columns": columns,
+        # Other apps' panels beside the review (the CSM's flagged CTAs and escalations).
+        "panels": panels.render("scorecard_review", request, chosen),
     }
     if request.htmx and request.htmx.target == "review-table":
         return render(request, "scorecards/partials/_review_table.html", context)

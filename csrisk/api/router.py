@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
 from ctas.api.views import CtaViewSet, PlaybookViewSet
+from escalation.api.views import EscalationViewSet, MeetingViewSet
 from scorecards.api.views import ScorecardViewSet
 
 router = DefaultRouter()
@@ -12,3 +13,5 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("scorecards", ScorecardViewSet, basename="scorecard")
 router.register("ctas", CtaViewSet, basename="cta")
 router.register("playbooks", PlaybookViewSet, basename="playbook")
+router.register("escalations", EscalationViewSet, basename="escalation")
+router.register("meetings", MeetingViewSet, basename="meeting")

@@ -48,6 +48,30 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+# Configuration the data migrations install (areas, measures, playbooks, escalation
+# levels and meetings). A transactional test's flush empties those tables for whichever
+# test runs next, so each browser test puts them back first.
+DEFAULTS = [
+    ("scorecards.migrations.0002_default_areas", "seed"),
+    ("scorecards.migrations.0004_default_measures", "seed"),
+    ("ctas.migrations.0003_default_playbooks", "seed"),
+    ("escalation.migrations.0003_defaults", "forwards"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _configuration_defaults(request: pytest.FixtureRequest) -> None:
+    if "transactional_db" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in DEFAULTS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture
 def shot(request: pytest.FixtureRequest):
     """shot(page, "step") saves a screenshot named after the test and the step."""

@@ -30,7 +30,7 @@ def test_it_refuses_integration_users_every_page(org, path):
 
 
 def test_it_shows_pending_pages_plainly(org):
-    response = login(org.csm_a).get("/escalations/")
+    response = login(org.csm_a).get("/summary/")
     assert response.status_code == 200
     assert b"Not built yet" in response.content
 

@@ -10,7 +10,9 @@ from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book
 from csrisk import clock
 from csrisk.notifications import quiet
 from ctas.demo import build_demo_ctas
+from escalation.demo import build_demo_escalations
 from scorecards.services import recompute
+from sponsors.demo import build_demo_sponsors
 
 HISTORY_DAYS = (60, 30, 7)
 HISTORY_MAX_ACCOUNTS = 5000  # larger books skip the backfill to keep seeding under a minute
@@ -57,6 +59,10 @@ class Command(BaseCommand):
                     recompute()
         scorecards = recompute()
         ctas = build_demo_ctas(seed=options["seed"])
+        escalations = build_demo_escalations(full=options["accounts"] <= HISTORY_MAX_ACCOUNTS)
+        sponsors = build_demo_sponsors(
+            seed=options["seed"], full=options["accounts"] <= HISTORY_MAX_ACCOUNTS
+        )
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -68,8 +74,9 @@ class Command(BaseCommand):
         facts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in summary.activity.items())
         self.stdout.write(f"Activity: {facts}.")
         self.stdout.write(
-            f"Scorecards computed for {scorecards.accounts} active accounts; {ctas} open CTAs "
-            f"({seconds:.1f}s in all)."
+            f"Scorecards computed for {scorecards.accounts} active accounts; {ctas} open CTAs, "
+            f"{escalations} escalated; {sponsors['sponsored']} accounts sponsored, "
+            f"{sponsors['checkins']} check-ins due ({seconds:.1f}s in all)."
         )
         logins = ", ".join(f"{u} ({what})" for u, what in DEMO_LOGINS)
         self.stdout.write(f"Logins (password {DEMO_PASSWORD!r}): {logins}")

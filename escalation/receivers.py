@@ -1,0 +1,32 @@
+"""Reactions to CTA events (see csrisk/events.py): flag → level 1, unflag/close → resolved,
+comment → timeline and mention-to-escalate. They run inside the CTA's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csrisk.models import User
+from ctas.models import Cta
+from escalation import services
+
+
+def on_cta_flagged(sender: Any, **event: Any) -> None:
+    cta = Cta.objects.select_related("account", "owner__team__lead").get(pk=event["cta_id"])
+    by = User.objects.filter(pk=event["by_id"]).first()
+    services.escalation_open(cta=cta, by=by, reason=event.get("reason", ""))
+
+
+def on_cta_released(sender: Any, **event: Any) -> None:
+    cta = Cta.objects.get(pk=event["cta_id"])
+    by = User.objects.filter(pk=event["by_id"]).first()
+    services.escalation_release(cta=cta, by=by, reason=event.get("reason", ""))
+
+
+def on_comment_added(sender: Any, **event: Any) -> None:
+    cta = Cta.objects.select_related("account", "owner__team__lead").get(pk=event["cta_id"])
+    by = User.objects.get(pk=event["by_id"])
+    mentioned = list(User.objects.filter(pk__in=event.get("mentioned_ids", [])))
+    from ctas.models import Comment
+
+    body = Comment.objects.filter(pk=event["comment_id"]).values_list("body", flat=True).first()
+    services.escalation_commented(cta=cta, by=by, body=body or "", mentioned=mentioned)
