@@ -733,20 +733,28 @@ def as_of(f: Frames) -> Frames:
     still at the company.
     """
     now, today = f.now, f.now.date()
-    tickets = f.tickets[f.tickets["opened_at"] <= now].copy()
+    # Rewrites only when something lies in the future (rare outside backtests): each
+    # .loc assignment costs more than a small measure.
+    tickets = f.tickets[f.tickets["opened_at"] <= now]
     solved_later = tickets["solved_at"].notna() & (tickets["solved_at"] > now)
-    tickets.loc[solved_later, ["status"]] = "open"
-    contacts = f.contacts.copy()
+    if solved_later.any():
+        tickets = tickets.copy()
+        tickets.loc[solved_later, ["status"]] = "open"
+    contacts = f.contacts
     if not contacts.empty:
         later = contacts["left_on"].map(lambda d: d is not None and not pd.isna(d) and d > today)
-        contacts.loc[later, "at_company"] = True
-        contacts.loc[later, "left_on"] = None
-    milestones = f.milestones.copy()
+        if later.any():
+            contacts = contacts.copy()
+            contacts.loc[later, "at_company"] = True
+            contacts.loc[later, "left_on"] = None
+    milestones = f.milestones
     if not milestones.empty:
         done_later = milestones["completed_on"].map(
             lambda d: d is not None and not pd.isna(d) and d > today
         )
-        milestones.loc[done_later, "completed_on"] = None
+        if done_later.any():
+            milestones = milestones.copy()
+            milestones.loc[done_later, "completed_on"] = None
     usage = f.usage[f.usage["week"].map(lambda d: d <= today)] if not f.usage.empty else f.usage
     return Frames(
         now=now,
