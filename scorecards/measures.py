@@ -157,6 +157,14 @@ def _refs(df: pd.DataFrame, kind: str, order: str, limit: int = 5) -> pd.Series:
     return pd.Series(refs, dtype=object)
 
 
+def _both(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The accounts with a value in both series (cheaper than concat + dropna)."""
+    keep = a.index.intersection(b.index)
+    a, b = a.reindex(keep), b.reindex(keep)
+    known = a.notna().to_numpy() & b.notna().to_numpy()
+    return a[known], b[known]
+
+
 def _pct(x: float) -> str:
     return f"{x * 100:+.0f}%"
 
@@ -188,15 +196,15 @@ def usage_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     start = _days_ago(f.now, recent_days + base_days)
     recent = u[week > cut].groupby("account_id")["active_users"].mean()
     base = u[(week > start) & (week <= cut)].groupby("account_id")["active_users"].mean()
-    both = pd.concat({"recent": recent, "base": base}, axis=1).dropna()
-    both = both[both["base"] > 0]
-    value = 1 - both["recent"] / both["base"]
+    recent, base = _both(recent, base)
+    recent, base = recent[base > 0], base[base > 0]
+    value = 1 - recent / base
     sentence = pd.Series(
         [
             f"Active users {'down' if v > 0 else 'up'} {abs(v) * 100:.0f}% "
             f"(avg {rec:.0f} over the last {recent_days // 7} weeks vs {bas:.0f} the "
             f"{base_days // 7} weeks before)"
-            for v, rec, bas in zip(value, both["recent"], both["base"], strict=True)
+            for v, rec, bas in zip(value, recent, base, strict=True)
         ],
         index=value.index,
         dtype=object,
@@ -272,13 +280,13 @@ def nps_drop(f: Frames, t: Threshold) -> pd.DataFrame:
         .groupby("account_id")["points"]
         .mean()
     )
-    both = pd.concat({"recent": recent, "before": before}, axis=1).dropna()
-    value = both["before"] - both["recent"]
+    recent, before = _both(recent, before)
+    value = before - recent
     sentence = pd.Series(
         [
             f"NPS {'down' if v > 0 else 'up'} {abs(v):.1f} points ({b:.1f} → {r:.1f}) over the "
             f"last {t.window_days} days"
-            for v, b, r in zip(value, both["before"], both["recent"], strict=True)
+            for v, b, r in zip(value, before, recent, strict=True)
         ],
         index=value.index,
         dtype=object,
@@ -452,13 +460,14 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     before = tk[(tk["opened_at"] > start) & (tk["opened_at"] <= cut)]
     n1 = recent.groupby("account_id").size()
     n0 = before.groupby("account_id").size()
-    both = pd.concat({"n1": n1, "n0": n0}, axis=1).fillna(0)
-    value = (both["n1"] - both["n0"]) / np.maximum(both["n0"], floor)
+    either = n1.index.union(n0.index)
+    n1, n0 = n1.reindex(either, fill_value=0), n0.reindex(either, fill_value=0)
+    value = (n1 - n0) / np.maximum(n0, floor)
     sentence = pd.Series(
         [
             f"Non-critical tickets {'up' if v >= 0 else 'down'} {abs(v) * 100:.0f}% over the "
             f"last {w} days vs the {w} before ({int(a)} vs {int(b)})"
-            for v, a, b in zip(value, both["n1"], both["n0"], strict=True)
+            for v, a, b in zip(value, n1, n0, strict=True)
         ],
         index=value.index,
         dtype=object,
