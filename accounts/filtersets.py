@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.choices import LifecycleStage, Segment, Tier
 from accounts.models import Account, Contact
@@ -26,6 +27,7 @@ RENEWAL_WINDOWS = [
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.Filter):
     """A database id: a whole number in the range a BIGINT holds (else a 400, not a 500)."""
 

@@ -9,7 +9,7 @@ NAV = [
     ("scorecards:review", "Scorecards"),
     ("escalation:list", "Escalations"),
     ("sponsors:program", "Sponsors"),
-    ("signals", "Signals"),
+    ("signals:feed", "Signals"),
     ("summary", "Executive summary"),
     ("accounts:list", "Accounts"),
 ]

@@ -140,8 +140,21 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    # Fail fast when Redis is down: the API stores signals first and the sweeper
+    # processes them later, so a publish must never hang a request.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Each queue scales on its own workers (docs/deployment.md, "Queues").
+CELERY_TASK_ROUTES = {
+    "signals.tasks.*": {"queue": "ingest"},
+    "accounts.tasks.run_import_task": {"queue": "ingest"},
+    "scorecards.tasks.*": {"queue": "recompute"},
+    "csrisk.tasks.*": {"queue": "notify"},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "recompute-pending": {"task": "scorecards.tasks.recompute_pending_task", "schedule": 60.0},
@@ -158,6 +171,7 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {"task": "escalation.tasks.escalation_sweep_task", "schedule": 300.0},
     # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
     "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
+    "signals-sweep": {"task": "signals.tasks.sweep_signals_task", "schedule": 30.0},
     "recompute-all-nightly": {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
@@ -202,6 +216,18 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 CSRISK_IMPORT_MAX_BYTES = env.int("CSRISK_IMPORT_MAX_BYTES", default=25 * 1024 * 1024)
 
+# --- Signal ingestion -------------------------------------------------------------------
+# Per-token rate of ingestion requests (a batch of up to 5,000 signals is one request).
+CSRISK_SIGNALS_RATE = env.str("CSRISK_SIGNALS_RATE", default="600/minute")
+CSRISK_SIGNALS_MAX_BODY_BYTES = env.int("CSRISK_SIGNALS_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# Webhook secrets: when set, the webhook is authenticated by its signature (no token).
+ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
+JIRA_WEBHOOK_SECRET = env.str("JIRA_WEBHOOK_SECRET", default="")
+# The Jira custom field holding the customer's CRM or help-desk id (e.g. customfield_10050);
+# without it (or when empty) an issue maps through its project key, matched once in the UI.
+JIRA_ACCOUNT_FIELD = env.str("JIRA_ACCOUNT_FIELD", default="")
+CSRISK_WEBHOOK_TOLERANCE_SECONDS = env.int("CSRISK_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
 # --- E-mail and chat --------------------------------------------------------------------
 vars().update(
     env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
@@ -221,7 +247,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "csrisk.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "csrisk.api.filters.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -240,6 +266,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "csrisk.api.schema.add_generic_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ColorEnum": "scorecards.choices.Color",
         "CtaTypeEnum": "ctas.choices.CtaType",

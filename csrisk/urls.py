@@ -8,7 +8,6 @@ from csrisk.api.router import router
 from csrisk.permissions import IsIntegrationOrStaff
 
 LATER = {
-    "signals": ("Signals", "Signal ingestion and the leading-signal model"),
     "summary": ("Executive summary", "Executive summary, blind spots and backtest"),
 }
 
@@ -31,9 +30,12 @@ urlpatterns = [
     path("escalations/", include("escalation.urls")),
     path("sponsors/", include("sponsors.urls")),
     path("admin/", admin.site.urls),
+    path("signals/", include("signals.urls")),
+    path("api/v1/", include("signals.api.urls")),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).
-    re_path(r"^api/(?!schema/|docs/).*$", views.api_not_found),
+    # No `$`: a prefix, so a path with a newline or any other oddity still gets JSON.
+    re_path(r"^api/(?!schema/|docs/)", views.api_not_found),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[IsIntegrationOrStaff]),

@@ -298,12 +298,13 @@ def _form_context(cta: Cta) -> dict[str, Any]:
 
 @require_GET
 def cta_form(request: HttpRequest, pk: int) -> HttpResponse:
-    """One action form (close, snooze or reassign) of a CTA, loaded into its cockpit row."""
+    """An action form of a CTA (``?action=`` close, snooze or reassign; all three without
+    it), loaded into its cockpit row."""
     cta = get_object_or_404(Cta.objects.select_related("account", "owner"), pk=pk)
     if not rules.can_work_cta(request.user, cta):
         raise PermissionDenied("You may not work this CTA: it is another team's.")
     action = request.GET.get("action", "")
-    if action not in ("close", "snooze", "reassign"):
+    if action not in ("", "close", "snooze", "reassign"):
         raise Http404("No such action.")
     context = {"cta": cta, "action": action, "in_row": True, **_form_context(cta)}
     return render(request, "ctas/partials/_cta_form.html", context)

@@ -138,6 +138,8 @@ def _act(
     except ValidationError as exc:
         error, status = " ".join(exc.messages), 400
     except PermissionDenied as exc:
+        if not request.htmx:
+            raise  # the 403 page; an htmx caller gets the panel with the reason instead
         error, status = str(exc) or "Not allowed.", 403
     cta = Cta.objects.select_related("account", "owner__team__lead").get(pk=escalation.cta_id)
     if request.htmx:

@@ -6,3 +6,19 @@ class SignalsConfig(AppConfig):
 
     name = "signals"
     verbose_name = "Signals"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from accounts.models import Account
+        from csrisk import panels
+        from signals import receivers
+        from signals.views import timeline_panel_context
+
+        post_save.connect(receivers.account_saved, sender=Account, dispatch_uid="signals-rematch")
+        panels.register(
+            "account_detail",
+            panels.Panel(
+                "signals", "signals/partials/_timeline_panel.html", timeline_panel_context, order=40
+            ),
+        )

@@ -1,1 +1,211 @@
-"""Signal ingestion, raw store, leading-signal model, rules — models arrive with their issue."""
+"""The raw signal store, the history of each signal's versions, org aliases, rules."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from signals.choices import Kind, RuleTrigger, SignalStatus
+
+
+class Signal(models.Model):
+    """One signal from another system, stored once per (source, external_id).
+
+    The row is written (and committed) before the sender gets its 202; a worker then turns
+    it into facts (tickets, people changes…). A later version of the same signal (a ticket
+    that was solved) replaces ``payload`` and bumps ``version``; the superseded payload
+    moves to ``SignalVersion``.
+
+    Designed for monthly range partitioning on PostgreSQL: ``month`` (the first day of the
+    month the signal occurred in, fixed at first receipt) is part of the unique key, as
+    PostgreSQL requires of a partitioned table's unique constraints, so the table can be
+    declared ``PARTITION BY RANGE (month)`` without changing any query: every lookup by
+    (source, external_id) uses the unique index's prefix. See README, "Deployment".
+    """
+
+    source = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=200)
+    month = models.DateField(help_text="First day of the month it occurred in.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    account = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="signals",
+        db_constraint=False,  # partition-friendly: no FK trigger on a hot append table
+    )
+    org_ref = models.CharField(
+        max_length=200, blank=True, help_text="The sender's organisation key when unmatched."
+    )
+    occurred_at = models.DateTimeField()
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    digest = models.CharField(max_length=40)
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=12, choices=SignalStatus.choices, default=SignalStatus.PENDING
+    )
+    processed_version = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id", "month"], name="one_signal_per_ref"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"]),
+            models.Index(fields=["-received_at"]),
+            models.Index(
+                fields=["status", "received_at"],
+                name="signal_work_idx",
+                condition=Q(status__in=["pending", "unmatched"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} ({self.kind})"
+
+
+class SignalVersion(models.Model):
+    """A superseded version of a signal (e.g. the ticket before it was solved)."""
+
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    payload = models.JSONField(default=dict)
+    digest = models.CharField(max_length=40)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["signal", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["signal", "version"], name="one_row_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal} v{self.version}"
+
+
+class OrgAlias(models.Model):
+    """A sender's organisation key mapped to an account by a person (the "match" action)."""
+
+    source = models.CharField(max_length=40)
+    org_ref = models.CharField(max_length=200)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="org_aliases"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["source", "org_ref"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "org_ref"], name="one_alias_per_org")
+        ]
+        verbose_name_plural = "org aliases"
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.org_ref} → {self.account}"
+
+
+class IngestRejection(models.Model):
+    """A count of rejected items per source and day, for the ingestion-health page."""
+
+    source = models.CharField(max_length=40)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+    last_reason = models.CharField(max_length=300, blank=True)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "day"], name="one_rejection_row_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.day}: {self.count} rejected"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to one Idempotency-Key, so a replay gets the same answer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_digest = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_answer_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
+
+
+class SignalRule(models.Model):
+    """When a signal or a measure crosses a threshold, open a de-duplicated CTA."""
+
+    name = models.CharField(max_length=120, unique=True)
+    active = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=20, choices=RuleTrigger.choices)
+    roles = models.JSONField(
+        default=list, blank=True, help_text="Contact roles (contact_left / title_downgrade)."
+    )
+    activities = models.JSONField(
+        default=list, blank=True, help_text="Competitor activities (competitor)."
+    )
+    threshold = models.FloatField(null=True, blank=True)
+    window_days = models.PositiveIntegerField(default=90)
+    cta_area = models.CharField(max_length=20)
+    cta_priority = models.CharField(max_length=10, default="high")
+    cta_reason = models.CharField(
+        max_length=200,
+        help_text="The CTA's reason; {name}, {title}, {competitor}, {value} are filled in.",
+    )
+    cta_description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignalImport(models.Model):
+    """One CSV upload of tickets or contact changes: the file, its preview, its result."""
+
+    KINDS = [("tickets", "Tickets"), ("contact_changes", "Contact changes")]
+    STATUSES = [
+        ("previewed", "Previewed"),
+        ("invalid", "Has errors"),
+        ("done", "Imported"),
+    ]
+
+    kind = models.CharField(max_length=20, choices=KINDS)
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False)
+    status = models.CharField(max_length=12, choices=STATUSES, default="previewed")
+    total_rows = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename} ({self.status})"

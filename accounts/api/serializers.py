@@ -10,7 +10,7 @@ from csrisk.roles import Role
 
 
 class PriorRelationshipSerializer(serializers.ModelSerializer):
-    person = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    person = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PriorRelationship

@@ -17,12 +17,21 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 1000
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
             return self.page_size
-        if not raw.isdigit() or int(raw) < 1:
+        raw = values[0]
+        if len(values) > 1 or not raw.isdigit() or int(raw) < 1:
             raise ValidationError({"page_size": "Use a whole number from 1 to 1000."})
         return min(int(raw), self.max_page_size)
+
+    def get_page_number(self, request: Request, paginator: object) -> str | int:
+        values = request.query_params.getlist(self.page_query_param)
+        if not values:
+            return 1
+        if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
+            raise ValidationError({"page": "Give one page number: a whole number from 1."})
+        return values[0]
 
     def get_schema_operation_parameters(self, view: object) -> list[dict]:
         params = super().get_schema_operation_parameters(view)

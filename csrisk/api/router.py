@@ -6,6 +6,7 @@ from accounts.api.views import AccountViewSet, ContactViewSet
 from ctas.api.views import CtaViewSet, PlaybookViewSet
 from escalation.api.views import EscalationViewSet, MeetingViewSet
 from scorecards.api.views import ScorecardViewSet
+from sponsors.api.views import CheckInViewSet, ProgramViewSet, SponsorshipViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
@@ -15,3 +16,6 @@ router.register("ctas", CtaViewSet, basename="cta")
 router.register("playbooks", PlaybookViewSet, basename="playbook")
 router.register("escalations", EscalationViewSet, basename="escalation")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("sponsor-programs", ProgramViewSet, basename="sponsor-program")
+router.register("sponsorships", SponsorshipViewSet, basename="sponsorship")
+router.register("checkins", CheckInViewSet, basename="checkin")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account
@@ -10,7 +11,7 @@ from scorecards.choices import AreaCode
 
 
 class CtaTaskSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = CtaTask
@@ -21,10 +22,13 @@ class CtaSerializer(serializers.ModelSerializer):
     """A CTA (CONTRACT.md: id, account, owner, type, area, reason, priority, status,
     flagged, due_date; more fields are welcome)."""
 
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     area = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
     account_name = serializers.CharField(source="account.name", read_only=True)
-    flagged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    flagged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     tasks_done = serializers.SerializerMethodField()
     tasks_total = serializers.SerializerMethodField()
 
@@ -59,6 +63,10 @@ class CtaSerializer(serializers.ModelSerializer):
 
     def get_area(self, obj: Cta) -> str | None:
         return obj.area or None
+
+    @extend_schema_field({"type": "string", "enum": Outcome.values, "nullable": True})
+    def get_outcome(self, obj: Cta) -> str | None:
+        return obj.outcome or None
 
     def get_tasks_done(self, obj: Cta) -> int:
         return sum(1 for t in obj.tasks.all() if t.done_at)
@@ -118,7 +126,7 @@ class CommentInSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     mentions = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
 
     class Meta:

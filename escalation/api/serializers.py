@@ -7,7 +7,7 @@ from escalation.models import Escalation, EscalationStep, Meeting, Suggestion
 
 
 class StepSerializer(serializers.ModelSerializer):
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = EscalationStep
@@ -15,7 +15,9 @@ class StepSerializer(serializers.ModelSerializer):
 
 
 class SuggestionSerializer(serializers.ModelSerializer):
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Suggestion
@@ -25,7 +27,9 @@ class SuggestionSerializer(serializers.ModelSerializer):
 class EscalationSerializer(serializers.ModelSerializer):
     """An escalation with its timeline and suggestions."""
 
-    owner = serializers.SlugRelatedField(source="cta.owner", slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(
+        source="cta.owner", slug_field="username", read_only=True, allow_null=True
+    )
     cta_reason = serializers.CharField(source="cta.reason", read_only=True)
     area = serializers.CharField(source="cta.area", read_only=True)
     account_name = serializers.CharField(source="account.name", read_only=True)
@@ -33,9 +37,13 @@ class EscalationSerializer(serializers.ModelSerializer):
         source="account.arr", max_digits=14, decimal_places=2, read_only=True
     )
     renewal_date = serializers.DateField(source="account.renewal_date", read_only=True)
-    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    resolved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     steps = StepSerializer(many=True, read_only=True)
     suggestions = SuggestionSerializer(many=True, read_only=True)
 

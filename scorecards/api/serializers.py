@@ -12,7 +12,7 @@ from scorecards.models import AreaScore, ColorChange, Override
 
 
 class OverrideOutSerializer(serializers.ModelSerializer):
-    set_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    set_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Override

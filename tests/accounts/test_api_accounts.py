@@ -55,9 +55,17 @@ def test_it_filters_by_segment_owner_and_renewal(org, account_a, account_b):
     assert body["count"] == 2
 
 
-def test_it_reads_empty_filter_values_as_no_filter(org, account_a, account_b):
-    body = api(org.vp).get("/api/v1/accounts/?segment=&owner=&q=").json()
+def test_it_reads_an_empty_search_as_no_search(org, account_a, account_b):
+    body = api(org.vp).get("/api/v1/accounts/?q=").json()
     assert body["count"] == 2
+
+
+def test_it_refuses_empty_or_repeated_typed_filters(org, account_a):
+    response = api(org.vp).get("/api/v1/accounts/?segment=&renewal_before=")
+    assert response.status_code == 400
+    assert set(response.json()) == {"segment", "renewal_before"}
+    response = api(org.vp).get("/api/v1/accounts/?segment=smb&segment=enterprise")
+    assert response.json() == {"segment": "Give this parameter once."}
 
 
 def test_it_answers_400_for_a_bad_filter_value(org):

@@ -56,6 +56,7 @@ DEFAULTS = [
     ("scorecards.migrations.0004_default_measures", "seed"),
     ("ctas.migrations.0003_default_playbooks", "seed"),
     ("escalation.migrations.0003_defaults", "forwards"),
+    ("signals.migrations.0003_default_rules", "seed"),
 ]
 
 

@@ -302,6 +302,8 @@ def test_it_loads_the_close_snooze_and_reassign_forms_into_the_row(org, account_
         assert f'hx-post="/cockpit/ctas/{cta.pk}/{action}/"' in html
     html = client.get(f"/cockpit/ctas/{cta.pk}/form/?action=reassign").content.decode()
     assert f'<option value="{org.csm_a2.pk}">' in html
+    html = client.get(f"/cockpit/ctas/{cta.pk}/form/").content.decode()
+    assert 'name="outcome"' in html and 'name="until"' in html and 'name="owner"' in html
     assert client.get(f"/cockpit/ctas/{cta.pk}/form/?action=delete").status_code == 404
     assert client.post(f"/cockpit/ctas/{cta.pk}/form/?action=close").status_code == 405
     assert login(org.csm_b).get(f"/cockpit/ctas/{cta.pk}/form/?action=close").status_code == 403

@@ -1,0 +1,42 @@
+"""The API's filter backend: django-filter, strict about what a client sends.
+
+HTML forms send empty fields (`?segment=`) and the pages treat them as "any"; an API
+client that sends an empty or repeated typed parameter has made a mistake, and gets a 400
+naming it instead of a silently unfiltered list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+
+# Free-text filters may legitimately be empty (a cleared search box).
+LENIENT = (django_filters.CharFilter,)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            errors = {}
+            for name, declared in filterset_class.base_filters.items():
+                values = request.query_params.getlist(name)
+                if not values:
+                    continue
+                if len(values) > 1:
+                    errors[name] = "Give this parameter once."
+                elif values[0] == "" and not isinstance(declared, LENIENT):
+                    errors[name] = "Give a value, or leave the parameter out."
+                elif isinstance(declared, django_filters.BooleanFilter) and values[0] not in (
+                    "true",
+                    "false",
+                ):
+                    errors[name] = "Use true or false."
+            if errors:
+                raise ValidationError(errors)
+        return super().filter_queryset(request, queryset, view)

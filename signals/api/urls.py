@@ -1,0 +1,10 @@
+from django.urls import path
+
+from signals.api import views
+
+urlpatterns = [
+    path("signals/", views.SignalIngestView.as_view(), name="api-signals"),
+    path("webhooks/zendesk/", views.ZendeskWebhookView.as_view(), name="api-webhook-zendesk"),
+    path("webhooks/jira/", views.JiraWebhookView.as_view(), name="api-webhook-jira"),
+    path("webhooks/crm/", views.CrmWebhookView.as_view(), name="api-webhook-crm"),
+]

@@ -1,0 +1,349 @@
+"""Ingestion endpoints: the generic batch, and the native Zendesk, Jira and CRM webhooks.
+
+Each one reads the raw body itself (the HMAC is over the exact bytes; the idempotency key
+is compared with a digest of them), turns it into generic signals and stores them in one
+transaction that commits before the 202. Every problem is a 4xx with a reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from csrisk import clock
+from csrisk.permissions import IsIntegrationOrStaff
+from signals import adapters, services
+from signals.api.serializers import IngestAnswerSerializer
+from signals.models import IdempotencyRecord
+from signals.normalise import Invalid
+from signals.throttling import IngestRateThrottle
+
+ERRORS = {
+    400: {
+        "description": "Malformed JSON, or nothing accepted: the one signal sent, or every "
+        "signal of a list, was rejected (reasons given per item)."
+    },
+    401: {"description": "No or invalid credentials, or a bad webhook signature."},
+    403: {"description": "This user may not push signals."},
+    413: {"description": "Body larger than the limit, or more than 5,000 signals."},
+    422: {"description": "Idempotency-Key reused with a different body."},
+    429: {"description": "Rate limit of this token exceeded; retry after Retry-After."},
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# A 400 is either the per-item answer (nothing in it was accepted) or one plain reason.
+INGEST_400 = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/IngestAnswer"},
+        {"$ref": "#/components/schemas/Error"},
+    ]
+}
+RESULT_SCHEMA = {
+    202: OpenApiResponse(
+        IngestAnswerSerializer,
+        description=(
+            "Stored (committed) before this answer; one result per item, in order. "
+            "Rejected items do not stop the others."
+        ),
+    ),
+    400: OpenApiResponse(INGEST_400, description=ERRORS[400]["description"]),
+    **{
+        code: OpenApiResponse(ErrorSerializer, description=text["description"])
+        for code, text in ERRORS.items()
+        if code != 400
+    },
+}
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Same key → same answer; same key with another body → 422.",
+)
+
+
+class _Replay(Exception):
+    """Another request with this Idempotency-Key committed first."""
+
+
+def _error(code: int, detail: str, **extra: Any) -> Response:
+    return Response({"detail": detail, **extra}, status=code)
+
+
+def _body(request: Request) -> bytes | Response:
+    limit = settings.CSRISK_SIGNALS_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return _error(413, f"The body is {declared} bytes; the limit is {limit}.")
+    body = request.body
+    if len(body) > limit:
+        return _error(413, f"The body is {len(body)} bytes; the limit is {limit}.")
+    return body
+
+
+def _json(body: bytes) -> Any:
+    if not body.strip():
+        raise Invalid("The body is empty; send a JSON object or list.")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Invalid(f"Malformed JSON: {exc}") from None
+    except RecursionError:
+        raise Invalid("Malformed JSON: nested too deeply.") from None
+
+
+def ingest(
+    request: Request,
+    body: bytes,
+    raws: list[Any],
+    *,
+    single: bool,
+    source: str = "",
+) -> Response:
+    """Store ``raws`` and answer with a result per item (shared by every endpoint)."""
+    if len(raws) > services.MAX_BATCH:
+        return _error(413, f"{len(raws)} signals; send at most {services.MAX_BATCH} per request.")
+    if not raws:
+        return _error(400, "No signals in the body.")
+    user = request.user if request.user and request.user.is_authenticated else None
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
+    digest = hashlib.sha256(request.path.encode() + b"\n" + body).hexdigest()
+    if key and user is not None:
+        replay = _replayed(user, key, digest)
+        if replay is not None:
+            return replay
+    try:
+        with transaction.atomic():
+            outcomes = services.signals_store(raws, default_source=source)
+            answer = {
+                "accepted": sum(o.status == services.ACCEPTED for o in outcomes),
+                "duplicates": sum(o.status == services.DUPLICATE for o in outcomes),
+                "rejected": sum(o.status == services.REJECTED for o in outcomes),
+                "unmatched": sum(o.unmatched for o in outcomes),
+                "results": [o.as_dict() for o in outcomes],
+            }
+            code = 202
+            if single and outcomes[0].status == services.REJECTED:
+                code = 400
+                answer["detail"] = outcomes[0].reason
+            elif all(o.status == services.REJECTED for o in outcomes):
+                # Nothing usable at all is a client error; one bad item among good ones
+                # is not (the good ones are stored, and the 202 names the bad one).
+                code = 400
+                answer["detail"] = "Every signal was rejected; see results for each reason."
+            if key and user is not None:
+                try:
+                    with transaction.atomic():
+                        IdempotencyRecord.objects.create(
+                            user=user,
+                            key=key,
+                            request_digest=digest,
+                            status_code=code,
+                            response=answer,
+                            created_at=clock.now(),
+                        )
+                except IntegrityError:
+                    raise _Replay from None
+    except _Replay:
+        return _replayed(user, key, digest) or _error(409, "Retry this request.")
+    return Response(answer, status=code)
+
+
+def _replayed(user: Any, key: str, digest: str) -> Response | None:
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
+        return None
+    if record.request_digest != digest:
+        return _error(422, "This Idempotency-Key was used with a different body; use a new key.")
+    response = Response(record.response, status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _handle(
+    request: Request, convert: Callable[[Any], tuple[list[Any], bool]], source: str = ""
+) -> Response:
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
+    try:
+        raws, single = convert(_json(body))
+    except Invalid as exc:
+        services.rejection_record(source=source or "api", count=1, reason=str(exc))
+        return _error(400, str(exc))
+    return ingest(request, body, raws, single=single, source=source)
+
+
+class SignalIngestView(APIView):
+    """POST one generic signal or a JSON list of up to 5,000 (CONTRACT.md)."""
+
+    permission_classes = [IsIntegrationOrStaff]
+    throttle_classes = [IngestRateThrottle]
+
+    @extend_schema(
+        request={"application/json": {"type": "array", "items": {"type": "object"}}},
+        responses=RESULT_SCHEMA,
+        parameters=[IDEMPOTENCY],
+        summary="Push signals",
+        description=(
+            "One signal object or a list of up to 5,000; kinds ticket, org_change, "
+            "competitor, usage, sentiment. A bad item is rejected with its index and "
+            "reason; the good ones are stored."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        def convert(data: Any) -> tuple[list[Any], bool]:
+            if isinstance(data, list):
+                return data, False
+            if isinstance(data, dict):
+                return [data], True
+            raise Invalid("Send a JSON object (one signal) or a list of them.")
+
+        return _handle(request, convert)
+
+
+class SignedWebhookView(APIView):
+    """A native webhook: authenticated by its HMAC signature when a secret is configured,
+    otherwise by an integration token."""
+
+    permission_classes = [AllowAny]  # checked in ``post``: signature or token
+    throttle_classes = [IngestRateThrottle]
+    source = ""
+
+    def secret(self) -> str:
+        return ""
+
+    def verify(self, request: Request, body: bytes) -> Response | None:
+        return None
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        body = _body(request)
+        if isinstance(body, Response):
+            return body
+        if self.secret():
+            refused = self.verify(request, body)
+            if refused is not None:
+                services.rejection_record(
+                    source=self.source, count=1, reason=refused.data["detail"]
+                )
+                return refused
+        elif not (request.user and request.user.is_authenticated and request.user.is_active):
+            return _error(401, "Authentication credentials were not provided.")
+        return _handle(request, self.convert, self.source)
+
+
+class ZendeskWebhookView(SignedWebhookView):
+    """Zendesk ticket event webhooks and Ticket API objects."""
+
+    source = adapters.ZENDESK
+
+    def secret(self) -> str:
+        return settings.ZENDESK_WEBHOOK_SECRET
+
+    def verify(self, request: Request, body: bytes) -> Response | None:
+        signature = request.headers.get("X-Zendesk-Webhook-Signature", "")
+        stamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
+        if not signature or not stamp:
+            return _error(401, "Missing X-Zendesk-Webhook-Signature(-Timestamp).")
+        if not adapters.zendesk_signature_ok(self.secret(), stamp, body, signature):
+            return _error(401, "Invalid Zendesk webhook signature.")
+        try:
+            from signals.normalise import parse_time
+
+            sent = parse_time(stamp, "signature timestamp", now=clock.now())
+        except Invalid:
+            return _error(401, "Unreadable X-Zendesk-Webhook-Signature-Timestamp.")
+        age = abs((clock.now() - sent).total_seconds())
+        if age > settings.CSRISK_WEBHOOK_TOLERANCE_SECONDS:
+            return _error(401, f"Stale webhook: signed {int(age)} s ago; replays are refused.")
+        return None
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:
+        items = adapters.zendesk_signals(data)
+        return items, len(items) == 1
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses=RESULT_SCHEMA,
+        parameters=[IDEMPOTENCY],
+        summary="Zendesk webhook",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class JiraWebhookView(SignedWebhookView):
+    """Jira issue webhooks → defect tickets."""
+
+    source = adapters.JIRA
+
+    def secret(self) -> str:
+        return settings.JIRA_WEBHOOK_SECRET
+
+    def verify(self, request: Request, body: bytes) -> Response | None:
+        # Jira Cloud signs with X-Hub-Signature: sha256=<hex HMAC of the body>.
+        import hmac
+
+        given = request.headers.get("X-Hub-Signature", "")
+        expected = "sha256=" + hmac.new(self.secret().encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(given, expected):
+            return _error(401, "Invalid or missing X-Hub-Signature.")
+        return None
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:
+        return adapters.jira_signals(data, account_field=settings.JIRA_ACCOUNT_FIELD), True
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses=RESULT_SCHEMA,
+        parameters=[IDEMPOTENCY],
+        summary="Jira issue webhook",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class CrmWebhookView(SignedWebhookView):
+    """Salesforce-style Contact records or change events → people changes."""
+
+    source = adapters.CRM
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:
+        items = adapters.crm_signals(data, now=clock.now())
+        if not items:
+            raise Invalid("No people change in this contact record (nothing to store).")
+        return items, len(items) == 1
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses=RESULT_SCHEMA,
+        parameters=[IDEMPOTENCY],
+        summary="CRM contact change",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)

@@ -1,0 +1,200 @@
+"""CSV upload of tickets and contact changes: preview with per-row errors, then all or
+nothing. Reuses the account import's reading and header mapping (accounts.importing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from accounts.importing import ImportFileError, RowError, map_columns, read_csv
+from csrisk import clock
+from signals import services
+from signals.normalise import Invalid, normalise
+
+ACCOUNT_ALIASES = (
+    "account",
+    "account_crm_id",
+    "account_id",
+    "account_external_id",
+    "crm_id",
+    "organization_id",
+    "organisation_id",
+    "helpdesk_org_id",
+    "org_id",
+)
+TICKET_HEADERS: dict[str, tuple[str, ...]] = {
+    "external_id": ("external_id", "ticket_id", "id", "ticket", "key", "issue_key"),
+    "account": ACCOUNT_ALIASES,
+    "opened_at": ("opened_at", "created_at", "created", "occurred_at", "opened"),
+    "priority": ("priority",),
+    "status": ("status",),
+    "tags": ("tags", "labels"),
+    "subject": ("subject", "summary", "title"),
+    "solved_at": ("solved_at", "resolved_at", "resolutiondate", "closed_at"),
+    "type": ("type", "ticket_type"),
+    "source": ("source", "system"),
+}
+CHANGE_HEADERS: dict[str, tuple[str, ...]] = {
+    "external_id": ("external_id", "change_id", "id"),
+    "account": ACCOUNT_ALIASES,
+    "change": ("change", "change_type", "event"),
+    "email": ("email", "contact_email"),
+    "name": ("name", "contact_name", "full_name"),
+    "title": ("title", "job_title"),
+    "roles": ("roles", "role", "contact_roles"),
+    "old_title": ("old_title", "previous_title"),
+    "new_title": ("new_title",),
+    "from_company": ("from_company", "previous_company"),
+    "occurred_at": ("occurred_at", "date", "changed_on", "effective_date"),
+    "source": ("source", "system"),
+}
+SPECS = {
+    "tickets": (TICKET_HEADERS, ("external_id", "account", "opened_at")),
+    "contact_changes": (CHANGE_HEADERS, ("account", "change", "occurred_at")),
+}
+# Which column a normaliser message is about, for the per-row report.
+_HINTS = {
+    "occurred_at": ("opened_at", "occurred_at"),
+    "priority": ("priority",),
+    "status": ("status",),
+    "solved_at": ("solved_at",),
+    "change": ("change",),
+    "email": ("email",),
+    "role": ("roles",),
+    "ticket type": ("type",),
+    "external_id": ("external_id",),
+    "account": ("account",),
+}
+
+
+@dataclass
+class SignalPlan:
+    kind: str
+    total_rows: int
+    raws: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _column(reason: str, columns: dict[str, str]) -> str:
+    for word, fields in _HINTS.items():
+        if word in reason:
+            for f in fields:
+                if f in columns:
+                    return columns[f]
+    return ""
+
+
+def build_plan(content: bytes, *, kind: str) -> SignalPlan:
+    """Read and check every row; write nothing. Raises ImportFileError for the whole file."""
+    if kind not in SPECS:
+        raise ImportFileError("Choose tickets or contact changes.")
+    known, required = SPECS[kind]
+    frame = read_csv(content)
+    columns, _ignored = map_columns(frame, known, required)
+    blank = [""] * len(frame)
+    data = {f: frame[columns[f]].tolist() if f in columns else blank for f in known}
+    plan = SignalPlan(kind, len(frame))
+    now = clock.now()
+    seen: dict[tuple[str, str], int] = {}
+    items = []
+    for i in range(len(frame)):
+        row = {f: data[f][i] for f in known}
+        line = i + 2
+        source = row["source"] or "csv"
+        if kind == "tickets":
+            raw = {
+                "source": source,
+                "external_id": row["external_id"],
+                "kind": "ticket",
+                "account": {"external_id": row["account"]},
+                "occurred_at": row["opened_at"],
+                "attributes": {
+                    "priority": row["priority"],
+                    "status": row["status"],
+                    "tags": [
+                        t.strip() for t in row["tags"].replace(";", ",").split(",") if t.strip()
+                    ],
+                    "subject": row["subject"],
+                    "solved_at": row["solved_at"] or None,
+                    "type": row["type"],
+                },
+            }
+        else:
+            who = row["email"] or row["name"]
+            if not who:
+                plan.errors.append(
+                    RowError(
+                        line, columns.get("email", "email"), "", "an e-mail or a name is required"
+                    )
+                )
+                continue
+            raw = {
+                "source": source,
+                "external_id": row["external_id"]
+                or f"{who.lower()}:{row['change'].lower()}:{row['occurred_at'][:10]}",
+                "kind": "org_change",
+                "account": {"external_id": row["account"]},
+                "occurred_at": row["occurred_at"],
+                "attributes": {
+                    "change": row["change"].lower().replace(" ", "_"),
+                    "contact": {
+                        "email": row["email"],
+                        "name": row["name"],
+                        "title": row["title"],
+                        "roles": row["roles"],
+                    },
+                    "old_title": row["old_title"],
+                    "new_title": row["new_title"],
+                    "from_company": row["from_company"],
+                },
+            }
+        try:
+            item = normalise(raw, now=now)
+        except Invalid as exc:
+            plan.errors.append(RowError(line, _column(str(exc), columns), "", str(exc)))
+            continue
+        first = seen.setdefault((item.source, item.external_id), line)
+        if first != line:
+            plan.errors.append(
+                RowError(
+                    line,
+                    columns.get("external_id", ""),
+                    item.external_id,
+                    f"duplicate id: also on row {first}",
+                )
+            )
+            continue
+        items.append((line, item))
+        plan.raws.append(raw)
+    found, _ = services.resolve_orgs([it for _, it in items])
+    for line, item in items:
+        if item.account_ref not in found:
+            plan.errors.append(
+                RowError(
+                    line,
+                    columns["account"],
+                    item.account_ref,
+                    "no account has this CRM id or help-desk organisation id",
+                )
+            )
+    plan.errors.sort(key=lambda e: e.row)
+    return plan
+
+
+@transaction.atomic
+def apply_plan(plan: SignalPlan) -> tuple[int, int]:
+    """Store every row or none; return (accepted, duplicates)."""
+    if not plan.ok:
+        raise ValueError("A plan with errors cannot be applied.")
+    outcomes = services.signals_store(plan.raws, default_source="csv")
+    bad = [o for o in outcomes if o.status == services.REJECTED]
+    if bad:
+        raise ImportFileError(f"Row {bad[0].index + 2}: {bad[0].reason}; nothing was imported.")
+    accepted = sum(o.status == services.ACCEPTED for o in outcomes)
+    return accepted, len(outcomes) - accepted

@@ -1,0 +1,343 @@
+"""Turn one incoming signal (the generic shape of CONTRACT.md) into a checked, plain item.
+
+Pure functions, no ORM: ``normalise(raw)`` returns an ``Item`` or raises ``Invalid`` with a
+reason a sender can act on. The native adapters (Zendesk, Jira, CRM) produce the generic
+shape first, so every path is checked by the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from accounts.choices import (
+    CompetitorActivity,
+    ContactRole,
+    PeopleChangeKind,
+    TicketKind,
+    TicketPriority,
+    TicketStatus,
+)
+from signals.choices import Kind
+
+MAX_TEXT = 200
+EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+PRIORITIES = {
+    **{p.value: p.value for p in TicketPriority},
+    "p1": "urgent",
+    "p2": "high",
+    "p3": "normal",
+    "p4": "low",
+    "critical": "urgent",
+    "highest": "urgent",
+    "blocker": "urgent",
+    "medium": "normal",
+    "lowest": "low",
+    "minor": "low",
+    "major": "high",
+    "trivial": "low",
+}
+STATUSES = {
+    **{s.value: s.value for s in TicketStatus},
+    "hold": "pending",
+    "on-hold": "pending",
+    "resolved": "solved",
+    "done": "solved",
+    "in progress": "open",
+    "to do": "new",
+    "backlog": "new",
+    "deleted": "closed",
+}
+ROLES = {
+    **{r.value: r.value for r in ContactRole},
+    "executive_decision_maker": "edm",
+    "decision_maker": "edm",
+    "economic_buyer": "edm",
+}
+
+
+KINDS = frozenset(Kind.values)
+CHANGES = {c.value: c.value for c in PeopleChangeKind}
+ACTIVITIES = {a.value: a.value for a in CompetitorActivity}
+TICKET_TYPES = {"support": "support", "defect": "defect", "bug": "defect"}
+
+
+# One encoder for every payload: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
+class Invalid(ValueError):
+    """The item cannot be accepted; the message says why."""
+
+
+@dataclass
+class Item:
+    """A checked signal, ready to store."""
+
+    source: str
+    external_id: str
+    kind: str
+    occurred_at: dt.datetime
+    account_id: int | None
+    account_ref: str  # the sender's external id of the organisation ("" with account_id)
+    attributes: dict[str, Any]
+    source_updated_at: dt.datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def month(self) -> dt.date:
+        return self.occurred_at.date().replace(day=1)
+
+    def payload(self) -> dict[str, Any]:
+        account: dict[str, Any] = (
+            {"id": self.account_id} if self.account_id else {"external_id": self.account_ref}
+        )
+        return {"account": account, "attributes": self.attributes, **self.extra}
+
+    def encoded(self) -> tuple[str, str]:
+        """The payload as stored (JSON) and the digest of this version's content, so a
+        resend of the same content is recognised as a duplicate. No key sorting needed:
+        ``normalise`` builds every payload with its keys in one fixed order."""
+        text = _ENCODER.encode(self.payload())
+        head = f"{self.kind}|{self.occurred_at.isoformat()}|"
+        return text, hashlib.sha1((head + text).encode(), usedforsecurity=False).hexdigest()
+
+    def digest(self) -> str:
+        return self.encoded()[1]
+
+
+def parse_time(value: Any, what: str, *, now: dt.datetime, required: bool = True) -> Any:
+    if value in (None, ""):
+        if required:
+            raise Invalid(f"{what} is required (an ISO 8601 time such as 2026-10-01T09:30:00Z)")
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Epoch milliseconds (Salesforce commitTimestamp) or seconds.
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            parsed = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise Invalid(f"{what} {value!r} is not a valid time") from None
+    elif isinstance(value, str):
+        text = value.strip()
+        # Python 3.11 reads at most 6 fractional digits; Zendesk sends nanoseconds.
+        if "." in text:
+            head, _, rest = text.partition(".")
+            digits = len(rest) - len(rest.lstrip("0123456789"))
+            rest = rest[: min(digits, 6)] + rest[digits:]
+            text = f"{head}.{rest}"
+        if text.endswith(("+0000", "-0000")) and len(text) > 5 and text[-5] in "+-":
+            text = text[:-5] + "+00:00"  # Jira's 2026-10-01T09:30:00.000+0000
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise Invalid(
+                f"{what} {value!r} is not an ISO 8601 time such as 2026-10-01T09:30:00Z"
+            ) from None
+        if parsed.tzinfo is None:
+            if len(text) == 10:  # a plain date: midnight UTC
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            else:
+                raise Invalid(f"{what} {value!r} has no time zone; add Z or an offset")
+    else:
+        raise Invalid(f"{what} must be a string time, not {type(value).__name__}")
+    if parsed < EARLIEST or parsed > now + dt.timedelta(days=1):
+        raise Invalid(f"{what} {value!r} is out of range (before 1990 or in the future)")
+    return parsed.astimezone(dt.UTC)
+
+
+def _text(value: Any, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+    if type(value) is str and 0 < len(value) <= limit and "\x00" not in value:
+        value = value.strip()
+        if value or not required:
+            return value
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"{what} is required")
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise Invalid(f"{what} must be a string")
+    value = value.strip()
+    if required and not value:
+        raise Invalid(f"{what} is required")
+    if len(value) > limit:
+        raise Invalid(f"{what} is longer than {limit} characters")
+    if "\x00" in value:
+        raise Invalid(f"{what} contains a NUL character")
+    return value
+
+
+def _choice(value: Any, table: dict[str, str], what: str, *, required: bool) -> str:
+    if value in (None, ""):
+        if required:
+            raise Invalid(f"{what} is required; one of {', '.join(sorted(set(table.values())))}")
+        return ""
+    key = str(value).strip().lower()
+    if key not in table:
+        raise Invalid(
+            f"unknown {what} {value!r}; use one of {', '.join(sorted(set(table.values())))}"
+        )
+    return table[key]
+
+
+def _int(value: Any, what: str, *, lo: int, hi: int, required: bool) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"{what} is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Invalid(f"{what} must be a whole number")
+    try:
+        number = float(value)
+        whole = int(number)  # inf and nan (JSON allows them) fail here
+    except (ValueError, OverflowError):
+        raise Invalid(f"{what} {value!r} is not a whole number") from None
+    if number != whole or not lo <= whole <= hi:
+        raise Invalid(f"{what} must be a whole number from {lo} to {hi}")
+    return whole
+
+
+def _roles(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    parts = value if isinstance(value, list) else str(value).replace(";", ",").split(",")
+    keys = [re.sub(r"[^a-z0-9]+", "_", str(p).strip().lower()).strip("_") for p in parts]
+    return list(dict.fromkeys(_choice(k, ROLES, "role", required=True) for k in keys if k))
+
+
+def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    if kind == Kind.TICKET:
+        tags = attrs.get("tags") or []
+        if type(tags) is not list or any(type(t) is not str for t in tags):
+            raise Invalid("attributes.tags must be a list of strings")
+        solved = parse_time(attrs.get("solved_at"), "attributes.solved_at", now=now, required=False)
+        out = {
+            "priority": _choice(attrs.get("priority"), PRIORITIES, "priority", required=False)
+            or "normal",
+            "status": _choice(attrs.get("status"), STATUSES, "status", required=False) or "new",
+            "tags": [t.strip().lower()[:50] for t in tags if t.strip()][:30],
+            "subject": _text(attrs.get("subject"), "attributes.subject", limit=300),
+            "type": _choice(
+                attrs.get("type"),
+                TICKET_TYPES,
+                "ticket type",
+                required=False,
+            )
+            or TicketKind.SUPPORT,
+            "requester_group": _text(attrs.get("requester_group"), "requester_group", limit=100),
+        }
+        if solved:
+            out["solved_at"] = solved.isoformat()
+        return out
+    if kind == Kind.ORG_CHANGE:
+        contact = attrs.get("contact") or {}
+        if not isinstance(contact, dict):
+            raise Invalid("attributes.contact must be an object")
+        email = _text(contact.get("email"), "contact.email", limit=254).lower()
+        if email and ("@" not in email or " " in email):
+            raise Invalid(f"contact.email {email!r} is not an e-mail address")
+        out = {
+            "change": _choice(
+                attrs.get("change"),
+                CHANGES,
+                "change",
+                required=True,
+            ),
+            "contact": {
+                "email": email,
+                "name": _text(contact.get("name"), "contact.name"),
+                "title": _text(contact.get("title"), "contact.title"),
+                "roles": _roles(contact.get("roles")),
+                "crm_id": _text(contact.get("crm_id"), "contact.crm_id", limit=64),
+            },
+            "old_title": _text(attrs.get("old_title"), "old_title"),
+            "new_title": _text(attrs.get("new_title"), "new_title"),
+            "from_company": _text(attrs.get("from_company"), "from_company"),
+        }
+        if attrs.get("evidence"):
+            out["evidence"] = _text(attrs.get("evidence"), "evidence")
+        return out
+    if kind == Kind.COMPETITOR:
+        return {
+            "competitor": _text(attrs.get("competitor"), "competitor", required=True, limit=100),
+            "activity": _choice(
+                attrs.get("activity"),
+                ACTIVITIES,
+                "activity",
+                required=True,
+            ),
+            "note": _text(attrs.get("note"), "note", limit=2000),
+        }
+    if kind == Kind.USAGE:
+        active = _int(attrs.get("active_users"), "active_users", lo=0, hi=10**9, required=True)
+        licensed = _int(
+            attrs.get("licensed_users"), "licensed_users", lo=0, hi=10**9, required=True
+        )
+        adoption = attrs.get("adoption")
+        if adoption is not None:
+            if isinstance(adoption, bool) or not isinstance(adoption, int | float):
+                raise Invalid("adoption must be a number from 0 to 1")
+            if not 0 <= adoption <= 1:
+                raise Invalid("adoption must be a number from 0 to 1")
+        return {
+            "active_users": active,
+            "licensed_users": licensed,
+            "adoption": adoption,
+            "feature": _text(attrs.get("feature"), "feature", limit=100),
+        }
+    if kind == Kind.SENTIMENT:
+        nps = _int(attrs.get("nps"), "nps", lo=0, hi=10, required=False)
+        csat = _int(attrs.get("csat"), "csat", lo=1, hi=5, required=False)
+        if nps is None and csat is None:
+            raise Invalid("a sentiment signal needs nps (0–10) or csat (1–5)")
+        return {
+            "nps": nps,
+            "csat": csat,
+            "comment": _text(attrs.get("comment"), "comment", limit=4000),
+        }
+    raise Invalid(f"unknown kind {kind!r}; use one of {', '.join(Kind.values)}")
+
+
+def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
+    """Check one generic signal; raise Invalid with the first problem found."""
+    if not isinstance(raw, dict):
+        raise Invalid("each signal must be a JSON object")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise Invalid(f"unknown kind {kind!r}; use one of {', '.join(Kind.values)}")
+    source = _text(raw.get("source") or default_source, "source", required=True, limit=40)
+    external_id = _text(raw.get("external_id"), "external_id", required=True)
+    account = raw.get("account")
+    account_id: int | None = None
+    account_ref = ""
+    if isinstance(account, dict) and account.get("id") not in (None, ""):
+        account_id = _int(account.get("id"), "account.id", lo=1, hi=2**62, required=True)
+    elif isinstance(account, dict) and account.get("external_id") not in (None, ""):
+        account_ref = _text(account.get("external_id"), "account.external_id", limit=64)
+    elif isinstance(account, str | int) and not isinstance(account, bool) and account != "":
+        account_ref = _text(account, "account", limit=64)
+    else:
+        raise Invalid('account is required: {"id": …} or {"external_id": …}')
+    occurred_at = parse_time(raw.get("occurred_at"), "occurred_at", now=now)
+    attrs = raw.get("attributes") or {}
+    if not isinstance(attrs, dict):
+        raise Invalid("attributes must be an object")
+    updated = parse_time(
+        raw.get("updated_at") or attrs.get("updated_at"), "updated_at", now=now, required=False
+    )
+    return Item(
+        source=source,
+        external_id=external_id,
+        kind=kind,
+        occurred_at=occurred_at,
+        account_id=account_id,
+        account_ref=account_ref,
+        attributes=_attributes(kind, attrs, now),
+        source_updated_at=updated,
+    )

@@ -1,0 +1,146 @@
+"""Rules that open de-duplicated CTAs when a signal or a measure crosses a threshold.
+
+Rules are rows (``SignalRule``, editable in the admin, defaults seeded by a migration).
+Event rules look at the signals just processed; measure rules (velocity, urgent tickets)
+recompute their measure for the accounts those signals touched. CTAs come from
+``ctas.services.cta_create(source=RULE)``, which de-duplicates on account + type + reason
+while the CTA is live, so a rule firing twice opens one CTA.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+
+from accounts.models import Account, Contact, Ticket
+from ctas.choices import CtaType, Source
+from ctas.services import cta_create
+from scorecards.measures import seniority
+from signals.choices import Kind, RuleTrigger
+from signals.models import Signal, SignalRule
+
+log = logging.getLogger(__name__)
+
+VELOCITY_FLOOR = 8
+
+
+class Person(NamedTuple):
+    """Who a people change concerned, as processing found them."""
+
+    contact: Contact | None
+    old_title: str
+    new_title: str
+
+
+# as scorecards' noncritical_velocity: small counts do not spike
+
+
+def velocity(account_ids: Sequence[int], *, now: dt.datetime, window_days: int) -> dict[int, float]:
+    """Growth of non-critical tickets: (n_last - n_previous) / max(n_previous, floor), over
+    two consecutive windows of ``window_days`` ending now."""
+    w = dt.timedelta(days=window_days)
+    rows = (
+        Ticket.objects.filter(account_id__in=account_ids, opened_at__gte=now - 2 * w)
+        .exclude(priority="urgent")
+        .values("account_id")
+        .annotate(
+            n1=Count("pk", filter=Q(opened_at__gte=now - w)),
+            n0=Count("pk", filter=Q(opened_at__lt=now - w)),
+        )
+    )
+    return {r["account_id"]: (r["n1"] - r["n0"]) / max(r["n0"], VELOCITY_FLOOR) for r in rows}
+
+
+def urgent_count(
+    account_ids: Sequence[int], *, now: dt.datetime, window_days: int
+) -> dict[int, int]:
+    rows = (
+        Ticket.objects.filter(
+            account_id__in=account_ids,
+            priority="urgent",
+            opened_at__gte=now - dt.timedelta(days=window_days),
+        )
+        .values("account_id")
+        .annotate(n=Count("pk"))
+    )
+    return {r["account_id"]: r["n"] for r in rows}
+
+
+def _open(rule: SignalRule, account: Account, **values: Any) -> None:
+    fill = {"name": "", "title": "", "competitor": "", "value": "", **values}
+    try:
+        cta_create(
+            account=account,
+            by=None,
+            reason=rule.cta_reason.format(**fill)[:200],
+            type=CtaType.RISK,
+            area=rule.cta_area,
+            priority=rule.cta_priority,
+            description=(rule.cta_description or "").format(**fill),
+            source=Source.RULE,
+        )
+    except (ValidationError, KeyError, IndexError) as exc:
+        # An account without an owner, or a rule whose text names an unknown field: the
+        # signal stays processed; the rule's problem is logged, not retried forever.
+        log.warning("rule %r could not open a CTA on account %s: %s", rule.name, account.pk, exc)
+
+
+def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.datetime) -> None:
+    active = list(SignalRule.objects.filter(active=True))
+    if not active or not signals:
+        return
+    accounts = Account.objects.select_related("owner").in_bulk(
+        {s.account_id for s in signals if s.account_id}
+    )
+    for rule in active:
+        if rule.trigger in (RuleTrigger.CONTACT_LEFT, RuleTrigger.TITLE_DOWNGRADE):
+            for s in signals:
+                if s.kind != Kind.ORG_CHANGE:
+                    continue
+                a = s.payload["attributes"]
+                person = people.get(s.pk) or Person(None, "", "")
+                contact = person.contact
+                roles = set((contact.roles if contact else None) or a["contact"].get("roles") or [])
+                if rule.roles and not roles & set(rule.roles):
+                    continue
+                name = (contact.name if contact else "") or a["contact"].get("name") or "a contact"
+                if rule.trigger == RuleTrigger.CONTACT_LEFT and a["change"] == "left":
+                    _open(rule, accounts[s.account_id], name=name, title=a["contact"].get("title"))
+                if (
+                    rule.trigger == RuleTrigger.TITLE_DOWNGRADE
+                    and a["change"] == "title_changed"
+                    and person.old_title
+                    and seniority(person.new_title) < seniority(person.old_title)
+                ):
+                    _open(rule, accounts[s.account_id], name=name, title=person.new_title)
+        elif rule.trigger == RuleTrigger.COMPETITOR:
+            for s in signals:
+                if s.kind != Kind.COMPETITOR:
+                    continue
+                a = s.payload["attributes"]
+                if rule.activities and a["activity"] not in rule.activities:
+                    continue
+                _open(rule, accounts[s.account_id], competitor=a["competitor"])
+        elif rule.trigger == RuleTrigger.LOW_NPS and rule.threshold is not None:
+            for s in signals:
+                nps = s.payload["attributes"].get("nps") if s.kind == Kind.SENTIMENT else None
+                if nps is not None and nps <= rule.threshold:
+                    _open(rule, accounts[s.account_id], value=nps)
+        elif rule.trigger in (RuleTrigger.VELOCITY, RuleTrigger.URGENT_TICKETS):
+            if rule.threshold is None:
+                continue
+            touched = sorted({s.account_id for s in signals if s.kind == Kind.TICKET})
+            if not touched:
+                continue
+            measure = velocity if rule.trigger == RuleTrigger.VELOCITY else urgent_count
+            for account_id, value in measure(
+                touched, now=now, window_days=rule.window_days
+            ).items():
+                if value >= rule.threshold:
+                    shown = f"{value:+.0%}" if rule.trigger == RuleTrigger.VELOCITY else value
+                    _open(rule, accounts[account_id], value=shown)

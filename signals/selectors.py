@@ -1,0 +1,62 @@
+"""Reads of the signals app: the feed, an account's timeline, ingestion health."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from csrisk import clock
+from signals.choices import SignalStatus
+from signals.models import IngestRejection, Signal
+
+
+def feed() -> QuerySet[Signal]:
+    return Signal.objects.select_related("account").defer("payload").order_by("-received_at", "-pk")
+
+
+def timeline(account_id: int, limit: int = 25) -> list[Signal]:
+    return list(
+        Signal.objects.filter(account_id=account_id)
+        .order_by("-occurred_at", "-pk")
+        .only("pk", "source", "external_id", "kind", "occurred_at", "version", "status", "payload")[
+            :limit
+        ]
+    )
+
+
+def health(now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Per source: last received, volume (24 h, 7 days), rejected (7 days), unmatched orgs."""
+    now = now or clock.now()
+    day, week = now - dt.timedelta(days=1), now - dt.timedelta(days=7)
+    rows = {
+        r["source"]: {**r, "rejected": 0, "last_reason": ""}
+        for r in Signal.objects.values("source").annotate(
+            last_received=Max("received_at"),
+            day=Count("pk", filter=Q(received_at__gte=day)),
+            week=Count("pk", filter=Q(received_at__gte=week)),
+            pending=Count("pk", filter=Q(status=SignalStatus.PENDING)),
+            unmatched=Count("pk", filter=Q(status=SignalStatus.UNMATCHED)),
+            unmatched_orgs=Count("org_ref", filter=Q(status=SignalStatus.UNMATCHED), distinct=True),
+        )
+    }
+    # A handful of rows (sources x 7 days): read them, no query per source.
+    for r in IngestRejection.objects.filter(day__gte=week.date()).order_by("last_at"):
+        row = rows.setdefault(
+            r.source,
+            {"source": r.source, "last_received": None, "day": 0, "week": 0, "pending": 0,
+             "unmatched": 0, "unmatched_orgs": 0, "rejected": 0, "last_reason": ""},
+        )  # fmt: skip
+        row["rejected"] += r.count
+        row["last_reason"] = r.last_reason  # the latest wins (ordered by last_at)
+    return sorted(rows.values(), key=lambda r: r["source"])
+
+
+def unmatched_orgs() -> list[dict[str, Any]]:
+    return list(
+        Signal.objects.filter(status=SignalStatus.UNMATCHED)
+        .values("source", "org_ref")
+        .annotate(n=Count("pk"), last=Max("received_at"))
+        .order_by("-last")[:500]
+    )

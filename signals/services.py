@@ -1,0 +1,844 @@
+"""Writes of the signals app: store incoming signals, turn them into facts, match orgs.
+
+The path of a signal (STYLE.md, "How data flows"):
+1. ``signals_store`` checks and stores a batch in the caller's transaction (the API
+   commits it before answering 202) and, after commit, queues processing.
+2. ``signals_process`` (a Celery task on the ``ingest`` queue, or the sweeper) turns
+   pending signals into facts — tickets, people changes, competitor events, usage,
+   sentiment — with upserts keyed by (source, external_id), marks them processed in the
+   same transaction, runs the rules, and asks scorecards for a coalesced recompute.
+   Running it twice changes nothing: that is what makes retries and the sweeper safe.
+3. Signals of an organisation nobody knows are parked (``unmatched``), never dropped;
+   ``org_match`` (a person) or an account gaining that external id releases them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import F, Q
+
+from accounts.importing import ImportFileError
+from accounts.models import (
+    Account,
+    CompetitorEvent,
+    Contact,
+    ContactTitleChange,
+    PeopleChange,
+    SentimentResponse,
+    Ticket,
+    UsageSnapshot,
+)
+from accounts.rules import can_change_account, can_import_accounts
+from csrisk import audit, clock
+from csrisk.models import User
+from scorecards.services import request_recompute
+from signals import rules
+from signals.choices import Kind, SignalStatus
+from signals.models import (
+    IdempotencyRecord,
+    IngestRejection,
+    OrgAlias,
+    Signal,
+    SignalImport,
+    SignalVersion,
+)
+from signals.normalise import Invalid, Item, normalise
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 5000
+PROCESS_CHUNK = 500
+INSERT_CHUNK = 1000
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+BAD_DATA = (IntegrityError, DataError, ValueError, KeyError, TypeError, AttributeError)
+
+
+@dataclass
+class Outcome:
+    """The answer for one item of a request."""
+
+    index: int
+    status: str
+    external_id: str = ""
+    id: int | None = None
+    version: int | None = None
+    unmatched: bool = False
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.external_id:
+            out["external_id"] = self.external_id
+        if self.id is not None:
+            out["id"] = self.id
+            out["version"] = self.version
+        if self.unmatched:
+            out["unmatched"] = True
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+# --- resolving organisations -----------------------------------------------------------
+
+
+def _accounts_by_ref(refs: set[str]) -> list[tuple[int, str | None, str | None]]:
+    if connection.vendor == "postgresql":
+        # One array parameter instead of a thousand-item IN list the ORM compiles each time.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, crm_id, helpdesk_org_id FROM accounts_account "
+                "WHERE crm_id = ANY(%s) OR helpdesk_org_id = ANY(%s)",
+                [list(refs), list(refs)],
+            )
+            return cursor.fetchall()
+    return list(
+        Account.objects.filter(Q(crm_id__in=refs) | Q(helpdesk_org_id__in=refs)).values_list(
+            "pk", "crm_id", "helpdesk_org_id"
+        )
+    )
+
+
+def resolve_orgs(items: Sequence[Item]) -> tuple[dict[str, int], set[int]]:
+    """Map each external org key to an account id (CRM id, help-desk id, then aliases);
+    return it and the set of csrisk ids that exist. Three or four queries per batch."""
+    refs = {i.account_ref for i in items if i.account_ref}
+    ids = {i.account_id for i in items if i.account_id}
+    found: dict[str, int] = {}
+    if refs:
+        for pk, crm, hd in _accounts_by_ref(refs):
+            if hd in refs:
+                found.setdefault(hd, pk)
+            if crm in refs:
+                found[crm] = pk  # the CRM id wins over a help-desk id
+        left = refs - found.keys()
+        if left:
+            sources = {i.source for i in items}
+            for org_ref, account_id in OrgAlias.objects.filter(
+                source__in=sources, org_ref__in=left
+            ).values_list("org_ref", "account_id"):
+                found.setdefault(org_ref, account_id)
+    existing = (
+        set(Account.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    )
+    return found, existing
+
+
+# --- storing ---------------------------------------------------------------------------
+
+
+_COLUMNS = (
+    "source, external_id, month, kind, account_id, org_ref, occurred_at, source_updated_at, "
+    "received_at, payload, digest, status"
+)
+_RETURNING = "RETURNING id, source, external_id"
+_CONFLICT = "ON CONFLICT (source, external_id, month) DO NOTHING"
+# A later version whose occurred_at falls in another month is still the same signal: it
+# updates the row of the first receipt (the unique index's prefix answers this).
+_NEW = (
+    "NOT EXISTS (SELECT 1 FROM signals_signal t "
+    "WHERE t.source = v.source AND t.external_id = v.external_id)"
+)
+
+
+def _insert_new(rows: list[tuple]) -> dict[tuple[str, str], int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the database, not a read-then-write,
+    decides who stores a (source, external_id) first, so concurrent senders store it once.
+    Returns the keys this call stored, with their ids."""
+    if not rows:
+        return {}
+    if connection.vendor == "postgresql":
+        return _insert_new_pg(rows)
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    ops = connection.ops
+    stored: dict[tuple[str, str], int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            marks = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = []
+            for src, ext, month, kind, acc, org, occ, upd, rec, payload, digest, status in chunk:
+                params += [
+                    src, ext, ops.adapt_datefield_value(month), kind, acc, org,
+                    ops.adapt_datetimefield_value(occ),
+                    ops.adapt_datetimefield_value(upd) if upd else None,
+                    ops.adapt_datetimefield_value(rec), payload, digest, status,
+                ]  # fmt: skip
+            cursor.execute(
+                f"WITH v ({_COLUMNS}) AS (VALUES {marks}) "
+                f"INSERT INTO {table} ({_COLUMNS}, version, processed_version, error) "
+                f"SELECT {_COLUMNS}, 1, 0, '' FROM v WHERE {_NEW} {_CONFLICT} {_RETURNING}",
+                params,
+            )
+            for pk, src, ext in cursor.fetchall():
+                stored[(src, ext)] = pk
+    return stored
+
+
+def _insert_new_pg(rows: list[tuple]) -> dict[tuple[str, str], int]:
+    """PostgreSQL: COPY the batch into a session-local staging table, then one set-based
+    INSERT … SELECT … ON CONFLICT DO NOTHING — close to the speed of a plain COPY, with
+    the same de-duplication as the portable path."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    iso: dict[
+        Any, str
+    ] = {}  # one batch shares its received_at and a handful of months: format once
+
+    def fmt(value: Any) -> str:
+        text = iso.get(value)
+        if text is None:
+            text = iso[value] = value.isoformat()
+        return text
+
+    writer.writerows(
+        (src, ext, fmt(month), kind, acc if acc else "", org, occ.isoformat(),
+         upd.isoformat() if upd else "", fmt(rec), payload, digest, status)
+        for src, ext, month, kind, acc, org, occ, upd, rec, payload, digest, status in rows
+    )  # fmt: skip
+    buf.seek(0)
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS signals_stage ("
+            "source text, external_id text, month date, kind text, account_id bigint, "
+            "org_ref text, occurred_at timestamptz, source_updated_at timestamptz, "
+            "received_at timestamptz, payload jsonb, digest text, status text"
+            ") ON COMMIT DELETE ROWS"
+        )
+        cursor.cursor.copy_expert(
+            f"COPY signals_stage ({_COLUMNS}) FROM STDIN WITH (FORMAT csv, "
+            "FORCE_NOT_NULL (source, external_id, kind, org_ref, digest, status))",
+            buf,
+        )
+        insert = (
+            f"INSERT INTO {table} ({_COLUMNS}, version, processed_version, error) "
+            f"SELECT {_COLUMNS}, 1, 0, '' FROM signals_stage v WHERE {_NEW}"
+        )
+        try:
+            # Usually nobody else is sending the same signals: a plain insert is cheaper
+            # than ON CONFLICT's speculative one. A concurrent sender's row makes it fail;
+            # then the savepoint rolls back and ON CONFLICT settles who stored what.
+            with transaction.atomic():
+                cursor.execute(f"{insert} {_RETURNING}")
+                fetched = cursor.fetchall()
+        except IntegrityError:
+            cursor.execute(f"{insert} {_CONFLICT} {_RETURNING}")
+            fetched = cursor.fetchall()
+        stored = {(src, ext): pk for pk, src, ext in fetched}
+        cursor.execute("TRUNCATE signals_stage")  # the next batch of this transaction
+    return stored
+
+
+def _existing(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Signal]:
+    if not keys:
+        return {}
+    sources = {src for src, _ in keys}
+    ext_ids = {ext for _, ext in keys}
+    found: dict[tuple[str, str], Signal] = {}
+    fields = ("pk", "source", "external_id", "month", "digest", "version", "source_updated_at")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, source, external_id, month, digest, version, source_updated_at "
+                "FROM signals_signal WHERE source = ANY(%s) AND external_id = ANY(%s)",
+                [list(sources), list(ext_ids)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            Signal.objects.filter(source__in=sources, external_id__in=ext_ids).values_list(*fields)
+        )
+    for row in rows:
+        if (row[1], row[2]) in keys:
+            found.setdefault((row[1], row[2]), Signal(**dict(zip(fields, row, strict=True))))
+    return found
+
+
+def _update_version(signal: Signal, item: Item, row: tuple, now: dt.datetime) -> Outcome | None:
+    """Store a newer version of a known signal; None when it is the same (a duplicate)."""
+    for _attempt in range(3):
+        if signal.digest == row[10]:
+            return None
+        if (
+            item.source_updated_at
+            and signal.source_updated_at
+            and item.source_updated_at < signal.source_updated_at
+        ):
+            return None  # an older version arriving late: the newer one stays
+        old = Signal.objects.filter(pk=signal.pk).values("payload", "digest", "version").first()
+        if old is None:
+            return None
+        # Race-safe: the update only applies to the version read above.
+        updated = Signal.objects.filter(pk=signal.pk, version=old["version"]).update(
+            kind=item.kind,
+            account_id=row[4],
+            org_ref=row[5],
+            occurred_at=item.occurred_at,
+            source_updated_at=item.source_updated_at,
+            received_at=now,
+            payload=item.payload(),
+            digest=row[10],
+            version=F("version") + 1,
+            status=row[11],
+            error="",
+        )
+        if updated:
+            SignalVersion.objects.create(
+                signal_id=signal.pk,
+                version=old["version"],
+                payload=old["payload"],
+                digest=old["digest"],
+                received_at=now,
+            )
+            return Outcome(0, ACCEPTED, item.external_id, signal.pk, old["version"] + 1)
+        signal.refresh_from_db(fields=["digest", "version", "source_updated_at"])
+    return None
+
+
+def signals_store(
+    raws: Sequence[Any], *, default_source: str = "", publish: bool = True
+) -> list[Outcome]:
+    """Check and store signals; one outcome per item, in order. Call inside a transaction
+    (the API's); processing is queued after that transaction commits."""
+    now = clock.now()
+    outcomes: list[Outcome | None] = [None] * len(raws)
+    items: list[tuple[int, Item]] = []
+    for index, raw in enumerate(raws):
+        try:
+            items.append((index, normalise(raw, now=now, default_source=default_source)))
+        except Invalid as exc:
+            ext = raw.get("external_id") if isinstance(raw, dict) else None
+            outcomes[index] = Outcome(index, REJECTED, str(ext or "")[:200], reason=str(exc))
+    found, existing_ids = resolve_orgs([i for _, i in items])
+
+    rows: dict[int, tuple] = {}
+    for index, item in items:
+        if item.account_id and item.account_id not in existing_ids:
+            outcomes[index] = Outcome(
+                index, REJECTED, item.external_id, reason=f"no account with id {item.account_id}"
+            )
+            continue
+        payload, digest = item.encoded()
+        if "\\u0000" in payload:  # PostgreSQL stores no NUL in text or jsonb
+            outcomes[index] = Outcome(
+                index, REJECTED, item.external_id, reason="the signal contains a NUL character"
+            )
+            continue
+        account_id = item.account_id or found.get(item.account_ref)
+        status = SignalStatus.PENDING if account_id else SignalStatus.UNMATCHED
+        rows[index] = (
+            item.source,
+            item.external_id,
+            item.month,
+            item.kind,
+            account_id,
+            "" if account_id else item.account_ref,
+            item.occurred_at,
+            item.source_updated_at,
+            now,
+            payload,
+            digest,
+            status,
+        )
+    by_index = dict(items)
+    fresh: list[int] = []
+    later: list[int] = []  # a second copy within this batch, or already stored
+    seen: set[tuple[str, str]] = set()
+    for index, row in rows.items():
+        key = (row[0], row[1])
+        if key in seen:
+            later.append(index)
+        else:
+            seen.add(key)
+            fresh.append(index)
+    stored = _insert_new([rows[i] for i in fresh])
+    for index in fresh:
+        row = rows[index]
+        pk = stored.get((row[0], row[1]))
+        if pk is None:  # stored before (or just now by a concurrent request): compare
+            later.append(index)
+            continue
+        outcomes[index] = Outcome(index, ACCEPTED, row[1], pk, 1, unmatched=not row[4])
+    if later:
+        known = _existing({(rows[i][0], rows[i][1]) for i in later})
+        for index in sorted(later):
+            row, item = rows[index], by_index[index]
+            signal = known.get((row[0], row[1]))
+            if signal is None:  # vanished (deleted) between the two reads
+                outcomes[index] = Outcome(index, REJECTED, row[1], reason="try again")
+                continue
+            # A later version updates the row the first receipt created, whatever month
+            # its own occurred_at falls in: the first receipt fixed the partition key.
+            result = _update_version(signal, item, row, now)
+            if result is None:
+                outcomes[index] = Outcome(
+                    index, DUPLICATE, row[1], signal.pk, signal.version, reason="already received"
+                )
+            else:
+                result.index = index
+                result.unmatched = not row[4]
+                outcomes[index] = result
+    final = [o for o in outcomes if o is not None]
+    _count_rejections(final, default_source or _first_source(raws), now)
+    if publish:
+        pending = [
+            o.id for o in final if o.status == ACCEPTED and not o.unmatched and o.id is not None
+        ]
+        if pending:
+            transaction.on_commit(lambda: publish_processing(pending))
+    return final
+
+
+def _first_source(raws: Sequence[Any]) -> str:
+    for raw in raws:
+        if isinstance(raw, dict) and isinstance(raw.get("source"), str) and raw["source"]:
+            return raw["source"][:40]
+    return "unknown"
+
+
+def _count_rejections(outcomes: list[Outcome], source: str, now: dt.datetime) -> None:
+    rejected = [o for o in outcomes if o.status == REJECTED]
+    if rejected:
+        rejection_record(source=source, count=len(rejected), reason=rejected[-1].reason, now=now)
+
+
+def rejection_record(
+    *, source: str, count: int, reason: str, now: dt.datetime | None = None
+) -> None:
+    """Count refused items per source and day (ingestion health), race-safe."""
+    now = now or clock.now()
+    day = now.date()
+    n = IngestRejection.objects.filter(source=source, day=day).update(
+        count=F("count") + count, last_reason=reason[:300], last_at=now
+    )
+    if not n:
+        IngestRejection.objects.bulk_create(
+            [IngestRejection(source=source, day=day, count=0, last_at=now)],
+            ignore_conflicts=True,
+        )
+        IngestRejection.objects.filter(source=source, day=day).update(
+            count=F("count") + count, last_reason=reason[:300], last_at=now
+        )
+
+
+def publish_processing(ids: Sequence[int]) -> None:
+    """Queue processing; if the broker is down the rows wait for the sweeper (they are
+    committed already), so the sender's 202 stays true."""
+    from signals.tasks import process_signals_task
+
+    for start in range(0, len(ids), PROCESS_CHUNK):
+        chunk = list(ids[start : start + PROCESS_CHUNK])
+        try:
+            process_signals_task.apply_async(
+                args=[chunk],
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+            )
+        except Exception:  # any broker failure: the sweeper picks them up
+            log.warning("could not queue %d signals; the sweeper will process them", len(chunk))
+            return
+
+
+# --- processing ------------------------------------------------------------------------
+
+
+def _ts(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def signals_process(ids: Iterable[int]) -> int:
+    """Turn pending signals into facts, exactly once in effect; return how many."""
+    ids = list(ids)
+    done = 0
+    for start in range(0, len(ids), PROCESS_CHUNK):
+        chunk = ids[start : start + PROCESS_CHUNK]
+        try:
+            done += _process_chunk(chunk)
+        except BAD_DATA:
+            # One bad signal must not hold up the rest (nor loop in the sweeper forever):
+            # process one by one and mark the ones that fail. Transient errors (the
+            # database away) are not caught here: the task fails and the sweeper retries.
+            log.exception("a chunk of %d signals failed; processing one by one", len(chunk))
+            for pk in chunk:
+                try:
+                    done += _process_chunk([pk])
+                except BAD_DATA as exc:
+                    Signal.objects.filter(pk=pk, status=SignalStatus.PENDING).update(
+                        status=SignalStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
+                    )
+    return done
+
+
+@transaction.atomic
+def _process_chunk(ids: list[int]) -> int:
+    # Locked, and skipped by anyone else holding them: two workers never both apply one.
+    signals = list(
+        Signal.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=ids, status=SignalStatus.PENDING, account__isnull=False)
+        .order_by("pk")
+    )
+    if not signals:
+        return 0
+    now = clock.now()
+    by_kind: dict[str, list[Signal]] = defaultdict(list)
+    for s in signals:
+        by_kind[s.kind].append(s)
+    _apply_tickets(by_kind[Kind.TICKET])
+    _apply_competitors(by_kind[Kind.COMPETITOR])
+    _apply_sentiment(by_kind[Kind.SENTIMENT])
+    _apply_usage(by_kind[Kind.USAGE])
+    people = _apply_people(by_kind[Kind.ORG_CHANGE], now)
+    Signal.objects.filter(pk__in=[s.pk for s in signals]).update(
+        status=SignalStatus.PROCESSED, processed_version=F("version"), processed_at=now, error=""
+    )
+    rules.evaluate(signals, people=people, now=now)
+    request_recompute({s.account_id for s in signals})
+    return len(signals)
+
+
+def _upsert(model: type, objs: list, unique: list[str], fields: list[str]) -> None:
+    if objs:
+        model.objects.bulk_create(
+            objs, update_conflicts=True, unique_fields=unique, update_fields=fields
+        )
+
+
+def _apply_tickets(signals: list[Signal]) -> None:
+    latest: dict[tuple[str, str], Ticket] = {}
+    for s in signals:
+        a = s.payload["attributes"]
+        latest[(s.source, s.external_id)] = Ticket(
+            account_id=s.account_id,
+            source=s.source,
+            external_id=s.external_id,
+            kind=a.get("type") or "support",
+            subject=a.get("subject", "")[:300],
+            priority=a.get("priority", "normal"),
+            status=a.get("status", "new"),
+            tags=a.get("tags", []),
+            requester_group=a.get("requester_group", ""),
+            opened_at=s.occurred_at,
+            solved_at=_ts(a.get("solved_at"))
+            or (s.source_updated_at if a.get("status") in ("solved", "closed") else None),
+        )
+    _upsert(
+        Ticket,
+        list(latest.values()),
+        ["source", "external_id"],
+        [
+            "account",
+            "kind",
+            "subject",
+            "priority",
+            "status",
+            "tags",
+            "requester_group",
+            "opened_at",
+            "solved_at",
+        ],
+    )
+
+
+def _apply_competitors(signals: list[Signal]) -> None:
+    objs = {
+        (s.source, s.external_id): CompetitorEvent(
+            account_id=s.account_id,
+            competitor=s.payload["attributes"]["competitor"],
+            activity=s.payload["attributes"]["activity"],
+            note=s.payload["attributes"].get("note", ""),
+            occurred_at=s.occurred_at,
+            source=s.source,
+            external_id=s.external_id,
+        )
+        for s in signals
+    }
+    _upsert(
+        CompetitorEvent,
+        list(objs.values()),
+        ["source", "external_id"],
+        ["account", "competitor", "activity", "note", "occurred_at"],
+    )
+
+
+def _apply_sentiment(signals: list[Signal]) -> None:
+    objs = {
+        (s.source, s.external_id): SentimentResponse(
+            account_id=s.account_id,
+            source=s.source,
+            external_id=s.external_id,
+            responded_at=s.occurred_at,
+            nps=s.payload["attributes"].get("nps"),
+            csat=s.payload["attributes"].get("csat"),
+            comment=s.payload["attributes"].get("comment", ""),
+        )
+        for s in signals
+    }
+    _upsert(
+        SentimentResponse,
+        list(objs.values()),
+        ["source", "external_id"],
+        ["account", "responded_at", "nps", "csat", "comment"],
+    )
+
+
+def _apply_usage(signals: list[Signal]) -> None:
+    objs: dict[tuple[int, dt.date], UsageSnapshot] = {}
+    for s in sorted(signals, key=lambda s: s.occurred_at):
+        day = s.occurred_at.date()
+        week = day - dt.timedelta(days=day.weekday())
+        a = s.payload["attributes"]
+        objs[(s.account_id, week)] = UsageSnapshot(
+            account_id=s.account_id,
+            week=week,
+            active_users=a["active_users"],
+            licensed_users=a["licensed_users"],
+            adoption=a.get("adoption"),
+        )
+    _upsert(
+        UsageSnapshot,
+        list(objs.values()),
+        ["account", "week"],
+        ["active_users", "licensed_users", "adoption"],
+    )
+
+
+def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, rules.Person]:
+    """People changes and the contact records they concern; returns signal pk → person
+    (the contact, and the title before and after, for the rules)."""
+    contacts: dict[int, rules.Person] = {}
+    for s in sorted(signals, key=lambda s: s.occurred_at):
+        a = s.payload["attributes"]
+        c = a.get("contact") or {}
+        contact = None
+        if c.get("crm_id"):
+            contact = Contact.objects.filter(crm_id=c["crm_id"]).first()
+        if contact is None and c.get("email"):
+            contact = Contact.objects.filter(
+                account_id=s.account_id, email__iexact=c["email"]
+            ).first()
+        if contact is None and c.get("name"):
+            contact = Contact.objects.filter(account_id=s.account_id, name=c["name"]).first()
+        old_title = a.get("old_title") or (contact.title if contact else "")
+        new_title = a.get("new_title") or c.get("title") or ""
+        if contact is None and (c.get("name") or c.get("email")):
+            contact = Contact.objects.create(
+                account_id=s.account_id,
+                name=c.get("name") or c["email"],
+                email=c.get("email", ""),
+                title=new_title if a["change"] != "left" else c.get("title", ""),
+                roles=c.get("roles", []),
+                crm_id=c.get("crm_id") or None,
+            )
+        if contact is not None:
+            changed: list[str] = []
+            if c.get("roles") and contact.roles != c["roles"]:
+                contact.roles, changed = c["roles"], [*changed, "roles"]
+            if a["change"] == "left" and contact.at_company:
+                contact.at_company, contact.left_on = False, s.occurred_at.date()
+                changed += ["at_company", "left_on"]
+            if a["change"] == "joined" and not contact.at_company:
+                contact.at_company, contact.left_on = True, None
+                changed += ["at_company", "left_on"]
+            if a["change"] == "title_changed" and new_title and contact.title != new_title:
+                ContactTitleChange.objects.get_or_create(
+                    contact=contact,
+                    old_title=old_title,
+                    new_title=new_title,
+                    changed_on=s.occurred_at.date(),
+                    defaults={"source": s.source},
+                )
+                contact.title = new_title
+                changed.append("title")
+            if changed:
+                contact.save(update_fields=[*changed, "updated_at"])
+        contacts[s.pk] = rules.Person(contact, old_title, new_title)
+        if a["change"] == "title_changed" and (not new_title or new_title == old_title):
+            continue  # a full CRM record that repeats the title we know: no change
+        PeopleChange.objects.update_or_create(
+            source=s.source,
+            external_id=s.external_id,
+            defaults={
+                "account_id": s.account_id,
+                "contact": contact,
+                "change": a["change"],
+                "occurred_at": s.occurred_at,
+                "roles": (contact.roles if contact else c.get("roles")) or [],
+                "old_title": old_title
+                if a["change"] == "title_changed"
+                else a.get("old_title", ""),
+                "new_title": new_title if a["change"] == "title_changed" else "",
+                "from_company": a.get("from_company", ""),
+            },
+        )
+    return contacts
+
+
+# --- sweeping and matching ---------------------------------------------------------------
+
+SWEEP_GRACE = dt.timedelta(seconds=10)
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+
+
+def signals_sweep(limit: int = 2000) -> tuple[int, bool]:
+    """Process what a lost message left behind; release parked signals whose organisation
+    is now known. Returns (processed, more_left)."""
+    rematch_unmatched()
+    IdempotencyRecord.objects.filter(created_at__lt=clock.now() - IDEMPOTENCY_TTL).delete()
+    cutoff = clock.now() - SWEEP_GRACE
+    ids = list(
+        Signal.objects.filter(status=SignalStatus.PENDING, received_at__lte=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = signals_process(ids)
+    return done, len(ids) == limit
+
+
+def rematch_unmatched(account: Account | None = None) -> int:
+    """Give parked signals their account once their organisation's id is known."""
+    parked = Signal.objects.filter(status=SignalStatus.UNMATCHED)
+    if account is not None:
+        keys = [k for k in (account.crm_id, account.helpdesk_org_id) if k]
+        if not keys:
+            return 0
+        refs = {k: account.pk for k in keys}
+        parked = parked.filter(org_ref__in=keys)
+    else:
+        org_refs = set(parked.values_list("org_ref", flat=True).distinct()[:5000])
+        if not org_refs:
+            return 0
+        refs = {}
+        for pk, crm, hd in Account.objects.filter(
+            Q(crm_id__in=org_refs) | Q(helpdesk_org_id__in=org_refs)
+        ).values_list("pk", "crm_id", "helpdesk_org_id"):
+            refs.setdefault(hd, pk)
+            refs[crm] = pk
+        aliases = OrgAlias.objects.filter(org_ref__in=org_refs).values_list(
+            "source", "org_ref", "account_id"
+        )
+        total = 0
+        with transaction.atomic():
+            for source, org_ref, account_id in aliases:
+                total += _release(parked.filter(source=source, org_ref=org_ref), account_id)
+            for org_ref, account_id in refs.items():
+                if org_ref in org_refs:
+                    total += _release(parked.filter(org_ref=org_ref), account_id)
+        return total
+    with transaction.atomic():
+        return sum(_release(parked.filter(org_ref=k), pk) for k, pk in refs.items())
+
+
+def _release(parked: Any, account_id: int) -> int:
+    ids = list(parked.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    n = Signal.objects.filter(pk__in=ids, status=SignalStatus.UNMATCHED).update(
+        account_id=account_id, status=SignalStatus.PENDING, org_ref=""
+    )
+    transaction.on_commit(lambda: publish_processing(ids))
+    return n
+
+
+@transaction.atomic
+def org_match(*, source: str, org_ref: str, account: Account, by: User) -> int:
+    """A person says which account an unknown organisation is; its parked signals (and
+    every later one) go to that account. Returns how many signals were released."""
+    if not (by.is_org_wide or by.is_superuser or can_change_account(by, account)):
+        raise PermissionDenied("You may match organisations only to accounts you may change.")
+    if not org_ref:
+        raise ValidationError({"org_ref": "Which organisation?"})
+    alias, created = OrgAlias.objects.get_or_create(
+        source=source,
+        org_ref=org_ref,
+        defaults={"account": account, "created_by": by, "created_at": clock.now()},
+    )
+    if not created and alias.account_id != account.pk:
+        old = alias.account_id
+        alias.account = account
+        alias.save(update_fields=["account"])
+        audit.record(
+            actor=by,
+            action="signals.org_rematched",
+            target=alias,
+            account_id=account.pk,
+            changes={"account": (old, account.pk)},
+        )
+    elif created:
+        audit.record(
+            actor=by,
+            action="signals.org_matched",
+            target=alias,
+            account_id=account.pk,
+            changes={"account": (None, account.pk)},
+            reason=f"{source} organisation {org_ref}",
+        )
+    return _release(
+        Signal.objects.filter(status=SignalStatus.UNMATCHED, source=source, org_ref=org_ref),
+        account.pk,
+    )
+
+
+# --- CSV uploads ------------------------------------------------------------------------
+
+
+def signal_import_create(*, by: User, filename: str, content: bytes, kind: str) -> SignalImport:
+    """Read and check a CSV (preview); nothing but the upload itself is written."""
+    from signals.importing import build_plan
+
+    if not can_import_accounts(by):
+        raise PermissionDenied("Uploads are for team leads, the VP and the CEO.")
+    plan = build_plan(content, kind=kind)  # ImportFileError for a bad file
+    return SignalImport.objects.create(
+        kind=kind,
+        filename=filename[:255],
+        content=content,
+        status="previewed" if plan.ok else "invalid",
+        total_rows=plan.total_rows,
+        errors=[e.as_dict() for e in plan.errors[:2000]],
+        created_by=by,
+        created_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def signal_import_commit(*, upload: SignalImport, by: User) -> SignalImport:
+    """Store every row of a previewed upload, or none. Race-safe: one commit per upload."""
+    from signals.importing import apply_plan, build_plan
+
+    if upload.created_by_id != by.pk:
+        raise PermissionDenied("Only the person who uploaded this file may import it.")
+    locked = SignalImport.objects.select_for_update().get(pk=upload.pk)
+    if locked.status != "previewed":
+        raise ValidationError("This upload cannot be imported (again).")
+    plan = build_plan(bytes(locked.content), kind=locked.kind)
+    if not plan.ok:
+        locked.status = "invalid"
+        locked.errors = [e.as_dict() for e in plan.errors[:2000]]
+        locked.save(update_fields=["status", "errors"])
+        return locked
+    try:
+        accepted, duplicates = apply_plan(plan)
+    except ImportFileError as exc:
+        raise ValidationError(str(exc)) from None
+    locked.status, locked.accepted, locked.duplicates = "done", accepted, duplicates
+    locked.save(update_fields=["status", "accepted", "duplicates"])
+    audit.record(
+        actor=by,
+        action="signals.csv_imported",
+        target=locked,
+        changes={"accepted": (0, accepted)},
+        reason=locked.filename,
+    )
+    return locked

@@ -1,0 +1,17 @@
+"""Paging and filtering contract shared by every list endpoint."""
+
+from tests.conftest import api
+
+
+def test_a_page_size_or_page_given_empty_twice_or_as_words_is_a_400(org):
+    client = api(org.vp)
+    for query in ("page_size=", "page_size=2&page_size=3", "page=", "page=one", "page=1&page=2"):
+        response = client.get(f"/api/v1/ctas/?{query}")
+        assert response.status_code == 400, query
+    assert client.get("/api/v1/ctas/?page=1&page_size=5").status_code == 200
+
+
+def test_any_unknown_api_address_answers_json(org):
+    response = api(org.vp).get("/api/v1/ctas/%0A/comments/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

@@ -1,0 +1,142 @@
+"""Processing, coalescing, rules and concurrency, through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from accounts.models import Ticket
+from csrisk import clock
+from ctas.models import Cta
+from scorecards import services as scorecard_services
+from scorecards.models import PendingRecompute
+from signals import services
+from signals.models import Signal, SignalRule
+from tests.factories import AccountFactory
+from tests.signals.helpers import ticket
+
+NOW = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)
+
+
+def store(raws):
+    with transaction.atomic():
+        return services.signals_store(raws, publish=False)
+
+
+def test_it_changes_nothing_when_processing_twice(org, account_a):
+    outcomes = store([ticket(f"T-{i}") for i in range(5)])
+    ids = [o.id for o in outcomes]
+    assert services.signals_process(ids) == 5
+    assert services.signals_process(ids) == 0
+    assert Ticket.objects.count() == 5
+    assert Signal.objects.filter(status="processed", processed_version=1).count() == 5
+
+
+def test_it_recomputes_each_of_k_accounts_once_per_window_for_a_burst(org, settings):
+    accounts = [AccountFactory(owner=org.csm_a) for _ in range(3)]
+    SignalRule.objects.update(active=False)  # a rule's CTA recomputes its account at once
+    outcomes = store([ticket(f"T-{i}", account=accounts[i % 3].crm_id) for i in range(300)])
+    ids = [o.id for o in outcomes]
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from csrisk.celery import app
+    from scorecards.tasks import recompute_pending_task
+
+    app.conf.task_always_eager = False
+    with (
+        mock.patch.object(recompute_pending_task, "apply_async") as scheduled,
+        mock.patch.object(
+            scorecard_services, "recompute", wraps=scorecard_services.recompute
+        ) as rc,
+    ):
+        for start in range(0, 300, 20):  # fifteen worker tasks, each with its own commit
+            with transaction.atomic():
+                services.signals_process(ids[start : start + 20])
+            for callback in connection.run_on_commit[:]:
+                callback[1]()
+            connection.run_on_commit.clear()
+        assert scheduled.call_count == 1  # one run scheduled for the window
+        assert PendingRecompute.objects.count() == 3
+        scorecard_services.recompute_pending()
+    assert rc.call_count == 1
+    assert sorted(rc.call_args.args[0]) == sorted(a.pk for a in accounts)
+
+
+def test_it_opens_one_support_cta_for_a_velocity_spike(org, account_a):
+    with clock.frozen(NOW):
+        old = [
+            {**ticket(f"old-{i}"), "occurred_at": (NOW - dt.timedelta(days=120)).isoformat()}
+            for i in range(8)
+        ]
+        new = [
+            {**ticket(f"new-{i}"), "occurred_at": (NOW - dt.timedelta(days=10)).isoformat()}
+            for i in range(20)
+        ]
+        services.signals_process([o.id for o in store(old + new)])
+        services.signals_process([o.id for o in store([{**new[0], "external_id": "new-x"}])])
+    cta = Cta.objects.get()
+    assert (cta.area, cta.reason) == ("support", "Non-critical ticket velocity spiking")
+    assert "+150%" in cta.description  # (20 - 8) / 8 when it opened; the 21st changes nothing
+
+
+def test_it_opens_a_product_cta_for_an_evaluation_but_not_a_mention(org, account_a):
+    base = {"source": "crm", "kind": "competitor", "account": {"external_id": "A-1"},
+            "occurred_at": "2026-10-01T00:00:00Z"}  # fmt: skip
+    mention = {"competitor": "Rival", "activity": "mention"}
+    evaluation = {"competitor": "Rival", "activity": "evaluation"}
+    outcomes = store(
+        [
+            {**base, "external_id": "c1", "attributes": mention},
+            {**base, "external_id": "c2", "attributes": evaluation},
+        ]
+    )
+    services.signals_process([o.id for o in outcomes])
+    assert list(Cta.objects.values_list("reason", "area")) == [
+        ("Evaluating a competitor: Rival", "product")
+    ]
+
+
+@pytest.mark.skipif(
+    not settings.DATABASE_URL.startswith(("postgres", "pgsql")),
+    reason="concurrent writers need PostgreSQL (SQLite serialises every write)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_each_signal_once_under_concurrent_sends(org):
+    AccountFactory(owner=org.csm_a, crm_id="A-1")
+    batch = [ticket(f"T-{i}") for i in range(200)]
+    results: list[list] = []
+    barrier = threading.Barrier(4)
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                results.append(services.signals_store(batch, publish=False))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Signal.objects.count() == 200
+    statuses = [o.status for r in results for o in r]
+    assert statuses.count("accepted") == 200
+    assert statuses.count("duplicate") == 600
+
+
+def test_it_marks_one_bad_signal_failed_and_processes_the_rest(org, account_a):
+    outcomes = store([ticket(f"T-{i}") for i in range(3)])
+    bad = Signal.objects.get(pk=outcomes[1].id)
+    bad.payload = {"attributes": None}  # a row damaged outside the API
+    bad.save()
+    assert services.signals_process([o.id for o in outcomes]) == 2
+    bad.refresh_from_db()
+    assert bad.status == "failed"
+    assert "Error" in bad.error
+    assert Ticket.objects.count() == 2
