@@ -1,7 +1,8 @@
 """The cockpit of a CSM with 2,000 open CTAs in a 10,000-account book, under load.
 
 gunicorn (2 workers) serves the same database; 10 client threads request the cockpit
-page for a bounded number of rounds over loopback. Baseline: ``/healthz`` (the
+page (its first page, as the CSM sees it: ``ctas.views.PAGE_SIZE`` rows) for a bounded
+number of rounds over loopback. Baseline: ``/healthz`` (the
 framework's floor: routing, middleware, a response) under the same load in the same run.
 Goal: cockpit p95 <= 100 ms. Also reported: SQL queries per cockpit request.
 """
@@ -79,6 +80,7 @@ def main() -> None:
     from csrisk import clock
     from csrisk.models import User
     from ctas.models import Cta
+    from ctas.views import PAGE_SIZE
 
     build_demo_book(accounts=ACCOUNTS, months=32, seed=4)
     csm = User.objects.get(username="csm1")
@@ -157,6 +159,7 @@ def main() -> None:
                 median_ms=round(statistics.median(cockpit), 1),
                 requests=len(cockpit),
                 queries_per_request=query_count,
+                rows_per_page=PAGE_SIZE,
                 clients=CLIENTS,
             ),
         ]

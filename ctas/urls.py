@@ -5,6 +5,7 @@ from ctas import views
 # A namespace of its own: the API router names its CTA routes cta-detail, cta-flag, …
 app_name = "cockpit"
 
+# A CTA's actions sit below its own URL (ctas/<pk>/…): the cockpit row builds them from it.
 urlpatterns = [
     path("", views.cockpit, name="index"),
     path("people/", views.people, name="people"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("ctas/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("ctas/<int:pk>/comment/", views.comment, name="comment"),
     path("ctas/<int:pk>/work/", views.cta_work, name="work"),
+    path("ctas/<int:pk>/form/", views.cta_form, name="form"),
     path("ctas/<int:pk>/tasks/", views.task_add, name="task-add"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
     path("tasks/<int:pk>/reassign/", views.task_reassign, name="task-reassign"),

@@ -91,18 +91,24 @@ def combine(
     by_key: dict[tuple[int, str], list[dict[str, Any]]] = {}
     if not measure_rows.empty:
         rows = measure_rows.sort_values(["score", "measure"])  # worst first
-        for rec in rows.to_dict("records"):
-            value = rec["value"]
-            by_key.setdefault((int(rec["account_id"]), rec["area"]), []).append(
+        columns = ["account_id", "area", "measure", "value", "color", "score", "sentence"]
+        # Column lists zipped, not to_dict("records"): a full recompute has ~130,000 rows.
+        for account_id, area, measure, value, color, score, sentence, threshold, refs in zip(
+            *(rows[c].tolist() for c in columns),
+            rows["threshold"].tolist(),
+            rows["refs"].tolist(),
+            strict=True,
+        ):
+            by_key.setdefault((int(account_id), area), []).append(
                 {
                     "kind": "measure",
-                    "measure": rec["measure"],
+                    "measure": measure,
                     "value": None if pd.isna(value) else round(float(value), 4),
-                    "color": rec["color"],
-                    "score": int(rec["score"]),
-                    "sentence": rec["sentence"],
-                    "threshold": rec["threshold"],
-                    "refs": rec["refs"],
+                    "color": color,
+                    "score": int(score),
+                    "sentence": sentence,
+                    "threshold": threshold,
+                    "refs": refs,
                 }
             )
     area_results: list[AreaResult] = []

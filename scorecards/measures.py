@@ -78,20 +78,25 @@ def classify(values: pd.Series, t: Threshold) -> tuple[pd.Series, pd.Series]:
     linearly: green 70→100 from the yellow threshold to ``best``, yellow 69→40 across the
     band, red 39→0 over one more band-width past the red threshold.
     """
-    v = values.astype(float)
+    color, score = _classify(values.to_numpy(dtype=float), t)
+    return pd.Series(color, index=values.index), pd.Series(score, index=values.index)
+
+
+def _classify(v: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
+    # On plain arrays: pandas pays ~100 µs an operation, which dominates small recomputes.
     y, r, b = float(t.yellow_at), float(t.red_at), float(t.best)
     if not t.higher_is_worse:  # mirror so that larger always means worse
         v, y, r, b = -v, -y, -r, -b
     red = v >= r
     yellow = ~red & (v >= y)
-    color = pd.Series(np.where(red, RED, np.where(yellow, YELLOW, GREEN)), index=values.index)
+    color = np.where(red, RED, np.where(yellow, YELLOW, GREEN)).astype(object)
     green_span = max(y - b, 1e-9)
     band = max(r - y, 1e-9)
     green_score = 70 + 30 * np.clip((y - v) / green_span, 0, 1)
     yellow_score = 40 + 29 * np.clip((r - v) / band, 0, 1)
     red_score = 39 * np.clip(1 - (v - r) / band, 0, 1)
     score = np.where(red, red_score, np.where(yellow, yellow_score, green_score))
-    return color, pd.Series(np.round(score).astype(int), index=values.index)
+    return color, np.round(score).astype(int)
 
 
 def _result(
@@ -104,24 +109,31 @@ def _result(
 ) -> pd.DataFrame:
     """Assemble a measure's rows for every account; accounts without a value get no_data."""
     index = pd.Index(frames.account_ids, name="account_id")
-    values = values.reindex(index)
-    has = values.notna()
-    color, score = classify(values.fillna(t.best), t)
-    out = pd.DataFrame(
+    v = values.reindex(index).to_numpy(dtype=float)
+    has = ~np.isnan(v)
+    color, score = _classify(np.where(has, v, float(t.best)), t)
+    text = sentences.reindex(index).to_numpy(dtype=object) if len(sentences) else None
+    refs_at = refs.reindex(index).to_numpy(dtype=object) if refs is not None and len(refs) else None
+    n = len(index)
+    return pd.DataFrame(
         {
-            "measure": t.code,
-            "area": t.area,
-            "value": values,
-            "color": color.where(has, GREEN),
-            "score": score.where(has, 100).astype(int),
-            "sentence": sentences.reindex(index).where(has, no_data),
-            "threshold": _threshold_text(t),
+            "measure": np.full(n, t.code, dtype=object),
+            "area": np.full(n, t.area, dtype=object),
+            "value": v,
+            "color": np.where(has, color, GREEN).astype(object),
+            "score": np.where(has, score, 100),
+            "sentence": np.where(has, text, no_data) if text is not None else _repeat(no_data, n),
+            "threshold": np.full(n, _threshold_text(t), dtype=object),
+            "refs": [r if isinstance(r, list) else [] for r in refs_at]
+            if refs_at is not None
+            else [[] for _ in range(n)],
         },
         index=index,
     )
-    refs = refs.reindex(index) if refs is not None else pd.Series(index=index, dtype=object)
-    out["refs"] = [r if isinstance(r, list) else [] for r in refs]
-    return out
+
+
+def _repeat(text: str, n: int) -> np.ndarray:
+    return np.full(n, text, dtype=object)
 
 
 def _threshold_text(t: Threshold) -> str:
@@ -138,9 +150,19 @@ def _refs(df: pd.DataFrame, kind: str, order: str, limit: int = 5) -> pd.Series:
     if df.empty:
         return pd.Series(dtype=object)
     top = df.sort_values(order, ascending=False).groupby("account_id").head(limit)
-    return top.groupby("account_id")["id"].apply(
-        lambda ids: [{"type": kind, "id": int(i)} for i in ids]
-    )
+    # One pass over plain arrays: a groupby().apply() costs more than the whole measure.
+    refs: dict[Any, list[dict[str, Any]]] = {}
+    for account_id, fact_id in zip(top["account_id"].tolist(), top["id"].tolist(), strict=True):
+        refs.setdefault(account_id, []).append({"type": kind, "id": int(fact_id)})
+    return pd.Series(refs, dtype=object)
+
+
+def _both(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The accounts with a value in both series (cheaper than concat + dropna)."""
+    keep = a.index.intersection(b.index)
+    a, b = a.reindex(keep), b.reindex(keep)
+    known = a.notna().to_numpy() & b.notna().to_numpy()
+    return a[known], b[known]
 
 
 def _pct(x: float) -> str:
@@ -174,15 +196,15 @@ def usage_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     start = _days_ago(f.now, recent_days + base_days)
     recent = u[week > cut].groupby("account_id")["active_users"].mean()
     base = u[(week > start) & (week <= cut)].groupby("account_id")["active_users"].mean()
-    both = pd.concat({"recent": recent, "base": base}, axis=1).dropna()
-    both = both[both["base"] > 0]
-    value = 1 - both["recent"] / both["base"]
+    recent, base = _both(recent, base)
+    recent, base = recent[base > 0], base[base > 0]
+    value = 1 - recent / base
     sentence = pd.Series(
         [
             f"Active users {'down' if v > 0 else 'up'} {abs(v) * 100:.0f}% "
             f"(avg {rec:.0f} over the last {recent_days // 7} weeks vs {bas:.0f} the "
             f"{base_days // 7} weeks before)"
-            for v, rec, bas in zip(value, both["recent"], both["base"], strict=True)
+            for v, rec, bas in zip(value, recent, base, strict=True)
         ],
         index=value.index,
         dtype=object,
@@ -258,13 +280,13 @@ def nps_drop(f: Frames, t: Threshold) -> pd.DataFrame:
         .groupby("account_id")["points"]
         .mean()
     )
-    both = pd.concat({"recent": recent, "before": before}, axis=1).dropna()
-    value = both["before"] - both["recent"]
+    recent, before = _both(recent, before)
+    value = before - recent
     sentence = pd.Series(
         [
             f"NPS {'down' if v > 0 else 'up'} {abs(v):.1f} points ({b:.1f} → {r:.1f}) over the "
             f"last {t.window_days} days"
-            for v, b, r in zip(value, both["before"], both["recent"], strict=True)
+            for v, b, r in zip(value, before, recent, strict=True)
         ],
         index=value.index,
         dtype=object,
@@ -438,13 +460,14 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     before = tk[(tk["opened_at"] > start) & (tk["opened_at"] <= cut)]
     n1 = recent.groupby("account_id").size()
     n0 = before.groupby("account_id").size()
-    both = pd.concat({"n1": n1, "n0": n0}, axis=1).fillna(0)
-    value = (both["n1"] - both["n0"]) / np.maximum(both["n0"], floor)
+    either = n1.index.union(n0.index)
+    n1, n0 = n1.reindex(either, fill_value=0), n0.reindex(either, fill_value=0)
+    value = (n1 - n0) / np.maximum(n0, floor)
     sentence = pd.Series(
         [
             f"Non-critical tickets {'up' if v >= 0 else 'down'} {abs(v) * 100:.0f}% over the "
             f"last {w} days vs the {w} before ({int(a)} vs {int(b)})"
-            for v, a, b in zip(value, both["n1"], both["n0"], strict=True)
+            for v, a, b in zip(value, n1, n0, strict=True)
         ],
         index=value.index,
         dtype=object,
@@ -719,20 +742,28 @@ def as_of(f: Frames) -> Frames:
     still at the company.
     """
     now, today = f.now, f.now.date()
-    tickets = f.tickets[f.tickets["opened_at"] <= now].copy()
+    # Rewrites only when something lies in the future (rare outside backtests): each
+    # .loc assignment costs more than a small measure.
+    tickets = f.tickets[f.tickets["opened_at"] <= now]
     solved_later = tickets["solved_at"].notna() & (tickets["solved_at"] > now)
-    tickets.loc[solved_later, ["status"]] = "open"
-    contacts = f.contacts.copy()
+    if solved_later.any():
+        tickets = tickets.copy()
+        tickets.loc[solved_later, ["status"]] = "open"
+    contacts = f.contacts
     if not contacts.empty:
         later = contacts["left_on"].map(lambda d: d is not None and not pd.isna(d) and d > today)
-        contacts.loc[later, "at_company"] = True
-        contacts.loc[later, "left_on"] = None
-    milestones = f.milestones.copy()
+        if later.any():
+            contacts = contacts.copy()
+            contacts.loc[later, "at_company"] = True
+            contacts.loc[later, "left_on"] = None
+    milestones = f.milestones
     if not milestones.empty:
         done_later = milestones["completed_on"].map(
             lambda d: d is not None and not pd.isna(d) and d > today
         )
-        milestones.loc[done_later, "completed_on"] = None
+        if done_later.any():
+            milestones = milestones.copy()
+            milestones.loc[done_later, "completed_on"] = None
     usage = f.usage[f.usage["week"].map(lambda d: d <= today)] if not f.usage.empty else f.usage
     return Frames(
         now=now,

@@ -104,8 +104,20 @@ def _recompute_chunk(
         cta_floors=floors,
         overrides=live,
     )
-    existing = {(s.account_id, s.area): s for s in AreaScore.objects.filter(account_id__in=ids)}
-    cards = {c.account_id: c for c in Scorecard.objects.filter(account_id__in=ids)}
+    # Plain tuples, not model instances: building 16,000 instances a chunk cost more than
+    # the measures. Only the rows that changed become instances (for bulk_update).
+    existing = {
+        (row[1], row[2]): row
+        for row in AreaScore.objects.filter(account_id__in=ids)
+        .order_by()
+        .values_list("pk", "account_id", "area", *AREA_STATE)
+    }
+    cards = {
+        row[0]: row
+        for row in Scorecard.objects.filter(account_id__in=ids)
+        .order_by()
+        .values_list("account_id", *CARD_STATE)
+    }
     new_scores: list[tuple] = []
     changed_scores: list[AreaScore] = []
     new_cards: list[tuple] = []
@@ -133,15 +145,15 @@ def _recompute_chunk(
             new_scores.append((r.account_id, r.area, *state, now, now))
             changed(r.account_id, r.area, "", r.color, r.score, _head(r.reasons))
             continue
-        if (old.color, old.score, old.computed_color, old.computed_score, old.reasons) == state:
+        pk, old_state = old[0], old[3:]
+        if old_state == state:
             continue
-        if old.color != r.color:
-            changed(r.account_id, r.area, old.color, r.color, r.score, _head(r.reasons))
-            old.changed_at = now
+        score = AreaScore(pk=pk, computed_at=now, **dict(zip(AREA_STATE, state, strict=True)))
+        if old_state[0] != r.color:
+            changed(r.account_id, r.area, old_state[0], r.color, r.score, _head(r.reasons))
+            score.changed_at = now
             report.area_changes += 1
-        old.color, old.score, old.computed_color, old.computed_score, old.reasons = state
-        old.computed_at = now
-        changed_scores.append(old)
+        changed_scores.append(score)
     for o in overall_results:
         card = cards.get(o.account_id)
         state = (o.color, o.score, o.weighted_score, o.reason, o.worst_area)
@@ -149,37 +161,35 @@ def _recompute_chunk(
             new_cards.append((o.account_id, *state, now, now))
             changed(o.account_id, ColorChange.OVERALL, "", o.color, o.score, o.reason)
             continue
-        if (card.color, card.score, card.weighted_score, card.reason, card.worst_area) == state:
+        old_state = card[1:]
+        if old_state == state:
             continue
-        if card.color != o.color:
-            changed(o.account_id, ColorChange.OVERALL, card.color, o.color, o.score, o.reason)
-            card.changed_at = now
+        updated = Scorecard(
+            account_id=o.account_id, computed_at=now, **dict(zip(CARD_STATE, state, strict=True))
+        )
+        if old_state[0] != o.color:
+            changed(o.account_id, ColorChange.OVERALL, old_state[0], o.color, o.score, o.reason)
+            updated.changed_at = now
             report.overall_changes += 1
-        card.color, card.score, card.weighted_score, card.reason, card.worst_area = state
-        card.computed_at = now
-        changed_cards.append(card)
+        changed_cards.append(updated)
     insert_rows(AreaScore, AREA_SCORE_COLUMNS, new_scores)
-    AreaScore.objects.bulk_update(
-        changed_scores,
-        [
-            "color",
-            "score",
-            "computed_color",
-            "computed_score",
-            "reasons",
-            "changed_at",
-            "computed_at",
-        ],
-        batch_size=BATCH,
-    )
+    _bulk_update(AreaScore, changed_scores, [*AREA_STATE, "computed_at"])
     insert_rows(Scorecard, SCORECARD_COLUMNS, new_cards)
-    Scorecard.objects.bulk_update(
-        changed_cards,
-        ["color", "score", "weighted_score", "reason", "worst_area", "changed_at", "computed_at"],
-        batch_size=BATCH,
-    )
+    _bulk_update(Scorecard, changed_cards, [*CARD_STATE, "computed_at"])
     insert_rows(ColorChange, COLOR_CHANGE_COLUMNS, history)
     report.accounts += len(ids)
+
+
+AREA_STATE = ("color", "score", "computed_color", "computed_score", "reasons")
+CARD_STATE = ("color", "score", "weighted_score", "reason", "worst_area")
+
+
+def _bulk_update(model: type[AreaScore | Scorecard], rows: list, fields: list[str]) -> None:
+    """bulk_update in two groups: rows whose colour changed also write ``changed_at``."""
+    moved = [r for r in rows if r.changed_at is not None]
+    kept = [r for r in rows if r.changed_at is None]
+    model.objects.bulk_update(moved, [*fields, "changed_at"], batch_size=BATCH)
+    model.objects.bulk_update(kept, fields, batch_size=BATCH)
 
 
 # New rows are tuples in these column orders, written through the fast insert path: a first

@@ -75,6 +75,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "cockpit:reassign": post_only,
         "cockpit:comment": post_only,
         "cockpit:work": ALL_OK,
+        "cockpit:form": {**dict.fromkeys(STAFF, 403), "vp_cs": "ok", "ceo": "ok"},
         "cockpit:task-add": post_only,
         "cockpit:task-done": post_only,
         "cockpit:task-reassign": post_only,

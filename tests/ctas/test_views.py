@@ -286,3 +286,39 @@ def test_a_task_is_reassigned_within_the_team_only(org, account_a):
     assert (
         login(org.csm_b).post(f"/cockpit/ctas/{cta.pk}/tasks/", {"title": "x"}).status_code == 403
     )
+
+
+def test_it_loads_the_close_snooze_and_reassign_forms_into_the_row(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage review")
+    client = login(org.lead_a)
+    html = client.get(f"/cockpit/?user={org.csm_a.pk}").content.decode()
+    assert f'hx-get="/cockpit/ctas/{cta.pk}/form/?action=close"' in html
+    for action, field in [("close", 'name="outcome"'), ("snooze", 'name="until"')]:
+        response = client.get(
+            f"/cockpit/ctas/{cta.pk}/form/?action={action}", HTTP_HX_REQUEST="true"
+        )
+        html = response.content.decode()
+        assert response.status_code == 200 and "<html" not in html and field in html
+        assert f'hx-post="/cockpit/ctas/{cta.pk}/{action}/"' in html
+    html = client.get(f"/cockpit/ctas/{cta.pk}/form/?action=reassign").content.decode()
+    assert f'<option value="{org.csm_a2.pk}">' in html
+    html = client.get(f"/cockpit/ctas/{cta.pk}/form/").content.decode()
+    assert 'name="outcome"' in html and 'name="until"' in html and 'name="owner"' in html
+    assert client.get(f"/cockpit/ctas/{cta.pk}/form/?action=delete").status_code == 404
+    assert client.post(f"/cockpit/ctas/{cta.pk}/form/?action=close").status_code == 405
+    assert login(org.csm_b).get(f"/cockpit/ctas/{cta.pk}/form/?action=close").status_code == 403
+
+
+def test_the_cta_page_offers_every_action_without_javascript(org, account_a):
+    cta = make(account_a, org.csm_a, "Usage review")
+    client = login(org.csm_a)
+    html = client.get(f"/cockpit/ctas/{cta.pk}/").content.decode()
+    for action in ("flag", "close", "snooze", "reassign"):
+        assert f'action="/cockpit/ctas/{cta.pk}/{action}/"' in html
+    assert "hx-post" not in html.split('id="actions"')[1].split("</section>")[0]
+    response = client.post(
+        f"/cockpit/ctas/{cta.pk}/close/",
+        {"outcome": "resolved", "next": f"/cockpit/ctas/{cta.pk}/"},
+    )
+    assert response.status_code == 302 and response["Location"] == f"/cockpit/ctas/{cta.pk}/"
+    assert 'id="actions"' not in client.get(f"/cockpit/ctas/{cta.pk}/").content.decode()
