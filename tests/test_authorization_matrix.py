@@ -97,6 +97,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "sponsors:open-risk": post_only,
         "signals:feed": ALL_OK,
         "signals:health": ALL_OK,
+        "signals:segments": ALL_OK,
         "signals:unmatched": ALL_OK,
         "signals:match": post_only,
         "signals:upload": {
