@@ -517,6 +517,8 @@ def _edm_change(account_id: int, since: dt.date) -> str:
 def suggestions_refresh(escalation: Escalation) -> list[Suggestion]:
     """Store the suggestions that now apply and are above the current level (once per
     rule: a dismissed one stays dismissed)."""
+    # The caller's copy may be stale (escalated meanwhile): suggest above the level now.
+    escalation.refresh_from_db(fields=["level", "status"])
     if not escalation.is_open:
         return []
     Escalation.objects.filter(pk=escalation.pk).update(checked_at=clock.now())

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.models import ContactTitleChange, PeopleChange, PriorRelationship
 from csrisk import clock
 from escalation import services
-from escalation.models import Suggestion
+from escalation.models import Escalation, Suggestion
 from scorecards import services as scorecards
 from tests.escalation.conftest import NOW, flag, open_cta, set_color, set_overall
 from tests.factories import AccountFactory, ContactFactory
@@ -184,3 +184,12 @@ def test_a_suggestion_appearing_later_is_picked_up_by_the_sweep(org, flagged):
     with clock.frozen(NOW + dt.timedelta(minutes=61)):
         assert services.sweep()["suggested"] == 1
     assert flagged.suggestions.get().rule == "habits_red"
+
+
+def test_a_stale_copy_does_not_suggest_the_level_already_reached(org, account_a):
+    red_habits(org, account_a)
+    escalation = flag(open_cta(account_a, org.csm_a, area="sentiment"), org.csm_a)
+    stale = Escalation.objects.get(pk=escalation.pk)
+    services.escalation_escalate(escalation=escalation, by=org.lead_a, level=2, reason="VP")
+    Suggestion.objects.all().delete()
+    assert services.suggestions_refresh(stale) == []
