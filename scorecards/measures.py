@@ -437,6 +437,46 @@ def reorg(f: Frames, t: Threshold) -> pd.DataFrame:
 _NO_REORG = "No reorganisation reported recently."
 
 
+def competitor_executive(f: Frames, t: Threshold) -> pd.DataFrame:
+    """A new executive who came from a competitor's customer base: people who joined in
+    (now − W, now] with a ``from_company`` on the configured list —
+    params["competitor_customers"] (companies known to run a competitor) plus
+    params["competitors"] themselves. Case-insensitive; the list is configuration
+    (Admin → Measure configs).
+    """
+    p = f.people
+    known = {
+        c.strip().lower()
+        for c in [*t.params.get("competitor_customers", []), *t.params.get("competitors", [])]
+        if c.strip()
+    }
+    if p.empty or not known:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_RIVAL)
+    joined = p[
+        (p["change"] == "joined")
+        & (p["occurred_at"] > _days_ago(f.now, t.window_days))
+        & p["from_company"].fillna("").str.strip().str.lower().isin(known)
+    ]
+    if joined.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_RIVAL)
+    value = joined.groupby("account_id").size().astype(float)
+    last = joined.sort_values("occurred_at").groupby("account_id").tail(1).set_index("account_id")
+    sentence = pd.Series(
+        [
+            f"{int(value[a])} new {'people' if value[a] > 1 else 'person'} from a competitor's "
+            f"customer base, latest from {last.at[a, 'from_company']} "
+            f"({_ago((f.now - last.at[a, 'occurred_at']).days)})"
+            for a in value.index
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(joined, "people_change", "occurred_at"), _NO_RIVAL)
+
+
+_NO_RIVAL = "No new executive from a competitor's customer base."
+
+
 # --- support ----------------------------------------------------------------------------
 
 
@@ -500,6 +540,80 @@ def urgent_open(f: Frames, t: Threshold) -> pd.DataFrame:
 
 
 _NO_URGENT = "No urgent ticket open."
+
+
+def resolution_time_trend(f: Frames, t: Threshold) -> pd.DataFrame:
+    """How much slower support tickets get solved: the median resolution time (solved_at −
+    opened_at, in days) of tickets solved in (now − W, now] against the median of those
+    solved in the W before; value = (m1 − m0) / max(m0, floor_days), floor_days =
+    params["floor_days"] (1), so a jump from 1 hour to 3 hours is not "+200%". Needs at
+    least params["min_tickets"] (3) solved tickets in each window.
+    """
+    tk = f.tickets
+    if tk.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_SOLVED)
+    w = t.window_days
+    floor = float(t.params.get("floor_days", 1))
+    least = int(t.params.get("min_tickets", 3))
+    solved = tk[(tk["kind"] == "support") & tk["solved_at"].notna()].copy()
+    solved = solved[solved["solved_at"] <= f.now]
+    if solved.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_SOLVED)
+    solved["days"] = (solved["solved_at"] - solved["opened_at"]).dt.total_seconds() / 86400
+    cut, start = _days_ago(f.now, w), _days_ago(f.now, 2 * w)
+    recent = solved[solved["solved_at"] > cut]
+    before = solved[(solved["solved_at"] > start) & (solved["solved_at"] <= cut)]
+    g1, g0 = recent.groupby("account_id")["days"], before.groupby("account_id")["days"]
+    n1, n0 = g1.size(), g0.size()
+    m1, m0 = g1.median(), g0.median()
+    both = n1[n1 >= least].index.intersection(n0[n0 >= least].index)
+    m1, m0 = m1.reindex(both), m0.reindex(both)
+    value = (m1 - m0) / np.maximum(m0, floor)
+    sentence = pd.Series(
+        [
+            f"Median resolution time {a:.1f} days over the last {w} days vs {b:.1f} before "
+            f"({'slower' if v > 0 else 'faster' if v < 0 else 'the same'}, {_pct(v)})"
+            for v, a, b in zip(value, m1, m0, strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(recent, "ticket", "solved_at"), _NO_SOLVED)
+
+
+_NO_SOLVED = "Too few solved support tickets to see a resolution-time trend."
+
+
+def recurrence(f: Frames, t: Threshold) -> pd.DataFrame:
+    """The same issue again and again from the same team: the largest number of support
+    tickets in (now − W, now] that share a tag and a requester group (the customer's team);
+    tickets without a group count as one group. A steady stream of the same small ticket
+    is a bigger signal than one P1 (PRODUCT.md).
+    """
+    tk = f.tickets
+    if tk.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_REPEAT)
+    recent = tk[(tk["kind"] == "support") & (tk["opened_at"] > _days_ago(f.now, t.window_days))]
+    recent = recent[recent["tags"].map(lambda x: bool(x))]
+    if recent.empty:
+        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_REPEAT)
+    pairs = recent[["account_id", "requester_group", "tags", "id", "opened_at"]].explode("tags")
+    pairs["requester_group"] = pairs["requester_group"].fillna("").replace("", "one team")
+    counts = pairs.groupby(["account_id", "requester_group", "tags"]).size()
+    top = counts.sort_values(ascending=False).groupby(level="account_id").head(1)
+    value = top.droplevel(["requester_group", "tags"]).astype(float)
+    sentence = pd.Series(
+        [
+            f"{int(n)} tickets tagged “{tag}” from {group} in {t.window_days} days"
+            for (_, group, tag), n in top.items()
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _refs(recent, "ticket", "opened_at"), _NO_REPEAT)
+
+
+_NO_REPEAT = "No tagged support tickets recently."
 
 
 # --- implementation ---------------------------------------------------------------------
@@ -650,8 +764,11 @@ MEASURES: dict[str, MeasureFn] = {
     "company.title_downgrade": title_downgrade,
     "company.no_edm": no_edm,
     "company.reorg": reorg,
+    "company.competitor_executive": competitor_executive,
     "support.noncritical_velocity": noncritical_velocity,
     "support.urgent_open": urgent_open,
+    "support.resolution_time_trend": resolution_time_trend,
+    "support.recurrence": recurrence,
     "implementation.late_milestones": late_milestones,
     "readiness.assessment": readiness_assessment,
     "product.competitor_exposure": competitor_exposure,
@@ -702,6 +819,15 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
     Threshold("company.no_edm", "company", "Executive Decision Maker on record", 1, 2),
     Threshold("company.reorg", "company", "Reorganisation", 1, 2, window_days=90),
     Threshold(
+        "company.competitor_executive",
+        "company",
+        "New executive from a competitor's customer base",
+        1,
+        2,
+        window_days=180,
+        params={"competitor_customers": [], "competitors": []},
+    ),
+    Threshold(
         "support.noncritical_velocity",
         "support",
         "Non-critical ticket velocity",
@@ -711,6 +837,17 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
         params={"floor": 8, "critical": ["urgent"]},
     ),
     Threshold("support.urgent_open", "support", "Urgent tickets open", 1, 3),
+    Threshold(
+        "support.resolution_time_trend",
+        "support",
+        "Resolution time trend",
+        0.5,
+        1.0,
+        best=-0.5,
+        window_days=90,
+        params={"floor_days": 1, "min_tickets": 3},
+    ),
+    Threshold("support.recurrence", "support", "Same issue, same team", 4, 8, window_days=90),
     Threshold("implementation.late_milestones", "implementation", "Late milestones", 1, 30),
     Threshold(
         "readiness.assessment",

@@ -325,3 +325,87 @@ def test_measures_only_see_facts_that_existed_at_their_time():
         "No support tickets in the last 180 days."
     )
     assert by.loc["defect.open_defects", "sentence"] == "1 open defect: 1 urgent"
+
+
+def test_support_resolution_time_trend_compares_median_days():
+    def solved(account: int, opened: float, days: float) -> dict:
+        return {
+            "account_id": account,
+            "opened_at": days_ago(opened),
+            "solved_at": days_ago(opened - days),
+        }
+
+    # account 1: median 2 days before, 5 days in the last 90 → (5 − 2) / 2 = +150% → red
+    tickets = [solved(1, 150 + i, 2) for i in range(4)] + [solved(1, 40 + i, 5) for i in range(3)]
+    # account 2: too few solved tickets in the earlier window → no value
+    tickets += [solved(2, 150, 1)] + [solved(2, 40 + i, 9) for i in range(3)]
+    t = T["support.resolution_time_trend"]
+    out = m.resolution_time_trend(build([1, 2], tickets=tickets), t)
+    one = row(out, 1)
+    assert one["value"] == pytest.approx(1.5)
+    assert one["color"] == "red"
+    assert one["sentence"] == (
+        "Median resolution time 5.0 days over the last 90 days vs 2.0 before (slower, +150%)"
+    )
+    assert row(out, 2)["sentence"].startswith("Too few solved")
+
+
+def test_support_recurrence_counts_one_tag_from_one_team():
+    tickets = [
+        {
+            "account_id": 1,
+            "tags": ["export", "csv"],
+            "requester_group": "Finance",
+            "opened_at": days_ago(5 + i),
+        }
+        for i in range(5)
+    ]
+    tickets += [
+        {"account_id": 1, "tags": ["export"], "requester_group": "Sales", "opened_at": days_ago(3)}
+    ]
+    tickets += [
+        {
+            "account_id": 1,
+            "tags": ["export"],
+            "requester_group": "Finance",
+            "opened_at": days_ago(200),
+        }
+    ]
+    out = m.recurrence(build([1, 2], tickets=tickets), T["support.recurrence"])
+    one = row(out, 1)
+    assert one["value"] == 5
+    assert one["color"] == "yellow"
+    assert one["sentence"] in (
+        "5 tickets tagged “csv” from Finance in 90 days",
+        "5 tickets tagged “export” from Finance in 90 days",
+    )
+    assert row(out, 2)["sentence"] == "No tagged support tickets recently."
+
+
+def test_company_competitor_executive_reads_the_configured_list():
+    people = [
+        {
+            "account_id": 1,
+            "change": "joined",
+            "occurred_at": days_ago(20),
+            "from_company": "Initech",
+        },
+        {"account_id": 1, "change": "joined", "occurred_at": days_ago(30), "from_company": "Acme"},
+        {
+            "account_id": 2,
+            "change": "joined",
+            "occurred_at": days_ago(400),
+            "from_company": "initech",
+        },
+    ]
+    t = T["company.competitor_executive"]
+    unconfigured = m.competitor_executive(build([1, 2], people=people), t)
+    assert row(unconfigured, 1)["color"] == "green"
+    configured = m.Threshold(**{**t.__dict__, "params": {"competitor_customers": ["initech"]}})
+    out = m.competitor_executive(build([1, 2], people=people), configured)
+    one = row(out, 1)
+    assert (one["value"], one["color"]) == (1, "yellow")
+    assert one["sentence"] == (
+        "1 new person from a competitor's customer base, latest from Initech (20 days ago)"
+    )
+    assert row(out, 2)["color"] == "green"  # too long ago
