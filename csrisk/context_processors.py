@@ -10,7 +10,7 @@ NAV = [
     ("escalation:list", "Escalations"),
     ("sponsors:program", "Sponsors"),
     ("signals:feed", "Signals"),
-    ("summary", "Executive summary"),
+    ("summary:index", "Executive summary"),
     ("accounts:list", "Accounts"),
 ]
 
@@ -26,6 +26,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "escalation:list"
     elif current.startswith("sponsors:"):
         current = "sponsors:program"
+    elif current.startswith("summary:"):
+        current = "summary:index"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:

@@ -1,0 +1,550 @@
+"""Reads for the executive summary: ARR at risk, blind spots and prioritised actions.
+
+The summary reads every app (accounts, scorecards, escalation, sponsors), so it lives in
+``signals``, which nothing imports. Each figure is a fixed number of queries whatever the
+size of the book; the arithmetic is plain Python over those rows.
+
+Colours in the past come from the colour history (``ColorChange``): an account's colour at
+time T is the ``from_color`` of its first change after T, or its current colour when it has
+not changed since. ARR is today's ARR (the book keeps no ARR history), so a change in "ARR
+at risk" means accounts changing colour, not contracts changing size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q, Sum
+
+from accounts.choices import LifecycleStage, Segment
+from accounts.models import Account, CompetitorEvent, ContactTitleChange, PeopleChange, Ticket
+from escalation.choices import EscalationStatus, Level
+from escalation.models import Escalation
+from scorecards.choices import AreaCode
+from scorecards.measures import seniority
+from scorecards.models import AreaScore, ColorChange
+from sponsors import selectors as sponsor_selectors
+from sponsors.models import CheckIn, Program, Sponsorship
+
+RED, YELLOW, GREEN = "red", "yellow", "green"
+OVERALL = ColorChange.OVERALL
+ZERO = Decimal("0")
+TREND_WEEKS = 13
+
+
+# --- the book and its colours -----------------------------------------------------------------
+
+
+@dataclass
+class BookRow:
+    id: int
+    name: str
+    arr: Decimal
+    segment: str
+    team: str
+    renewal_date: dt.date | None
+    color: str  # overall colour now; green when never scored
+
+
+def book_rows() -> list[BookRow]:
+    """Every live account (not churned) with what the summary groups by: one query."""
+    rows = (
+        Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
+        .order_by("pk")
+        .values_list(
+            "pk", "name", "arr", "segment", "team__name", "renewal_date", "scorecard__color"
+        )
+    )
+    return [
+        BookRow(pk, name, arr, segment, team or "No team", renewal, color or GREEN)
+        for pk, name, arr, segment, team, renewal, color in rows
+    ]
+
+
+def colors_at(
+    changes: list[tuple[int, str, dt.datetime, str]],
+    current: dict[tuple[int, str], str],
+    when: dt.datetime,
+) -> dict[tuple[int, str], str]:
+    """Colour of every (account, area) at ``when`` from changes sorted oldest first.
+
+    An account created after ``when`` has its first change's ``from_color`` blank: it
+    counts as green then (it was not in the book at risk).
+    """
+    first_after: dict[tuple[int, str], str] = {}
+    for account_id, area, at, from_color in changes:
+        if at > when and (account_id, area) not in first_after:
+            first_after[(account_id, area)] = from_color or GREEN
+    return {key: first_after.get(key, color) for key, color in current.items()}
+
+
+@dataclass
+class Bucket:
+    """ARR red and yellow in one group (an area, a segment, a team or a quarter)."""
+
+    key: str
+    label: str
+    total: Decimal = ZERO
+    red: Decimal = ZERO
+    yellow: Decimal = ZERO
+    red_30: Decimal = ZERO
+    yellow_30: Decimal = ZERO
+    red_90: Decimal = ZERO
+    yellow_90: Decimal = ZERO
+    accounts_at_risk: int = 0
+
+    @property
+    def at_risk(self) -> Decimal:
+        return self.red + self.yellow
+
+    @property
+    def change_30(self) -> Decimal:
+        return self.at_risk - (self.red_30 + self.yellow_30)
+
+    @property
+    def change_90(self) -> Decimal:
+        return self.at_risk - (self.red_90 + self.yellow_90)
+
+    def add(self, arr: Decimal, now: str, then_30: str, then_90: str) -> None:
+        self.total += arr
+        if now in (RED, YELLOW):
+            self.accounts_at_risk += 1
+        for color, red, yellow in (
+            (now, "red", "yellow"),
+            (then_30, "red_30", "yellow_30"),
+            (then_90, "red_90", "yellow_90"),
+        ):
+            if color == RED:
+                setattr(self, red, getattr(self, red) + arr)
+            elif color == YELLOW:
+                setattr(self, yellow, getattr(self, yellow) + arr)
+
+
+def quarter_of(day: dt.date | None) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}" if day else "No renewal date"
+
+
+@dataclass
+class TrendPoint:
+    on: dt.date
+    red: Decimal
+    yellow: Decimal
+
+    @property
+    def at_risk(self) -> Decimal:
+        return self.red + self.yellow
+
+
+@dataclass
+class Summary:
+    now: dt.datetime
+    total: Bucket
+    by_area: list[Bucket]
+    by_segment: list[Bucket]
+    by_team: list[Bucket]
+    by_quarter: list[Bucket]
+    trend: list[TrendPoint]
+    escalations: list[dict]
+    coverage: dict
+    blind_spots: list[BlindSpot] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+
+def _group(
+    rows: Iterable[BookRow],
+    key: Callable[[BookRow], tuple[str, str]],
+    overall: dict[int, tuple[str, str, str]],
+) -> list[Bucket]:
+    buckets: dict[str, Bucket] = {}
+    for row in rows:
+        k, label = key(row)
+        bucket = buckets.setdefault(k, Bucket(k, label))
+        bucket.add(row.arr, *overall[row.id])
+    return list(buckets.values())
+
+
+def executive_summary(now: dt.datetime) -> Summary:
+    """Every figure of the summary page, as of ``now``."""
+    rows = book_rows()
+    ids = [r.id for r in rows]
+    arr = {r.id: r.arr for r in rows}
+    current: dict[tuple[int, str], str] = {(r.id, OVERALL): r.color for r in rows}
+    # Only non-green area scores are stored as rows here; a missing one is green.
+    for account_id, area, color in AreaScore.objects.filter(color__in=[RED, YELLOW]).values_list(
+        "account_id", "area", "color"
+    ):
+        if account_id in arr:
+            current[(account_id, area)] = color
+    since = now - dt.timedelta(days=max(90, TREND_WEEKS * 7))
+    changes = list(
+        ColorChange.objects.filter(at__gt=since)
+        .order_by("at", "pk")
+        .values_list("account_id", "area", "at", "from_color")
+    )
+    # Area keys that were non-green in the past but are green now still need a key.
+    for account_id, area, _at, _from in changes:
+        if account_id in arr:
+            current.setdefault((account_id, area), GREEN)
+    then_30 = colors_at(changes, current, now - dt.timedelta(days=30))
+    then_90 = colors_at(changes, current, now - dt.timedelta(days=90))
+
+    overall = {
+        i: (current[(i, OVERALL)], then_30[(i, OVERALL)], then_90[(i, OVERALL)]) for i in ids
+    }
+    total = Bucket("all", "All accounts")
+    for r in rows:
+        total.add(r.arr, *overall[r.id])
+
+    by_area = []
+    for code, label in AreaCode.choices:
+        bucket = Bucket(code, label)
+        for key, color in current.items():
+            if key[1] == code:
+                bucket.add(arr[key[0]], color, then_30[key], then_90[key])
+        bucket.total = total.total  # an area's share is of the whole book
+        by_area.append(bucket)
+
+    segments = dict(Segment.choices)
+    by_segment = _group(rows, lambda r: (r.segment, segments.get(r.segment, r.segment)), overall)
+    by_segment.sort(key=lambda b: list(segments).index(b.key) if b.key in segments else 99)
+    by_team = sorted(_group(rows, lambda r: (r.team, r.team), overall), key=lambda b: b.key)
+    by_quarter = sorted(
+        _group(rows, lambda r: (quarter_of(r.renewal_date),) * 2, overall), key=lambda b: b.key
+    )
+
+    trend = []
+    overall_now = {k: v for k, v in current.items() if k[1] == OVERALL}
+    overall_changes = [c for c in changes if c[1] == OVERALL]
+    for weeks_ago in range(TREND_WEEKS, -1, -1):
+        when = now - dt.timedelta(days=7 * weeks_ago)
+        colors = colors_at(overall_changes, overall_now, when) if weeks_ago else overall_now
+        red = sum((arr[a] for (a, _), c in colors.items() if c == RED), ZERO)
+        yellow = sum((arr[a] for (a, _), c in colors.items() if c == YELLOW), ZERO)
+        trend.append(TrendPoint(when.date(), red, yellow))
+
+    return Summary(
+        now=now,
+        total=total,
+        by_area=by_area,
+        by_segment=by_segment,
+        by_team=by_team,
+        by_quarter=by_quarter,
+        trend=trend,
+        escalations=open_escalations(),
+        coverage=sponsor_coverage(now.date()),
+        blind_spots=blind_spots(now),
+        actions=prioritised_actions(now, rows),
+    )
+
+
+def open_escalations() -> list[dict]:
+    """Open escalations per level, with the ARR of their accounts: one query."""
+    counts = {
+        row["level"]: row
+        for row in Escalation.objects.filter(status=EscalationStatus.OPEN)
+        .values("level")
+        .annotate(n=Count("pk"), arr=Sum("account__arr"))
+    }
+    return [
+        {
+            "level": level,
+            "label": label,
+            "n": counts.get(level, {}).get("n", 0),
+            "arr": counts.get(level, {}).get("arr") or ZERO,
+        }
+        for level, label in Level.choices
+    ]
+
+
+def sponsor_coverage(today: dt.date) -> dict:
+    """Eligible accounts of the running program with a sponsor: three queries."""
+    program = Program.current(today)
+    if program is None:
+        return {"program": None, "eligible": 0, "covered": 0, "percent": 100, "uncovered_arr": ZERO}
+    eligible = sponsor_selectors.eligible(program)
+    live = Sponsorship.objects.filter(ended_on=None).values("account_id")
+    totals = eligible.aggregate(
+        n=Count("pk"),
+        covered=Count("pk", filter=Q(pk__in=live)),
+        uncovered_arr=Sum("arr", filter=~Q(pk__in=live)),
+    )
+    n, covered = totals["n"], totals["covered"]
+    return {
+        "program": program.name,
+        "eligible": n,
+        "covered": covered,
+        "percent": int(covered / n * 100) if n else 100,
+        "uncovered_arr": totals["uncovered_arr"] or ZERO,
+    }
+
+
+# --- blind spots ------------------------------------------------------------------------------
+#
+# An account is a blind spot when its overall colour is GREEN and, within the last
+# ``BLIND_WINDOW_DAYS``, one of these leading danger signals is on record:
+#
+# - velocity:   non-critical support tickets up at least ``VELOCITY_LEAD`` (+25%) on the
+#               90 days before, counted the way the velocity measure counts (floor 8). The
+#               measure colours yellow only at +50%, so +25–49% is a rise still under it.
+# - people:     a contact left who was an EDM or champion, or whose title was director or
+#               above; or an EDM/champion's title lost seniority. The measures watch only
+#               EDM and champion, and only when the score was recomputed since.
+# - competitor: any competitor evaluation, engagement or mention. Exposure colours yellow
+#               only at 1.0 (one fresh evaluation), so a mention or an older engagement
+#               sits underneath.
+#
+# Each finding names the signal, its date and the account's ARR.
+
+BLIND_WINDOW_DAYS = 90
+VELOCITY_LEAD = 0.25
+VELOCITY_FLOOR = 8
+KEY_ROLES = {"edm", "champion"}
+
+
+@dataclass
+class BlindSpot:
+    account_id: int
+    account: str
+    arr: Decimal
+    renewal_date: dt.date | None
+    signal: str  # velocity, people, competitor
+    sentence: str
+    on: dt.date
+
+
+SIGNAL_LABELS = {
+    "velocity": "Ticket velocity",
+    "people": "People change",
+    "competitor": "Competitor exposure",
+    "edm_left": "Decision maker left",
+    "silent_sponsor": "Silent sponsor",
+}
+
+
+def _green_accounts() -> Q:
+    return ~Q(account__lifecycle_stage=LifecycleStage.CHURNED) & (
+        Q(account__scorecard__color=GREEN) | Q(account__scorecard__isnull=True)
+    )
+
+
+def _velocity(now: dt.datetime, where: Q) -> list[tuple[int, float, int, int, dt.datetime]]:
+    cut, start = now - dt.timedelta(days=90), now - dt.timedelta(days=180)
+    rows = (
+        Ticket.objects.filter(where, kind="support", opened_at__gt=start, opened_at__lte=now)
+        .exclude(priority="urgent")
+        .values("account_id")
+        .annotate(
+            n1=Count("pk", filter=Q(opened_at__gt=cut)),
+            n0=Count("pk", filter=Q(opened_at__lte=cut)),
+            last=Max("opened_at"),
+        )
+    )
+    out = []
+    for r in rows:
+        v = (r["n1"] - r["n0"]) / max(r["n0"], VELOCITY_FLOOR)
+        out.append((r["account_id"], v, r["n1"], r["n0"], r["last"]))
+    return out
+
+
+def blind_spots(now: dt.datetime) -> list[BlindSpot]:
+    """Green accounts with a leading danger signal underneath; largest ARR first."""
+    since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
+    green = _green_accounts()
+    found: list[tuple[int, str, str, dt.date]] = []
+    for account_id, v, n1, n0, last in _velocity(now, green):
+        if v >= VELOCITY_LEAD:
+            found.append(
+                (
+                    account_id,
+                    "velocity",
+                    f"Non-critical tickets up {v * 100:.0f}% ({n1} in the last 90 days vs {n0})",
+                    last.date(),
+                )
+            )
+    for account_id, roles, old, at in PeopleChange.objects.filter(
+        green, change="left", occurred_at__gt=since, occurred_at__lte=now
+    ).values_list("account_id", "roles", "old_title", "occurred_at"):
+        key = KEY_ROLES & set(roles or [])
+        if key or seniority(old) >= 3:
+            who = "Executive Decision Maker" if "edm" in key else ("Champion" if key else old)
+            found.append((account_id, "people", f"{who} left ({old or 'no title'})", at.date()))
+    for account_id, roles, old, new, on in ContactTitleChange.objects.filter(
+        Q(contact__account__scorecard__color=GREEN) | Q(contact__account__scorecard__isnull=True),
+        changed_on__gt=since.date(),
+        changed_on__lte=now.date(),
+    ).values_list("contact__account_id", "contact__roles", "old_title", "new_title", "changed_on"):
+        if KEY_ROLES & set(roles or []) and seniority(old) > seniority(new):
+            found.append((account_id, "people", f"Key contact title “{old}” → “{new}”", on))
+    for account_id, competitor, activity, at in CompetitorEvent.objects.filter(
+        green, occurred_at__gt=since, occurred_at__lte=now
+    ).values_list("account_id", "competitor", "activity", "occurred_at"):
+        found.append(
+            (account_id, "competitor", f"{activity.capitalize()} of {competitor}", at.date())
+        )
+    # One finding per account and signal: the latest.
+    latest: dict[tuple[int, str], tuple[int, str, str, dt.date]] = {}
+    for f in found:
+        if (f[0], f[1]) not in latest or f[3] > latest[(f[0], f[1])][3]:
+            latest[(f[0], f[1])] = f
+    accounts = {
+        a["pk"]: a
+        for a in Account.objects.filter(pk__in={k[0] for k in latest}).values(
+            "pk", "name", "arr", "renewal_date"
+        )
+    }
+    spots = [
+        BlindSpot(
+            a,
+            accounts[a]["name"],
+            accounts[a]["arr"],
+            accounts[a]["renewal_date"],
+            signal,
+            sentence,
+            on,
+        )
+        for (a, signal), (_, _, sentence, on) in latest.items()
+        if a in accounts
+    ]
+    spots.sort(key=lambda s: (-s.arr, s.account, s.signal))
+    return spots
+
+
+# --- prioritised actions ------------------------------------------------------------------------
+#
+# Each danger signal has the response that fits it (RESPONSES). An action's priority is
+#   ARR × severity × closeness,  closeness = 1 / (1 + max(days to renewal, 0) / 90)
+# so a renewal today weighs 1, in 90 days ½, in a year ⅕; no renewal date weighs ⅕.
+
+SEVERITY = {"edm_left": 1.0, "competitor": 0.9, "silent_sponsor": 0.6, "velocity": 0.5}
+SILENT_DAYS = 90
+ACTION_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class Response:
+    label: str
+    cta_type: str
+    area: str
+    priority: str
+    escalate_to: int | None  # open an escalation at this level
+    suggest: str  # what else the page recommends
+
+
+RESPONSES: dict[str, Response] = {
+    "silent_sponsor": Response(
+        "Sponsor check-in", "sponsor_checkin", "", "high", None, "The sponsor calls the EDM."
+    ),
+    "competitor": Response(
+        "Level-2 escalation with Product",
+        "risk",
+        "product",
+        "urgent",
+        2,
+        "Product joins the call on the competitor's gaps.",
+    ),
+    "velocity": Response(
+        "Support review", "risk", "support", "high", None, "Support reviews the ticket trend."
+    ),
+    "edm_left": Response(
+        "Company-risk CTA",
+        "risk",
+        "company",
+        "urgent",
+        None,
+        "Suggest a level-2 escalation: the VP meets the new decision maker.",
+    ),
+}
+
+
+@dataclass
+class Action:
+    account_id: int
+    account: str
+    arr: Decimal
+    renewal_date: dt.date | None
+    days_to_renewal: int | None
+    signal: str
+    sentence: str
+    on: dt.date
+    priority: float
+    response: Response
+
+    @property
+    def reason(self) -> str:
+        return f"{SIGNAL_LABELS[self.signal]}: {self.sentence}"[:200]
+
+
+def closeness(days: int | None) -> float:
+    if days is None:
+        return 0.2
+    return 1 / (1 + max(days, 0) / 90)
+
+
+def prioritised_actions(
+    now: dt.datetime, rows: list[BookRow] | None = None, limit: int = ACTION_LIMIT
+) -> list[Action]:
+    """The book's danger signals with the response that fits each, highest priority first."""
+    since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
+    live = ~Q(account__lifecycle_stage=LifecycleStage.CHURNED)
+    found: dict[tuple[int, str], tuple[str, dt.date]] = {}
+
+    def keep(account_id: int, signal: str, sentence: str, on: dt.date) -> None:
+        if (account_id, signal) not in found or on > found[(account_id, signal)][1]:
+            found[(account_id, signal)] = (sentence, on)
+
+    for account_id, v, _n1, _n0, last in _velocity(now, live):
+        if v >= VELOCITY_LEAD:
+            keep(account_id, "velocity", f"non-critical tickets up {v * 100:.0f}%", last.date())
+    for account_id, competitor, at in CompetitorEvent.objects.filter(
+        live, activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
+    ).values_list("account_id", "competitor", "occurred_at"):
+        keep(account_id, "competitor", f"evaluating {competitor}", at.date())
+    for account_id, roles, at in PeopleChange.objects.filter(
+        live, change="left", occurred_at__gt=now - dt.timedelta(days=180), occurred_at__lte=now
+    ).values_list("account_id", "roles", "occurred_at"):
+        if "edm" in (roles or []):
+            keep(account_id, "edm_left", "Executive Decision Maker left", at.date())
+    last_logged = dict(
+        CheckIn.objects.filter(logged_at__isnull=False)
+        .values("sponsorship_id")
+        .annotate(last=Max("logged_at"))
+        .values_list("sponsorship_id", "last")
+    )
+    quiet_since = now - dt.timedelta(days=SILENT_DAYS)
+    for pk, account_id, started in Sponsorship.objects.filter(
+        live, ended_on=None, started_on__lte=quiet_since.date()
+    ).values_list("pk", "account_id", "started_on"):
+        last = last_logged.get(pk)
+        if last is None or last < quiet_since:
+            on = last.date() if last else started
+            keep(account_id, "silent_sponsor", f"no sponsor check-in since {on}", on)
+
+    if rows is None:
+        rows = book_rows()
+    book = {r.id: r for r in rows}
+    today = now.date()
+    actions = []
+    for (account_id, signal), (sentence, on) in found.items():
+        r = book.get(account_id)
+        if r is None:
+            continue
+        days = (r.renewal_date - today).days if r.renewal_date else None
+        actions.append(
+            Action(
+                account_id,
+                r.name,
+                r.arr,
+                r.renewal_date,
+                days,
+                signal,
+                sentence,
+                on,
+                float(r.arr) * SEVERITY[signal] * closeness(days),
+                RESPONSES[signal],
+            )
+        )
+    actions.sort(key=lambda a: (-a.priority, a.account, a.signal))
+    return actions[:limit]
