@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from csrisk.notifications import unread_count
+from csrisk.roles import EXECUTIVE_ROLES
 
 NAV = [
     ("cockpit:index", "Cockpit"),
@@ -36,4 +37,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if user is not None and user.is_authenticated and not user.is_integration:
             unread = unread_count(user)
         request._csrisk_unread = unread
-    return {"nav_items": NAV, "nav_current": current, "unread_notifications": unread}
+    user = getattr(request, "user", None)
+    leadership = bool(user and (user.is_superuser or getattr(user, "role", "") in EXECUTIVE_ROLES))
+    # The executive summary is for leadership; others would only meet a 403 there.
+    items = NAV if leadership else [n for n in NAV if n[0] != "summary:index"]
+    return {"nav_items": items, "nav_current": current, "unread_notifications": unread}

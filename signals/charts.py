@@ -59,3 +59,29 @@ def line(points: Sequence[tuple[str, Decimal]], height: int = 140) -> dict:
         "last": points[-1][0] if points else "",
         "baseline": height - pad,
     }
+
+
+def auc_bars(rows: Sequence[tuple[str, float | None]]) -> dict:
+    """Horizontal bars of AUC on a fixed 0–1 scale, with the 0.5 (chance) line marked."""
+    label_w, span = 230, WIDTH - 230 - 50
+    bars = [
+        {
+            "label": label,
+            "y": i * (BAR_HEIGHT + GAP),
+            "text_y": i * (BAR_HEIGHT + GAP) + BAR_HEIGHT - 4,
+            "w": round((value or 0) * span, 1),
+            "x_value": round(label_w + (value or 0) * span + 4, 1),
+            "value": "—" if value is None else f"{value:.2f}",
+        }
+        for i, (label, value) in enumerate(rows)
+    ]
+    height = max(1, len(rows)) * (BAR_HEIGHT + GAP)
+    return {
+        "width": WIDTH,
+        "height": height,
+        "bar_height": BAR_HEIGHT,
+        "label_x": label_w - 6,
+        "x0": label_w,
+        "chance_x": label_w + span / 2,
+        "bars": bars,
+    }

@@ -919,8 +919,8 @@ def summary_email_send(now: dt.datetime | None = None) -> int:
     lines = [
         f"Total ARR {s.total.total:,.0f}; at risk {s.total.at_risk:,.0f} "
         f"(red {s.total.red:,.0f}, yellow {s.total.yellow:,.0f}).",
-        f"Change in ARR at risk: {s.total.change_30:+,.0f} vs 30 days ago, "
-        f"{s.total.change_90:+,.0f} vs 90 days ago.",
+        f"Change in ARR at risk: {_signed(s.total.change_30)} vs 30 days ago, "
+        f"{_signed(s.total.change_90)} vs 90 days ago.",
         "Open escalations: " + ", ".join(f"level {e['level']}: {e['n']}" for e in s.escalations),
         f"Sponsor coverage: {s.coverage['percent']}% "
         f"({s.coverage['covered']} of {s.coverage['eligible']} eligible accounts).",
@@ -944,3 +944,7 @@ def summary_email_send(now: dt.datetime | None = None) -> int:
         ):
             sent += 1
     return sent
+
+
+def _signed(value: object) -> str:
+    return "no history yet" if value is None else f"{value:+,.0f}"

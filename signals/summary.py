@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from accounts.choices import LifecycleStage, Segment
 from accounts.models import Account, CompetitorEvent, ContactTitleChange, PeopleChange, Ticket
@@ -95,18 +95,21 @@ class Bucket:
     red_90: Decimal = ZERO
     yellow_90: Decimal = ZERO
     accounts_at_risk: int = 0
+    # False when the colour history does not reach back that far (nothing to compare).
+    known_30: bool = True
+    known_90: bool = True
 
     @property
     def at_risk(self) -> Decimal:
         return self.red + self.yellow
 
     @property
-    def change_30(self) -> Decimal:
-        return self.at_risk - (self.red_30 + self.yellow_30)
+    def change_30(self) -> Decimal | None:
+        return self.at_risk - (self.red_30 + self.yellow_30) if self.known_30 else None
 
     @property
-    def change_90(self) -> Decimal:
-        return self.at_risk - (self.red_90 + self.yellow_90)
+    def change_90(self) -> Decimal | None:
+        return self.at_risk - (self.red_90 + self.yellow_90) if self.known_90 else None
 
     def add(self, arr: Decimal, now: str, then_30: str, then_90: str) -> None:
         self.total += arr
@@ -188,6 +191,11 @@ def executive_summary(now: dt.datetime) -> Summary:
     for account_id, area, _at, _from in changes:
         if account_id in arr:
             current.setdefault((account_id, area), GREEN)
+    # Before the first recorded change nobody was scored: a past figure there is unknown,
+    # not "all green" (the first recompute writes every account's first change).
+    started = ColorChange.objects.aggregate(first=Min("at"))["first"]
+    known_30 = started is not None and started <= now - dt.timedelta(days=30)
+    known_90 = started is not None and started <= now - dt.timedelta(days=90)
     then_30 = colors_at(changes, current, now - dt.timedelta(days=30))
     then_90 = colors_at(changes, current, now - dt.timedelta(days=90))
 
@@ -215,11 +223,16 @@ def executive_summary(now: dt.datetime) -> Summary:
         _group(rows, lambda r: (quarter_of(r.renewal_date),) * 2, overall), key=lambda b: b.key
     )
 
+    for bucket in [total, *by_area, *by_segment, *by_team, *by_quarter]:
+        bucket.known_30, bucket.known_90 = known_30, known_90
+
     trend = []
     overall_now = {k: v for k, v in current.items() if k[1] == OVERALL}
     overall_changes = [c for c in changes if c[1] == OVERALL]
     for weeks_ago in range(TREND_WEEKS, -1, -1):
         when = now - dt.timedelta(days=7 * weeks_ago)
+        if weeks_ago and (started is None or when < started):
+            continue  # before the history starts: no point rather than a false zero
         colors = colors_at(overall_changes, overall_now, when) if weeks_ago else overall_now
         red = sum((arr[a] for (a, _), c in colors.items() if c == RED), ZERO)
         yellow = sum((arr[a] for (a, _), c in colors.items() if c == YELLOW), ZERO)

@@ -4,7 +4,6 @@ organisations with the match action, CSV upload, and the account timeline panel.
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -269,9 +268,7 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
     if horizon not in backtest.HORIZONS:
         horizon = 90
     results = backtest.cached_backtest(horizon)
-    chart = charts.stacked_bars(
-        [(r.label[:24], Decimal(str(round(r.auc or 0, 3))), Decimal(0)) for r in results]
-    )
+    chart = charts.auc_bars([(r.label, r.auc) for r in results])
     return render(
         request,
         "signals/backtest.html",

@@ -17,7 +17,7 @@ def money(value: Decimal | float | int | None) -> str:
 def signed_money(value: Decimal | float | int | None) -> str:
     """A change with its sign and a word for no change: +1,200 / −300 / no change."""
     if value is None:
-        return "—"
+        return "no history"
     v = round(float(value))
     if v == 0:
         return "no change"

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from accounts.models import CompetitorEvent, Ticket
+from accounts.models import CompetitorEvent, RenewalOutcome, Ticket
 from csrisk import clock
 from ctas.models import Cta
 from tests.browser.conftest import ARTIFACTS
@@ -23,6 +23,16 @@ def test_the_vp_reads_the_summary_and_acts_on_a_blind_spot(
         Ticket.objects.create(account=b["gamma"], opened_at=days_ago(5 + i))
     CompetitorEvent.objects.create(
         account=b["alpha"], competitor="Rival", activity="evaluation", occurred_at=days_ago(3)
+    )
+    # Two past renewals, so the backtest page has something to read.
+    CompetitorEvent.objects.create(
+        account=b["beta"], competitor="Rival", activity="evaluation", occurred_at=days_ago(400)
+    )
+    RenewalOutcome.objects.create(
+        account=b["beta"], renewal_date=days_ago(300).date(), outcome="churned"
+    )
+    RenewalOutcome.objects.create(
+        account=b["gamma"], renewal_date=days_ago(300).date(), outcome="renewed"
     )
     with clock.frozen(NOW):
         log_in(page, "vp", PASSWORD)
@@ -54,4 +64,6 @@ def test_the_vp_reads_the_summary_and_acts_on_a_blind_spot(
 
         page.goto(f"{live_server.url}/summary/backtest/")
         expect(page.locator("h1")).to_have_text("Signal backtest")
+        expect(page.locator("#backtest")).to_contain_text("Competitor exposure")
+        expect(page.locator(".reading")).to_contain_text("2 renewals on record, 1 churned")
         shot(page, "backtest")

@@ -188,3 +188,21 @@ def test_it_prints_on_one_page(org):
 
     css = Path("static/css/app.css").read_text()
     assert "@page { size: A4 landscape" in css
+
+
+def test_it_says_no_history_rather_than_a_false_change(org):
+    from scorecards.models import ColorChange
+
+    book(org)
+    ColorChange.objects.filter(at__lt=days_ago(30)).delete()  # scoring began 20 days ago
+    s = executive_summary(NOW)
+    assert s.total.change_30 is None and s.total.change_90 is None
+    assert by_key(s.by_area)["support"].change_30 is None
+    assert len(s.trend) == 3  # 14 and 7 days ago, and today
+    body = login(org.vp).get("/summary/").content.decode()
+    assert "no history" in body
+
+
+def test_it_shows_the_summary_in_the_navigation_to_leadership_only(org):
+    assert b'href="/summary/"' in login(org.vp).get("/accounts/").content
+    assert b'href="/summary/"' not in login(org.csm_a).get("/accounts/").content
