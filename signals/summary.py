@@ -13,11 +13,14 @@ at risk" means accounts changing colour, not contracts changing size.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Q, Sum
+import pandas as pd
+from django.db.models import Count, F, FloatField, Max, Min, Q, Sum
+from django.db.models.functions import Cast
 
 from accounts.choices import LifecycleStage, Segment
 from accounts.models import Account, CompetitorEvent, ContactTitleChange, PeopleChange, Ticket
@@ -49,14 +52,13 @@ class BookRow:
     color: str  # overall colour now; green when never scored
 
 
-def book_rows() -> list[BookRow]:
-    """Every live account (not churned) with what the summary groups by: one query."""
-    rows = (
-        Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
-        .order_by("pk")
-        .values_list(
-            "pk", "name", "arr", "segment", "team__name", "renewal_date", "scorecard__color"
-        )
+def book_rows(ids: Iterable[int] | None = None) -> list[BookRow]:
+    """Live accounts (not churned) with what the summary shows of them: one query."""
+    qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    rows = qs.order_by("pk").values_list(
+        "pk", "name", "arr", "segment", "team__name", "renewal_date", "scorecard__color"
     )
     return [
         BookRow(pk, name, arr, segment, team or "No team", renewal, color or GREEN)
@@ -64,21 +66,33 @@ def book_rows() -> list[BookRow]:
     ]
 
 
-def colors_at(
-    changes: list[tuple[int, str, dt.datetime, str]],
-    current: dict[tuple[int, str], str],
-    when: dt.datetime,
-) -> dict[tuple[int, str], str]:
-    """Colour of every (account, area) at ``when`` from changes sorted oldest first.
-
-    An account created after ``when`` has its first change's ``from_color`` blank: it
-    counts as green then (it was not in the book at risk).
-    """
-    first_after: dict[tuple[int, str], str] = {}
-    for account_id, area, at, from_color in changes:
-        if at > when and (account_id, area) not in first_after:
-            first_after[(account_id, area)] = from_color or GREEN
-    return {key: first_after.get(key, color) for key, color in current.items()}
+def book_frame() -> pd.DataFrame:
+    """Every live account as one row of what the summary groups by: one query, no model
+    instances and ARR as a float from the database (the sums are rounded to cents)."""
+    rows = (
+        Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
+        .order_by()
+        .values_list(
+            "pk",
+            Cast("arr", FloatField()),
+            "segment",
+            "team__name",
+            "renewal_date",
+            "scorecard__color",
+        )
+    )
+    df = pd.DataFrame.from_records(
+        list(rows), columns=["account_id", "arr", "segment", "team", "renewal", "c0"]
+    ).set_index("account_id")
+    df["team"] = df["team"].fillna("No team")
+    df["c0"] = df["c0"].fillna(GREEN)
+    renewal = pd.to_datetime(df["renewal"])
+    df["quarter"] = (
+        renewal.dt.year.astype("Int64").astype(str)
+        + "-Q"
+        + renewal.dt.quarter.astype("Int64").astype(str)
+    ).where(renewal.notna(), "No renewal date")
+    return df
 
 
 @dataclass
@@ -126,10 +140,6 @@ class Bucket:
                 setattr(self, yellow, getattr(self, yellow) + arr)
 
 
-def quarter_of(day: dt.date | None) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}" if day else "No renewal date"
-
-
 @dataclass
 class TrendPoint:
     on: dt.date
@@ -156,88 +166,134 @@ class Summary:
     actions: list[Action] = field(default_factory=list)
 
 
-def _group(
-    rows: Iterable[BookRow],
-    key: Callable[[BookRow], tuple[str, str]],
-    overall: dict[int, tuple[str, str, str]],
-) -> list[Bucket]:
-    buckets: dict[str, Bucket] = {}
-    for row in rows:
-        k, label = key(row)
-        bucket = buckets.setdefault(k, Bucket(k, label))
-        bucket.add(row.arr, *overall[row.id])
-    return list(buckets.values())
+def _money(x: float) -> Decimal:
+    return Decimal(f"{x:.2f}")
+
+
+SUM_COLUMNS = ["total", "red", "yellow", "red_30", "yellow_30", "red_90", "yellow_90", "n_risk"]
+
+
+def _with_sums(df: pd.DataFrame) -> pd.DataFrame:
+    """ARR split by colour now, 30 and 90 days ago as columns, so a breakdown is one sum."""
+    arr = df["arr"]
+    out = pd.DataFrame(index=df.index)
+    out["total"] = arr
+    for col, suffix in (("c0", ""), ("c30", "_30"), ("c90", "_90")):
+        out["red" + suffix] = arr.where(df[col] == RED, 0.0)
+        out["yellow" + suffix] = arr.where(df[col] == YELLOW, 0.0)
+    out["n_risk"] = (out["red"] + out["yellow"] > 0).astype(int)
+    return out
+
+
+def _bucket(key: str, label: str, sums: pd.Series) -> Bucket:
+    return Bucket(
+        key,
+        label,
+        **{c: _money(float(sums[c])) for c in SUM_COLUMNS[:-1]},
+        accounts_at_risk=int(sums["n_risk"]),
+    )
+
+
+def _buckets(df: pd.DataFrame, by: str, labels: dict[str, str] | None = None) -> list[Bucket]:
+    if df.empty:
+        return []
+    sums = _with_sums(df).join(df[[by]]).groupby(by, sort=True)[SUM_COLUMNS].sum()
+    return [_bucket(k, (labels or {}).get(k, k), row) for k, row in sums.iterrows()]
+
+
+def _first_after(changes: pd.DataFrame, keys: list[str], when: dt.datetime) -> pd.Series:
+    """Per key, the ``from_color`` of the first change after ``when`` (sorted oldest first):
+    the colour the key had at ``when``. Keys that did not change since are absent."""
+    later = changes[changes["at"] > pd.Timestamp(when)]
+    return later.groupby(keys)["from_color"].first()
+
+
+def _at(current: pd.Series, changes: pd.DataFrame, keys: list[str], when: dt.datetime) -> pd.Series:
+    then = current.copy()
+    first = _first_after(changes, keys, when)
+    then.update(first[first.index.isin(then.index)])
+    return then
 
 
 def executive_summary(now: dt.datetime) -> Summary:
     """Every figure of the summary page, as of ``now``."""
-    rows = book_rows()
-    ids = [r.id for r in rows]
-    arr = {r.id: r.arr for r in rows}
-    current: dict[tuple[int, str], str] = {(r.id, OVERALL): r.color for r in rows}
-    # Only non-green area scores are stored as rows here; a missing one is green.
-    for account_id, area, color in AreaScore.objects.filter(color__in=[RED, YELLOW]).values_list(
-        "account_id", "area", "color"
-    ):
-        if account_id in arr:
-            current[(account_id, area)] = color
-    since = now - dt.timedelta(days=max(90, TREND_WEEKS * 7))
-    changes = list(
-        ColorChange.objects.filter(at__gt=since)
-        .order_by("at", "pk")
-        .values_list("account_id", "area", "at", "from_color")
+    book = book_frame()
+    # Only non-green area scores are read (the index on area, colour); a missing one is green.
+    area_now = pd.DataFrame.from_records(
+        list(
+            AreaScore.objects.filter(area__in=AreaCode.values, color__in=[RED, YELLOW]).values_list(
+                "account_id", "area", "color"
+            )
+        ),
+        columns=["account_id", "area", "color"],
     )
-    # Area keys that were non-green in the past but are green now still need a key.
-    for account_id, area, _at, _from in changes:
-        if account_id in arr:
-            current.setdefault((account_id, area), GREEN)
+    since = now - dt.timedelta(days=max(90, TREND_WEEKS * 7))
+    # A first score of green ('' → green) changes no figure: the colour before it counts as
+    # green either way. Leaving those rows out keeps this read small.
+    changes = pd.DataFrame.from_records(
+        list(
+            ColorChange.objects.filter(at__gt=since)
+            .exclude(from_color="", to_color=GREEN)
+            .order_by("at", "pk")
+            .values_list("account_id", "area", "at", "from_color")
+        ),
+        columns=["account_id", "area", "at", "from_color"],
+    )
+    changes["at"] = pd.to_datetime(changes["at"], utc=True)
+    changes = changes[changes["account_id"].isin(book.index)]
+    changes["from_color"] = changes["from_color"].replace("", GREEN)
     # Before the first recorded change nobody was scored: a past figure there is unknown,
     # not "all green" (the first recompute writes every account's first change).
     started = ColorChange.objects.aggregate(first=Min("at"))["first"]
     known_30 = started is not None and started <= now - dt.timedelta(days=30)
     known_90 = started is not None and started <= now - dt.timedelta(days=90)
-    then_30 = colors_at(changes, current, now - dt.timedelta(days=30))
-    then_90 = colors_at(changes, current, now - dt.timedelta(days=90))
+    ago_30, ago_90 = now - dt.timedelta(days=30), now - dt.timedelta(days=90)
 
-    overall = {
-        i: (current[(i, OVERALL)], then_30[(i, OVERALL)], then_90[(i, OVERALL)]) for i in ids
-    }
-    total = Bucket("all", "All accounts")
-    for r in rows:
-        total.add(r.arr, *overall[r.id])
+    overall_changes = changes[changes["area"] == OVERALL]
+    book["c30"] = _at(book["c0"], overall_changes, ["account_id"], ago_30)
+    book["c90"] = _at(book["c0"], overall_changes, ["account_id"], ago_90)
+    total = _bucket("all", "All accounts", _with_sums(book)[SUM_COLUMNS].sum())
 
+    area_changes = changes[changes["area"] != OVERALL]
+    area_now = area_now[area_now["account_id"].isin(book.index)]
+    current = area_now.set_index(["account_id", "area"])["color"]
+    past_keys = pd.MultiIndex.from_frame(area_changes[["account_id", "area"]].drop_duplicates())
+    current = pd.concat(
+        [current, pd.Series(GREEN, index=past_keys.difference(current.index), dtype=object)]
+    )
+    areas = pd.DataFrame({"c0": current})
+    areas["c30"] = _at(current, area_changes, ["account_id", "area"], ago_30)
+    areas["c90"] = _at(current, area_changes, ["account_id", "area"], ago_90)
+    areas = areas.reset_index()
+    areas["arr"] = areas["account_id"].map(book["arr"])
+    labels = dict(AreaCode.choices)
+    found = {b.key: b for b in _buckets(areas, "area", labels)}
     by_area = []
     for code, label in AreaCode.choices:
-        bucket = Bucket(code, label)
-        for key, color in current.items():
-            if key[1] == code:
-                bucket.add(arr[key[0]], color, then_30[key], then_90[key])
+        bucket = found.get(code) or Bucket(code, label)
         bucket.total = total.total  # an area's share is of the whole book
         by_area.append(bucket)
 
     segments = dict(Segment.choices)
-    by_segment = _group(rows, lambda r: (r.segment, segments.get(r.segment, r.segment)), overall)
+    by_segment = _buckets(book, "segment", segments)
     by_segment.sort(key=lambda b: list(segments).index(b.key) if b.key in segments else 99)
-    by_team = sorted(_group(rows, lambda r: (r.team, r.team), overall), key=lambda b: b.key)
-    by_quarter = sorted(
-        _group(rows, lambda r: (quarter_of(r.renewal_date),) * 2, overall), key=lambda b: b.key
-    )
+    by_team = _buckets(book, "team")
+    by_quarter = _buckets(book, "quarter")
 
     for bucket in [total, *by_area, *by_segment, *by_team, *by_quarter]:
         bucket.known_30, bucket.known_90 = known_30, known_90
 
     trend = []
-    overall_now = {k: v for k, v in current.items() if k[1] == OVERALL}
-    overall_changes = [c for c in changes if c[1] == OVERALL]
     for weeks_ago in range(TREND_WEEKS, -1, -1):
         when = now - dt.timedelta(days=7 * weeks_ago)
         if weeks_ago and (started is None or when < started):
             continue  # before the history starts: no point rather than a false zero
-        colors = colors_at(overall_changes, overall_now, when) if weeks_ago else overall_now
-        red = sum((arr[a] for (a, _), c in colors.items() if c == RED), ZERO)
-        yellow = sum((arr[a] for (a, _), c in colors.items() if c == YELLOW), ZERO)
+        colors = _at(book["c0"], overall_changes, ["account_id"], when) if weeks_ago else book["c0"]
+        red = _money(float(book["arr"][colors == RED].sum()))
+        yellow = _money(float(book["arr"][colors == YELLOW].sum()))
         trend.append(TrendPoint(when.date(), red, yellow))
 
+    velocity = _velocity(now)
     return Summary(
         now=now,
         total=total,
@@ -248,8 +304,8 @@ def executive_summary(now: dt.datetime) -> Summary:
         trend=trend,
         escalations=open_escalations(),
         coverage=sponsor_coverage(now.date()),
-        blind_spots=blind_spots(now),
-        actions=prioritised_actions(now, rows),
+        blind_spots=blind_spots(now, velocity, set(book.index[book["c0"] == GREEN])),
+        actions=prioritised_actions(now, velocity=velocity, book=book),
     )
 
 
@@ -343,10 +399,16 @@ def _green_accounts() -> Q:
     )
 
 
-def _velocity(now: dt.datetime, where: Q) -> list[tuple[int, float, int, int, dt.datetime]]:
+Velocity = list[tuple[int, float, int, int, dt.datetime]]
+
+
+def _velocity(now: dt.datetime) -> Velocity:
+    """Per account with support tickets in the last 180 days: (id, velocity, n1, n0, last),
+    counted as the velocity measure counts (non-urgent support tickets, floor 8). One
+    aggregate over the tickets table; the callers pick the accounts they care about."""
     cut, start = now - dt.timedelta(days=90), now - dt.timedelta(days=180)
     rows = (
-        Ticket.objects.filter(where, kind="support", opened_at__gt=start, opened_at__lte=now)
+        Ticket.objects.filter(kind="support", opened_at__gt=start, opened_at__lte=now)
         .exclude(priority="urgent")
         .values("account_id")
         .annotate(
@@ -354,21 +416,28 @@ def _velocity(now: dt.datetime, where: Q) -> list[tuple[int, float, int, int, dt
             n0=Count("pk", filter=Q(opened_at__lte=cut)),
             last=Max("opened_at"),
         )
+        # Below +2 tickets no account reaches +25% (floor 8): leave those in the database.
+        .filter(n1__gte=F("n0") + math.ceil(VELOCITY_LEAD * VELOCITY_FLOOR))
+        .order_by()
+        .values_list("account_id", "n1", "n0", "last")
     )
-    out = []
-    for r in rows:
-        v = (r["n1"] - r["n0"]) / max(r["n0"], VELOCITY_FLOOR)
-        out.append((r["account_id"], v, r["n1"], r["n0"], r["last"]))
-    return out
+    return [
+        (account_id, (n1 - n0) / max(n0, VELOCITY_FLOOR), n1, n0, last)
+        for account_id, n1, n0, last in rows
+    ]
 
 
-def blind_spots(now: dt.datetime) -> list[BlindSpot]:
+def blind_spots(
+    now: dt.datetime, velocity: Velocity | None = None, green_ids: set[int] | None = None
+) -> list[BlindSpot]:
     """Green accounts with a leading danger signal underneath; largest ARR first."""
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
     green = _green_accounts()
+    if green_ids is None:
+        green_ids = {r.id for r in book_rows() if r.color == GREEN}
     found: list[tuple[int, str, str, dt.date]] = []
-    for account_id, v, n1, n0, last in _velocity(now, green):
-        if v >= VELOCITY_LEAD:
+    for account_id, v, n1, n0, last in velocity if velocity is not None else _velocity(now):
+        if v >= VELOCITY_LEAD and account_id in green_ids:
             found.append(
                 (
                     account_id,
@@ -497,7 +566,10 @@ def closeness(days: int | None) -> float:
 
 
 def prioritised_actions(
-    now: dt.datetime, rows: list[BookRow] | None = None, limit: int = ACTION_LIMIT
+    now: dt.datetime,
+    limit: int = ACTION_LIMIT,
+    velocity: Velocity | None = None,
+    book: pd.DataFrame | None = None,
 ) -> list[Action]:
     """The book's danger signals with the response that fits each, highest priority first."""
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
@@ -508,9 +580,9 @@ def prioritised_actions(
         if (account_id, signal) not in found or on > found[(account_id, signal)][1]:
             found[(account_id, signal)] = (sentence, on)
 
-    for account_id, v, _n1, _n0, last in _velocity(now, live):
-        if v >= VELOCITY_LEAD:
-            keep(account_id, "velocity", f"non-critical tickets up {v * 100:.0f}%", last.date())
+    for account_id, v, _n1, _n0, last in velocity if velocity is not None else _velocity(now):
+        if v >= VELOCITY_LEAD:  # one row per account: nothing to keep the latest of
+            found[(account_id, "velocity")] = (f"non-critical tickets up {v * 100:.0f}%", last)
     for account_id, competitor, at in CompetitorEvent.objects.filter(
         live, activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "occurred_at"):
@@ -535,29 +607,39 @@ def prioritised_actions(
             on = last.date() if last else started
             keep(account_id, "silent_sponsor", f"no sponsor check-in since {on}", on)
 
-    if rows is None:
-        rows = book_rows()
-    book = {r.id: r for r in rows}
+    # Rank on the live book's ARR and renewal (the frame the page has loaded already), then
+    # read names and exact ARR for the top ``limit`` only.
+    book = book if book is not None else book_frame()
+    book = book[book.index.isin({a for a, _ in found})]
+    arr, renewal = book["arr"].to_dict(), book["renewal"].to_dict()
     today = now.date()
-    actions = []
+    ranked = []
     for (account_id, signal), (sentence, on) in found.items():
-        r = book.get(account_id)
-        if r is None:
-            continue
-        days = (r.renewal_date - today).days if r.renewal_date else None
-        actions.append(
-            Action(
-                account_id,
-                r.name,
-                r.arr,
-                r.renewal_date,
-                days,
-                signal,
-                sentence,
-                on,
-                float(r.arr) * SEVERITY[signal] * closeness(days),
-                RESPONSES[signal],
-            )
+        if account_id not in arr:
+            continue  # churned
+        day = renewal[account_id]
+        days = (day - today).days if isinstance(day, dt.date) else None
+        score = arr[account_id] * SEVERITY[signal] * closeness(days)
+        on = on.date() if isinstance(on, dt.datetime) else on
+        ranked.append((score, account_id, signal, sentence, on, days))
+    ranked.sort(key=lambda r: (-r[0], r[1], r[2]))
+    ranked = ranked[: limit * 2]  # ties on score are broken by name below
+    rows = {r.id: r for r in book_rows({r[1] for r in ranked})}
+    actions = [
+        Action(
+            account_id,
+            rows[account_id].name,
+            rows[account_id].arr,
+            rows[account_id].renewal_date,
+            days,
+            signal,
+            sentence,
+            on,
+            score,
+            RESPONSES[signal],
         )
+        for score, account_id, signal, sentence, on, days in ranked
+        if account_id in rows
+    ]
     actions.sort(key=lambda a: (-a.priority, a.account, a.signal))
     return actions[:limit]
