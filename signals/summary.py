@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from django.db.models import Count, F, FloatField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
@@ -235,9 +236,9 @@ def executive_summary(now: dt.datetime) -> Summary:
             ColorChange.objects.filter(at__gt=since)
             .exclude(from_color="", to_color=GREEN)
             .order_by("at", "pk")
-            .values_list("account_id", "area", "at", "from_color")
+            .values_list("account_id", "area", "at", "from_color", "to_color")
         ),
-        columns=["account_id", "area", "at", "from_color"],
+        columns=["account_id", "area", "at", "from_color", "to_color"],
     )
     changes["at"] = pd.to_datetime(changes["at"], utc=True)
     changes = changes[changes["account_id"].isin(book.index)]
@@ -283,15 +284,31 @@ def executive_summary(now: dt.datetime) -> Summary:
     for bucket in [total, *by_area, *by_segment, *by_team, *by_quarter]:
         bucket.known_30, bucket.known_90 = known_30, known_90
 
+    # The trend telescopes: each overall change moves red/yellow ARR by its account's ARR,
+    # so the ARR at T is today's minus the moves after T (one cumulative sum, no lookups).
+    moves = overall_changes.assign(arr=overall_changes["account_id"].map(book["arr"]))
+    red_move = moves["arr"] * (
+        (moves["to_color"] == RED).astype(int) - (moves["from_color"] == RED).astype(int)
+    )
+    yellow_move = moves["arr"] * (
+        (moves["to_color"] == YELLOW).astype(int) - (moves["from_color"] == YELLOW).astype(int)
+    )
+    at = moves["at"].dt.tz_convert(None).to_numpy()
+    red_after = np.concatenate([np.cumsum(red_move.to_numpy()[::-1])[::-1], [0.0]])
+    yellow_after = np.concatenate([np.cumsum(yellow_move.to_numpy()[::-1])[::-1], [0.0]])
+    red_now = float(book["arr"][book["c0"] == RED].sum())
+    yellow_now = float(book["arr"][book["c0"] == YELLOW].sum())
     trend = []
     for weeks_ago in range(TREND_WEEKS, -1, -1):
         when = now - dt.timedelta(days=7 * weeks_ago)
         if weeks_ago and (started is None or when < started):
             continue  # before the history starts: no point rather than a false zero
-        colors = _at(book["c0"], overall_changes, ["account_id"], when) if weeks_ago else book["c0"]
-        red = _money(float(book["arr"][colors == RED].sum()))
-        yellow = _money(float(book["arr"][colors == YELLOW].sum()))
-        trend.append(TrendPoint(when.date(), red, yellow))
+        first_later = int(
+            np.searchsorted(at, np.datetime64(pd.Timestamp(when).tz_convert(None)), side="right")
+        )
+        red = red_now - (red_after[first_later] if weeks_ago else 0.0)
+        yellow = yellow_now - (yellow_after[first_later] if weeks_ago else 0.0)
+        trend.append(TrendPoint(when.date(), _money(red), _money(yellow)))
 
     velocity = _velocity(now)
     return Summary(
