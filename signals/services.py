@@ -46,6 +46,7 @@ from csrisk.roles import EXECUTIVE_ROLES, Role
 from ctas.choices import LIVE_STATUSES
 from ctas.models import Cta
 from ctas.services import cta_create
+from escalation import rules as escalation_rules
 from escalation.services import escalation_escalate, escalation_open
 from scorecards.services import request_recompute
 from signals import rules
@@ -898,7 +899,9 @@ def summary_action_take(*, account: Account, signal: str, by: User, note: str = 
         )
     if response.escalate_to:
         escalation = escalation_open(cta=cta, by=by, reason=reason)
-        if escalation.level < response.escalate_to:
+        # An executive may not raise to level 2 (escalation's configuration): the
+        # escalation stays at level 1, where its suggestions point the VP to it.
+        if escalation.level < response.escalate_to <= escalation_rules.max_level_for(by):
             escalation_escalate(
                 escalation=escalation, by=by, level=response.escalate_to, reason=reason
             )

@@ -185,6 +185,8 @@ def summary(request: HttpRequest) -> HttpResponse:
         "area_chart": charts.stacked_bars([(b.label, b.red, b.yellow) for b in data.by_area]),
         "trend_chart": charts.line([(f"{p.on:%b %d}", p.at_risk) for p in data.trend]),
         "signal_labels": SIGNAL_LABELS,
+        # Opening CTAs follows cta_create's rule; executives read, the VP and CEO act.
+        "can_act": request.user.is_org_wide,
     }
     return render(request, "signals/summary.html", context)
 
