@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from csrisk.notifications import unread_count
+from csrisk.roles import EXECUTIVE_ROLES
 
 NAV = [
     ("cockpit:index", "Cockpit"),
@@ -10,7 +11,7 @@ NAV = [
     ("escalation:list", "Escalations"),
     ("sponsors:program", "Sponsors"),
     ("signals:feed", "Signals"),
-    ("summary", "Executive summary"),
+    ("summary:index", "Executive summary"),
     ("accounts:list", "Accounts"),
 ]
 
@@ -26,6 +27,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "escalation:list"
     elif current.startswith("sponsors:"):
         current = "sponsors:program"
+    elif current.startswith("summary:"):
+        current = "summary:index"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:
@@ -34,4 +37,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if user is not None and user.is_authenticated and not user.is_integration:
             unread = unread_count(user)
         request._csrisk_unread = unread
-    return {"nav_items": NAV, "nav_current": current, "unread_notifications": unread}
+    user = getattr(request, "user", None)
+    leadership = bool(user and (user.is_superuser or getattr(user, "role", "") in EXECUTIVE_ROLES))
+    # The executive summary is for leadership; others would only meet a 403 there.
+    items = NAV if leadership else [n for n in NAV if n[0] != "summary:index"]
+    return {"nav_items": items, "nav_current": current, "unread_notifications": unread}

@@ -47,6 +47,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "sponsor_checkin": ("A sponsor check-in is due", IMMEDIATE),
     "sponsor_checkin_overdue": ("A sponsor check-in in your team is overdue", IMMEDIATE),
     "sponsor_help": ("Someone asks you, as sponsor, for help", IMMEDIATE),
+    "executive_summary": ("The weekly executive summary (leadership)", IMMEDIATE),
 }
 
 

@@ -172,6 +172,11 @@ CELERY_BEAT_SCHEDULE = {
     # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
     "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
     "signals-sweep": {"task": "signals.tasks.sweep_signals_task", "schedule": 30.0},
+    # Monday 06:00 UTC, after the nightly recompute: the executive summary to leadership.
+    "executive-summary-weekly": {
+        "task": "signals.tasks.weekly_summary_task",
+        "schedule": crontab(day_of_week=1, hour=6, minute=0),
+    },
     "recompute-all-nightly": {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),

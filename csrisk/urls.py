@@ -7,9 +7,8 @@ from csrisk import views
 from csrisk.api.router import router
 from csrisk.permissions import IsIntegrationOrStaff
 
-LATER = {
-    "summary": ("Executive summary", "Executive summary, blind spots and backtest"),
-}
+# Pages announced in the navigation but not built yet ("coming soon").
+LATER: dict[str, tuple[str, str]] = {}
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +30,7 @@ urlpatterns = [
     path("sponsors/", include("sponsors.urls")),
     path("admin/", admin.site.urls),
     path("signals/", include("signals.urls")),
+    path("summary/", include("signals.summary_urls")),
     path("api/v1/", include("signals.api.urls")),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).

@@ -111,7 +111,8 @@ class AreaScore(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "area"], name="one_score_per_area")
         ]
-        indexes = [models.Index(fields=["area", "color"])]
+        # account last: the executive summary's read of non-green areas is an index-only scan.
+        indexes = [models.Index(fields=["area", "color", "account"])]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.area}: {self.color} ({self.score})"

@@ -3,6 +3,7 @@ organisations with the match action, CSV upload, and the account timeline panel.
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from django import forms
@@ -19,9 +20,10 @@ from accounts.importing import ImportFileError, check_size
 from accounts.models import Account
 from accounts.rules import can_import_accounts
 from csrisk import clock
-from signals import aggregates, selectors, services
+from signals import aggregates, backtest, charts, selectors, services
 from signals.filtersets import SignalFilterSet
 from signals.models import SignalImport
+from signals.summary import SIGNAL_LABELS, executive_summary
 
 
 def timeline_panel_context(request: HttpRequest, account: Account) -> dict[str, Any]:
@@ -173,5 +175,129 @@ def segments(request: HttpRequest) -> HttpResponse:
             "trends": trends,
             "complaints": aggregates.recurring_complaints(now=now),
             "window": aggregates.WINDOW_DAYS,
+        },
+    )
+
+
+# --- executive summary and backtest (mounted at /summary/) ----------------------------------
+
+CSV_TABLES = ("area", "segment", "team", "quarter", "blind_spots", "actions")
+
+
+def _leadership_only(request: HttpRequest) -> None:
+    if not services.can_see_summary(request.user):
+        raise PermissionDenied("The executive summary is for the VP, the CEO and executives.")
+
+
+@require_http_methods(["GET"])
+def summary(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    data = executive_summary(clock.now())
+    context = {
+        "s": data,
+        "tables": [
+            ("area", "By area", data.by_area),
+            ("segment", "By segment", data.by_segment),
+            ("team", "By team", data.by_team),
+            ("quarter", "By renewal quarter", data.by_quarter),
+        ],
+        "area_chart": charts.stacked_bars([(b.label, b.red, b.yellow) for b in data.by_area]),
+        "trend_chart": charts.line([(f"{p.on:%b %d}", p.at_risk) for p in data.trend]),
+        "signal_labels": SIGNAL_LABELS,
+        # Opening CTAs follows cta_create's rule; executives read, the VP and CEO act.
+        "can_act": request.user.is_org_wide,
+    }
+    return render(request, "signals/summary.html", context)
+
+
+@require_http_methods(["GET"])
+def summary_csv(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    table = request.GET.get("table", "area")
+    if table not in CSV_TABLES:
+        raise Http404("Unknown table.")
+    data = executive_summary(clock.now())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="summary-{table}-{clock.today():%Y-%m-%d}.csv"'
+    )
+    writer = csv.writer(response)
+    if table == "blind_spots":
+        writer.writerow(["account", "arr", "renewal_date", "signal", "what", "date"])
+        for b in data.blind_spots:
+            writer.writerow([b.account, b.arr, b.renewal_date or "", b.signal, b.sentence, b.on])
+    elif table == "actions":
+        writer.writerow(
+            ["rank", "account", "arr", "renewal_date", "signal", "what", "priority", "response"]
+        )
+        for i, a in enumerate(data.actions, start=1):
+            writer.writerow(
+                [
+                    i,
+                    a.account,
+                    a.arr,
+                    a.renewal_date or "",
+                    a.signal,
+                    a.sentence,
+                    round(a.priority),
+                    a.response.label,
+                ]
+            )
+    else:
+        buckets = {
+            "area": data.by_area,
+            "segment": data.by_segment,
+            "team": data.by_team,
+            "quarter": data.by_quarter,
+        }[table]
+        writer.writerow(
+            [table, "total_arr", "red_arr", "yellow_arr", "at_risk_arr", "change_30d", "change_90d"]
+        )
+        for b in buckets:
+            writer.writerow(
+                [b.label, b.total, b.red, b.yellow, b.at_risk, b.change_30, b.change_90]
+            )
+    return response
+
+
+@require_POST
+def summary_action(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    account = get_object_or_404(Account, pk=request.POST.get("account") or 0)
+    signal = request.POST.get("signal", "")
+    try:
+        cta = services.summary_action_take(
+            account=account, signal=signal, by=request.user, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("summary:index")
+    text = f"{cta.get_type_display()} CTA #{cta.pk} open for {account.name}: {cta.reason}"
+    if request.htmx:
+        return render(request, "signals/partials/_action_done.html", {"cta": cta, "text": text})
+    messages.success(request, text)
+    return redirect("summary:index")
+
+
+@require_http_methods(["GET"])
+def backtest_page(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    try:
+        horizon = int(request.GET.get("horizon", 90))
+    except ValueError:
+        horizon = 90
+    if horizon not in backtest.HORIZONS:
+        horizon = 90
+    results = backtest.cached_backtest(horizon)
+    chart = charts.auc_bars([(r.label, r.auc) for r in results])
+    return render(
+        request,
+        "signals/backtest.html",
+        {
+            "results": results,
+            "horizon": horizon,
+            "horizons": backtest.HORIZONS,
+            "reading": backtest.reading(results),
+            "chart": chart,
         },
     )

@@ -33,6 +33,7 @@ STAFF = ROLES[1:-1]
 # What each page answers a GET with, per role, for objects of someone else (team B).
 # "ok" = 200; numbers are status codes; "login" = redirect to the login page.
 ALL_OK = dict.fromkeys(STAFF, "ok")
+LEADERSHIP = {**dict.fromkeys(STAFF, 403), "vp_cs": "ok", "ceo": "ok", "executive": "ok"}
 
 
 def pages_matrix() -> dict[str, dict[str, object]]:
@@ -108,7 +109,11 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         },
         "signals:upload-detail": {**dict.fromkeys(STAFF, 404), "vp_cs": "ok", "ceo": "ok"},
         "signals:upload-commit": post_only,
-        "summary": ALL_OK,
+        # the executive summary is for the VP, the CEO and executives
+        "summary:index": LEADERSHIP,
+        "summary:csv": LEADERSHIP,
+        "summary:backtest": LEADERSHIP,
+        "summary:action": post_only,
     }
 
 

@@ -29,12 +29,6 @@ def test_it_refuses_integration_users_every_page(org, path):
     assert response.status_code == 403
 
 
-def test_it_shows_pending_pages_plainly(org):
-    response = login(org.csm_a).get("/summary/")
-    assert response.status_code == 200
-    assert b"Not built yet" in response.content
-
-
 def test_it_logs_in_with_username_and_password(org, client):
     from tests.factories import PASSWORD
 

@@ -1,0 +1,87 @@
+"""Server-rendered SVG charts: plain geometry for a template, no JavaScript, no CDN."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+WIDTH, BAR_HEIGHT, GAP, LABEL = 560, 18, 6, 150
+
+
+def stacked_bars(rows: Sequence[tuple[str, Decimal, Decimal]]) -> dict:
+    """Horizontal bars of (label, red, yellow), scaled to the largest red + yellow."""
+    top = max((float(r + y) for _, r, y in rows), default=0.0) or 1.0
+    span = WIDTH - LABEL - 90
+    bars = []
+    for i, (label, red, yellow) in enumerate(rows):
+        w_red = float(red) / top * span
+        w_yellow = float(yellow) / top * span
+        bars.append(
+            {
+                "label": label,
+                "y": i * (BAR_HEIGHT + GAP),
+                "text_y": i * (BAR_HEIGHT + GAP) + BAR_HEIGHT - 4,
+                "x_red": LABEL,
+                "w_red": round(w_red, 1),
+                "x_yellow": round(LABEL + w_red, 1),
+                "w_yellow": round(w_yellow, 1),
+                "x_value": round(LABEL + w_red + w_yellow + 4, 1),
+                "value": red + yellow,
+            }
+        )
+    return {
+        "width": WIDTH,
+        "height": max(1, len(rows)) * (BAR_HEIGHT + GAP),
+        "bar_height": BAR_HEIGHT,
+        "label_x": LABEL - 6,
+        "bars": bars,
+    }
+
+
+def line(points: Sequence[tuple[str, Decimal]], height: int = 140) -> dict:
+    """A polyline of (label, value) points left to right, with the first and last labelled."""
+    top = max((float(v) for _, v in points), default=0.0) or 1.0
+    left, right, pad = 10, WIDTH - 10, 16
+    step = (right - left) / max(1, len(points) - 1)
+    coords = [
+        (round(left + i * step, 1), round(height - pad - float(v) / top * (height - 2 * pad), 1))
+        for i, (_, v) in enumerate(points)
+    ]
+    return {
+        "width": WIDTH,
+        "height": height,
+        "points": " ".join(f"{x},{y}" for x, y in coords),
+        "dots": [
+            {"x": x, "y": y, "label": label, "value": v}
+            for (x, y), (label, v) in zip(coords, points, strict=True)
+        ],
+        "first": points[0][0] if points else "",
+        "last": points[-1][0] if points else "",
+        "baseline": height - pad,
+    }
+
+
+def auc_bars(rows: Sequence[tuple[str, float | None]]) -> dict:
+    """Horizontal bars of AUC on a fixed 0–1 scale, with the 0.5 (chance) line marked."""
+    label_w, span = 230, WIDTH - 230 - 50
+    bars = [
+        {
+            "label": label,
+            "y": i * (BAR_HEIGHT + GAP),
+            "text_y": i * (BAR_HEIGHT + GAP) + BAR_HEIGHT - 4,
+            "w": round((value or 0) * span, 1),
+            "x_value": round(label_w + (value or 0) * span + 4, 1),
+            "value": "—" if value is None else f"{value:.2f}",
+        }
+        for i, (label, value) in enumerate(rows)
+    ]
+    height = max(1, len(rows)) * (BAR_HEIGHT + GAP)
+    return {
+        "width": WIDTH,
+        "height": height,
+        "bar_height": BAR_HEIGHT,
+        "label_x": label_w - 6,
+        "x0": label_w,
+        "chance_x": label_w + span / 2,
+        "bars": bars,
+    }

@@ -1,0 +1,14 @@
+"""The executive summary and the signal backtest, mounted at /summary/."""
+
+from django.urls import path
+
+from signals import views
+
+app_name = "summary"
+
+urlpatterns = [
+    path("", views.summary, name="index"),
+    path("export.csv", views.summary_csv, name="csv"),
+    path("actions/", views.summary_action, name="action"),
+    path("backtest/", views.backtest_page, name="backtest"),
+]
