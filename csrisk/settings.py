@@ -98,6 +98,16 @@ if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # A SQLite file named by URL gets the same locking as the embedded default below.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
 else:
     DATABASES = {
         "default": {
@@ -250,6 +260,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csrisk.permissions.IsStaffMember"],
     "DEFAULT_PAGINATION_CLASS": "csrisk.api.pagination.PageNumberPagination",
+    # The API speaks JSON (CONTRACT.md); a form-encoded body is a 415, not a guess at what
+    # an empty field meant. The signal endpoints read their raw bodies themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "csrisk.api.filters.StrictFilterBackend",

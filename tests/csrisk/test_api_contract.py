@@ -15,3 +15,16 @@ def test_any_unknown_api_address_answers_json(org):
     response = api(org.vp).get("/api/v1/ctas/%0A/comments/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+def test_the_api_takes_json_bodies_only(org, account_a):
+    from ctas import services
+
+    cta = services.cta_create(account=account_a, by=org.csm_a, reason="x", area="habits")
+    client = api(org.csm_a)
+    response = client.patch(
+        f"/api/v1/ctas/{cta.pk}/", "priority=", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+    response = client.patch(f"/api/v1/ctas/{cta.pk}/", {"priority": ""}, format="json")
+    assert response.status_code == 400 and "priority" in response.json()
