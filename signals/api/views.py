@@ -7,6 +7,7 @@ transaction that commits before the 202. Every problem is a 4xx with a reason.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 from collections.abc import Callable
@@ -224,7 +225,7 @@ class SignalIngestView(APIView):
         return _handle(request, convert)
 
 
-class SignedWebhookView(APIView):
+class SignedWebhookView(APIView, abc.ABC):
     """A native webhook: authenticated by its HMAC signature when a secret is configured,
     otherwise by an integration token."""
 
@@ -238,8 +239,9 @@ class SignedWebhookView(APIView):
     def verify(self, request: Request, body: bytes) -> Response | None:
         return None
 
+    @abc.abstractmethod
     def convert(self, data: Any) -> tuple[list[Any], bool]:
-        raise NotImplementedError
+        """The tool's payload as generic signals, and whether it was a single one."""
 
     def post(self, request: Request) -> Response:
         body = _body(request)
