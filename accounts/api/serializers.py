@@ -5,6 +5,7 @@ from rest_framework import serializers
 from accounts.choices import ContactRole
 from accounts.models import Account, Contact, PriorRelationship
 from csrisk.api import extensions
+from csrisk.api.fields import UsernameField
 from csrisk.models import Team, User
 from csrisk.roles import Role
 
@@ -18,8 +19,7 @@ class PriorRelationshipSerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(
-        slug_field="username",
+    owner = UsernameField(
         queryset=User.objects.filter(role__in=[Role.CSM, Role.TEAM_LEAD], is_active=True),
         allow_null=True,
         required=False,

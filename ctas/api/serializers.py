@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account
+from csrisk.api.fields import UsernameField
 from csrisk.models import User
 from ctas.choices import CtaType, Outcome, Priority
 from ctas.models import Comment, Cta, CtaTask, Playbook, PlaybookStep
@@ -82,8 +83,7 @@ class CtaCreateSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.MEDIUM)
-    owner = serializers.SlugRelatedField(
-        slug_field="username",
+    owner = UsernameField(
         queryset=User.objects.filter(is_active=True).exclude(role="integration"),
         required=False,
     )
@@ -97,8 +97,7 @@ class CtaUpdateSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     due_date = serializers.DateField(required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    owner = serializers.SlugRelatedField(
-        slug_field="username",
+    owner = UsernameField(
         queryset=User.objects.filter(is_active=True).exclude(role="integration"),
         required=False,
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import Account
+from csrisk.api.fields import UsernameField
 from csrisk.models import User
 from scorecards.choices import AreaCode
 from sponsors.models import CheckIn, Program, Sentiment, Sponsorship
@@ -49,7 +50,7 @@ class SponsorshipSerializer(serializers.ModelSerializer):
 
 class AssignSerializer(serializers.Serializer):
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
-    sponsor = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all())
+    sponsor = UsernameField(queryset=User.objects.all())
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     force = serializers.BooleanField(
         required=False, default=False, help_text="Over capacity: a VP may overrule."

@@ -28,3 +28,14 @@ def test_the_api_takes_json_bodies_only(org, account_a):
     assert response.status_code == 415
     response = client.patch(f"/api/v1/ctas/{cta.pk}/", {"priority": ""}, format="json")
     assert response.status_code == 400 and "priority" in response.json()
+
+
+def test_an_empty_username_is_refused_not_read_as_null(org):
+    response = api(org.vp).post(
+        "/api/v1/accounts/", {"name": "Blank Owner", "arr": "10", "owner": ""}, format="json"
+    )
+    assert response.status_code == 400 and "owner" in response.json()
+    response = api(org.vp).post(
+        "/api/v1/accounts/", {"name": "No Owner", "arr": "10", "owner": None}, format="json"
+    )
+    assert response.status_code == 201, response.content
