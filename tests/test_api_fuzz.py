@@ -2,8 +2,8 @@
 checks (no 5xx, responses match the schema, invalid input refused with a 4xx).
 
 Bounded by CSRISK_FUZZ_EXAMPLES (examples per operation and phase; default 5, CI sets
-more) and seeded by CSRISK_FUZZ_SEED (fixed by default, "random" to explore). Settings that explain why a documented 400 counts as an answer live in
-schemathesis.toml.
+more) and seeded by CSRISK_FUZZ_SEED (fixed by default, "random" to explore). Settings
+that explain why a documented 400 counts as an answer live in schemathesis.toml.
 """
 
 from __future__ import annotations
