@@ -218,9 +218,3 @@ def meeting_kinds() -> dict[str, list[Meeting]]:
     for m in meetings():
         result[m.kind].append(m)
     return result
-
-
-def suggestions_open(escalation: Escalation) -> list[Suggestion]:
-    return list(
-        escalation.suggestions.filter(status=SuggestionStatus.OPEN, level__gt=escalation.level)
-    )
