@@ -2,9 +2,14 @@
 
 gunicorn (2 workers) serves the same database; 10 client threads request the cockpit
 page (its first page, as the CSM sees it: ``ctas.views.PAGE_SIZE`` rows) for a bounded
-number of rounds over loopback. Baseline: ``/healthz`` (the
-framework's floor: routing, middleware, a response) under the same load in the same run.
-Goal: cockpit p95 <= 100 ms. Also reported: SQL queries per cockpit request.
+number of rounds over loopback. Baseline: ``/healthz`` (the framework's floor: routing,
+middleware, a response) under the same load in the same run.
+
+The figure is the **server time** per request, as the issue asks: gunicorn's own request
+time (its access log's ``%(D)s``, from the worker taking the request to the response
+written). With 10 clients on 2 workers a request also waits in the listen queue for the
+ones ahead of it; that client-observed latency is reported beside it (``client_p95_ms``).
+Goal: server-time p95 <= 100 ms. Also reported: SQL queries per cockpit request.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -69,6 +75,17 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[18]
 
 
+def server_times(log: Path) -> dict[str, list[float]]:
+    """Per path, gunicorn's request times in ms, in the order the requests finished."""
+    times: dict[str, list[float]] = {}
+    for line in log.read_text().splitlines():
+        path, status, micros = line.split()
+        if status != "200":
+            raise SystemExit(f"{path} answered {status}")
+        times.setdefault(path, []).append(int(micros) / 1000)
+    return times
+
+
 def main() -> None:
     vendor = setup_django()
     from django.db import connection
@@ -115,6 +132,7 @@ def main() -> None:
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    access_log = Path(tempfile.mkdtemp()) / "access.log"
     server = subprocess.Popen(
         [
             sys.executable,
@@ -127,6 +145,10 @@ def main() -> None:
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(U)s %(s)s %(D)s",
         ],
         cwd=ROOT,
         env=env,
@@ -145,18 +167,25 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+    served = server_times(access_log)
+    warm = len(cockpit)  # the warm-up round finished before the measured ones started
+    cockpit_server = served["/cockpit/"][warm:]
+    health_server = served["/healthz"][1:]  # the first one was the wait for start-up
     emit(
         [
             figure(
                 "cockpit_p95_2000_ctas",
-                p95(cockpit),
+                p95(cockpit_server),
                 "ms",
-                f"/healthz p95 under the same load ({CLIENTS} clients)",
-                p95(health),
+                f"/healthz server-time p95 under the same load ({CLIENTS} clients)",
+                p95(health_server),
                 goal="value <= 100 ms",
-                met=p95(cockpit) <= 100,
+                met=p95(cockpit_server) <= 100,
                 database=vendor,
-                median_ms=round(statistics.median(cockpit), 1),
+                median_ms=round(statistics.median(cockpit_server), 1),
+                client_p95_ms=round(p95(cockpit), 1),
+                client_median_ms=round(statistics.median(cockpit), 1),
+                client_healthz_p95_ms=round(p95(health), 1),
                 requests=len(cockpit),
                 queries_per_request=query_count,
                 rows_per_page=PAGE_SIZE,
