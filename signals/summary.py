@@ -67,14 +67,40 @@ def book_rows(ids: Iterable[int] | None = None) -> list[BookRow]:
     ]
 
 
+# Colours as small integers for the arithmetic: a comparison of 10,000 strings costs more
+# than the whole sum it selects for. A colour never scored ('' or NULL) counts as green.
+COLOR_CODE = {GREEN: 0, YELLOW: 1, RED: 2}
+G, Y, R = 0, 1, 2
+
+
+_ANY_CODE = {**COLOR_CODE, "": 0, None: 0}
+
+
+def _codes(colors: Iterable[str | None]) -> np.ndarray:
+    return np.fromiter(map(_ANY_CODE.__getitem__, colors), dtype=np.int8)
+
+
+def _columns(rows: list[tuple], n: int) -> list[list]:
+    """Rows of n values as n column lists. (Not ``zip(*rows)``: unpacking 30,000 rows as
+    arguments costs ten times as much.)"""
+    return [[r[i] for r in rows] for i in range(n)]
+
+
+def _mapping(book: pd.DataFrame, column: str) -> dict:
+    """A book column as {account id: value} (``Series.to_dict`` boxes each value: slow)."""
+    return dict(zip(book.index.tolist(), book[column].tolist(), strict=True))
+
+
 def book_frame() -> pd.DataFrame:
-    """Every live account as one row of what the summary groups by: one query, no model
-    instances and ARR as a float from the database (the sums are rounded to cents)."""
-    rows = (
+    """Every live account as one row of what the summary groups by, ordered by id: one
+    query, no model instances, ARR as a float from the database (the sums are rounded to
+    cents) and the overall colour as a code (``c0``: 0 green, 1 yellow, 2 red)."""
+    rows = list(
         Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
-        .order_by()
+        .order_by("pk")
         .values_list(
             "pk",
+            "name",
             Cast("arr", FloatField()),
             "segment",
             "team__name",
@@ -82,18 +108,23 @@ def book_frame() -> pd.DataFrame:
             "scorecard__color",
         )
     )
-    df = pd.DataFrame.from_records(
-        list(rows), columns=["account_id", "arr", "segment", "team", "renewal", "c0"]
-    ).set_index("account_id")
-    df["team"] = df["team"].fillna("No team")
-    df["c0"] = df["c0"].fillna(GREEN)
-    renewal = pd.to_datetime(df["renewal"])
-    df["quarter"] = (
-        renewal.dt.year.astype("Int64").astype(str)
-        + "-Q"
-        + renewal.dt.quarter.astype("Int64").astype(str)
-    ).where(renewal.notna(), "No renewal date")
-    return df
+    ids, name, arr, segment, team, renewal, color = _columns(rows, 7)
+    quarter = [
+        f"{d.year}-Q{(d.month - 1) // 3 + 1}" if d is not None else "No renewal date"
+        for d in renewal
+    ]
+    return pd.DataFrame(
+        {
+            "name": np.asarray(name, dtype=object),
+            "arr": np.asarray(arr, dtype=float),
+            "segment": np.asarray(segment, dtype=object),
+            "team": np.asarray([t or "No team" for t in team], dtype=object),
+            "renewal": np.asarray(renewal, dtype=object),
+            "c0": _codes(color),
+            "quarter": np.asarray(quarter, dtype=object),
+        },
+        index=pd.Index(np.asarray(ids, dtype=np.int64), name="account_id"),
+    )
 
 
 @dataclass
@@ -171,78 +202,101 @@ def _money(x: float) -> Decimal:
     return Decimal(f"{x:.2f}")
 
 
-SUM_COLUMNS = ["total", "red", "yellow", "red_30", "yellow_30", "red_90", "yellow_90", "n_risk"]
+def _sums(groups: np.ndarray, n: int, arr: np.ndarray, colors: list[np.ndarray]) -> np.ndarray:
+    """Per group (0..n-1): total ARR, then red and yellow ARR for each colour column (now,
+    30 and 90 days ago), then the accounts at risk now; one weighted count per column."""
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(groups, weights=weights, minlength=n)
+
+    columns = [total(arr)]
+    for c in colors:
+        columns += [total(arr * (c == R)), total(arr * (c == Y))]
+    columns.append(total((colors[0] != G).astype(float)))
+    return np.column_stack(columns) if n else np.zeros((0, 2 + 2 * len(colors)))
 
 
-def _with_sums(df: pd.DataFrame) -> pd.DataFrame:
-    """ARR split by colour now, 30 and 90 days ago as columns, so a breakdown is one sum."""
-    arr = df["arr"]
-    out = pd.DataFrame(index=df.index)
-    out["total"] = arr
-    for col, suffix in (("c0", ""), ("c30", "_30"), ("c90", "_90")):
-        out["red" + suffix] = arr.where(df[col] == RED, 0.0)
-        out["yellow" + suffix] = arr.where(df[col] == YELLOW, 0.0)
-    out["n_risk"] = (out["red"] + out["yellow"] > 0).astype(int)
-    return out
-
-
-def _bucket(key: str, label: str, sums: pd.Series) -> Bucket:
+def _bucket(key: str, label: str, sums: np.ndarray) -> Bucket:
+    total, red, yellow, red_30, yellow_30, red_90, yellow_90, n_risk = (float(x) for x in sums)
     return Bucket(
         key,
         label,
-        **{c: _money(float(sums[c])) for c in SUM_COLUMNS[:-1]},
-        accounts_at_risk=int(sums["n_risk"]),
+        total=_money(total),
+        red=_money(red),
+        yellow=_money(yellow),
+        red_30=_money(red_30),
+        yellow_30=_money(yellow_30),
+        red_90=_money(red_90),
+        yellow_90=_money(yellow_90),
+        accounts_at_risk=int(n_risk),
     )
 
 
-def _buckets(df: pd.DataFrame, by: str, labels: dict[str, str] | None = None) -> list[Bucket]:
-    if df.empty:
+def _buckets(
+    keys: np.ndarray,
+    arr: np.ndarray,
+    colors: list[np.ndarray],
+    labels: dict[str, str] | None = None,
+) -> list[Bucket]:
+    """One bucket per distinct key (sorted), with its ARR by colour now, 30 and 90 days ago."""
+    if not len(keys):
         return []
-    sums = _with_sums(df).join(df[[by]]).groupby(by, sort=True)[SUM_COLUMNS].sum()
-    return [_bucket(k, (labels or {}).get(k, k), row) for k, row in sums.iterrows()]
+    names, groups = np.unique(keys, return_inverse=True)
+    sums = _sums(groups, len(names), arr, colors)
+    return [_bucket(k, (labels or {}).get(k, k), row) for k, row in zip(names, sums, strict=True)]
 
 
-def _first_after(changes: pd.DataFrame, keys: list[str], when: dt.datetime) -> pd.Series:
-    """Per key, the ``from_color`` of the first change after ``when`` (sorted oldest first):
-    the colour the key had at ``when``. Keys that did not change since are absent."""
-    later = changes[changes["at"] > pd.Timestamp(when)]
-    return later.groupby(keys)["from_color"].first()
-
-
-def _at(current: pd.Series, changes: pd.DataFrame, keys: list[str], when: dt.datetime) -> pd.Series:
+def _colors_at(
+    keys: np.ndarray, current: np.ndarray, changes: dict[str, np.ndarray], when: dt.datetime
+) -> np.ndarray:
+    """The colour of each key (sorted, unique) at ``when``: the ``from`` colour of its first
+    change after ``when`` (changes are sorted oldest first), or its current colour when it
+    has not changed since."""
+    later = changes["at"] > when.timestamp()
+    changed, first = np.unique(changes["key"][later], return_index=True)
     then = current.copy()
-    first = _first_after(changes, keys, when)
-    then.update(first[first.index.isin(then.index)])
+    if len(changed) and len(keys):
+        pos = np.minimum(np.searchsorted(keys, changed), len(keys) - 1)
+        known = keys[pos] == changed
+        then[pos[known]] = changes["from"][later][first[known]]
     return then
+
+
+def _changes(rows: list[tuple], accounts: np.ndarray, per: int = 1) -> dict[str, np.ndarray]:
+    """Colour changes (key, at, from, to) as arrays, oldest first, of the keys whose account
+    (key // ``per``) is in ``accounts``."""
+    key, at, from_color, to_color = _columns(rows, 4)
+    out = {
+        "key": np.asarray(key, dtype=np.int64),
+        "at": np.asarray([a.timestamp() for a in at], dtype=float),
+        "from": _codes(from_color),
+        "to": _codes(to_color),
+    }
+    mask = np.isin(out["key"] // per, accounts)
+    return {k: v[mask] for k, v in out.items()}
+
+
+AREA_INDEX = {code: i for i, code in enumerate(AreaCode.values)}
 
 
 def executive_summary(now: dt.datetime) -> Summary:
     """Every figure of the summary page, as of ``now``."""
     book = book_frame()
-    # Only non-green area scores are read (the index on area, colour); a missing one is green.
-    area_now = pd.DataFrame.from_records(
-        list(
-            AreaScore.objects.filter(area__in=AreaCode.values, color__in=[RED, YELLOW]).values_list(
-                "account_id", "area", "color"
-            )
-        ),
-        columns=["account_id", "area", "color"],
-    )
+    ids, arr, c0 = book.index.to_numpy(), book["arr"].to_numpy(), book["c0"].to_numpy()
     since = now - dt.timedelta(days=max(90, TREND_WEEKS * 7))
     # A first score of green ('' → green) changes no figure: the colour before it counts as
     # green either way. Leaving those rows out keeps this read small.
-    changes = pd.DataFrame.from_records(
-        list(
-            ColorChange.objects.filter(at__gt=since)
-            .exclude(from_color="", to_color=GREEN)
-            .order_by("at", "pk")
-            .values_list("account_id", "area", "at", "from_color", "to_color")
-        ),
-        columns=["account_id", "area", "at", "from_color", "to_color"],
+    history = (
+        ColorChange.objects.filter(at__gt=since)
+        .exclude(from_color="", to_color=GREEN)
+        .order_by("at", "pk")
     )
-    changes["at"] = pd.to_datetime(changes["at"], utc=True)
-    changes = changes[changes["account_id"].isin(book.index)]
-    changes["from_color"] = changes["from_color"].replace("", GREEN)
+    overall_changes = _changes(
+        list(
+            history.filter(area=OVERALL).values_list("account_id", "at", "from_color", "to_color")
+        ),
+        ids,
+    )
     # Before the first recorded change nobody was scored: a past figure there is unknown,
     # not "all green" (the first recompute writes every account's first change).
     started = ColorChange.objects.aggregate(first=Min("at"))["first"]
@@ -250,25 +304,51 @@ def executive_summary(now: dt.datetime) -> Summary:
     known_90 = started is not None and started <= now - dt.timedelta(days=90)
     ago_30, ago_90 = now - dt.timedelta(days=30), now - dt.timedelta(days=90)
 
-    overall_changes = changes[changes["area"] == OVERALL]
-    book["c30"] = _at(book["c0"], overall_changes, ["account_id"], ago_30)
-    book["c90"] = _at(book["c0"], overall_changes, ["account_id"], ago_90)
-    total = _bucket("all", "All accounts", _with_sums(book)[SUM_COLUMNS].sum())
-
-    area_changes = changes[changes["area"] != OVERALL]
-    area_now = area_now[area_now["account_id"].isin(book.index)]
-    current = area_now.set_index(["account_id", "area"])["color"]
-    past_keys = pd.MultiIndex.from_frame(area_changes[["account_id", "area"]].drop_duplicates())
-    current = pd.concat(
-        [current, pd.Series(GREEN, index=past_keys.difference(current.index), dtype=object)]
+    colors = [
+        c0,
+        _colors_at(ids, c0, overall_changes, ago_30),
+        _colors_at(ids, c0, overall_changes, ago_90),
+    ]
+    total = _bucket(
+        "all", "All accounts", _sums(np.zeros(len(ids), dtype=np.int64), 1, arr, colors)[0]
     )
-    areas = pd.DataFrame({"c0": current})
-    areas["c30"] = _at(current, area_changes, ["account_id", "area"], ago_30)
-    areas["c90"] = _at(current, area_changes, ["account_id", "area"], ago_90)
-    areas = areas.reset_index()
-    areas["arr"] = areas["account_id"].map(book["arr"])
+
+    # Areas: a key is account_id × 16 + the area's index. Only non-green area scores are
+    # read (the index on area, colour); a key with no row is green.
+    def area_key(account_id: int, area: str) -> int:
+        return account_id * 16 + AREA_INDEX[area]
+
+    scored = [
+        (area_key(a, area), color)
+        for a, area, color in AreaScore.objects.filter(
+            area__in=AreaCode.values, color__in=[RED, YELLOW]
+        ).values_list("account_id", "area", "color")
+    ]
+    area_changes = _changes(
+        [
+            (area_key(a, area), at, f, t)
+            for a, area, at, f, t in history.exclude(area=OVERALL).values_list(
+                "account_id", "area", "at", "from_color", "to_color"
+            )
+        ],
+        ids,
+        per=16,
+    )
+    scored_keys = np.asarray([k for k, _ in scored], dtype=np.int64)
+    in_book = np.isin(scored_keys // 16, ids)
+    scored_keys, scored_colors = scored_keys[in_book], _codes(c for _, c in scored)[in_book]
+    keys = np.union1d(scored_keys, area_changes["key"])
+    area_now = np.zeros(len(keys), dtype=np.int8)
+    area_now[np.searchsorted(keys, scored_keys)] = scored_colors
+    area_colors = [
+        area_now,
+        _colors_at(keys, area_now, area_changes, ago_30),
+        _colors_at(keys, area_now, area_changes, ago_90),
+    ]
+    area_arr = arr[np.searchsorted(ids, keys // 16)] if len(keys) else np.zeros(0)
+    codes = np.asarray(AreaCode.values, dtype=object)[keys % 16]
     labels = dict(AreaCode.choices)
-    found = {b.key: b for b in _buckets(areas, "area", labels)}
+    found = {b.key: b for b in _buckets(codes, area_arr, area_colors, labels)}
     by_area = []
     for code, label in AreaCode.choices:
         bucket = found.get(code) or Bucket(code, label)
@@ -276,36 +356,29 @@ def executive_summary(now: dt.datetime) -> Summary:
         by_area.append(bucket)
 
     segments = dict(Segment.choices)
-    by_segment = _buckets(book, "segment", segments)
+    by_segment = _buckets(book["segment"].to_numpy(), arr, colors, segments)
     by_segment.sort(key=lambda b: list(segments).index(b.key) if b.key in segments else 99)
-    by_team = _buckets(book, "team")
-    by_quarter = _buckets(book, "quarter")
+    by_team = _buckets(book["team"].to_numpy(), arr, colors)
+    by_quarter = _buckets(book["quarter"].to_numpy(), arr, colors)
 
     for bucket in [total, *by_area, *by_segment, *by_team, *by_quarter]:
         bucket.known_30, bucket.known_90 = known_30, known_90
 
     # The trend telescopes: each overall change moves red/yellow ARR by its account's ARR,
     # so the ARR at T is today's minus the moves after T (one cumulative sum, no lookups).
-    moves = overall_changes.assign(arr=overall_changes["account_id"].map(book["arr"]))
-    red_move = moves["arr"] * (
-        (moves["to_color"] == RED).astype(int) - (moves["from_color"] == RED).astype(int)
-    )
-    yellow_move = moves["arr"] * (
-        (moves["to_color"] == YELLOW).astype(int) - (moves["from_color"] == YELLOW).astype(int)
-    )
-    at = moves["at"].dt.tz_convert(None).to_numpy()
-    red_after = np.concatenate([np.cumsum(red_move.to_numpy()[::-1])[::-1], [0.0]])
-    yellow_after = np.concatenate([np.cumsum(yellow_move.to_numpy()[::-1])[::-1], [0.0]])
-    red_now = float(book["arr"][book["c0"] == RED].sum())
-    yellow_now = float(book["arr"][book["c0"] == YELLOW].sum())
+    move_arr = arr[np.searchsorted(ids, overall_changes["key"])] if len(ids) else np.zeros(0)
+    to, frm = overall_changes["to"], overall_changes["from"]
+    red_move = move_arr * ((to == R).astype(int) - (frm == R).astype(int))
+    yellow_move = move_arr * ((to == Y).astype(int) - (frm == Y).astype(int))
+    red_after = np.concatenate([np.cumsum(red_move[::-1])[::-1], [0.0]])
+    yellow_after = np.concatenate([np.cumsum(yellow_move[::-1])[::-1], [0.0]])
+    red_now, yellow_now = float(arr[c0 == R].sum()), float(arr[c0 == Y].sum())
     trend = []
     for weeks_ago in range(TREND_WEEKS, -1, -1):
         when = now - dt.timedelta(days=7 * weeks_ago)
         if weeks_ago and (started is None or when < started):
             continue  # before the history starts: no point rather than a false zero
-        first_later = int(
-            np.searchsorted(at, np.datetime64(pd.Timestamp(when).tz_convert(None)), side="right")
-        )
+        first_later = int(np.searchsorted(overall_changes["at"], when.timestamp(), side="right"))
         red = red_now - (red_after[first_later] if weeks_ago else 0.0)
         yellow = yellow_now - (yellow_after[first_later] if weeks_ago else 0.0)
         trend.append(TrendPoint(when.date(), _money(red), _money(yellow)))
@@ -321,7 +394,7 @@ def executive_summary(now: dt.datetime) -> Summary:
         trend=trend,
         escalations=open_escalations(),
         coverage=sponsor_coverage(now.date()),
-        blind_spots=blind_spots(now, velocity, set(book.index[book["c0"] == GREEN])),
+        blind_spots=blind_spots(now, velocity, book),
         actions=prioritised_actions(now, velocity=velocity, book=book),
     )
 
@@ -445,13 +518,13 @@ def _velocity(now: dt.datetime) -> Velocity:
 
 
 def blind_spots(
-    now: dt.datetime, velocity: Velocity | None = None, green_ids: set[int] | None = None
+    now: dt.datetime, velocity: Velocity | None = None, book: pd.DataFrame | None = None
 ) -> list[BlindSpot]:
     """Green accounts with a leading danger signal underneath; largest ARR first."""
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
     green = _green_accounts()
-    if green_ids is None:
-        green_ids = {r.id for r in book_rows() if r.color == GREEN}
+    book = book if book is not None else book_frame()
+    green_ids = set(book.index[book["c0"] == G].tolist())
     found: list[tuple[int, str, str, dt.date]] = []
     for account_id, v, n1, n0, last in velocity if velocity is not None else _velocity(now):
         if v >= VELOCITY_LEAD and account_id in green_ids:
@@ -488,24 +561,12 @@ def blind_spots(
     for f in found:
         if (f[0], f[1]) not in latest or f[3] > latest[(f[0], f[1])][3]:
             latest[(f[0], f[1])] = f
-    accounts = {
-        a["pk"]: a
-        for a in Account.objects.filter(pk__in={k[0] for k in latest}).values(
-            "pk", "name", "arr", "renewal_date"
-        )
-    }
+    # Names, ARR and renewal from the book already read (green accounts are in it).
+    name, arr, renewal = (_mapping(book, c) for c in ("name", "arr", "renewal"))
     spots = [
-        BlindSpot(
-            a,
-            accounts[a]["name"],
-            accounts[a]["arr"],
-            accounts[a]["renewal_date"],
-            signal,
-            sentence,
-            on,
-        )
+        BlindSpot(a, name[a], _money(arr[a]), renewal[a], signal, sentence, on)
         for (a, signal), (_, _, sentence, on) in latest.items()
-        if a in accounts
+        if a in green_ids
     ]
     spots.sort(key=lambda s: (-s.arr, s.account, s.signal))
     return spots
@@ -628,7 +689,7 @@ def prioritised_actions(
     # read names and exact ARR for the top ``limit`` only.
     book = book if book is not None else book_frame()
     book = book[book.index.isin({a for a, _ in found})]
-    arr, renewal = book["arr"].to_dict(), book["renewal"].to_dict()
+    arr, renewal = _mapping(book, "arr"), _mapping(book, "renewal")
     today = now.date()
     ranked = []
     for (account_id, signal), (sentence, on) in found.items():
