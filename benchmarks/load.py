@@ -148,13 +148,14 @@ def check_signals(source: str, accepted: set[str]) -> dict[str, Any]:
     from signals.models import Signal
 
     ours = Signal.objects.filter(source=source)
-    deadline = time.monotonic() + DRAIN_SECONDS
-    nudged = time.monotonic()
+    started = nudged = time.monotonic()
+    deadline = started + DRAIN_SECONDS
     while ours.exclude(status="processed").exists() and time.monotonic() < deadline:
         if time.monotonic() - nudged > 15:
             celery_app.send_task("signals.tasks.sweep_signals_task")
             nudged = time.monotonic()
         time.sleep(1)
+    drain = time.monotonic() - started
     stored = set(ours.values_list("external_id", flat=True))
     doubled = (
         ours.values("external_id").annotate(n=Count("id")).filter(n__gt=1).count()
@@ -168,6 +169,7 @@ def check_signals(source: str, accepted: set[str]) -> dict[str, Any]:
         "lost": len(accepted - stored),
         "doubled": doubled,
         "unprocessed": len(stored) - processed,
+        "drain_seconds": round(drain, 1),  # after the load stopped, until all were processed
     }
 
 
@@ -185,7 +187,9 @@ def table(stats: dict[str, dict[str, float]], signals: dict[str, Any]) -> str:
         )
     lines.append(
         "signals: {accepted:,} accepted, {stored:,} stored, {processed:,} processed, "
-        "{lost} lost, {doubled} doubled".format(**signals)
+        "{lost} lost, {doubled} doubled; queue drained {drain_seconds} s after the load".format(
+            **signals
+        )
     )
     return "\n".join(lines)
 
