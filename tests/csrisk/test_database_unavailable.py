@@ -170,3 +170,15 @@ def test_it_discards_a_broken_connection_and_recovers_without_a_manual_step(org,
         "/api/v1/signals/", json.dumps(ticket("T-9", "A-1")), content_type="application/json"
     )
     assert signals.status_code == 202
+
+
+def test_it_documents_the_503_on_every_api_operation(org):
+    schema = api(org.vp).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operations = [
+        operation
+        for item in schema["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+    assert operations
+    assert all("503" in operation["responses"] for operation in operations)
