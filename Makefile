@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench install lint format migrate run check-deploy clean
+.PHONY: demo test bench load install lint format migrate run check-deploy clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "csrisk needs Python 3.11, found " + sys.version.split()[0]'
@@ -47,6 +47,11 @@ test: $(STAMP)
 ## bench: every benchmark in benchmarks/, a table, and benchmarks/results/latest.json
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+## load: locust on the cockpit, the account list and signal batches (gunicorn, 2 workers)
+## for LOAD_SECONDS (60); DATABASE_URL must name a scratch PostgreSQL database (flushed)
+load: $(STAMP)
+	$(PY) benchmarks/load.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -34,6 +34,23 @@ def setup_django() -> str:
     return connection.vendor
 
 
+def restore_configuration() -> None:
+    """A flush (a re-run on the same scratch database) empties the configuration the data
+    migrations installed; put it back as the browser tests do."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in (
+        ("scorecards.migrations.0002_default_areas", "seed"),
+        ("scorecards.migrations.0004_default_measures", "seed"),
+        ("ctas.migrations.0003_default_playbooks", "seed"),
+        ("escalation.migrations.0003_defaults", "forwards"),
+        ("signals.migrations.0003_default_rules", "seed"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 def _has_tables() -> bool:
     from django.db import connection
 

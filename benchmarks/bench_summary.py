@@ -16,7 +16,7 @@ import statistics
 import time
 from typing import Any
 
-from _common import emit, figure, setup_django
+from _common import emit, figure, restore_configuration, setup_django
 
 ACCOUNTS = int(os.environ.get("BENCH_SUMMARY_ACCOUNTS", 10_000))
 RUNS = int(os.environ.get("BENCH_SUMMARY_RUNS", 15))
@@ -39,9 +39,7 @@ def main() -> None:
               "set DATABASE_URL to a scratch PostgreSQL database")  # fmt: skip
         emit([])
         return
-    import importlib
 
-    from django.apps import apps
     from django.db import connection
     from django.test import Client
 
@@ -54,16 +52,7 @@ def main() -> None:
     from scorecards.services import recompute
     from sponsors.demo import build_demo_sponsors
 
-    # A flush (a re-run on the same scratch database) empties the configuration the data
-    # migrations installed; put it back as the browser tests do.
-    for module, function in (
-        ("scorecards.migrations.0002_default_areas", "seed"),
-        ("scorecards.migrations.0004_default_measures", "seed"),
-        ("ctas.migrations.0003_default_playbooks", "seed"),
-        ("escalation.migrations.0003_defaults", "forwards"),
-        ("signals.migrations.0003_default_rules", "seed"),
-    ):
-        getattr(importlib.import_module(module), function)(apps, None)
+    restore_configuration()
     with quiet():
         build_demo_book(accounts=ACCOUNTS, months=32, seed=4)
         now = clock.now()

@@ -6,3 +6,12 @@ class CsriskConfig(AppConfig):
 
     name = "csrisk"
     verbose_name = "People and teams"
+
+    def ready(self) -> None:
+        from django.core.signals import got_request_exception
+
+        from csrisk import receivers
+
+        got_request_exception.connect(
+            receivers.remember_database_error, dispatch_uid="csrisk-database-error"
+        )

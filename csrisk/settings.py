@@ -62,6 +62,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may query (sessions, auth, the login check, views): a
+    # database that is down or restarting gets 503 + Retry-After, never a 500.
+    "csrisk.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +127,8 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# While the database is unreachable requests get 503 with this Retry-After (and /readyz).
+CSRISK_RETRY_AFTER_SECONDS = env.int("CSRISK_RETRY_AFTER_SECONDS", default=5)
 
 # --- Cache ------------------------------------------------------------------------------
 if REDIS_URL:

@@ -13,6 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from csrisk import notifications
+from csrisk.middleware import (
+    current_database_error,
+    database_unavailable,
+    discard_broken_connections,
+)
 from csrisk.models import Notification, NotificationPreference
 
 
@@ -28,6 +33,7 @@ def _check_database() -> str | None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any failure means "not ready", with the reason
+        discard_broken_connections()  # the next probe reconnects instead of reusing it
         return f"{type(exc).__name__}: {exc}"
     return None
 
@@ -57,7 +63,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     }
     response = JsonResponse(body, status=200 if ok else 503)
     if not ok:
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(settings.CSRISK_RETRY_AFTER_SECONDS)
     return response
 
 
@@ -109,6 +115,9 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    exc = current_database_error()
+    if exc is not None:  # the page below would query (context processors) and fail again
+        return database_unavailable(request, exc)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
     return render(request, "500.html", status=500)

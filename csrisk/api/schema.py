@@ -2,7 +2,8 @@
 
 Each view documents its own business errors; these are the ones the framework answers for
 all of them (a bad query parameter or body, no credentials, no permission, an unknown id,
-too many requests), so clients and fuzzers find every status code in the schema.
+too many requests, a database that is down), so clients and fuzzers find every status code
+in the schema.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ GENERIC = {
     "403": "Not allowed for this user.",
     "404": "No such object (or an unknown address).",
     "429": "Too many requests: wait as `Retry-After` says.",
+    "503": "The database is unreachable (down or restarting): retry after `Retry-After` "
+    "seconds; nothing of this request was stored.",
 }
 
 

@@ -15,14 +15,8 @@ both; it never touches the shared Redis. Skipped (with the reason) without DATAB
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal as os_signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -34,8 +28,8 @@ from signals.models import Signal, SignalRule
 from signals.tasks import sweep_signals_task
 from tests.conftest import api
 from tests.factories import AccountFactory
+from tests.processes import Services, reset_producer, use_broker
 
-ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 10_000
 BATCH = 500
 ACCOUNTS = 20
@@ -50,12 +44,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _test_database_url() -> str:
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -63,74 +51,6 @@ def _test_database_url() -> str:
         f"postgres://{db.get('USER') or 'postgres'}{password}@{db.get('HOST') or '127.0.0.1'}:"
         f"{db.get('PORT') or 5432}/{db['NAME']}"
     )
-
-
-class Services:
-    """Our own redis-server and worker, to kill and restart at will."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.redis: subprocess.Popen | None = None
-        self.worker: subprocess.Popen | None = None
-        self.log = open(tmp / "worker.log", "a+")  # noqa: SIM115
-
-    def start_redis(self) -> None:
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--bind", "127.0.0.1", "--dir", str(self.tmp)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
-
-    def start_worker(self) -> None:
-        env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": self.url}
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "csrisk", "worker", "--pool=solo",
-             "-Q", "ingest,recompute,notify,default", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def kill(self, proc: subprocess.Popen | None) -> None:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(os_signal.SIGKILL)
-            proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.worker is not None and self.worker.poll() is None:
-            self.worker.terminate()
-            try:
-                self.worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill(self.worker)
-        self.kill(self.redis)
-        self.log.close()
-
-
-def _reset_producer() -> None:
-    """Forget the cached connection pool and routing table, so the next publish reads
-    the configuration again (and the next test's changes to it take effect)."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    celery_app.amqp._rtable = None  # the routes, read from conf.task_routes when needed
-    celery_app.amqp.__dict__.pop("router", None)
-
-
-def _use_broker(url: str) -> None:
-    """Point this process's Celery producer at our own Redis."""
-    celery_app.conf.broker_url = url
-    celery_app.conf.task_always_eager = False
-    _reset_producer()
 
 
 def _processed() -> int:
@@ -150,7 +70,7 @@ def _wait(predicate, timeout: float) -> bool:
 def test_it_processes_every_accepted_signal_exactly_once_through_crashes(org, tmp_path):
     SignalRule.objects.update(active=False)  # CTAs are not what this test is about
     accounts = [AccountFactory(owner=org.csm_a, crm_id=f"CH-{i}") for i in range(ACCOUNTS)]
-    svc = Services(tmp_path)
+    svc = Services(tmp_path, _test_database_url())
     previous = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
     client = api(org.integration, token=True)
     accepted: set[str] = set()
@@ -180,7 +100,7 @@ def test_it_processes_every_accepted_signal_exactly_once_through_crashes(org, tm
 
     try:
         svc.start_redis()
-        _use_broker(svc.url)
+        use_broker(svc.url)
         svc.start_worker()
         send(0, 4000)
         assert _wait(lambda: _processed() >= 500, 60), "the worker processed nothing"
@@ -210,7 +130,7 @@ def test_it_processes_every_accepted_signal_exactly_once_through_crashes(org, tm
     finally:
         svc.stop()
         celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
-        _reset_producer()
+        reset_producer()
 
     assert sent_while_down == 2000
     assert len(accepted) == TOTAL
