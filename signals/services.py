@@ -15,10 +15,12 @@ The path of a signal (STYLE.md, "How data flows"):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,20 +244,15 @@ def _insert_new_pg(rows: list[Row], now: dt.datetime) -> dict[tuple[str, str], i
     returns none). The unique index still decides: if a concurrent sender stores one of
     these keys first, the COPY fails as a whole and this batch takes the slower path that
     settles each row with ON CONFLICT."""
-    sources = list({row[1].source for row in rows})
+    taken = {(src, ext) for src, ext in _stored_pg("source, external_id", map(_key, rows))}
+    new = [row for row in rows if _key(row) not in taken] if taken else rows
+    if not new:
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT source, external_id FROM signals_signal "
-            "WHERE source = ANY(%s) AND external_id = ANY(%s)",
-            [sources, [row[1].external_id for row in rows]],
-        )
-        taken = set(cursor.fetchall())
-        new = [row for row in rows if _key(row) not in taken] if taken else rows
-        if not new:
-            return {}
-        cursor.execute(
-            "SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id') AS seq) q, "
-            "generate_series(1, %s)",
+            # MATERIALIZED: the sequence is looked up once, not once per id.
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) "
+            "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
             [Signal._meta.db_table, len(new)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
@@ -296,22 +293,37 @@ def _insert_staged(cursor: Any, text: str) -> dict[tuple[str, str], int]:
     return stored
 
 
+def _stored_pg(columns: str, keys: Iterable[tuple[str, str]]) -> list[tuple]:
+    """``columns`` of the stored signals with these keys: one query per source (a batch
+    usually has one), so the unique index's prefix (source, external_id) answers each key
+    and no pair is asked for that no item has (``source = ANY(…) AND external_id = ANY(…)``
+    asked for every combination)."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for src, ext in keys:
+        by_source[src].append(ext)
+    found: list[tuple] = []
+    with connection.cursor() as cursor:
+        for src, ext_ids in by_source.items():
+            cursor.execute(
+                f"SELECT {columns} FROM signals_signal WHERE source = %s AND external_id = ANY(%s)",
+                [src, ext_ids],
+            )
+            found += cursor.fetchall()
+    return found
+
+
 def _existing(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Signal]:
     if not keys:
         return {}
-    sources = {src for src, _ in keys}
-    ext_ids = {ext for _, ext in keys}
     found: dict[tuple[str, str], Signal] = {}
     fields = ("pk", "source", "external_id", "month", "digest", "version", "source_updated_at")
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, source, external_id, month, digest, version, source_updated_at "
-                "FROM signals_signal WHERE source = ANY(%s) AND external_id = ANY(%s)",
-                [list(sources), list(ext_ids)],
-            )
-            rows = cursor.fetchall()
+        rows = _stored_pg(
+            "id, source, external_id, month, digest, version, source_updated_at", keys
+        )
     else:
+        sources = {src for src, _ in keys}
+        ext_ids = {ext for _, ext in keys}
         rows = list(
             Signal.objects.filter(source__in=sources, external_id__in=ext_ids).values_list(*fields)
         )
@@ -363,11 +375,32 @@ def _update_version(signal: Signal, row: Row, now: dt.datetime) -> Outcome | Non
     return None
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch is read, checked and stored. The
+    batch allocates tens of thousands of small containers and creates no reference cycles,
+    yet the collections those allocations trigger cost about a third of the time per item
+    (measured). Reference counting frees memory as usual; the collector resumes after."""
+    if not gc.isenabled():  # paused already (an outer batch, or the process's choice)
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def signals_store(
     raws: Sequence[Any], *, default_source: str = "", publish: bool = True
 ) -> list[Outcome]:
     """Check and store signals; one outcome per item, in order. Call inside a transaction
     (the API's); processing is queued after that transaction commits."""
+    with gc_paused():
+        return _store(raws, default_source, publish)
+
+
+def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outcome]:
     now = clock.now()
     outcomes: list[Outcome | None] = [None] * len(raws)
     items: list[tuple[int, Item]] = []
@@ -490,6 +523,9 @@ def publish_processing(ids: Sequence[int]) -> None:
         try:
             process_signals_task.apply_async(
                 args=[chunk],
+                # Celery would otherwise build a repr of the 500 ids for its logs, a fifth
+                # of the cost of publishing (measured).
+                argsrepr=f"[<{len(chunk)} signal ids from {chunk[0]}>]",
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
             )
