@@ -169,12 +169,12 @@ def _key(row: Row) -> tuple[str, str]:
     return row[1].source, row[1].external_id
 
 
-def _insert_new(rows: list[Row], now: dt.datetime) -> dict[tuple[str, str], int]:
+def _insert_new(rows: list[Row], now: dt.datetime) -> list[int | None]:
     """Store the rows whose (source, external_id) is not stored yet, once however many
     senders race: the database, not a read-then-write, has the last word (the unique
-    index). Returns the keys this call stored, with their ids."""
+    index). Returns each row's new id, or None where the key was stored before."""
     if not rows:
-        return {}
+        return []
     if connection.vendor == "postgresql":
         return _insert_new_pg(rows, now)
     table = connection.ops.quote_name(Signal._meta.db_table)
@@ -203,12 +203,13 @@ def _insert_new(rows: list[Row], now: dt.datetime) -> dict[tuple[str, str], int]
             )
             for pk, src, ext in cursor.fetchall():
                 stored[(src, ext)] = pk
-    return stored
+    return [stored.get(_key(row)) for row in rows]
 
 
 # Every column of a new row, in the order of the COPY text below.
 _COPY_COLUMNS = f"id, {_COLUMNS}, version, processed_version, error"
 _NULL = "\\N"
+_BACKSLASH, _BACKSLASH_2 = "\\", "\\\\"
 
 
 def _copy_text(value: str) -> str:
@@ -233,21 +234,23 @@ def _copy_lines(rows: list[Row], ids: list[int], now: dt.datetime) -> str:
             f"{upd.isoformat() if upd else _NULL}\t{received}\t"
             # The payload is JSON with every control character escaped already: only its
             # backslashes need doubling.
-            f"{payload.replace(chr(92), chr(92) * 2)}\t{digest}\t{status}\t1\t0\t\n"
+            f"{payload.replace(_BACKSLASH, _BACKSLASH_2)}\t{digest}\t{status}\t1\t0\t\n"
         )
     return "".join(lines)
 
 
-def _insert_new_pg(rows: list[Row], now: dt.datetime) -> dict[tuple[str, str], int]:
+def _insert_new_pg(rows: list[Row], now: dt.datetime) -> list[int | None]:
     """PostgreSQL: the rows no one stored yet go in by one COPY straight into the table,
     as fast as the table takes rows. Ids come from the table's sequence beforehand (COPY
     returns none). The unique index still decides: if a concurrent sender stores one of
     these keys first, the COPY fails as a whole and this batch takes the slower path that
     settles each row with ON CONFLICT."""
-    taken = {(src, ext) for src, ext in _stored_pg("source, external_id", map(_key, rows))}
-    new = [row for row in rows if _key(row) not in taken] if taken else rows
-    if not new:
-        return {}
+    keys = [(row[1].source, row[1].external_id) for row in rows]
+    taken = {(src, ext) for src, ext in _stored_pg("source, external_id", keys)}
+    fresh = [i for i, key in enumerate(keys) if key not in taken] if taken else range(len(rows))
+    if not fresh:
+        return [None] * len(rows)
+    new = [rows[i] for i in fresh] if taken else rows
     with connection.cursor() as cursor:
         cursor.execute(
             # MATERIALIZED: the sequence is looked up once, not once per id.
@@ -264,8 +267,14 @@ def _insert_new_pg(rows: list[Row], now: dt.datetime) -> dict[tuple[str, str], i
                     f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN", io.StringIO(text), size=1 << 16
                 )
         except IntegrityError:
-            return _insert_staged(cursor, text)
-    return {_key(row): pk for row, pk in zip(new, ids, strict=True)}
+            stored = _insert_staged(cursor, text)
+            return [stored.get(key) for key in keys]
+    if not taken:
+        return list(ids)
+    out: list[int | None] = [None] * len(rows)
+    for i, pk in zip(fresh, ids, strict=True):
+        out[i] = pk
+    return out
 
 
 def _insert_staged(cursor: Any, text: str) -> dict[tuple[str, str], int]:
@@ -436,9 +445,7 @@ def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outc
         else:
             seen.add(key)
             fresh.append(row)
-    stored = _insert_new(fresh, now)
-    for row in fresh:
-        pk = stored.get(_key(row))
+    for row, pk in zip(fresh, _insert_new(fresh, now), strict=True):
         if pk is None:  # stored before (or just now by a concurrent request): compare
             later.append(row)
             continue
