@@ -4,7 +4,8 @@
   limit of the table (its indexes included).
 - (b) ``ingest_storage_path``: csrisk's storage path, ``signals_store`` in batches of 5,000
   in one transaction each — validation, account resolution, content digests, de-duplication
-  by ``INSERT … ON CONFLICT``. Goal b/a >= 0.6.
+  (a probe of the stored keys, then ``COPY``; ``INSERT … ON CONFLICT`` when a concurrent
+  sender collides). Goal b/a >= 0.6.
 - (c) ``ingest_http_batch``: ``POST /api/v1/signals/`` with 5,000 signals per request to
   gunicorn (2 workers) with token auth, throttling, idempotency keys and a broker publish
   per 500 stored signals (to a redis-server this script starts). Two client threads.

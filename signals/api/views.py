@@ -189,12 +189,13 @@ def _handle(
     body = _body(request)
     if isinstance(body, Response):
         return body
-    try:
-        raws, single = convert(_json(body))
-    except Invalid as exc:
-        services.rejection_record(source=source or "api", count=1, reason=str(exc))
-        return _error(400, str(exc))
-    return ingest(request, body, raws, single=single, source=source)
+    with services.gc_paused():  # parsing a batch allocates as much as storing it
+        try:
+            raws, single = convert(_json(body))
+        except Invalid as exc:
+            services.rejection_record(source=source or "api", count=1, reason=str(exc))
+            return _error(400, str(exc))
+        return ingest(request, body, raws, single=single, source=source)
 
 
 class SignalIngestView(APIView):

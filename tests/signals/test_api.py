@@ -207,13 +207,17 @@ def test_it_never_answers_500_to_hostile_values(client, account_a):
         {**ticket("T-4"), "occurred_at": 1e300},
         {**ticket("T-5"), "external_id": 3.5},
         ticket("T-6", tags=["ok", "bad\u0000tag"]),
+        {**ticket("T-7"), "kind": ["ticket"]},  # unhashable: was a TypeError
     ]
     response = client.post(
         URL, data=json.dumps(items, allow_nan=True), content_type="application/json"
     )
     # nothing usable: a 400, still with a reason per item
     assert response.status_code == 400
-    assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 7
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 8
+    assert results[6]["reason"] == "the signal contains a NUL character"
+    assert results[7]["reason"].startswith("unknown kind ['ticket']")
     deep = b"[" * 100_000 + b"]" * 100_000
     response = client.post(URL, data=deep, content_type="application/json")
     assert response.status_code == 400
@@ -230,3 +234,29 @@ def test_it_answers_400_when_every_signal_of_a_list_is_rejected(client, account_
     )
     assert response.status_code == 202
     assert [r["status"] for r in response.json()["results"]] == ["accepted", "rejected"]
+
+
+def test_it_stores_ids_with_tabs_newlines_and_backslashes_as_sent(client, account_a):
+    # The storage path writes with COPY's text format, where these characters are special.
+    odd = ["T\\1", "T\t2", "T\n3", "T\r4", "T\\.5", "T-ü-6", "T\\N"]
+    body = post(client, [ticket(ext, subject=f"about {ext} \\ \\N") for ext in odd]).json()
+    assert [r["status"] for r in body["results"]] == ["accepted"] * len(odd)
+    stored = dict(Signal.objects.values_list("external_id", "payload"))
+    assert sorted(stored) == sorted(odd)
+    assert {p["attributes"]["subject"] for p in stored.values()} == {
+        f"about {ext} \\ \\N" for ext in odd
+    }
+    again = post(client, [ticket(ext, subject=f"about {ext} \\ \\N") for ext in odd]).json()
+    assert [r["status"] for r in again["results"]] == ["duplicate"] * len(odd)
+
+
+def test_it_knows_a_resend_whatever_way_it_writes_the_same_time(client, account_a):
+    first = post(client, ticket("T-1")).json()["results"][0]  # 2026-10-01T09:30:00Z
+    for same in (
+        "2026-10-01T09:30:00+00:00",
+        "2026-10-01T11:30:00+02:00",
+        "2026-10-01T09:30:00.000Z",
+    ):
+        again = post(client, {**ticket("T-1"), "occurred_at": same}).json()["results"][0]
+        assert (again["status"], again["id"]) == ("duplicate", first["id"])
+    assert SignalVersion.objects.count() == 0
