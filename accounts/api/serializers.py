@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.choices import ContactRole
@@ -27,9 +28,9 @@ class AccountSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), allow_null=True, required=False
     )
-    team_name = serializers.CharField(
-        source="team.name", read_only=True, default=None, allow_null=True
-    )
+    # A method, not CharField(source="team.name", default=None): DRF skips a field's
+    # default in a partial update, so a PATCH answer would leave team_name out.
+    team_name = serializers.SerializerMethodField()
     crm_id = serializers.CharField(max_length=64, allow_null=True, required=False)
     helpdesk_org_id = serializers.CharField(max_length=64, allow_null=True, required=False)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
@@ -62,6 +63,10 @@ class AccountSerializer(serializers.ModelSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {**super().get_fields(), **extensions.fields("account")}
+
+    @extend_schema_field({"type": "string", "nullable": True, "readOnly": True})
+    def get_team_name(self, account: Account) -> str | None:
+        return account.team.name if account.team_id else None
 
     def validate_crm_id(self, value: str | None) -> str | None:
         return self._unique_external_id("crm_id", value)

@@ -124,6 +124,16 @@ def test_it_audits_a_change_with_old_and_new_values(org, account_a):
     assert entry.changes == {"arr": ["50000.00", "75000.00"]}
 
 
+def test_a_partial_update_answers_with_every_field_team_name_included(org, account_a):
+    # Found by fuzzing: DRF skips a read-only field's default in a partial update.
+    client = api(org.vp)
+    response = client.patch(f"/api/v1/accounts/{account_a.pk}/", {"team": None})
+    assert response.status_code == 200
+    assert response.json()["team"] is None and response.json()["team_name"] is None
+    response = client.patch(f"/api/v1/accounts/{account_a.pk}/", {"team": account_a.team_id})
+    assert response.json()["team_name"] == account_a.team.name
+
+
 def test_it_lets_a_lead_reassign_within_their_team_only(org, account_a):
     client = api(org.lead_a)
     response = client.patch(f"/api/v1/accounts/{account_a.pk}/", {"owner": "csm_a2"})
