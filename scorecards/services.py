@@ -10,6 +10,8 @@ The interface other apps call:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,11 +108,13 @@ def _recompute_chunk(
     )
     # Plain tuples, not model instances: building 16,000 instances a chunk cost more than
     # the measures. Only the rows that changed become instances (for bulk_update).
+    # The stored reasons are never read back: parsing ~75,000 JSON documents cost a quarter
+    # of a full recompute. Their digest (with the colours and scores) says what changed.
     existing = {
         (row[1], row[2]): row
         for row in AreaScore.objects.filter(account_id__in=ids)
         .order_by()
-        .values_list("pk", "account_id", "area", *AREA_STATE)
+        .values_list("pk", "account_id", "area", "color", "digest")
     }
     cards = {
         row[0]: row
@@ -141,16 +145,19 @@ def _recompute_chunk(
     for r in area_results:
         old = existing.get((r.account_id, r.area))
         state = (r.color, r.score, r.computed_color, r.computed_score, r.reasons)
+        digest = area_digest(*state)
         if old is None:
-            new_scores.append((r.account_id, r.area, *state, now, now))
+            new_scores.append((r.account_id, r.area, *state, digest, now, now))
             changed(r.account_id, r.area, "", r.color, r.score, _head(r.reasons))
             continue
-        pk, old_state = old[0], old[3:]
-        if old_state == state:
+        pk, old_color, old_digest = old[0], old[3], old[4]
+        if old_digest == digest:
             continue
-        score = AreaScore(pk=pk, computed_at=now, **dict(zip(AREA_STATE, state, strict=True)))
-        if old_state[0] != r.color:
-            changed(r.account_id, r.area, old_state[0], r.color, r.score, _head(r.reasons))
+        score = AreaScore(
+            pk=pk, computed_at=now, digest=digest, **dict(zip(AREA_STATE, state, strict=True))
+        )
+        if old_color != r.color:
+            changed(r.account_id, r.area, old_color, r.color, r.score, _head(r.reasons))
             score.changed_at = now
             report.area_changes += 1
         changed_scores.append(score)
@@ -173,7 +180,7 @@ def _recompute_chunk(
             report.overall_changes += 1
         changed_cards.append(updated)
     insert_rows(AreaScore, AREA_SCORE_COLUMNS, new_scores)
-    _bulk_update(AreaScore, changed_scores, [*AREA_STATE, "computed_at"])
+    _bulk_update(AreaScore, changed_scores, [*AREA_STATE, "digest", "computed_at"])
     insert_rows(Scorecard, SCORECARD_COLUMNS, new_cards)
     _bulk_update(Scorecard, changed_cards, [*CARD_STATE, "computed_at"])
     insert_rows(ColorChange, COLOR_CHANGE_COLUMNS, history)
@@ -181,6 +188,22 @@ def _recompute_chunk(
 
 
 AREA_STATE = ("color", "score", "computed_color", "computed_score", "reasons")
+
+
+def area_digest(
+    color: str, score: int, computed_color: str, computed_score: int, reasons: list
+) -> str:
+    """A stable digest of an area's state (the same state gives the same digest in every
+    process): 32 hex characters of BLAKE2b over its canonical JSON."""
+    text = json.dumps(
+        [color, score, computed_color, computed_score, reasons],
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 CARD_STATE = ("color", "score", "weighted_score", "reason", "worst_area")
 
 
@@ -202,6 +225,7 @@ AREA_SCORE_COLUMNS = (
     "computed_color",
     "computed_score",
     "reasons",
+    "digest",
     "changed_at",
     "computed_at",
 )
