@@ -20,19 +20,9 @@ from scorecards.compute import AreaInfo
 from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, Frames, Threshold
 from scorecards.models import Area, AreaScore, ColorChange, MeasureConfig, Override, Scorecard
 
-# The columns of each fact table the measures read (the shape of ``Frames``).
+# The columns of each fact table the measures read raw (the shape of ``Frames``). Tickets,
+# the biggest table, are aggregated per account in SQL instead (``ticket_stats``).
 FRAME_COLUMNS: dict[str, list[str]] = {
-    "tickets": [
-        "id",
-        "account_id",
-        "kind",
-        "priority",
-        "status",
-        "tags",
-        "requester_group",
-        "opened_at",
-        "solved_at",
-    ],
     "usage": ["account_id", "week", "active_users", "licensed_users", "adoption"],
     "sentiment": ["id", "account_id", "responded_at", "nps", "csat"],
     "contacts": ["id", "account_id", "name", "title", "roles", "at_company", "left_on"],
@@ -62,8 +52,6 @@ OPEN_TICKET = ("new", "open", "pending")
 # more per row to convert, which a single-account recompute (nine small queries) and a
 # full one (hundreds of thousands of rows) both feel; the rows go straight to pandas.
 FRAME_SQL: dict[str, str] = {
-    "tickets": "SELECT {cols} FROM accounts_ticket WHERE account_id IN ({ids})"
-    " AND (opened_at >= %s OR status IN (%s, %s, %s))",
     "usage": "SELECT {cols} FROM accounts_usagesnapshot WHERE account_id IN ({ids}) AND week >= %s",
     "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id IN ({ids})"
     " AND responded_at >= %s",
@@ -122,12 +110,18 @@ def _json_lists(values: list) -> list:
     return out
 
 
-def load_frames(account_ids: list[int], now: dt.datetime) -> Frames:
-    """Every fact the measures read for these accounts: one query per table."""
+def load_frames(
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold] | None = None
+) -> Frames:
+    """Every fact the measures read for these accounts as of ``now``: per-account ticket
+    aggregates (for the windows of ``measure_thresholds``, the configured ones when None)
+    and the other facts one query per table."""
     ids = list(account_ids)
+    stats = ticket_stats(
+        ids, now, thresholds() if measure_thresholds is None else measure_thresholds
+    )
     horizon = now - dt.timedelta(days=400)  # the longest window any measure looks back
     extra: dict[str, list] = {
-        "tickets": [horizon, *OPEN_TICKET],
         "usage": [(now - dt.timedelta(days=120)).date()],
         "sentiment": [horizon],
         "people": [horizon],
@@ -135,7 +129,253 @@ def load_frames(account_ids: list[int], now: dt.datetime) -> Frames:
     }
     with connection.cursor() as cursor:
         frames = {name: _frame(cursor, name, ids, extra.get(name, [])) for name in FRAME_SQL}
-    return Frames(now=pd.Timestamp(now).tz_convert("UTC"), account_ids=ids, **frames)
+    return Frames(now=pd.Timestamp(now).tz_convert("UTC"), account_ids=ids, tickets=stats, **frames)
+
+
+# --- tickets, aggregated per account in SQL -------------------------------------------------
+#
+# Tickets are by far the biggest table (32 months of them), so the database aggregates them
+# per account and the measures get one row per account. Point in time exactly as
+# ``measures.as_of``: tickets opened after ``now`` do not exist; a ticket solved after ``now``
+# was still open (and not yet solved).
+
+TICKET_GROUPS: dict[str, tuple[str, ...]] = {
+    # query → the measures that read its columns
+    "velocity": ("support.noncritical_velocity",),
+    "state": ("support.urgent_open", "defect.open_defects", "support.resolution_time_trend"),
+    "recurrence": ("support.recurrence",),
+}
+TICKET_COLUMNS: dict[str, list[str]] = {
+    "velocity": ["v_n1", "v_n0", "v_refs"],
+    "state": [
+        "u_n",
+        "u_oldest",
+        "u_refs",
+        "d_urgent",
+        "d_high",
+        "d_normal",
+        "d_low",
+        "d_other",
+        "d_refs",
+        "r_n1",
+        "r_n0",
+        "r_m1",
+        "r_m0",
+        "r_refs",
+    ],
+    "recurrence": ["c_n", "c_group", "c_tag", "c_refs"],
+}
+_OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
+# Where PostgreSQL and SQLite differ: the few fragments below, nothing else. Conditions are
+# written with unqualified columns of accounts_ticket, so they read the same in a correlated
+# subquery (SQLite) as in a FILTER clause (PostgreSQL).
+_VENDOR: dict[str, dict[str, str]] = {
+    "postgresql": {
+        # the five latest ids, newest first
+        "latest": "(array_agg(id ORDER BY {ts} DESC, id DESC) FILTER (WHERE {cond}))[1:5]",
+        "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
+        "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
+        "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
+        " THEN t.tags ELSE '[]'::jsonb END) AS tag(value)",
+        "has_tags": "(jsonb_typeof(tags) = 'array' AND jsonb_array_length(tags) > 0)",
+    },
+    "sqlite": {
+        # SQLite 3.40 has no ORDER BY inside an aggregate nor a median: correlated
+        # subqueries over the account's own tickets, through the (account, opened_at) index.
+        "latest": "(SELECT json_group_array(id) FROM (SELECT x.id FROM accounts_ticket x"
+        " WHERE x.account_id = accounts_ticket.account_id AND {where} AND {cond}"
+        " ORDER BY x.{ts} DESC, x.id DESC LIMIT 5))",
+        "median": "(SELECT avg(v) FROM (SELECT v, row_number() OVER (ORDER BY v) AS rn,"
+        " count(*) OVER () AS n FROM (SELECT {expr} AS v FROM accounts_ticket x"
+        " WHERE x.account_id = accounts_ticket.account_id AND {where} AND {cond}))"
+        " WHERE rn IN ((n + 1) / 2, (n + 2) / 2))",
+        "days": "(julianday(solved_at) - julianday(opened_at))",
+        "tags": "json_each(t.tags) AS tag",
+        "has_tags": "(json_type(tags) = 'array' AND json_array_length(tags) > 0)",
+    },
+}
+
+
+def _vendor() -> dict[str, str]:
+    return _VENDOR["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+
+
+def _ids_sql(ids: list[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids) or "NULL"
+
+
+def _when(value: dt.datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _fetch(sql: str, params: dict[str, object], columns: list[str]) -> pd.DataFrame:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=["account_id", *columns])
+    return frame.set_index("account_id")
+
+
+def _id_lists(values: pd.Series) -> pd.Series:
+    """Arrays (PostgreSQL) or JSON text (SQLite) of ids → lists of ints (None when empty)."""
+    out = []
+    for v in values.tolist():
+        if isinstance(v, str):
+            v = json.loads(v)
+        out.append([int(i) for i in v] if v else None)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+    """n1, n0 and the five latest ids of non-critical support tickets per account (see
+    ``measures.noncritical_velocity``)."""
+    w = t.window_days
+    critical = [str(c) for c in t.params.get("critical", ["urgent"])]
+    params: dict[str, object] = {
+        "now": _when(now),
+        "cut": _when(now - dt.timedelta(days=w)),
+        "start": _when(now - dt.timedelta(days=2 * w)),
+        **{f"crit{i}": c for i, c in enumerate(critical)},
+    }
+    not_critical = (
+        "priority NOT IN (" + ", ".join(f"%(crit{i})s" for i in range(len(critical))) + ")"
+        if critical
+        else "1 = 1"
+    )
+    where = (
+        f"kind = 'support' AND {not_critical} AND opened_at > %(start)s AND opened_at <= %(now)s"
+    )
+    latest = _vendor()["latest"].format(ts="opened_at", where=where, cond="opened_at > %(cut)s")
+    sql = f"""
+        SELECT account_id,
+               count(*) FILTER (WHERE opened_at > %(cut)s),
+               count(*) FILTER (WHERE opened_at <= %(cut)s),
+               {latest}
+        FROM accounts_ticket
+        WHERE account_id IN ({_ids_sql(ids)}) AND {where}
+        GROUP BY account_id
+    """
+    frame = _fetch(sql, params, TICKET_COLUMNS["velocity"])
+    frame["v_refs"] = _id_lists(frame["v_refs"])
+    return frame
+
+
+def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+    """Open urgent support tickets, open defects by priority, and the median resolution
+    time of support tickets solved in each window (``t`` = the resolution-time threshold)."""
+    w = t.window_days
+    v = _vendor()
+    params: dict[str, object] = {
+        "now": _when(now),
+        "cut": _when(now - dt.timedelta(days=w)),
+        "start": _when(now - dt.timedelta(days=2 * w)),
+    }
+    where = (
+        f"opened_at <= %(now)s AND ({_OPEN} OR (solved_at > %(start)s AND solved_at <= %(now)s))"
+    )
+    urgent = f"kind = 'support' AND priority = 'urgent' AND {_OPEN}"
+    defect = f"kind = 'defect' AND {_OPEN}"
+    solved = "kind = 'support' AND solved_at > %(start)s AND solved_at <= %(now)s"
+    recent, before = f"{solved} AND solved_at > %(cut)s", f"{solved} AND solved_at <= %(cut)s"
+    known = "('urgent', 'high', 'normal', 'low')"
+
+    def latest(cond: str, ts: str) -> str:
+        return v["latest"].format(ts=ts, where=where, cond=cond)
+
+    def median(cond: str) -> str:
+        return v["median"].format(expr=v["days"], where=where, cond=cond)
+
+    sql = f"""
+        SELECT account_id,
+               count(*) FILTER (WHERE {urgent}),
+               min(opened_at) FILTER (WHERE {urgent}),
+               {latest(urgent, "opened_at")},
+               count(*) FILTER (WHERE {defect} AND priority = 'urgent'),
+               count(*) FILTER (WHERE {defect} AND priority = 'high'),
+               count(*) FILTER (WHERE {defect} AND priority = 'normal'),
+               count(*) FILTER (WHERE {defect} AND priority = 'low'),
+               count(*) FILTER (WHERE {defect} AND priority NOT IN {known}),
+               {latest(defect, "opened_at")},
+               count(*) FILTER (WHERE {recent}),
+               count(*) FILTER (WHERE {before}),
+               {median(recent)},
+               {median(before)},
+               {latest(recent, "solved_at")}
+        FROM accounts_ticket
+        WHERE account_id IN ({_ids_sql(ids)}) AND {where}
+        GROUP BY account_id
+    """
+    frame = _fetch(sql, params, TICKET_COLUMNS["state"])
+    for col in ("u_refs", "d_refs", "r_refs"):
+        frame[col] = _id_lists(frame[col])
+    frame["u_oldest"] = pd.to_datetime(frame["u_oldest"], utc=True)
+    for col in ("r_m1", "r_m0"):
+        frame[col] = frame[col].astype(float)
+    return frame
+
+
+def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+    """Per account the (requester group, tag) pair shared by most support tickets opened in
+    (now − W, now], its count, and the five latest tagged tickets (``measures.recurrence``)."""
+    v = _vendor()
+    params: dict[str, object] = {
+        "now": _when(now),
+        "cut": _when(now - dt.timedelta(days=t.window_days)),
+    }
+    where = "kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s"
+    group = (
+        "CASE WHEN coalesce(t.requester_group, '') = '' THEN 'one team' ELSE t.requester_group END"
+    )
+    top = f"""
+        SELECT account_id, n, grp, tag FROM (
+            SELECT account_id, grp, tag, n, row_number() OVER (
+                PARTITION BY account_id ORDER BY n DESC, grp, tag) AS rn
+            FROM (
+                SELECT t.account_id, {group} AS grp, tag.value AS tag, count(*) AS n
+                FROM accounts_ticket t, {v["tags"]}
+                WHERE t.account_id IN ({_ids_sql(ids)})
+                  AND t.kind = 'support' AND t.opened_at > %(cut)s AND t.opened_at <= %(now)s
+                GROUP BY t.account_id, {group}, tag.value
+            ) counted
+        ) ranked
+        WHERE rn = 1
+    """
+    latest = v["latest"].format(ts="opened_at", where=where, cond=v["has_tags"])
+    refs = f"""
+        SELECT account_id, {latest}
+        FROM accounts_ticket
+        WHERE account_id IN ({_ids_sql(ids)}) AND {where} AND {v["has_tags"]}
+        GROUP BY account_id
+    """
+    frame = _fetch(top, params, ["c_n", "c_group", "c_tag"])
+    refs_frame = _fetch(refs, params, ["c_refs"])
+    frame["c_refs"] = _id_lists(refs_frame["c_refs"]).reindex(frame.index)
+    return frame
+
+
+_TICKET_QUERIES = {
+    "velocity": ("support.noncritical_velocity", _velocity_stats),
+    "state": ("support.resolution_time_trend", _state_stats),
+    "recurrence": ("support.recurrence", _recurrence_stats),
+}
+
+
+def ticket_stats(
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
+) -> pd.DataFrame:
+    """One row per account with tickets (index account_id): what the ticket measures read,
+    aggregated by the database. Only the queries the enabled measures need run; each uses
+    the windows and parameters of its measure's threshold."""
+    by_code = {t.code: t for t in measure_thresholds if t.enabled}
+    defaults = {t.code: t for t in DEFAULT_THRESHOLDS}
+    parts = []
+    for group, (code, query) in _TICKET_QUERIES.items():
+        if not any(c in by_code for c in TICKET_GROUPS[group]):
+            continue
+        parts.append(query(account_ids, now, by_code.get(code, defaults[code])))
+    if not parts:
+        return pd.DataFrame(index=pd.Index([], name="account_id"))
+    return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
 def thresholds() -> list[Threshold]:

@@ -82,7 +82,7 @@ def _recompute_chunk(
     ids: list[int], thresholds: list, areas: list, cause: str, report: RecomputeReport
 ) -> None:
     now = clock.now()
-    frames = selectors.load_frames(ids, now)
+    frames = selectors.load_frames(ids, now, thresholds)
     floors = {
         (p.account_id, p.area): CtaFloor(p.color, p.reasons)
         for p in CtaPressure.objects.filter(account_id__in=ids)

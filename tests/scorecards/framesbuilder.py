@@ -1,4 +1,9 @@
-"""Build measure inputs (Frames) by hand, the way the selector shapes them."""
+"""Build measure inputs (Frames) by hand, the way the selector shapes them.
+
+Tickets are aggregated by the database (``selectors.ticket_stats``), so hand-made tickets
+are written to the test database and read back through the loader; the other facts are
+frames built directly. Tests that pass tickets need the ``db`` fixture.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from scorecards.measures import Frames
-from scorecards.selectors import FRAME_COLUMNS
+from scorecards.measures import DEFAULT_THRESHOLDS, Frames, Threshold
+from scorecards.selectors import FRAME_COLUMNS, ticket_stats
 
 COLUMNS = FRAME_COLUMNS
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -18,8 +23,14 @@ def days_ago(n: float) -> dt.datetime:
     return NOW - dt.timedelta(days=n)
 
 
-def build(account_ids: list[int], **rows: list[dict[str, Any]]) -> Frames:
-    frames = {}
+def build(
+    account_ids: list[int],
+    *,
+    tickets: list[dict[str, Any]] | None = None,
+    thresholds: list[Threshold] | None = None,
+    **rows: list[dict[str, Any]],
+) -> Frames:
+    frames: dict[str, pd.DataFrame] = {}
     for name, cols in COLUMNS.items():
         records = rows.get(name, [])
         filled = [
@@ -30,7 +41,36 @@ def build(account_ids: list[int], **rows: list[dict[str, Any]]) -> Frames:
             if col in df:
                 df[col] = pd.to_datetime(df[col], utc=True)
         frames[name] = df
-    return Frames(now=pd.Timestamp(NOW), account_ids=account_ids, **frames)
+    if tickets:
+        write_tickets(tickets)
+        stats = ticket_stats(account_ids, NOW, thresholds or DEFAULT_THRESHOLDS)
+    else:
+        stats = pd.DataFrame(index=pd.Index([], name="account_id"))
+    return Frames(now=pd.Timestamp(NOW), account_ids=account_ids, tickets=stats, **frames)
+
+
+TICKET_DEFAULTS: dict[str, Any] = {
+    "kind": "support",
+    "priority": "normal",
+    "status": "solved",
+    "tags": [],
+    "requester_group": "",
+    "solved_at": None,
+}
+
+
+def write_tickets(tickets: list[dict[str, Any]]) -> None:
+    """The hand-made tickets as rows of the test database (their accounts created by id)."""
+    from accounts.models import Account, Ticket
+
+    for account_id in sorted({t["account_id"] for t in tickets}):
+        Account.objects.get_or_create(pk=account_id, defaults={"name": f"Account {account_id}"})
+    Ticket.objects.bulk_create(
+        [
+            Ticket(**{**TICKET_DEFAULTS, **{k: v for k, v in t.items() if k != "id"}})
+            for t in tickets
+        ]
+    )
 
 
 def _default(col: str, i: int) -> Any:
