@@ -52,18 +52,18 @@ OPEN_TICKET = ("new", "open", "pending")
 # more per row to convert, which a single-account recompute (nine small queries) and a
 # full one (hundreds of thousands of rows) both feel; the rows go straight to pandas.
 FRAME_SQL: dict[str, str] = {
-    "usage": "SELECT {cols} FROM accounts_usagesnapshot WHERE account_id IN ({ids}) AND week >= %s",
-    "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id IN ({ids})"
+    "usage": "SELECT {cols} FROM accounts_usagesnapshot WHERE account_id {in_ids} AND week >= %s",
+    "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id {in_ids}"
     " AND responded_at >= %s",
-    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id IN ({ids})",
+    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids}",
     "title_changes": "SELECT {cols} FROM accounts_contacttitlechange t"
-    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id IN ({ids})",
-    "people": "SELECT {cols} FROM accounts_peoplechange WHERE account_id IN ({ids})"
+    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id {in_ids}",
+    "people": "SELECT {cols} FROM accounts_peoplechange WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
-    "competitors": "SELECT {cols} FROM accounts_competitorevent WHERE account_id IN ({ids})"
+    "competitors": "SELECT {cols} FROM accounts_competitorevent WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
-    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id IN ({ids})",
-    "readiness": "SELECT {cols} FROM accounts_readinessassessment WHERE account_id IN ({ids})",
+    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id {in_ids}",
+    "readiness": "SELECT {cols} FROM accounts_readinessassessment WHERE account_id {in_ids}",
 }
 # Column expressions where the column is not simply the table's own.
 _QUALIFIED = {
@@ -85,8 +85,14 @@ def _columns_sql(name: str) -> str:
 
 def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.DataFrame:
     columns = FRAME_COLUMNS[name]
-    sql = FRAME_SQL[name].format(cols=_columns_sql(name), ids=", ".join(["%s"] * len(ids)))
-    cursor.execute(sql, [*ids, *extra])
+    if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
+        sql = FRAME_SQL[name].format(cols=_columns_sql(name), in_ids="= ANY(%s)")
+        cursor.execute(sql, [list(ids), *extra])
+    else:
+        in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
+        cursor.execute(
+            FRAME_SQL[name].format(cols=_columns_sql(name), in_ids=in_ids), [*ids, *extra]
+        )
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     for col in JSON_COLUMNS & set(columns):
         frame[col] = _json_lists(frame[col].tolist())
@@ -166,13 +172,13 @@ TICKET_COLUMNS: dict[str, list[str]] = {
     "recurrence": ["c_n", "c_group", "c_tag", "c_refs"],
 }
 _OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
-# Where PostgreSQL and SQLite differ: the few fragments below, nothing else. Conditions are
-# written with unqualified columns of accounts_ticket, so they read the same in a correlated
-# subquery (SQLite) as in a FILTER clause (PostgreSQL).
+# Where PostgreSQL and SQLite differ: the fragments below, nothing else. Conditions are
+# written with unqualified columns of accounts_ticket, so they read the same in a FILTER
+# clause as in a correlated subquery.
 _VENDOR: dict[str, dict[str, str]] = {
     "postgresql": {
-        # the five latest ids, newest first
-        "latest": "(array_agg(id ORDER BY {ts} DESC, id DESC) FILTER (WHERE {cond}))[1:5]",
+        "in_ids": "= ANY(%(ids)s)",  # one array parameter, however many accounts
+        "id_list": "array_agg(id)",
         "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
         "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
         "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
@@ -180,11 +186,9 @@ _VENDOR: dict[str, dict[str, str]] = {
         "has_tags": "(jsonb_typeof(tags) = 'array' AND jsonb_array_length(tags) > 0)",
     },
     "sqlite": {
-        # SQLite 3.40 has no ORDER BY inside an aggregate nor a median: correlated
-        # subqueries over the account's own tickets, through the (account, opened_at) index.
-        "latest": "(SELECT json_group_array(id) FROM (SELECT x.id FROM accounts_ticket x"
-        " WHERE x.account_id = accounts_ticket.account_id AND {where} AND {cond}"
-        " ORDER BY x.{ts} DESC, x.id DESC LIMIT 5))",
+        "in_ids": "IN ({ids})",  # literal integers
+        "id_list": "json_group_array(id)",
+        # SQLite has no median: a correlated subquery over the account's own tickets.
         "median": "(SELECT avg(v) FROM (SELECT v, row_number() OVER (ORDER BY v) AS rn,"
         " count(*) OVER () AS n FROM (SELECT {expr} AS v FROM accounts_ticket x"
         " WHERE x.account_id = accounts_ticket.account_id AND {where} AND {cond}))"
@@ -200,8 +204,10 @@ def _vendor() -> dict[str, str]:
     return _VENDOR["postgresql" if connection.vendor == "postgresql" else "sqlite"]
 
 
-def _ids_sql(ids: list[int]) -> str:
-    return ", ".join(str(int(i)) for i in ids) or "NULL"
+def _in_ids(ids: list[int]) -> str:
+    """``IN (…)`` for these accounts: an array parameter %(ids)s (PostgreSQL) or literal
+    integers (SQLite)."""
+    return _vendor()["in_ids"].format(ids=", ".join(str(int(i)) for i in ids) or "NULL")
 
 
 def _when(value: dt.datetime) -> object:
@@ -214,6 +220,25 @@ def _fetch(sql: str, params: dict[str, object], columns: list[str]) -> pd.DataFr
         rows = cursor.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=["account_id", *columns])
     return frame.set_index("account_id")
+
+
+def _latest_ids(
+    ids: list[int], specs: dict[str, tuple[str, str]], params: dict[str, object]
+) -> pd.DataFrame:
+    """Per account, for each named (condition, timestamp column): the ids of its five latest
+    tickets meeting the condition, newest first — the reason links. One index walk per
+    account and condition (account, opened_at) instead of sorting every ticket in SQL."""
+    agg = _vendor()["id_list"]
+    columns = ",\n".join(
+        f"(SELECT {agg} FROM (SELECT x.id FROM accounts_ticket x WHERE x.account_id = a.id"
+        f" AND {cond} ORDER BY x.{ts} DESC, x.id DESC LIMIT 5) r{i})"
+        for i, (cond, ts) in enumerate(specs.values())
+    )
+    sql = f"SELECT a.id, {columns} FROM accounts_account a WHERE a.id {_in_ids(ids)}"
+    frame = _fetch(sql, {**params, "ids": list(ids)}, list(specs))
+    for col in specs:
+        frame[col] = _id_lists(frame[col])
+    return frame
 
 
 def _id_lists(values: pd.Series) -> pd.Series:
@@ -232,6 +257,7 @@ def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFr
     w = t.window_days
     critical = [str(c) for c in t.params.get("critical", ["urgent"])]
     params: dict[str, object] = {
+        "ids": list(ids),
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=w)),
         "start": _when(now - dt.timedelta(days=2 * w)),
@@ -242,21 +268,22 @@ def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFr
         if critical
         else "1 = 1"
     )
-    where = (
-        f"kind = 'support' AND {not_critical} AND opened_at > %(start)s AND opened_at <= %(now)s"
-    )
-    latest = _vendor()["latest"].format(ts="opened_at", where=where, cond="opened_at > %(cut)s")
+    counted = f"kind = 'support' AND {not_critical} AND opened_at <= %(now)s"
     sql = f"""
         SELECT account_id,
                count(*) FILTER (WHERE opened_at > %(cut)s),
-               count(*) FILTER (WHERE opened_at <= %(cut)s),
-               {latest}
+               count(*) FILTER (WHERE opened_at <= %(cut)s)
         FROM accounts_ticket
-        WHERE account_id IN ({_ids_sql(ids)}) AND {where}
+        WHERE account_id {_in_ids(ids)} AND {counted} AND opened_at > %(start)s
         GROUP BY account_id
     """
-    frame = _fetch(sql, params, TICKET_COLUMNS["velocity"])
-    frame["v_refs"] = _id_lists(frame["v_refs"])
+    frame = _fetch(sql, params, ["v_n1", "v_n0"])
+    refs = _latest_ids(
+        list(frame.index[frame["v_n1"] > 0]),
+        {"v_refs": (f"{counted} AND opened_at > %(cut)s", "opened_at")},
+        params,
+    )
+    frame["v_refs"] = refs["v_refs"].reindex(frame.index)
     return frame
 
 
@@ -266,6 +293,7 @@ def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame
     w = t.window_days
     v = _vendor()
     params: dict[str, object] = {
+        "ids": list(ids),
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=w)),
         "start": _when(now - dt.timedelta(days=2 * w)),
@@ -279,9 +307,6 @@ def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame
     recent, before = f"{solved} AND solved_at > %(cut)s", f"{solved} AND solved_at <= %(cut)s"
     known = "('urgent', 'high', 'normal', 'low')"
 
-    def latest(cond: str, ts: str) -> str:
-        return v["latest"].format(ts=ts, where=where, cond=cond)
-
     def median(cond: str) -> str:
         return v["median"].format(expr=v["days"], where=where, cond=cond)
 
@@ -289,29 +314,37 @@ def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame
         SELECT account_id,
                count(*) FILTER (WHERE {urgent}),
                min(opened_at) FILTER (WHERE {urgent}),
-               {latest(urgent, "opened_at")},
                count(*) FILTER (WHERE {defect} AND priority = 'urgent'),
                count(*) FILTER (WHERE {defect} AND priority = 'high'),
                count(*) FILTER (WHERE {defect} AND priority = 'normal'),
                count(*) FILTER (WHERE {defect} AND priority = 'low'),
                count(*) FILTER (WHERE {defect} AND priority NOT IN {known}),
-               {latest(defect, "opened_at")},
                count(*) FILTER (WHERE {recent}),
                count(*) FILTER (WHERE {before}),
                {median(recent)},
-               {median(before)},
-               {latest(recent, "solved_at")}
+               {median(before)}
         FROM accounts_ticket
-        WHERE account_id IN ({_ids_sql(ids)}) AND {where}
+        WHERE account_id {_in_ids(ids)} AND {where}
         GROUP BY account_id
     """
-    frame = _fetch(sql, params, TICKET_COLUMNS["state"])
-    for col in ("u_refs", "d_refs", "r_refs"):
-        frame[col] = _id_lists(frame[col])
+    columns = [c for c in TICKET_COLUMNS["state"] if not c.endswith("_refs")]
+    frame = _fetch(sql, params, columns)
     frame["u_oldest"] = pd.to_datetime(frame["u_oldest"], utc=True)
     for col in ("r_m1", "r_m0"):
         frame[col] = frame[col].astype(float)
-    return frame
+    defects = frame[["d_urgent", "d_high", "d_normal", "d_low", "d_other"]].sum(axis=1)
+    refs = _latest_ids(
+        list(frame.index[(frame["u_n"] > 0) | (defects > 0) | (frame["r_n1"] > 0)]),
+        {
+            "u_refs": (f"opened_at <= %(now)s AND {urgent}", "opened_at"),
+            "d_refs": (f"opened_at <= %(now)s AND {defect}", "opened_at"),
+            "r_refs": (f"opened_at <= %(now)s AND {recent}", "solved_at"),
+        },
+        params,
+    )
+    for col in ("u_refs", "d_refs", "r_refs"):
+        frame[col] = refs[col].reindex(frame.index)
+    return frame[TICKET_COLUMNS["state"]]
 
 
 def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
@@ -319,10 +352,10 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
     (now − W, now], its count, and the five latest tagged tickets (``measures.recurrence``)."""
     v = _vendor()
     params: dict[str, object] = {
+        "ids": list(ids),
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=t.window_days)),
     }
-    where = "kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s"
     group = (
         "CASE WHEN coalesce(t.requester_group, '') = '' THEN 'one team' ELSE t.requester_group END"
     )
@@ -333,23 +366,19 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
             FROM (
                 SELECT t.account_id, {group} AS grp, tag.value AS tag, count(*) AS n
                 FROM accounts_ticket t, {v["tags"]}
-                WHERE t.account_id IN ({_ids_sql(ids)})
+                WHERE t.account_id {_in_ids(ids)}
                   AND t.kind = 'support' AND t.opened_at > %(cut)s AND t.opened_at <= %(now)s
                 GROUP BY t.account_id, {group}, tag.value
             ) counted
         ) ranked
         WHERE rn = 1
     """
-    latest = v["latest"].format(ts="opened_at", where=where, cond=v["has_tags"])
-    refs = f"""
-        SELECT account_id, {latest}
-        FROM accounts_ticket
-        WHERE account_id IN ({_ids_sql(ids)}) AND {where} AND {v["has_tags"]}
-        GROUP BY account_id
-    """
     frame = _fetch(top, params, ["c_n", "c_group", "c_tag"])
-    refs_frame = _fetch(refs, params, ["c_refs"])
-    frame["c_refs"] = _id_lists(refs_frame["c_refs"]).reindex(frame.index)
+    tagged = (
+        f"kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s AND {v['has_tags']}"
+    )
+    refs = _latest_ids(list(frame.index), {"c_refs": (tagged, "opened_at")}, params)
+    frame["c_refs"] = refs["c_refs"].reindex(frame.index)
     return frame
 
 
