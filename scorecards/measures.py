@@ -53,11 +53,11 @@ class Frames:
 
     now: pd.Timestamp
     account_ids: list[int]
-    # Tickets arrive aggregated per account (index account_id; columns in
-    # ``selectors.TICKET_COLUMNS``, computed by the database as of ``now``); the other facts
-    # arrive as rows.
+    # Tickets and usage arrive aggregated per account (index account_id; columns in
+    # ``selectors.TICKET_COLUMNS`` / ``USAGE_COLUMNS``, computed by the database as of
+    # ``now``); the other facts arrive as rows.
     tickets: pd.DataFrame
-    usage: pd.DataFrame  # account_id week active_users licensed_users adoption
+    usage: pd.DataFrame
     sentiment: pd.DataFrame  # id account_id responded_at nps csat
     contacts: pd.DataFrame  # id account_id name title roles at_company left_on
     title_changes: pd.DataFrame  # id contact_id account_id old_title new_title changed_on
@@ -201,20 +201,14 @@ def usage_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     """Active users, last 4 weeks vs the 8 weeks before: value = fall as a fraction.
 
     value = 1 - mean(active, weeks in (now-28d, now]) / mean(active, weeks in (now-84d, now-28d])
-    (negative when usage grows).
+    (negative when usage grows); the database takes the two means per account
+    (``selectors.usage_stats``); accounts without both, or with a zero baseline, have no value.
     """
-    u = f.usage
     recent_days = int(t.params.get("recent_days", 28))
     base_days = int(t.params.get("baseline_days", 56))
-    if u.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_USAGE)
-    week = pd.to_datetime(u["week"]).dt.tz_localize("UTC")
-    cut = _days_ago(f.now, recent_days)
-    start = _days_ago(f.now, recent_days + base_days)
-    recent = u[week > cut].groupby("account_id")["active_users"].mean()
-    base = u[(week > start) & (week <= cut)].groupby("account_id")["active_users"].mean()
-    recent, base = _both(recent, base)
-    recent, base = recent[base > 0], base[base > 0]
+    u = _columns(f.usage, ["u_recent", "u_base"]).astype(float)
+    u = u[u["u_recent"].notna() & (u["u_base"] > 0)]
+    recent, base = u["u_recent"], u["u_base"]
     value = 1 - recent / base
     sentence = pd.Series(
         [
@@ -234,17 +228,14 @@ _NO_USAGE = "No usage data for the last 12 weeks."
 
 def license_utilization(f: Frames, t: Threshold) -> pd.DataFrame:
     """Share of licensed users active in the latest week on record (within 28 days)."""
-    u = f.usage
-    if u.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_USAGE)
-    week = pd.to_datetime(u["week"]).dt.tz_localize("UTC")
-    recent = u[(week > _days_ago(f.now, 28)) & (u["licensed_users"] > 0)]
-    latest = recent.sort_values("week").groupby("account_id").tail(1).set_index("account_id")
-    value = latest["active_users"] / latest["licensed_users"]
+    u = _columns(f.usage, ["l_week", "l_active", "l_licensed"])
+    u = u[u["l_licensed"].notna()]
+    licensed = u["l_licensed"].astype(int)
+    value = u["l_active"].astype(float) / licensed
     sentence = pd.Series(
         [
             f"{v * 100:.0f}% of {lic} licensed users active in the week of {w}"
-            for v, lic, w in zip(value, latest["licensed_users"], latest["week"], strict=True)
+            for v, lic, w in zip(value, licensed, u["l_week"], strict=True)
         ],
         index=value.index,
         dtype=object,
@@ -861,8 +852,8 @@ def as_of(f: Frames) -> Frames:
 
     Later tickets, answers, events and assessments are dropped; a ticket solved later was
     still open; a milestone completed later was still open; a contact who left later was
-    still at the company. Tickets arrive aggregated: ``selectors.ticket_stats`` applies the
-    same rules in SQL.
+    still at the company. Tickets and usage arrive aggregated: ``selectors.ticket_stats`` and
+    ``usage_stats`` apply the same rules in SQL.
     """
     now, today = f.now, f.now.date()
     # Tickets come aggregated by the database as of ``now`` already (the same rules).
@@ -883,12 +874,11 @@ def as_of(f: Frames) -> Frames:
         if done_later.any():
             milestones = milestones.copy()
             milestones.loc[done_later, "completed_on"] = None
-    usage = f.usage[f.usage["week"].map(lambda d: d <= today)] if not f.usage.empty else f.usage
     return Frames(
         now=now,
         account_ids=f.account_ids,
         tickets=f.tickets,
-        usage=usage,
+        usage=f.usage,
         sentiment=f.sentiment[f.sentiment["responded_at"] <= now],
         contacts=contacts,
         title_changes=f.title_changes[f.title_changes["changed_on"].map(lambda d: d <= today)]

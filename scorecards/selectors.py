@@ -20,10 +20,10 @@ from scorecards.compute import AreaInfo
 from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, Frames, Threshold
 from scorecards.models import Area, AreaScore, ColorChange, MeasureConfig, Override, Scorecard
 
-# The columns of each fact table the measures read raw (the shape of ``Frames``). Tickets,
-# the biggest table, are aggregated per account in SQL instead (``ticket_stats``).
+# The columns of each fact table the measures read raw (the shape of ``Frames``). Tickets
+# and weekly usage, the biggest tables, are aggregated per account in SQL instead
+# (``ticket_stats``, ``usage_stats``).
 FRAME_COLUMNS: dict[str, list[str]] = {
-    "usage": ["account_id", "week", "active_users", "licensed_users", "adoption"],
     "sentiment": ["id", "account_id", "responded_at", "nps", "csat"],
     "contacts": ["id", "account_id", "name", "title", "roles", "at_company", "left_on"],
     "title_changes": ["id", "contact_id", "account_id", "old_title", "new_title", "changed_on"],
@@ -52,7 +52,6 @@ OPEN_TICKET = ("new", "open", "pending")
 # more per row to convert, which a single-account recompute (nine small queries) and a
 # full one (hundreds of thousands of rows) both feel; the rows go straight to pandas.
 FRAME_SQL: dict[str, str] = {
-    "usage": "SELECT {cols} FROM accounts_usagesnapshot WHERE account_id {in_ids} AND week >= %s",
     "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id {in_ids}"
     " AND responded_at >= %s",
     "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids}",
@@ -123,19 +122,24 @@ def load_frames(
     aggregates (for the windows of ``measure_thresholds``, the configured ones when None)
     and the other facts one query per table."""
     ids = list(account_ids)
-    stats = ticket_stats(
-        ids, now, thresholds() if measure_thresholds is None else measure_thresholds
-    )
+    configured = thresholds() if measure_thresholds is None else measure_thresholds
+    stats = ticket_stats(ids, now, configured)
+    usage = usage_stats(ids, now, configured)
     horizon = now - dt.timedelta(days=400)  # the longest window any measure looks back
     extra: dict[str, list] = {
-        "usage": [(now - dt.timedelta(days=120)).date()],
         "sentiment": [horizon],
         "people": [horizon],
         "competitors": [horizon],
     }
     with connection.cursor() as cursor:
         frames = {name: _frame(cursor, name, ids, extra.get(name, [])) for name in FRAME_SQL}
-    return Frames(now=pd.Timestamp(now).tz_convert("UTC"), account_ids=ids, tickets=stats, **frames)
+    return Frames(
+        now=pd.Timestamp(now).tz_convert("UTC"),
+        account_ids=ids,
+        tickets=stats,
+        usage=usage,
+        **frames,
+    )
 
 
 # --- tickets, aggregated per account in SQL -------------------------------------------------
@@ -405,6 +409,73 @@ def ticket_stats(
     if not parts:
         return pd.DataFrame(index=pd.Index([], name="account_id"))
     return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
+# --- weekly usage, aggregated per account in SQL ---------------------------------------------
+
+USAGE_COLUMNS = ["u_recent", "u_base", "l_week", "l_active", "l_licensed"]
+
+
+def usage_stats(
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
+) -> pd.DataFrame:
+    """One row per account with usage (index account_id): the mean active users of the weeks
+    in (now − recent, now] and in the ``baseline`` weeks before (``measures.usage_drop``), and
+    the latest week within 28 days with licences (``measures.license_utilization``). Weeks
+    after ``now`` do not exist yet. A week counts from its Monday (midnight UTC), so "after
+    now − 28 days" is "after that date"."""
+    by_code = {t.code: t for t in measure_thresholds if t.enabled}
+    wanted = ("habits.usage_drop", "habits.license_utilization")
+    if not any(c in by_code for c in wanted):
+        return pd.DataFrame(columns=USAGE_COLUMNS, index=pd.Index([], name="account_id"))
+    drop = by_code.get("habits.usage_drop") or next(
+        t for t in DEFAULT_THRESHOLDS if t.code == "habits.usage_drop"
+    )
+    recent_days = int(drop.params.get("recent_days", 28))
+    base_days = int(drop.params.get("baseline_days", 56))
+    day = connection.ops.adapt_datefield_value
+    cut = now - dt.timedelta(days=recent_days)
+    start = now - dt.timedelta(days=recent_days + base_days)
+    licence_cut = now - dt.timedelta(days=28)
+    params: dict[str, object] = {
+        "ids": list(account_ids),
+        "today": day(now.date()),
+        "cut": day(cut.date()),
+        "start": day(start.date()),
+        "licence_cut": day(licence_cut.date()),
+        "first": day(min(start, licence_cut).date()),
+    }
+    active = "CAST(active_users AS double precision)"
+    sql = f"""
+        WITH u AS (
+            SELECT account_id, week, active_users, licensed_users
+            FROM accounts_usagesnapshot
+            WHERE account_id {_in_ids(account_ids)} AND week <= %(today)s AND week > %(first)s
+        ),
+        windows AS (
+            SELECT account_id,
+                   avg({active}) FILTER (WHERE week > %(cut)s) AS recent,
+                   avg({active}) FILTER (WHERE week > %(start)s AND week <= %(cut)s) AS base
+            FROM u GROUP BY account_id
+        ),
+        latest AS (
+            SELECT account_id, week, active_users, licensed_users FROM (
+                SELECT account_id, week, active_users, licensed_users, row_number() OVER (
+                    PARTITION BY account_id ORDER BY week DESC) AS rn
+                FROM u WHERE licensed_users > 0 AND week > %(licence_cut)s
+            ) ranked WHERE rn = 1
+        )
+        SELECT windows.account_id, windows.recent, windows.base,
+               latest.week, latest.active_users, latest.licensed_users
+        FROM windows LEFT JOIN latest ON latest.account_id = windows.account_id
+    """
+    frame = _fetch(sql, params, USAGE_COLUMNS)
+    for col in ("u_recent", "u_base"):
+        frame[col] = frame[col].astype(float)
+    frame["l_week"] = [
+        dt.date.fromisoformat(w) if isinstance(w, str) else w for w in frame["l_week"]
+    ]
+    return frame
 
 
 def thresholds() -> list[Threshold]:

@@ -1,8 +1,9 @@
 """Build measure inputs (Frames) by hand, the way the selector shapes them.
 
-Tickets are aggregated by the database (``selectors.ticket_stats``), so hand-made tickets
-are written to the test database and read back through the loader; the other facts are
-frames built directly. Tests that pass tickets need the ``db`` fixture.
+Tickets and usage are aggregated by the database (``selectors.ticket_stats``,
+``usage_stats``), so hand-made tickets and usage weeks are written to the test database and
+read back through the loader; the other facts are frames built directly. Tests that pass
+tickets or usage need the ``db`` fixture.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from scorecards.measures import DEFAULT_THRESHOLDS, Frames, Threshold
-from scorecards.selectors import FRAME_COLUMNS, ticket_stats
+from scorecards.selectors import FRAME_COLUMNS, USAGE_COLUMNS, ticket_stats, usage_stats
 
 COLUMNS = FRAME_COLUMNS
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -27,6 +28,7 @@ def build(
     account_ids: list[int],
     *,
     tickets: list[dict[str, Any]] | None = None,
+    usage: list[dict[str, Any]] | None = None,
     thresholds: list[Threshold] | None = None,
     **rows: list[dict[str, Any]],
 ) -> Frames:
@@ -46,7 +48,14 @@ def build(
         stats = ticket_stats(account_ids, NOW, thresholds or DEFAULT_THRESHOLDS)
     else:
         stats = pd.DataFrame(index=pd.Index([], name="account_id"))
-    return Frames(now=pd.Timestamp(NOW), account_ids=account_ids, tickets=stats, **frames)
+    if usage:
+        write_usage(usage)
+        weekly = usage_stats(account_ids, NOW, thresholds or DEFAULT_THRESHOLDS)
+    else:
+        weekly = pd.DataFrame(columns=USAGE_COLUMNS, index=pd.Index([], name="account_id"))
+    return Frames(
+        now=pd.Timestamp(NOW), account_ids=account_ids, tickets=stats, usage=weekly, **frames
+    )
 
 
 TICKET_DEFAULTS: dict[str, Any] = {
@@ -59,12 +68,26 @@ TICKET_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _accounts(rows: list[dict[str, Any]]) -> None:
+    from accounts.models import Account
+
+    for account_id in sorted({r["account_id"] for r in rows}):
+        Account.objects.get_or_create(pk=account_id, defaults={"name": f"Account {account_id}"})
+
+
+def write_usage(usage: list[dict[str, Any]]) -> None:
+    """The hand-made usage weeks as rows of the test database."""
+    from accounts.models import UsageSnapshot
+
+    _accounts(usage)
+    UsageSnapshot.objects.bulk_create([UsageSnapshot(**u) for u in usage])
+
+
 def write_tickets(tickets: list[dict[str, Any]]) -> None:
     """The hand-made tickets as rows of the test database (their accounts created by id)."""
-    from accounts.models import Account, Ticket
+    from accounts.models import Ticket
 
-    for account_id in sorted({t["account_id"] for t in tickets}):
-        Account.objects.get_or_create(pk=account_id, defaults={"name": f"Account {account_id}"})
+    _accounts(tickets)
     Ticket.objects.bulk_create(
         [
             Ticket(**{**TICKET_DEFAULTS, **{k: v for k, v in t.items() if k != "id"}})
