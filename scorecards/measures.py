@@ -552,6 +552,8 @@ def resolution_time_trend(f: Frames, t: Threshold) -> pd.DataFrame:
     w = t.window_days
     floor = float(t.params.get("floor_days", 1))
     least = int(t.params.get("min_tickets", 3))
+    # Links to the recently solved tickets even where there are too few for a trend.
+    refs = _id_refs(tk["r_refs"], "ticket")
     tk = tk[(tk["r_n1"].fillna(0) >= least) & (tk["r_n0"].fillna(0) >= least)]
     m1, m0 = tk["r_m1"].astype(float), tk["r_m0"].astype(float)
     value = (m1 - m0) / np.maximum(m0, floor)
@@ -564,7 +566,7 @@ def resolution_time_trend(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _id_refs(tk["r_refs"], "ticket"), _NO_SOLVED)
+    return _result(f, t, value, sentence, refs, _NO_SOLVED)
 
 
 _NO_SOLVED = "Too few solved support tickets to see a resolution-time trend."

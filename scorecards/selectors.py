@@ -85,7 +85,7 @@ def _columns_sql(name: str) -> str:
 def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.DataFrame:
     columns = FRAME_COLUMNS[name]
     if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
-        sql = FRAME_SQL[name].format(cols=_columns_sql(name), in_ids="= ANY(%s)")
+        sql = FRAME_SQL[name].format(cols=_columns_sql(name), in_ids="= ANY(%s::bigint[])")
         cursor.execute(sql, [list(ids), *extra])
     else:
         in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
@@ -181,8 +181,10 @@ _OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
 # clause as in a correlated subquery.
 _VENDOR: dict[str, dict[str, str]] = {
     "postgresql": {
-        "in_ids": "= ANY(%(ids)s)",  # one array parameter, however many accounts
+        "in_ids": "= ANY(%(ids)s::bigint[])",  # one array parameter (hashed: the column type)
         "id_list": "array_agg(id)",
+        # the five latest ids of a group's rows meeting a condition, inside the aggregate
+        "latest": "(array_agg(id ORDER BY {ts} DESC, id DESC) FILTER (WHERE {cond}))[1:5]",
         "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
         "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
         "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
@@ -192,6 +194,10 @@ _VENDOR: dict[str, dict[str, str]] = {
     "sqlite": {
         "in_ids": "IN ({ids})",  # literal integers
         "id_list": "json_group_array(id)",
+        # no ORDER BY inside an aggregate in SQLite 3.40: a correlated subquery
+        "latest": "(SELECT json_group_array(id) FROM (SELECT x.id FROM accounts_ticket x"
+        " WHERE x.account_id = accounts_ticket.account_id AND {cond}"
+        " ORDER BY x.{ts} DESC, x.id DESC LIMIT 5))",
         # SQLite has no median: a correlated subquery over the account's own tickets.
         "median": "(SELECT avg(v) FROM (SELECT v, row_number() OVER (ORDER BY v) AS rn,"
         " count(*) OVER () AS n FROM (SELECT {expr} AS v FROM accounts_ticket x"
@@ -314,6 +320,11 @@ def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame
     def median(cond: str) -> str:
         return v["median"].format(expr=v["days"], where=where, cond=cond)
 
+    def latest(cond: str, ts: str) -> str:
+        # Inside the grouped scan: the open urgent tickets and defects are few, the recently
+        # solved ones already sorted for the median; a walk per account would read them all.
+        return v["latest"].format(ts=ts, cond=f"opened_at <= %(now)s AND {cond}")
+
     sql = f"""
         SELECT account_id,
                count(*) FILTER (WHERE {urgent}),
@@ -326,28 +337,21 @@ def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame
                count(*) FILTER (WHERE {recent}),
                count(*) FILTER (WHERE {before}),
                {median(recent)},
-               {median(before)}
+               {median(before)},
+               {latest(urgent, "opened_at")},
+               {latest(defect, "opened_at")},
+               {latest(recent, "solved_at")}
         FROM accounts_ticket
         WHERE account_id {_in_ids(ids)} AND {where}
         GROUP BY account_id
     """
     columns = [c for c in TICKET_COLUMNS["state"] if not c.endswith("_refs")]
-    frame = _fetch(sql, params, columns)
+    frame = _fetch(sql, params, [*columns, "u_refs", "d_refs", "r_refs"])
     frame["u_oldest"] = pd.to_datetime(frame["u_oldest"], utc=True)
     for col in ("r_m1", "r_m0"):
         frame[col] = frame[col].astype(float)
-    defects = frame[["d_urgent", "d_high", "d_normal", "d_low", "d_other"]].sum(axis=1)
-    refs = _latest_ids(
-        list(frame.index[(frame["u_n"] > 0) | (defects > 0) | (frame["r_n1"] > 0)]),
-        {
-            "u_refs": (f"opened_at <= %(now)s AND {urgent}", "opened_at"),
-            "d_refs": (f"opened_at <= %(now)s AND {defect}", "opened_at"),
-            "r_refs": (f"opened_at <= %(now)s AND {recent}", "solved_at"),
-        },
-        params,
-    )
     for col in ("u_refs", "d_refs", "r_refs"):
-        frame[col] = refs[col].reindex(frame.index)
+        frame[col] = _id_lists(frame[col])
     return frame[TICKET_COLUMNS["state"]]
 
 
