@@ -676,13 +676,21 @@ def competitor_exposure(f: Frames, t: Threshold) -> pd.DataFrame:
     c["w"] = c["activity"].map(ACTIVITY_WEIGHT).fillna(1.0) * np.power(0.5, age / half)
     value = c.groupby("account_id")["w"].sum()
     top = c.sort_values(["w"]).groupby("account_id").tail(1).set_index("account_id")
-    count = c.groupby("account_id").size()
+    top = top.reindex(value.index)
+    count = c.groupby("account_id").size().reindex(value.index)
+    days = (f.now - top["occurred_at"]).dt.days
+    # Column lists zipped, not .at per account: ~10,000 lookups cost more than the measure.
     sentence = pd.Series(
         [
-            f"{top.at[a, 'activity'].capitalize()} of {top.at[a, 'competitor']} "
-            f"({_ago((f.now - top.at[a, 'occurred_at']).days)}); {count[a]} competitor "
-            f"event{'s' if count[a] > 1 else ''} in {t.window_days} days"
-            for a in value.index
+            f"{activity.capitalize()} of {competitor} ({_ago(int(d))}); {n} competitor "
+            f"event{'s' if n > 1 else ''} in {t.window_days} days"
+            for activity, competitor, d, n in zip(
+                top["activity"].tolist(),
+                top["competitor"].tolist(),
+                days.tolist(),
+                count.tolist(),
+                strict=True,
+            )
         ],
         index=value.index,
         dtype=object,
