@@ -17,6 +17,8 @@ area scores is kept beside it for ranking.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +61,9 @@ class AreaResult:
     computed_color: str
     computed_score: int
     reasons: list[dict[str, Any]]
+    # Changes exactly when any of the above (but the account and area) changes: stored beside
+    # the area, so a recompute compares digests instead of reasons documents.
+    digest: str = ""
 
 
 @dataclass
@@ -97,6 +102,7 @@ def combine(
     n, codes = len(account_ids), [a.code for a in areas]
     rank = np.zeros((n, len(areas)), dtype=int)  # computed colour rank, green when no measure
     score = np.full((n, len(areas)), 100, dtype=int)
+    content = np.zeros((n, len(areas)), dtype=np.uint64)  # sum of the measure rows' hashes
     by_key: dict[tuple[int, str], list[dict[str, Any]]] = {}
     if not measure_rows.empty:
         rows = measure_rows.sort_values(["score", "measure"])  # worst first
@@ -107,6 +113,7 @@ def combine(
         colors = rows["color"].map(COLOR_RANK).to_numpy(dtype=int)[known]
         np.maximum.at(rank, at, colors)
         np.minimum.at(score, at, rows["score"].to_numpy(dtype=int)[known])
+        np.add.at(content, at, _row_hashes(rows)[known])
         columns = ["account_id", "area", "measure", "value", "color", "score", "sentence"]
         # Column lists zipped, not to_dict("records"): a full recompute has ~130,000 rows.
         for account_id, area, measure, value, color, s, sentence, threshold, refs in zip(
@@ -153,21 +160,51 @@ def combine(
     for i, account_id in enumerate(account_ids):
         for j, code in enumerate(codes):
             reasons = by_key.get((account_id, code), [])
+            extras = ""
             if (account_id, code) in extra:
                 before, after = extra[(account_id, code)]
                 reasons = [*before, *reasons, *after]
+                extras = json.dumps([before, after], sort_keys=True, default=str)
+            state = (
+                RANK_COLOR[rank[i, j]],
+                int(score[i, j]),
+                RANK_COLOR[computed_rank[i, j]],
+                int(computed_score[i, j]),
+            )
+            text = f"{content[i, j]}|{state}|{extras}"
             area_results.append(
                 AreaResult(
                     account_id,
                     code,
-                    RANK_COLOR[rank[i, j]],
-                    int(score[i, j]),
-                    RANK_COLOR[computed_rank[i, j]],
-                    int(computed_score[i, j]),
+                    *state,
                     list(reasons),
+                    hashlib.blake2b(text.encode(), digest_size=16).hexdigest(),
                 )
             )
     return area_results, _overall(account_ids, areas, rank, score, area_results)
+
+
+def _row_hashes(rows: pd.DataFrame) -> np.ndarray:
+    """A stable 64-bit hash of each measure row as its reason reads (pandas' fixed-key
+    SipHash, the same in every process). Summed per area, the order of the rows does not
+    matter: it follows from their scores and codes, which are hashed."""
+    # Rounded exactly as the reason stores it: a decaying exposure moves every second, but
+    # the stored reason only when its fourth decimal does.
+    value = np.array(
+        [round(v, 4) if v == v else v for v in rows["value"].astype(float).tolist()], dtype=float
+    )
+    keyed = pd.DataFrame(
+        {
+            "measure": rows["measure"].to_numpy(),
+            "value": value,
+            "color": rows["color"].to_numpy(),
+            "score": rows["score"].to_numpy(dtype=int),
+            "sentence": rows["sentence"].to_numpy(),
+            "threshold": rows["threshold"].to_numpy(),
+            "refs": rows["refs"].astype(str).to_numpy(),
+        }
+    )
+    return pd.util.hash_pandas_object(keyed, index=False).to_numpy(dtype=np.uint64)
 
 
 def _override_reason(ov: OverrideInfo) -> dict[str, Any]:

@@ -10,8 +10,6 @@ The interface other apps call:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,7 +107,7 @@ def _recompute_chunk(
     # Plain tuples, not model instances: building 16,000 instances a chunk cost more than
     # the measures. Only the rows that changed become instances (for bulk_update).
     # The stored reasons are never read back: parsing ~75,000 JSON documents cost a quarter
-    # of a full recompute. Their digest (with the colours and scores) says what changed.
+    # of a full recompute. Their digest (``compute.AreaResult.digest``) says what changed.
     existing = {
         (row[1], row[2]): row
         for row in AreaScore.objects.filter(account_id__in=ids)
@@ -145,7 +143,7 @@ def _recompute_chunk(
     for r in area_results:
         old = existing.get((r.account_id, r.area))
         state = (r.color, r.score, r.computed_color, r.computed_score, r.reasons)
-        digest = area_digest(*state)
+        digest = r.digest
         if old is None:
             new_scores.append((r.account_id, r.area, *state, digest, now, now))
             changed(r.account_id, r.area, "", r.color, r.score, _head(r.reasons))
@@ -188,22 +186,6 @@ def _recompute_chunk(
 
 
 AREA_STATE = ("color", "score", "computed_color", "computed_score", "reasons")
-
-
-def area_digest(
-    color: str, score: int, computed_color: str, computed_score: int, reasons: list
-) -> str:
-    """A stable digest of an area's state (the same state gives the same digest in every
-    process): 32 hex characters of BLAKE2b over its canonical JSON."""
-    text = json.dumps(
-        [color, score, computed_color, computed_score, reasons],
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 CARD_STATE = ("color", "score", "weighted_score", "reason", "worst_area")
 
 
