@@ -225,8 +225,11 @@ def _when(value: dt.datetime) -> object:
 
 
 def _fetch(sql: str, params: dict[str, object], columns: list[str]) -> pd.DataFrame:
+    # Only the parameters the statement names: Django's SQLite cursor binds every entry of
+    # the mapping (an unused list, e.g. the ids PostgreSQL takes as an array, fails there).
+    used = {k: v for k, v in params.items() if f"%({k})s" in sql}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, used)
         rows = cursor.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=["account_id", *columns])
     return frame.set_index("account_id")
