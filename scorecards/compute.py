@@ -17,9 +17,12 @@ area scores is kept beside it for ranking.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scorecards.measures import COLOR_RANK, GREEN, RANK_COLOR, RED, YELLOW
@@ -58,6 +61,9 @@ class AreaResult:
     computed_color: str
     computed_score: int
     reasons: list[dict[str, Any]]
+    # Changes exactly when any of the above (but the account and area) changes: stored beside
+    # the area, so a recompute compares digests instead of reasons documents.
+    digest: str = ""
 
 
 @dataclass
@@ -87,13 +93,30 @@ def combine(
     cta_floors: dict[tuple[int, str], CtaFloor],
     overrides: dict[tuple[int, str], OverrideInfo],
 ) -> tuple[list[AreaResult], list[OverallResult]]:
-    """Area and overall results for every account in ``account_ids``."""
+    """Area and overall results for every account in ``account_ids``.
+
+    Colours and scores are worked out on (account × area) arrays; CTA floors and overrides
+    (few) adjust them one by one; only the reasons lists and the overall sentences of
+    non-green accounts are built per account.
+    """
+    n, codes = len(account_ids), [a.code for a in areas]
+    rank = np.zeros((n, len(areas)), dtype=int)  # computed colour rank, green when no measure
+    score = np.full((n, len(areas)), 100, dtype=int)
+    content = np.zeros((n, len(areas)), dtype=np.uint64)  # sum of the measure rows' hashes
     by_key: dict[tuple[int, str], list[dict[str, Any]]] = {}
     if not measure_rows.empty:
         rows = measure_rows.sort_values(["score", "measure"])  # worst first
+        row_account = pd.Index(account_ids).get_indexer(rows["account_id"].to_numpy())
+        row_area = pd.Index(codes).get_indexer(rows["area"].to_numpy())
+        known = (row_account >= 0) & (row_area >= 0)
+        at = (row_account[known], row_area[known])
+        colors = rows["color"].map(COLOR_RANK).to_numpy(dtype=int)[known]
+        np.maximum.at(rank, at, colors)
+        np.minimum.at(score, at, rows["score"].to_numpy(dtype=int)[known])
+        np.add.at(content, at, _row_hashes(rows)[known])
         columns = ["account_id", "area", "measure", "value", "color", "score", "sentence"]
         # Column lists zipped, not to_dict("records"): a full recompute has ~130,000 rows.
-        for account_id, area, measure, value, color, score, sentence, threshold, refs in zip(
+        for account_id, area, measure, value, color, s, sentence, threshold, refs in zip(
             *(rows[c].tolist() for c in columns),
             rows["threshold"].tolist(),
             rows["refs"].tolist(),
@@ -103,58 +126,94 @@ def combine(
                 {
                     "kind": "measure",
                     "measure": measure,
-                    "value": None if pd.isna(value) else round(float(value), 4),
+                    "value": None if value != value or value is None else round(float(value), 4),
                     "color": color,
-                    "score": int(score),
+                    "score": int(s),
                     "sentence": sentence,
                     "threshold": threshold,
                     "refs": refs,
                 }
             )
+    computed_rank, computed_score = rank.copy(), score.copy()
+    extra: dict[tuple[int, str], tuple[list, list]] = {}  # reasons before / after the measures'
+    position = {a: i for i, a in enumerate(account_ids)}
+    column = {c: j for j, c in enumerate(codes)}
+    for (account_id, area), floor in cta_floors.items():
+        i, j = position.get(account_id), column.get(area)
+        if i is None or j is None:
+            continue
+        before, after = extra.setdefault((account_id, area), ([], []))
+        if COLOR_RANK[floor.color] > rank[i, j]:
+            rank[i, j] = COLOR_RANK[floor.color]
+            score[i, j] = into_band(int(score[i, j]), floor.color)
+            before.append(_cta_reason(floor))
+        else:
+            after.append(_cta_reason(floor))
+    for (account_id, area), ov in overrides.items():
+        i, j = position.get(account_id), column.get(area)
+        if i is None or j is None:
+            continue
+        rank[i, j] = COLOR_RANK[ov.color]
+        score[i, j] = into_band(int(score[i, j]), ov.color)
+        extra.setdefault((account_id, area), ([], []))[0].insert(0, _override_reason(ov))
     area_results: list[AreaResult] = []
-    overall: list[OverallResult] = []
-    total_weight = sum(a.weight for a in areas) or 1
-    for account_id in account_ids:
-        mine: list[AreaResult] = []
-        for area in areas:
-            reasons = by_key.get((account_id, area.code), [])
-            computed_color = worst([r["color"] for r in reasons])
-            computed_score = min((r["score"] for r in reasons), default=100)
-            color, score = computed_color, computed_score
-            final_reasons = list(reasons)
-            floor = cta_floors.get((account_id, area.code))
-            if floor and COLOR_RANK[floor.color] > COLOR_RANK[color]:
-                color, score = floor.color, into_band(score, floor.color)
-                final_reasons = [_cta_reason(floor), *final_reasons]
-            elif floor:
-                final_reasons = [*final_reasons, _cta_reason(floor)]
-            ov = overrides.get((account_id, area.code))
-            if ov:
-                color, score = ov.color, into_band(score, ov.color)
-                final_reasons = [
-                    {
-                        "kind": "override",
-                        "color": ov.color,
-                        "sentence": f"Set to {ov.color} by {ov.set_by} until "
-                        f"{ov.expires_at}: {ov.reason}",
-                        "refs": [{"type": "override", "id": ov.id}],
-                    },
-                    *final_reasons,
-                ]
-            mine.append(
+    for i, account_id in enumerate(account_ids):
+        for j, code in enumerate(codes):
+            reasons = by_key.get((account_id, code), [])
+            extras = ""
+            if (account_id, code) in extra:
+                before, after = extra[(account_id, code)]
+                reasons = [*before, *reasons, *after]
+                extras = json.dumps([before, after], sort_keys=True, default=str)
+            state = (
+                RANK_COLOR[rank[i, j]],
+                int(score[i, j]),
+                RANK_COLOR[computed_rank[i, j]],
+                int(computed_score[i, j]),
+            )
+            text = f"{content[i, j]}|{state}|{extras}"
+            area_results.append(
                 AreaResult(
                     account_id,
-                    area.code,
-                    color,
-                    score,
-                    computed_color,
-                    computed_score,
-                    final_reasons,
+                    code,
+                    *state,
+                    list(reasons),
+                    hashlib.blake2b(text.encode(), digest_size=16).hexdigest(),
                 )
             )
-        area_results.extend(mine)
-        overall.append(_overall(account_id, mine, areas, total_weight))
-    return area_results, overall
+    return area_results, _overall(account_ids, areas, rank, score, area_results)
+
+
+def _row_hashes(rows: pd.DataFrame) -> np.ndarray:
+    """A stable 64-bit hash of each measure row as its reason reads (pandas' fixed-key
+    SipHash, the same in every process). Summed per area, the order of the rows does not
+    matter: it follows from their scores and codes, which are hashed."""
+    # Rounded exactly as the reason stores it: a decaying exposure moves every second, but
+    # the stored reason only when its fourth decimal does.
+    value = np.array(
+        [round(v, 4) if v == v else v for v in rows["value"].astype(float).tolist()], dtype=float
+    )
+    keyed = pd.DataFrame(
+        {
+            "measure": rows["measure"].to_numpy(),
+            "value": value,
+            "color": rows["color"].to_numpy(),
+            "score": rows["score"].to_numpy(dtype=int),
+            "sentence": rows["sentence"].to_numpy(),
+            "threshold": rows["threshold"].to_numpy(),
+            "refs": rows["refs"].astype(str).to_numpy(),
+        }
+    )
+    return pd.util.hash_pandas_object(keyed, index=False).to_numpy(dtype=np.uint64)
+
+
+def _override_reason(ov: OverrideInfo) -> dict[str, Any]:
+    return {
+        "kind": "override",
+        "color": ov.color,
+        "sentence": f"Set to {ov.color} by {ov.set_by} until {ov.expires_at}: {ov.reason}",
+        "refs": [{"type": "override", "id": ov.id}],
+    }
 
 
 def _cta_reason(floor: CtaFloor) -> dict[str, Any]:
@@ -167,27 +226,52 @@ def _cta_reason(floor: CtaFloor) -> dict[str, Any]:
 
 
 def _overall(
-    account_id: int, mine: list[AreaResult], areas: list[AreaInfo], total_weight: int
-) -> OverallResult:
-    names = {a.code: a.name for a in areas}
-    weights = {a.code: a.weight for a in areas}
-    worst_area = max(mine, key=lambda r: (COLOR_RANK[r.color], -r.score), default=None)
-    weighted = round(sum(r.score * weights[r.area] for r in mine) / total_weight)
-    if worst_area is None or worst_area.color == GREEN:
-        return OverallResult(
-            account_id,
-            GREEN,
-            min((r.score for r in mine), default=100),
-            weighted,
-            "",
-            "All areas are green.",
+    account_ids: list[int],
+    areas: list[AreaInfo],
+    rank: np.ndarray,
+    score: np.ndarray,
+    area_results: list[AreaResult],
+) -> list[OverallResult]:
+    """The worst area (colour, then lowest score; the first area in order on a tie) and the
+    weighted score of every account; a sentence naming the worst area when it is not green."""
+    if not areas:
+        return [OverallResult(a, GREEN, 100, 0, "", "All areas are green.") for a in account_ids]
+    weights = np.array([a.weight for a in areas], dtype=float)
+    total_weight = weights.sum() or 1
+    weighted = np.round(score @ weights / total_weight).astype(int)
+    # argmax takes the first maximum, as max() over the areas did.
+    worst_at = np.argmax(rank * 1000 - score, axis=1)
+    n = len(areas)
+    out = []
+    for i, account_id in enumerate(account_ids):
+        j = int(worst_at[i])
+        worst_rank = int(rank[i, j])
+        if worst_rank == 0:
+            out.append(
+                OverallResult(
+                    account_id,
+                    GREEN,
+                    int(score[i].min()),
+                    int(weighted[i]),
+                    "",
+                    "All areas are green.",
+                )
+            )
+            continue
+        worst_area = area_results[i * n + j]
+        others = [areas[k].name for k in range(n) if k != j and rank[i, k] == worst_rank]
+        head = worst_area.reasons[0]["sentence"] if worst_area.reasons else ""
+        reason = f"{areas[j].name} is {worst_area.color}: {head}"
+        if others:
+            reason += f" (also {worst_area.color}: {', '.join(others)})"
+        out.append(
+            OverallResult(
+                account_id,
+                worst_area.color,
+                worst_area.score,
+                int(weighted[i]),
+                worst_area.area,
+                reason[:500],
+            )
         )
-    others = [r for r in mine if r.color == worst_area.color and r is not worst_area]
-    head = worst_area.reasons[0]["sentence"] if worst_area.reasons else ""
-    reason = f"{names[worst_area.area]} is {worst_area.color}: {head}"
-    if others:
-        also = ", ".join(names[r.area] for r in others)
-        reason += f" (also {worst_area.color}: {also})"
-    return OverallResult(
-        account_id, worst_area.color, worst_area.score, weighted, worst_area.area, reason[:500]
-    )
+    return out

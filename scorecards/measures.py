@@ -53,10 +53,11 @@ class Frames:
 
     now: pd.Timestamp
     account_ids: list[int]
-    tickets: (
-        pd.DataFrame
-    )  # id account_id kind priority status tags requester_group opened_at solved_at
-    usage: pd.DataFrame  # account_id week active_users licensed_users adoption
+    # Tickets and usage arrive aggregated per account (index account_id; columns in
+    # ``selectors.TICKET_COLUMNS`` / ``USAGE_COLUMNS``, computed by the database as of
+    # ``now``); the other facts arrive as rows.
+    tickets: pd.DataFrame
+    usage: pd.DataFrame
     sentiment: pd.DataFrame  # id account_id responded_at nps csat
     contacts: pd.DataFrame  # id account_id name title roles at_company left_on
     title_changes: pd.DataFrame  # id contact_id account_id old_title new_title changed_on
@@ -157,6 +158,22 @@ def _refs(df: pd.DataFrame, kind: str, order: str, limit: int = 5) -> pd.Series:
     return pd.Series(refs, dtype=object)
 
 
+def _id_refs(ids: pd.Series, kind: str) -> pd.Series:
+    """Lists of fact ids (newest first, as the database gives them) as reason links."""
+    return pd.Series(
+        [[{"type": kind, "id": i} for i in v] if isinstance(v, list) else [] for v in ids],
+        index=ids.index,
+        dtype=object,
+    )
+
+
+def _columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The per-account aggregate columns a measure reads (empty when none were loaded)."""
+    if all(c in df.columns for c in columns):
+        return df[columns]
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
 def _both(a: pd.Series, b: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The accounts with a value in both series (cheaper than concat + dropna)."""
     keep = a.index.intersection(b.index)
@@ -184,20 +201,14 @@ def usage_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     """Active users, last 4 weeks vs the 8 weeks before: value = fall as a fraction.
 
     value = 1 - mean(active, weeks in (now-28d, now]) / mean(active, weeks in (now-84d, now-28d])
-    (negative when usage grows).
+    (negative when usage grows); the database takes the two means per account
+    (``selectors.usage_stats``); accounts without both, or with a zero baseline, have no value.
     """
-    u = f.usage
     recent_days = int(t.params.get("recent_days", 28))
     base_days = int(t.params.get("baseline_days", 56))
-    if u.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_USAGE)
-    week = pd.to_datetime(u["week"]).dt.tz_localize("UTC")
-    cut = _days_ago(f.now, recent_days)
-    start = _days_ago(f.now, recent_days + base_days)
-    recent = u[week > cut].groupby("account_id")["active_users"].mean()
-    base = u[(week > start) & (week <= cut)].groupby("account_id")["active_users"].mean()
-    recent, base = _both(recent, base)
-    recent, base = recent[base > 0], base[base > 0]
+    u = _columns(f.usage, ["u_recent", "u_base"]).astype(float)
+    u = u[u["u_recent"].notna() & (u["u_base"] > 0)]
+    recent, base = u["u_recent"], u["u_base"]
     value = 1 - recent / base
     sentence = pd.Series(
         [
@@ -217,17 +228,14 @@ _NO_USAGE = "No usage data for the last 12 weeks."
 
 def license_utilization(f: Frames, t: Threshold) -> pd.DataFrame:
     """Share of licensed users active in the latest week on record (within 28 days)."""
-    u = f.usage
-    if u.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_USAGE)
-    week = pd.to_datetime(u["week"]).dt.tz_localize("UTC")
-    recent = u[(week > _days_ago(f.now, 28)) & (u["licensed_users"] > 0)]
-    latest = recent.sort_values("week").groupby("account_id").tail(1).set_index("account_id")
-    value = latest["active_users"] / latest["licensed_users"]
+    u = _columns(f.usage, ["l_week", "l_active", "l_licensed"])
+    u = u[u["l_licensed"].notna()]
+    licensed = u["l_licensed"].astype(int)
+    value = u["l_active"].astype(float) / licensed
     sentence = pd.Series(
         [
             f"{v * 100:.0f}% of {lic} licensed users active in the week of {w}"
-            for v, lic, w in zip(value, latest["licensed_users"], latest["week"], strict=True)
+            for v, lic, w in zip(value, licensed, u["l_week"], strict=True)
         ],
         index=value.index,
         dtype=object,
@@ -486,22 +494,15 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     n1 = non-critical tickets opened in (now - W, now], n0 = in (now - 2W, now - W],
     W = window_days (90). velocity = (n1 - n0) / max(n0, floor), floor = params["floor"] (8),
     so that 1 → 3 tickets is not "+200%". Non-critical = priority not in
-    params["critical"] (["urgent"]).
+    params["critical"] (["urgent"]). The database counts n1 and n0 per account
+    (``selectors.ticket_stats``); accounts with no such ticket in either window have no value.
     """
-    tk = f.tickets
-    if tk.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_TICKETS)
-    critical = set(t.params.get("critical", ["urgent"]))
+    tk = _columns(f.tickets, ["v_n1", "v_n0", "v_refs"])
     floor = float(t.params.get("floor", 8))
     w = t.window_days
-    tk = tk[(tk["kind"] == "support") & ~tk["priority"].isin(critical)]
-    cut, start = _days_ago(f.now, w), _days_ago(f.now, 2 * w)
-    recent = tk[(tk["opened_at"] > cut) & (tk["opened_at"] <= f.now)]
-    before = tk[(tk["opened_at"] > start) & (tk["opened_at"] <= cut)]
-    n1 = recent.groupby("account_id").size()
-    n0 = before.groupby("account_id").size()
-    either = n1.index.union(n0.index)
-    n1, n0 = n1.reindex(either, fill_value=0), n0.reindex(either, fill_value=0)
+    n1, n0 = tk["v_n1"].fillna(0), tk["v_n0"].fillna(0)
+    seen = (n1 + n0) > 0
+    n1, n0 = n1[seen], n0[seen]
     value = (n1 - n0) / np.maximum(n0, floor)
     sentence = pd.Series(
         [
@@ -512,31 +513,28 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(recent, "ticket", "opened_at"), _NO_TICKETS)
+    refs = _id_refs(tk["v_refs"][seen], "ticket")
+    return _result(f, t, value, sentence, refs, _NO_TICKETS)
 
 
 _NO_TICKETS = "No support tickets in the last 180 days."
 
 
 def urgent_open(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Open urgent support tickets right now."""
-    tk = f.tickets
-    if tk.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_URGENT)
-    openish = tk["status"].isin(["new", "open", "pending"])
-    u = tk[(tk["kind"] == "support") & (tk["priority"] == "urgent") & openish]
-    count = u.groupby("account_id").size().astype(float)
-    oldest = u.groupby("account_id")["opened_at"].min()
+    """Open urgent support tickets right now (a ticket solved after ``now`` was open)."""
+    tk = _columns(f.tickets, ["u_n", "u_oldest", "u_refs"])
+    tk = tk[tk["u_n"].fillna(0) > 0]
+    count = tk["u_n"].astype(float)
     sentence = pd.Series(
         [
             f"{int(n)} urgent ticket{'s' if n > 1 else ''} open, the oldest for "
-            f"{(f.now - oldest[a]).days} days"
-            for a, n in count.items()
+            f"{(f.now - oldest).days} days"
+            for n, oldest in zip(count, tk["u_oldest"], strict=True)
         ],
         index=count.index,
         dtype=object,
     )
-    return _result(f, t, count, sentence, _refs(u, "ticket", "opened_at"), _NO_URGENT)
+    return _result(f, t, count, sentence, _id_refs(tk["u_refs"], "ticket"), _NO_URGENT)
 
 
 _NO_URGENT = "No urgent ticket open."
@@ -547,27 +545,17 @@ def resolution_time_trend(f: Frames, t: Threshold) -> pd.DataFrame:
     opened_at, in days) of tickets solved in (now − W, now] against the median of those
     solved in the W before; value = (m1 − m0) / max(m0, floor_days), floor_days =
     params["floor_days"] (1), so a jump from 1 hour to 3 hours is not "+200%". Needs at
-    least params["min_tickets"] (3) solved tickets in each window.
+    least params["min_tickets"] (3) solved tickets in each window. The database counts and
+    takes the medians per account (``selectors.ticket_stats``).
     """
-    tk = f.tickets
-    if tk.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_SOLVED)
+    tk = _columns(f.tickets, ["r_n1", "r_n0", "r_m1", "r_m0", "r_refs"])
     w = t.window_days
     floor = float(t.params.get("floor_days", 1))
     least = int(t.params.get("min_tickets", 3))
-    solved = tk[(tk["kind"] == "support") & tk["solved_at"].notna()].copy()
-    solved = solved[solved["solved_at"] <= f.now]
-    if solved.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_SOLVED)
-    solved["days"] = (solved["solved_at"] - solved["opened_at"]).dt.total_seconds() / 86400
-    cut, start = _days_ago(f.now, w), _days_ago(f.now, 2 * w)
-    recent = solved[solved["solved_at"] > cut]
-    before = solved[(solved["solved_at"] > start) & (solved["solved_at"] <= cut)]
-    g1, g0 = recent.groupby("account_id")["days"], before.groupby("account_id")["days"]
-    n1, n0 = g1.size(), g0.size()
-    m1, m0 = g1.median(), g0.median()
-    both = n1[n1 >= least].index.intersection(n0[n0 >= least].index)
-    m1, m0 = m1.reindex(both), m0.reindex(both)
+    # Links to the recently solved tickets even where there are too few for a trend.
+    refs = _id_refs(tk["r_refs"], "ticket")
+    tk = tk[(tk["r_n1"].fillna(0) >= least) & (tk["r_n0"].fillna(0) >= least)]
+    m1, m0 = tk["r_m1"].astype(float), tk["r_m0"].astype(float)
     value = (m1 - m0) / np.maximum(m0, floor)
     sentence = pd.Series(
         [
@@ -578,7 +566,7 @@ def resolution_time_trend(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(recent, "ticket", "solved_at"), _NO_SOLVED)
+    return _result(f, t, value, sentence, refs, _NO_SOLVED)
 
 
 _NO_SOLVED = "Too few solved support tickets to see a resolution-time trend."
@@ -588,29 +576,21 @@ def recurrence(f: Frames, t: Threshold) -> pd.DataFrame:
     """The same issue again and again from the same team: the largest number of support
     tickets in (now − W, now] that share a tag and a requester group (the customer's team);
     tickets without a group count as one group. A steady stream of the same small ticket
-    is a bigger signal than one P1 (PRODUCT.md).
+    is a bigger signal than one P1 (PRODUCT.md). The database explodes the tags and counts
+    per (account, group, tag); ties go to the first group, then tag, alphabetically.
     """
-    tk = f.tickets
-    if tk.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_REPEAT)
-    recent = tk[(tk["kind"] == "support") & (tk["opened_at"] > _days_ago(f.now, t.window_days))]
-    recent = recent[recent["tags"].map(lambda x: bool(x))]
-    if recent.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_REPEAT)
-    pairs = recent[["account_id", "requester_group", "tags", "id", "opened_at"]].explode("tags")
-    pairs["requester_group"] = pairs["requester_group"].fillna("").replace("", "one team")
-    counts = pairs.groupby(["account_id", "requester_group", "tags"]).size()
-    top = counts.sort_values(ascending=False).groupby(level="account_id").head(1)
-    value = top.droplevel(["requester_group", "tags"]).astype(float)
+    tk = _columns(f.tickets, ["c_n", "c_group", "c_tag", "c_refs"])
+    tk = tk[tk["c_n"].fillna(0) > 0]
+    value = tk["c_n"].astype(float)
     sentence = pd.Series(
         [
             f"{int(n)} tickets tagged “{tag}” from {group} in {t.window_days} days"
-            for (_, group, tag), n in top.items()
+            for n, group, tag in zip(value, tk["c_group"], tk["c_tag"], strict=True)
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(recent, "ticket", "opened_at"), _NO_REPEAT)
+    return _result(f, t, value, sentence, _id_refs(tk["c_refs"], "ticket"), _NO_REPEAT)
 
 
 _NO_REPEAT = "No tagged support tickets recently."
@@ -696,13 +676,21 @@ def competitor_exposure(f: Frames, t: Threshold) -> pd.DataFrame:
     c["w"] = c["activity"].map(ACTIVITY_WEIGHT).fillna(1.0) * np.power(0.5, age / half)
     value = c.groupby("account_id")["w"].sum()
     top = c.sort_values(["w"]).groupby("account_id").tail(1).set_index("account_id")
-    count = c.groupby("account_id").size()
+    top = top.reindex(value.index)
+    count = c.groupby("account_id").size().reindex(value.index)
+    days = (f.now - top["occurred_at"]).dt.days
+    # Column lists zipped, not .at per account: ~10,000 lookups cost more than the measure.
     sentence = pd.Series(
         [
-            f"{top.at[a, 'activity'].capitalize()} of {top.at[a, 'competitor']} "
-            f"({_ago((f.now - top.at[a, 'occurred_at']).days)}); {count[a]} competitor "
-            f"event{'s' if count[a] > 1 else ''} in {t.window_days} days"
-            for a in value.index
+            f"{activity.capitalize()} of {competitor} ({_ago(int(d))}); {n} competitor "
+            f"event{'s' if n > 1 else ''} in {t.window_days} days"
+            for activity, competitor, d, n in zip(
+                top["activity"].tolist(),
+                top["competitor"].tolist(),
+                days.tolist(),
+                count.tolist(),
+                strict=True,
+            )
         ],
         index=value.index,
         dtype=object,
@@ -719,23 +707,21 @@ SEVERITY_WEIGHT = {"urgent": 3.0, "high": 2.0, "normal": 1.0, "low": 0.5}
 
 
 def open_defects(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Open defects weighted by severity: urgent 3, high 2, normal 1, low 0.5."""
-    tk = f.tickets
-    if tk.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DEF)
-    d = tk[(tk["kind"] == "defect") & tk["status"].isin(["new", "open", "pending"])].copy()
-    if d.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DEF)
-    d["w"] = d["priority"].map(SEVERITY_WEIGHT).fillna(1.0)
-    value = d.groupby("account_id")["w"].sum()
+    """Open defects weighted by severity: urgent 3, high 2, normal 1, low 0.5 (another
+    priority 1). A defect solved after ``now`` was open. The database counts per priority."""
     order = ["urgent", "high", "normal", "low"]
-    counts = d.pivot_table(index="account_id", columns="priority", values="w", aggfunc="size")
-    counts = counts.reindex(columns=order).fillna(0).astype(int).reindex(value.index)
+    cols = [f"d_{p}" for p in order]
+    tk = _columns(f.tickets, [*cols, "d_other", "d_refs"])
+    counts = tk[cols].fillna(0).astype(int)
+    other = tk["d_other"].fillna(0).astype(int)
+    keep = (counts.sum(axis=1) + other) > 0
+    counts, other, tk = counts[keep], other[keep], tk[keep]
+    weights = np.array([SEVERITY_WEIGHT[p] for p in order])
+    value = pd.Series(counts.to_numpy() @ weights + other.to_numpy(), index=counts.index)
     total = counts.sum(axis=1)
-    parts = [counts[p].astype(str) + f" {p}" for p in order]
     listed = [
-        ", ".join(part for part, n in zip(row, nums, strict=True) if n)
-        for row, nums in zip(zip(*parts, strict=True), counts.to_numpy(), strict=True)
+        ", ".join(f"{n} {p}" for p, n in zip(order, nums, strict=True) if n)
+        for nums in counts.to_numpy()
     ]
     sentence = pd.Series(
         [
@@ -745,7 +731,7 @@ def open_defects(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(d, "ticket", "opened_at"), _NO_DEF)
+    return _result(f, t, value, sentence, _id_refs(tk["d_refs"], "ticket"), _NO_DEF)
 
 
 _NO_DEF = "No open defects."
@@ -876,16 +862,13 @@ def as_of(f: Frames) -> Frames:
 
     Later tickets, answers, events and assessments are dropped; a ticket solved later was
     still open; a milestone completed later was still open; a contact who left later was
-    still at the company.
+    still at the company. Tickets and usage arrive aggregated: ``selectors.ticket_stats`` and
+    ``usage_stats`` apply the same rules in SQL.
     """
     now, today = f.now, f.now.date()
+    # Tickets come aggregated by the database as of ``now`` already (the same rules).
     # Rewrites only when something lies in the future (rare outside backtests): each
     # .loc assignment costs more than a small measure.
-    tickets = f.tickets[f.tickets["opened_at"] <= now]
-    solved_later = tickets["solved_at"].notna() & (tickets["solved_at"] > now)
-    if solved_later.any():
-        tickets = tickets.copy()
-        tickets.loc[solved_later, ["status"]] = "open"
     contacts = f.contacts
     if not contacts.empty:
         later = contacts["left_on"].map(lambda d: d is not None and not pd.isna(d) and d > today)
@@ -901,12 +884,11 @@ def as_of(f: Frames) -> Frames:
         if done_later.any():
             milestones = milestones.copy()
             milestones.loc[done_later, "completed_on"] = None
-    usage = f.usage[f.usage["week"].map(lambda d: d <= today)] if not f.usage.empty else f.usage
     return Frames(
         now=now,
         account_ids=f.account_ids,
-        tickets=tickets,
-        usage=usage,
+        tickets=f.tickets,
+        usage=f.usage,
         sentiment=f.sentiment[f.sentiment["responded_at"] <= now],
         contacts=contacts,
         title_changes=f.title_changes[f.title_changes["changed_on"].map(lambda d: d <= today)]

@@ -103,6 +103,9 @@ class AreaScore(models.Model):
     computed_score = models.PositiveSmallIntegerField()
     # What the measures, CTAs and an override each said; the first reason decided the colour.
     reasons = models.JSONField(default=list)
+    # A digest of (color, score, computed_color, computed_score, reasons): a recompute
+    # compares it instead of parsing every stored reasons document. Empty = unknown.
+    digest = models.CharField(max_length=32, blank=True, default="")
     changed_at = models.DateTimeField(help_text="When the colour last changed.")
     computed_at = models.DateTimeField()
 

@@ -20,20 +20,10 @@ from scorecards.compute import AreaInfo
 from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, Frames, Threshold
 from scorecards.models import Area, AreaScore, ColorChange, MeasureConfig, Override, Scorecard
 
-# The columns of each fact table the measures read (the shape of ``Frames``).
+# The columns of each fact table the measures read raw (the shape of ``Frames``). Tickets
+# and weekly usage, the biggest tables, are aggregated per account in SQL instead
+# (``ticket_stats``, ``usage_stats``).
 FRAME_COLUMNS: dict[str, list[str]] = {
-    "tickets": [
-        "id",
-        "account_id",
-        "kind",
-        "priority",
-        "status",
-        "tags",
-        "requester_group",
-        "opened_at",
-        "solved_at",
-    ],
-    "usage": ["account_id", "week", "active_users", "licensed_users", "adoption"],
     "sentiment": ["id", "account_id", "responded_at", "nps", "csat"],
     "contacts": ["id", "account_id", "name", "title", "roles", "at_company", "left_on"],
     "title_changes": ["id", "contact_id", "account_id", "old_title", "new_title", "changed_on"],
@@ -62,20 +52,17 @@ OPEN_TICKET = ("new", "open", "pending")
 # more per row to convert, which a single-account recompute (nine small queries) and a
 # full one (hundreds of thousands of rows) both feel; the rows go straight to pandas.
 FRAME_SQL: dict[str, str] = {
-    "tickets": "SELECT {cols} FROM accounts_ticket WHERE account_id IN ({ids})"
-    " AND (opened_at >= %s OR status IN (%s, %s, %s))",
-    "usage": "SELECT {cols} FROM accounts_usagesnapshot WHERE account_id IN ({ids}) AND week >= %s",
-    "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id IN ({ids})"
+    "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id {in_ids}"
     " AND responded_at >= %s",
-    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id IN ({ids})",
+    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids}",
     "title_changes": "SELECT {cols} FROM accounts_contacttitlechange t"
-    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id IN ({ids})",
-    "people": "SELECT {cols} FROM accounts_peoplechange WHERE account_id IN ({ids})"
+    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id {in_ids}",
+    "people": "SELECT {cols} FROM accounts_peoplechange WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
-    "competitors": "SELECT {cols} FROM accounts_competitorevent WHERE account_id IN ({ids})"
+    "competitors": "SELECT {cols} FROM accounts_competitorevent WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
-    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id IN ({ids})",
-    "readiness": "SELECT {cols} FROM accounts_readinessassessment WHERE account_id IN ({ids})",
+    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id {in_ids}",
+    "readiness": "SELECT {cols} FROM accounts_readinessassessment WHERE account_id {in_ids}",
 }
 # Column expressions where the column is not simply the table's own.
 _QUALIFIED = {
@@ -97,8 +84,14 @@ def _columns_sql(name: str) -> str:
 
 def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.DataFrame:
     columns = FRAME_COLUMNS[name]
-    sql = FRAME_SQL[name].format(cols=_columns_sql(name), ids=", ".join(["%s"] * len(ids)))
-    cursor.execute(sql, [*ids, *extra])
+    if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
+        sql = FRAME_SQL[name].format(cols=_columns_sql(name), in_ids="= ANY(%s::bigint[])")
+        cursor.execute(sql, [list(ids), *extra])
+    else:
+        in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
+        cursor.execute(
+            FRAME_SQL[name].format(cols=_columns_sql(name), in_ids=in_ids), [*ids, *extra]
+        )
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     for col in JSON_COLUMNS & set(columns):
         frame[col] = _json_lists(frame[col].tolist())
@@ -122,20 +115,374 @@ def _json_lists(values: list) -> list:
     return out
 
 
-def load_frames(account_ids: list[int], now: dt.datetime) -> Frames:
-    """Every fact the measures read for these accounts: one query per table."""
+def load_frames(
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold] | None = None
+) -> Frames:
+    """Every fact the measures read for these accounts as of ``now``: per-account ticket
+    aggregates (for the windows of ``measure_thresholds``, the configured ones when None)
+    and the other facts one query per table."""
     ids = list(account_ids)
+    configured = thresholds() if measure_thresholds is None else measure_thresholds
+    stats = ticket_stats(ids, now, configured)
+    usage = usage_stats(ids, now, configured)
     horizon = now - dt.timedelta(days=400)  # the longest window any measure looks back
     extra: dict[str, list] = {
-        "tickets": [horizon, *OPEN_TICKET],
-        "usage": [(now - dt.timedelta(days=120)).date()],
         "sentiment": [horizon],
         "people": [horizon],
         "competitors": [horizon],
     }
     with connection.cursor() as cursor:
         frames = {name: _frame(cursor, name, ids, extra.get(name, [])) for name in FRAME_SQL}
-    return Frames(now=pd.Timestamp(now).tz_convert("UTC"), account_ids=ids, **frames)
+    return Frames(
+        now=pd.Timestamp(now).tz_convert("UTC"),
+        account_ids=ids,
+        tickets=stats,
+        usage=usage,
+        **frames,
+    )
+
+
+# --- tickets, aggregated per account in SQL -------------------------------------------------
+#
+# Tickets are by far the biggest table (32 months of them), so the database aggregates them
+# per account and the measures get one row per account. Point in time exactly as
+# ``measures.as_of``: tickets opened after ``now`` do not exist; a ticket solved after ``now``
+# was still open (and not yet solved).
+
+TICKET_GROUPS: dict[str, tuple[str, ...]] = {
+    # query → the measures that read its columns
+    "velocity": ("support.noncritical_velocity",),
+    "state": ("support.urgent_open", "defect.open_defects", "support.resolution_time_trend"),
+    "recurrence": ("support.recurrence",),
+}
+TICKET_COLUMNS: dict[str, list[str]] = {
+    "velocity": ["v_n1", "v_n0", "v_refs"],
+    "state": [
+        "u_n",
+        "u_oldest",
+        "u_refs",
+        "d_urgent",
+        "d_high",
+        "d_normal",
+        "d_low",
+        "d_other",
+        "d_refs",
+        "r_n1",
+        "r_n0",
+        "r_m1",
+        "r_m0",
+        "r_refs",
+    ],
+    "recurrence": ["c_n", "c_group", "c_tag", "c_refs"],
+}
+_OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
+# Where PostgreSQL and SQLite differ: the fragments below, nothing else. Conditions are
+# written with unqualified columns of accounts_ticket, so they read the same in a FILTER
+# clause as in a correlated subquery.
+_VENDOR: dict[str, dict[str, str]] = {
+    "postgresql": {
+        "in_ids": "= ANY(%(ids)s::bigint[])",  # one array parameter (hashed: the column type)
+        "id_list": "array_agg(id)",
+        # the five latest ids of a group's rows meeting a condition, inside the aggregate
+        "latest": "(array_agg(id ORDER BY {ts} DESC, id DESC) FILTER (WHERE {cond}))[1:5]",
+        "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
+        "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
+        "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
+        " THEN t.tags ELSE '[]'::jsonb END) AS tag(value)",
+        "has_tags": "(jsonb_typeof(tags) = 'array' AND jsonb_array_length(tags) > 0)",
+    },
+    "sqlite": {
+        "in_ids": "IN ({ids})",  # literal integers
+        "id_list": "json_group_array(id)",
+        # no ORDER BY inside an aggregate in SQLite 3.40: a correlated subquery
+        "latest": "(SELECT json_group_array(id) FROM (SELECT x.id FROM accounts_ticket x"
+        " WHERE x.account_id = accounts_ticket.account_id AND {cond}"
+        " ORDER BY x.{ts} DESC, x.id DESC LIMIT 5))",
+        # SQLite has no median: a correlated subquery over the account's own tickets.
+        "median": "(SELECT avg(v) FROM (SELECT v, row_number() OVER (ORDER BY v) AS rn,"
+        " count(*) OVER () AS n FROM (SELECT {expr} AS v FROM accounts_ticket x"
+        " WHERE x.account_id = accounts_ticket.account_id AND {where} AND {cond}))"
+        " WHERE rn IN ((n + 1) / 2, (n + 2) / 2))",
+        "days": "(julianday(solved_at) - julianday(opened_at))",
+        "tags": "json_each(t.tags) AS tag",
+        "has_tags": "(json_type(tags) = 'array' AND json_array_length(tags) > 0)",
+    },
+}
+
+
+def _vendor() -> dict[str, str]:
+    return _VENDOR["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+
+
+def _in_ids(ids: list[int]) -> str:
+    """``IN (…)`` for these accounts: an array parameter %(ids)s (PostgreSQL) or literal
+    integers (SQLite)."""
+    return _vendor()["in_ids"].format(ids=", ".join(str(int(i)) for i in ids) or "NULL")
+
+
+def _when(value: dt.datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _fetch(sql: str, params: dict[str, object], columns: list[str]) -> pd.DataFrame:
+    # Only the parameters the statement names: Django's SQLite cursor binds every entry of
+    # the mapping (an unused list, e.g. the ids PostgreSQL takes as an array, fails there).
+    used = {k: v for k, v in params.items() if f"%({k})s" in sql}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, used)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=["account_id", *columns])
+    return frame.set_index("account_id")
+
+
+def _latest_ids(
+    ids: list[int], specs: dict[str, tuple[str, str]], params: dict[str, object]
+) -> pd.DataFrame:
+    """Per account, for each named (condition, timestamp column): the ids of its five latest
+    tickets meeting the condition, newest first — the reason links. One index walk per
+    account and condition (account, opened_at) instead of sorting every ticket in SQL."""
+    agg = _vendor()["id_list"]
+    columns = ",\n".join(
+        f"(SELECT {agg} FROM (SELECT x.id FROM accounts_ticket x WHERE x.account_id = a.id"
+        f" AND {cond} ORDER BY x.{ts} DESC, x.id DESC LIMIT 5) r{i})"
+        for i, (cond, ts) in enumerate(specs.values())
+    )
+    sql = f"SELECT a.id, {columns} FROM accounts_account a WHERE a.id {_in_ids(ids)}"
+    frame = _fetch(sql, {**params, "ids": list(ids)}, list(specs))
+    for col in specs:
+        frame[col] = _id_lists(frame[col])
+    return frame
+
+
+def _id_lists(values: pd.Series) -> pd.Series:
+    """Arrays (PostgreSQL) or JSON text (SQLite) of ids → lists of ints (None when empty)."""
+    out = []
+    for v in values.tolist():
+        if isinstance(v, str):
+            v = json.loads(v)
+        out.append([int(i) for i in v] if v else None)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+    """n1, n0 and the five latest ids of non-critical support tickets per account (see
+    ``measures.noncritical_velocity``)."""
+    w = t.window_days
+    critical = [str(c) for c in t.params.get("critical", ["urgent"])]
+    params: dict[str, object] = {
+        "ids": list(ids),
+        "now": _when(now),
+        "cut": _when(now - dt.timedelta(days=w)),
+        "start": _when(now - dt.timedelta(days=2 * w)),
+        **{f"crit{i}": c for i, c in enumerate(critical)},
+    }
+    not_critical = (
+        "priority NOT IN (" + ", ".join(f"%(crit{i})s" for i in range(len(critical))) + ")"
+        if critical
+        else "1 = 1"
+    )
+    counted = f"kind = 'support' AND {not_critical} AND opened_at <= %(now)s"
+    sql = f"""
+        SELECT account_id,
+               count(*) FILTER (WHERE opened_at > %(cut)s),
+               count(*) FILTER (WHERE opened_at <= %(cut)s)
+        FROM accounts_ticket
+        WHERE account_id {_in_ids(ids)} AND {counted} AND opened_at > %(start)s
+        GROUP BY account_id
+    """
+    frame = _fetch(sql, params, ["v_n1", "v_n0"])
+    refs = _latest_ids(
+        list(frame.index[frame["v_n1"] > 0]),
+        {"v_refs": (f"{counted} AND opened_at > %(cut)s", "opened_at")},
+        params,
+    )
+    frame["v_refs"] = refs["v_refs"].reindex(frame.index)
+    return frame
+
+
+def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+    """Open urgent support tickets, open defects by priority, and the median resolution
+    time of support tickets solved in each window (``t`` = the resolution-time threshold)."""
+    w = t.window_days
+    v = _vendor()
+    params: dict[str, object] = {
+        "ids": list(ids),
+        "now": _when(now),
+        "cut": _when(now - dt.timedelta(days=w)),
+        "start": _when(now - dt.timedelta(days=2 * w)),
+    }
+    where = (
+        f"opened_at <= %(now)s AND ({_OPEN} OR (solved_at > %(start)s AND solved_at <= %(now)s))"
+    )
+    urgent = f"kind = 'support' AND priority = 'urgent' AND {_OPEN}"
+    defect = f"kind = 'defect' AND {_OPEN}"
+    solved = "kind = 'support' AND solved_at > %(start)s AND solved_at <= %(now)s"
+    recent, before = f"{solved} AND solved_at > %(cut)s", f"{solved} AND solved_at <= %(cut)s"
+    known = "('urgent', 'high', 'normal', 'low')"
+
+    def median(cond: str) -> str:
+        return v["median"].format(expr=v["days"], where=where, cond=cond)
+
+    def latest(cond: str, ts: str) -> str:
+        # Inside the grouped scan: the open urgent tickets and defects are few, the recently
+        # solved ones already sorted for the median; a walk per account would read them all.
+        return v["latest"].format(ts=ts, cond=f"opened_at <= %(now)s AND {cond}")
+
+    sql = f"""
+        SELECT account_id,
+               count(*) FILTER (WHERE {urgent}),
+               min(opened_at) FILTER (WHERE {urgent}),
+               count(*) FILTER (WHERE {defect} AND priority = 'urgent'),
+               count(*) FILTER (WHERE {defect} AND priority = 'high'),
+               count(*) FILTER (WHERE {defect} AND priority = 'normal'),
+               count(*) FILTER (WHERE {defect} AND priority = 'low'),
+               count(*) FILTER (WHERE {defect} AND priority NOT IN {known}),
+               count(*) FILTER (WHERE {recent}),
+               count(*) FILTER (WHERE {before}),
+               {median(recent)},
+               {median(before)},
+               {latest(urgent, "opened_at")},
+               {latest(defect, "opened_at")},
+               {latest(recent, "solved_at")}
+        FROM accounts_ticket
+        WHERE account_id {_in_ids(ids)} AND {where}
+        GROUP BY account_id
+    """
+    columns = [c for c in TICKET_COLUMNS["state"] if not c.endswith("_refs")]
+    frame = _fetch(sql, params, [*columns, "u_refs", "d_refs", "r_refs"])
+    frame["u_oldest"] = pd.to_datetime(frame["u_oldest"], utc=True)
+    for col in ("r_m1", "r_m0"):
+        frame[col] = frame[col].astype(float)
+    for col in ("u_refs", "d_refs", "r_refs"):
+        frame[col] = _id_lists(frame[col])
+    return frame[TICKET_COLUMNS["state"]]
+
+
+def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+    """Per account the (requester group, tag) pair shared by most support tickets opened in
+    (now − W, now], its count, and the five latest tagged tickets (``measures.recurrence``)."""
+    v = _vendor()
+    params: dict[str, object] = {
+        "ids": list(ids),
+        "now": _when(now),
+        "cut": _when(now - dt.timedelta(days=t.window_days)),
+    }
+    group = (
+        "CASE WHEN coalesce(t.requester_group, '') = '' THEN 'one team' ELSE t.requester_group END"
+    )
+    top = f"""
+        SELECT account_id, n, grp, tag FROM (
+            SELECT account_id, grp, tag, n, row_number() OVER (
+                PARTITION BY account_id ORDER BY n DESC, grp, tag) AS rn
+            FROM (
+                SELECT t.account_id, {group} AS grp, tag.value AS tag, count(*) AS n
+                FROM accounts_ticket t, {v["tags"]}
+                WHERE t.account_id {_in_ids(ids)}
+                  AND t.kind = 'support' AND t.opened_at > %(cut)s AND t.opened_at <= %(now)s
+                GROUP BY t.account_id, {group}, tag.value
+            ) counted
+        ) ranked
+        WHERE rn = 1
+    """
+    frame = _fetch(top, params, ["c_n", "c_group", "c_tag"])
+    tagged = (
+        f"kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s AND {v['has_tags']}"
+    )
+    refs = _latest_ids(list(frame.index), {"c_refs": (tagged, "opened_at")}, params)
+    frame["c_refs"] = refs["c_refs"].reindex(frame.index)
+    return frame
+
+
+_TICKET_QUERIES = {
+    "velocity": ("support.noncritical_velocity", _velocity_stats),
+    "state": ("support.resolution_time_trend", _state_stats),
+    "recurrence": ("support.recurrence", _recurrence_stats),
+}
+
+
+def ticket_stats(
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
+) -> pd.DataFrame:
+    """One row per account with tickets (index account_id): what the ticket measures read,
+    aggregated by the database. Only the queries the enabled measures need run; each uses
+    the windows and parameters of its measure's threshold."""
+    by_code = {t.code: t for t in measure_thresholds if t.enabled}
+    defaults = {t.code: t for t in DEFAULT_THRESHOLDS}
+    parts = []
+    for group, (code, query) in _TICKET_QUERIES.items():
+        if not any(c in by_code for c in TICKET_GROUPS[group]):
+            continue
+        parts.append(query(account_ids, now, by_code.get(code, defaults[code])))
+    if not parts:
+        return pd.DataFrame(index=pd.Index([], name="account_id"))
+    return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
+# --- weekly usage, aggregated per account in SQL ---------------------------------------------
+
+USAGE_COLUMNS = ["u_recent", "u_base", "l_week", "l_active", "l_licensed"]
+
+
+def usage_stats(
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
+) -> pd.DataFrame:
+    """One row per account with usage (index account_id): the mean active users of the weeks
+    in (now − recent, now] and in the ``baseline`` weeks before (``measures.usage_drop``), and
+    the latest week within 28 days with licences (``measures.license_utilization``). Weeks
+    after ``now`` do not exist yet. A week counts from its Monday (midnight UTC), so "after
+    now − 28 days" is "after that date"."""
+    by_code = {t.code: t for t in measure_thresholds if t.enabled}
+    wanted = ("habits.usage_drop", "habits.license_utilization")
+    if not any(c in by_code for c in wanted):
+        return pd.DataFrame(columns=USAGE_COLUMNS, index=pd.Index([], name="account_id"))
+    drop = by_code.get("habits.usage_drop") or next(
+        t for t in DEFAULT_THRESHOLDS if t.code == "habits.usage_drop"
+    )
+    recent_days = int(drop.params.get("recent_days", 28))
+    base_days = int(drop.params.get("baseline_days", 56))
+    day = connection.ops.adapt_datefield_value
+    cut = now - dt.timedelta(days=recent_days)
+    start = now - dt.timedelta(days=recent_days + base_days)
+    licence_cut = now - dt.timedelta(days=28)
+    params: dict[str, object] = {
+        "ids": list(account_ids),
+        "today": day(now.date()),
+        "cut": day(cut.date()),
+        "start": day(start.date()),
+        "licence_cut": day(licence_cut.date()),
+        "first": day(min(start, licence_cut).date()),
+    }
+    active = "CAST(active_users AS double precision)"
+    sql = f"""
+        WITH u AS (
+            SELECT account_id, week, active_users, licensed_users
+            FROM accounts_usagesnapshot
+            WHERE account_id {_in_ids(account_ids)} AND week <= %(today)s AND week > %(first)s
+        ),
+        windows AS (
+            SELECT account_id,
+                   avg({active}) FILTER (WHERE week > %(cut)s) AS recent,
+                   avg({active}) FILTER (WHERE week > %(start)s AND week <= %(cut)s) AS base
+            FROM u GROUP BY account_id
+        ),
+        latest AS (
+            SELECT account_id, week, active_users, licensed_users FROM (
+                SELECT account_id, week, active_users, licensed_users, row_number() OVER (
+                    PARTITION BY account_id ORDER BY week DESC) AS rn
+                FROM u WHERE licensed_users > 0 AND week > %(licence_cut)s
+            ) ranked WHERE rn = 1
+        )
+        SELECT windows.account_id, windows.recent, windows.base,
+               latest.week, latest.active_users, latest.licensed_users
+        FROM windows LEFT JOIN latest ON latest.account_id = windows.account_id
+    """
+    frame = _fetch(sql, params, USAGE_COLUMNS)
+    for col in ("u_recent", "u_base"):
+        frame[col] = frame[col].astype(float)
+    frame["l_week"] = [
+        dt.date.fromisoformat(w) if isinstance(w, str) else w for w in frame["l_week"]
+    ]
+    return frame
 
 
 def thresholds() -> list[Threshold]:

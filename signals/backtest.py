@@ -3,8 +3,9 @@
 For every recorded renewal outcome (``accounts.RenewalOutcome``) the measures are run as
 they stood ``horizon_days`` before the renewal (on the Monday of that week: at most six
 days earlier, never later), point-in-time: the facts are loaded once,
-then ``scorecards.measures.run_measures`` applies ``as_of`` at each renewal's own date, so
-a ticket, answer or departure recorded after that date never reaches the measure (no
+then ``scorecards.measures.run_measures`` applies ``as_of`` at each renewal's own date, and
+tickets and usage are aggregated by the database as of that date (``selectors``),
+so a ticket, answer or departure recorded after that date never reaches the measure (no
 leakage). The composite is ``scorecards.compute.combine`` over those measure rows
 (overall colour not green; its weighted score for the ranking). CTA floors and overrides
 are left out: the book keeps no history of them, and using today's would leak.
@@ -167,7 +168,11 @@ def evaluate(rows: list[Row], signal: str, label: str, horizon_days: int) -> Res
 # --- point-in-time rows -----------------------------------------------------------------------
 
 
-def _subset(frames: Frames, ids: list[int], now: pd.Timestamp) -> Frames:
+def _subset(
+    frames: Frames, ids: list[int], now: pd.Timestamp, tickets: pd.DataFrame, usage: pd.DataFrame
+) -> Frames:
+    """The facts of ``ids`` for a run at ``now``; ``tickets`` and ``usage`` are their
+    aggregates as of now."""
     keep = set(ids)
 
     def cut(df: pd.DataFrame) -> pd.DataFrame:
@@ -176,8 +181,8 @@ def _subset(frames: Frames, ids: list[int], now: pd.Timestamp) -> Frames:
     return Frames(
         now=now,
         account_ids=ids,
-        tickets=cut(frames.tickets),
-        usage=cut(frames.usage),
+        tickets=tickets,
+        usage=usage,
         sentiment=cut(frames.sentiment),
         contacts=cut(frames.contacts),
         title_changes=cut(frames.title_changes),
@@ -209,10 +214,12 @@ def history(horizon_days: int = 90) -> list[Row]:
     areas = sc_selectors.area_infos()
     first = min(d for _, d, _ in outcomes) - dt.timedelta(days=horizon_days)
     # Loaded once, from the earliest as-of date on: a superset of every window; each
-    # renewal's run then drops what came after its own date (measures.as_of).
+    # renewal's run then drops what came after its own date (measures.as_of). Tickets and
+    # usage are aggregated per run date by the database instead.
     frames = sc_selectors.load_frames(
         sorted({a for a, _, _ in outcomes}),
         dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC),
+        [],
     )
     by_date: dict[dt.date, list[tuple[int, dt.date, str]]] = {}
     for account_id, renewal, outcome in outcomes:
@@ -223,7 +230,10 @@ def history(horizon_days: int = 90) -> list[Row]:
     for on, group in sorted(by_date.items()):
         ids = sorted({a for a, _, _ in group})
         now = pd.Timestamp(dt.datetime.combine(on, dt.time.min, tzinfo=dt.UTC))
-        measured = run_measures(_subset(frames, ids, now), thresholds)
+        when = now.to_pydatetime()
+        tickets = sc_selectors.ticket_stats(ids, when, thresholds)
+        usage = sc_selectors.usage_stats(ids, when, thresholds)
+        measured = run_measures(_subset(frames, ids, now, tickets, usage), thresholds)
         _, overall = combine(measured, account_ids=ids, areas=areas, cta_floors={}, overrides={})
         flags: dict[int, dict[str, bool]] = {a: {} for a in ids}
         risks: dict[int, dict[str, float]] = {a: {} for a in ids}

@@ -1,4 +1,5 @@
-"""A hand-computed case for every area's measures, on plain data (no database)."""
+"""A hand-computed case for every area's measures, on plain data. Hand-made tickets go
+through the test database, since the database aggregates tickets per account."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from scorecards import measures as m
 from tests.scorecards.framesbuilder import NOW, build, days_ago
 
 T = {t.code: t for t in m.DEFAULT_THRESHOLDS}
+pytestmark = pytest.mark.django_db
 
 
 def row(df: pd.DataFrame, account_id: int) -> dict:

@@ -332,3 +332,27 @@ def test_a_contact_leaving_turns_company_red(healthy):
     Contact.objects.filter(account=healthy).update(at_company=False, left_on=NOW.date())
     services.recompute([healthy.pk])
     assert colors(healthy)["company"] == "red"
+
+
+def test_it_writes_only_the_areas_whose_state_changed(healthy):
+    services.recompute([healthy.pk])
+    support = AreaScore.objects.get(account=healthy, area="support")
+    assert support.digest
+    services.recompute([healthy.pk])  # nothing changed: no row written
+    assert AreaScore.objects.get(pk=support.pk).computed_at == support.computed_at
+    # one more ticket: still green, but the sentence moves, so the row is rewritten
+    Ticket.objects.create(account=healthy, opened_at=NOW - dt.timedelta(days=2))
+    with clock.frozen(NOW + dt.timedelta(minutes=1)):
+        services.recompute([healthy.pk])
+    after = AreaScore.objects.get(pk=support.pk)
+    assert after.color == "green" and after.digest != support.digest
+    assert any("(1 vs 0)" in r["sentence"] for r in after.reasons)
+    assert not ColorChange.objects.filter(account=healthy, area="support").exclude(from_color="")
+
+
+def test_a_row_without_a_digest_is_rewritten_once(healthy):
+    services.recompute([healthy.pk])
+    AreaScore.objects.filter(account=healthy).update(digest="")
+    services.recompute([healthy.pk])
+    assert not AreaScore.objects.filter(account=healthy, digest="").exists()
+    assert ColorChange.objects.filter(account=healthy).exclude(from_color="").count() == 0

@@ -53,3 +53,16 @@ def test_the_measure_agrees_with_the_sql_oracle(org):
         assert abs(got[account_id] - value) < 1e-9, account_id
     # the floor and the exclusions do bite in this book
     assert any(v != 0 for v in expected.values())
+
+
+def test_the_loader_runs_with_the_debug_cursor_too(org):
+    # The demo runs with DEBUG on: Django's debug cursor logs every statement with its
+    # parameters, and its SQLite cursor binds every entry of a parameter mapping.
+    account = AccountFactory(owner=org.csm_a)
+    Ticket.objects.create(account=account, opened_at=NOW - dt.timedelta(days=3))
+    connection.force_debug_cursor = True
+    try:
+        frames = selectors.load_frames([account.pk], NOW)
+    finally:
+        connection.force_debug_cursor = False
+    assert frames.tickets.loc[account.pk, "v_n1"] == 1
