@@ -226,6 +226,32 @@ def usage_drop(f: Frames, t: Threshold) -> pd.DataFrame:
 _NO_USAGE = "No usage data for the last 12 weeks."
 
 
+def adoption_trend(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Key-feature adoption (the share of key features in use, 0–1, as the usage source
+    reports it), the same two windows as ``usage_drop``: value = mean(adoption, last 4
+    weeks) − mean(adoption, the 8 before) taken as a fall, in share points
+    (0.12 = 12 points lower; negative when adoption grows). Weeks without an adoption
+    figure are left out; accounts without one in each window have no value.
+    """
+    u = _columns(f.usage, ["a_recent", "a_base"]).astype(float)
+    u = u[u["a_recent"].notna() & u["a_base"].notna()]
+    recent, base = u["a_recent"], u["a_base"]
+    value = base - recent
+    sentence = pd.Series(
+        [
+            f"Feature adoption {'down' if v > 0 else 'up'} {abs(v) * 100:.0f} points "
+            f"({rec * 100:.0f}% over the last 4 weeks vs {bas * 100:.0f}% the 8 weeks before)"
+            for v, rec, bas in zip(value, recent, base, strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, no_data=_NO_ADOPTION)
+
+
+_NO_ADOPTION = "No feature-adoption figures for the last 12 weeks."
+
+
 def license_utilization(f: Frames, t: Threshold) -> pd.DataFrame:
     """Share of licensed users active in the latest week on record (within 28 days)."""
     u = _columns(f.usage, ["l_week", "l_active", "l_licensed"])
@@ -744,6 +770,7 @@ MeasureFn = Callable[[Frames, Threshold], pd.DataFrame]
 MEASURES: dict[str, MeasureFn] = {
     "habits.usage_drop": usage_drop,
     "habits.license_utilization": license_utilization,
+    "habits.adoption_trend": adoption_trend,
     "sentiment.nps_level": nps_level,
     "sentiment.nps_drop": nps_drop,
     "company.key_contact_left": key_contact_left,
@@ -779,6 +806,14 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
         0.30,
         higher_is_worse=False,
         best=1.0,
+    ),
+    Threshold(
+        "habits.adoption_trend",
+        "habits",
+        "Feature adoption trend",
+        0.10,
+        0.20,
+        best=-0.1,
     ),
     Threshold(
         "sentiment.nps_level",

@@ -420,19 +420,20 @@ def ticket_stats(
 
 # --- weekly usage, aggregated per account in SQL ---------------------------------------------
 
-USAGE_COLUMNS = ["u_recent", "u_base", "l_week", "l_active", "l_licensed"]
+USAGE_COLUMNS = ["u_recent", "u_base", "a_recent", "a_base", "l_week", "l_active", "l_licensed"]
 
 
 def usage_stats(
     account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
 ) -> pd.DataFrame:
     """One row per account with usage (index account_id): the mean active users of the weeks
-    in (now − recent, now] and in the ``baseline`` weeks before (``measures.usage_drop``), and
+    in (now − recent, now] and in the ``baseline`` weeks before (``measures.usage_drop``), the
+    mean key-feature adoption of the same two windows (``measures.adoption_trend``), and
     the latest week within 28 days with licences (``measures.license_utilization``). Weeks
     after ``now`` do not exist yet. A week counts from its Monday (midnight UTC), so "after
     now − 28 days" is "after that date"."""
     by_code = {t.code: t for t in measure_thresholds if t.enabled}
-    wanted = ("habits.usage_drop", "habits.license_utilization")
+    wanted = ("habits.usage_drop", "habits.license_utilization", "habits.adoption_trend")
     if not any(c in by_code for c in wanted):
         return pd.DataFrame(columns=USAGE_COLUMNS, index=pd.Index([], name="account_id"))
     drop = by_code.get("habits.usage_drop") or next(
@@ -455,14 +456,16 @@ def usage_stats(
     active = "CAST(active_users AS double precision)"
     sql = f"""
         WITH u AS (
-            SELECT account_id, week, active_users, licensed_users
+            SELECT account_id, week, active_users, licensed_users, adoption
             FROM accounts_usagesnapshot
             WHERE account_id {_in_ids(account_ids)} AND week <= %(today)s AND week > %(first)s
         ),
         windows AS (
             SELECT account_id,
                    avg({active}) FILTER (WHERE week > %(cut)s) AS recent,
-                   avg({active}) FILTER (WHERE week > %(start)s AND week <= %(cut)s) AS base
+                   avg({active}) FILTER (WHERE week > %(start)s AND week <= %(cut)s) AS base,
+                   avg(adoption) FILTER (WHERE week > %(cut)s) AS a_recent,
+                   avg(adoption) FILTER (WHERE week > %(start)s AND week <= %(cut)s) AS a_base
             FROM u GROUP BY account_id
         ),
         latest AS (
@@ -472,12 +475,12 @@ def usage_stats(
                 FROM u WHERE licensed_users > 0 AND week > %(licence_cut)s
             ) ranked WHERE rn = 1
         )
-        SELECT windows.account_id, windows.recent, windows.base,
-               latest.week, latest.active_users, latest.licensed_users
+        SELECT windows.account_id, windows.recent, windows.base, windows.a_recent,
+               windows.a_base, latest.week, latest.active_users, latest.licensed_users
         FROM windows LEFT JOIN latest ON latest.account_id = windows.account_id
     """
     frame = _fetch(sql, params, USAGE_COLUMNS)
-    for col in ("u_recent", "u_base"):
+    for col in ("u_recent", "u_base", "a_recent", "a_base"):
         frame[col] = frame[col].astype(float)
     frame["l_week"] = [
         dt.date.fromisoformat(w) if isinstance(w, str) else w for w in frame["l_week"]

@@ -411,3 +411,30 @@ def test_company_competitor_executive_reads_the_configured_list():
         "1 new person from a competitor's customer base, latest from Initech (20 days ago)"
     )
     assert row(out, 2)["color"] == "green"  # too long ago
+
+
+def test_habits_adoption_trend_compares_last_4_weeks_with_8_before():
+    weeks = [(NOW - dt.timedelta(days=7 * k)).date() for k in range(12)]
+    # recent 4 weeks adopt 45% of key features, the 8 before 60% → 15 points down → yellow
+    usage = [
+        {
+            "account_id": 1,
+            "week": w,
+            "active_users": 50,
+            "licensed_users": 100,
+            "adoption": 0.45 if k < 4 else 0.60,
+        }
+        for k, w in enumerate(weeks)
+    ] + [  # account 2 reports no adoption at all
+        {"account_id": 2, "week": w, "active_users": 5, "licensed_users": 10} for w in weeks
+    ]
+    out = m.adoption_trend(build([1, 2, 3], usage=usage), T["habits.adoption_trend"])
+    r = row(out, 1)
+    assert r["value"] == pytest.approx(0.15)
+    assert r["color"] == "yellow"  # 0.10 <= 0.15 < 0.20
+    assert r["sentence"] == (
+        "Feature adoption down 15 points (45% over the last 4 weeks vs 60% the 8 weeks before)"
+    )
+    for other in (2, 3):
+        assert row(out, other)["color"] == "green"
+        assert row(out, other)["sentence"] == "No feature-adoption figures for the last 12 weeks."
