@@ -468,7 +468,7 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
                 helpdesk_org_id=f"ZD-{100000 + i + 1}",
             )
         )
-    Account.objects.bulk_create(rows, batch_size=BATCH)
+    _insert_accounts(rows)
 
     contacts: list[list[Contact]] = []
     relationships: list[PriorRelationship] = []
@@ -540,7 +540,7 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
             renewals.append((account.pk, day, outcome, before, after))
     changes = people_story(story, rows, contacts)
     every_contact = [c for mine in contacts for c in mine] + changes.new_contacts
-    Contact.objects.bulk_create(every_contact, batch_size=BATCH)
+    _insert_contacts(every_contact)
     people_changes = changes.insert()
     PriorRelationship.objects.bulk_create(relationships, batch_size=BATCH, ignore_conflicts=True)
     insert_rows(
@@ -557,6 +557,88 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
         renewals=len(renewals),
         activity=activity,
     )
+
+
+def _insert_accounts(rows: list[Account]) -> None:
+    """Insert the accounts on the fast path (csrisk.db) and give each its primary key."""
+    now = clock.now()
+    insert_rows(
+        Account,
+        (
+            "name",
+            "arr",
+            "currency",
+            "segment",
+            "tier",
+            "industry",
+            "renewal_date",
+            "customer_since",
+            "lifecycle_stage",
+            "owner_id",
+            "team_id",
+            "crm_id",
+            "helpdesk_org_id",
+            "created_at",
+            "updated_at",
+        ),
+        (
+            (
+                a.name,
+                a.arr,
+                a.currency,
+                a.segment,
+                a.tier,
+                a.industry,
+                a.renewal_date,
+                a.customer_since,
+                a.lifecycle_stage,
+                a.owner_id,
+                a.team_id,
+                a.crm_id,
+                a.helpdesk_org_id,
+                now,
+                now,
+            )
+            for a in rows
+        ),
+    )
+    ids = dict(Account.objects.filter(crm_id__startswith=CRM_PREFIX).values_list("crm_id", "pk"))
+    for account in rows:
+        account.pk = ids[account.crm_id]
+        account._state.adding = False
+
+
+def _insert_contacts(contacts: list[Contact]) -> None:
+    """Insert the contacts on the fast path and give each its primary key (their e-mail
+    addresses are unique within an account)."""
+    now = clock.now()
+    insert_rows(
+        Contact,
+        (
+            "account_id",
+            "name",
+            "email",
+            "title",
+            "roles",
+            "at_company",
+            "left_on",
+            "created_at",
+            "updated_at",
+        ),
+        (
+            (c.account_id, c.name, c.email, c.title, c.roles, c.at_company, c.left_on, now, now)
+            for c in contacts
+        ),
+    )
+    ids = {
+        (a, e): pk
+        for a, e, pk in Contact.objects.filter(account__crm_id__startswith=CRM_PREFIX).values_list(
+            "account_id", "email", "pk"
+        )
+    }
+    for contact in contacts:
+        contact.pk = ids[(contact.account_id, contact.email)]
+        contact._state.adding = False
 
 
 def clear_demo_book() -> None:
