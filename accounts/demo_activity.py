@@ -26,7 +26,7 @@ Renewal outcomes. Each account renews yearly on its renewal day. Renewals in the
 270 days of the history are the warm-up: they are not recorded (the backtest needs 180
 days of facts before T-90; and a customer lost before then is simply not in the book).
 At each later renewal inside the history, with x̄ the mean of x over the three months
-before it, p = 1 / (1 + e^−(0.2 + 1.5·x̄ + N(0, 0.5))) is the chance of churn (about 8%
+before it, p = 1 / (1 + e^−(0.2 + 1.5·x̄ + N(0, 0.5))) is the chance of churn (about 10%
 of renewals); otherwise the customer downsells with probability 0.03 + 0.3·σ(x̄)
 (keeping 55–90% of the ARR) or renews. The first churn ends the account's life: it is the
 account's last renewal, and a live account's next renewal is in the coming 12 months.
@@ -200,14 +200,14 @@ class Story:
         p_churn = _sigmoid(CHURN_INTERCEPT + CHURN_SLOPE * xbar + self.rng.normal(0, CHURN_NOISE))
         u = self.rng.random()
         if u < p_churn:
-            return RenewalOutcomeKind.CHURNED
+            return RenewalOutcomeKind.CHURNED.value
         if u < p_churn + (1 - p_churn) * (0.03 + 0.3 * _sigmoid(xbar)):
-            return RenewalOutcomeKind.DOWNSOLD
-        return RenewalOutcomeKind.RENEWED
+            return RenewalOutcomeKind.DOWNSOLD.value
+        return RenewalOutcomeKind.RENEWED.value
 
     # --- helpers over (accounts × months) ---------------------------------------------
 
-    def _spans(self) -> tuple[np.ndarray, np.ndarray]:
+    def spans(self) -> tuple[np.ndarray, np.ndarray]:
         """The part of each month (first and last day) inside each account's life."""
         edges = np.arange(self.months + 1) * MONTH_DAYS
         lo = np.maximum(edges[None, :-1], self.life[:, :1])
@@ -216,7 +216,7 @@ class Story:
 
     def draw(self, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Poisson events at ``rate`` per month of life: (account, month, day) arrays."""
-        lo, hi = self._spans()
+        lo, hi = self.spans()
         counts = self.rng.poisson(rate * (hi - lo) / MONTH_DAYS)
         flat = np.repeat(np.arange(counts.size), counts.ravel())
         i, m = np.divmod(flat, self.months)
@@ -317,7 +317,7 @@ def people_story(
     rng = story.rng
     r = story.risk
     n, months = r.shape
-    lo, hi = story._spans()
+    lo, hi = story.spans()
     alive = hi > lo
     hazards = (
         0.002 + 0.015 * r,  # EDM_LEFT
