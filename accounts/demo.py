@@ -411,7 +411,8 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
     ceo: User = people["ceo"]  # type: ignore[assignment]
     # The hidden risk of every account over the history (accounts.demo_activity): it draws
     # the renewal outcomes here and every fact in build_activity.
-    story = simulate(accounts=accounts, months=months, now=clock.now(), seed=seed)
+    midnight = dt.datetime.combine(clock.now().astimezone(dt.UTC).date(), dt.time.min, dt.UTC)
+    story = simulate(accounts=accounts, months=months, end=midnight, seed=seed)
     history_start = story.start.date()
     outcomes_from = history_start + dt.timedelta(days=WARMUP_DAYS)
 
@@ -548,7 +549,7 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
         ("account_id", "renewal_date", "outcome", "arr_before", "arr_after"),
         renewals,
     )
-    activity = {**build_activity(rows, story, now=clock.now()), "people_changes": people_changes}
+    activity = {**build_activity(rows, story), "people_changes": people_changes}
     return DemoSummary(
         accounts=len(rows),
         contacts=len(every_contact),

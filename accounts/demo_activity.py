@@ -7,13 +7,14 @@ with its own noise. No fact is read to set another fact or an outcome, so a sign
 churn in the backtest only as far as its noise lets the shared risk through.
 
 Time. Month m (0 … months − 1) covers the days [m·L, (m + 1)·L) after the start of the
-history, L = 30.44 days; the last month ends now. An account lives from ``customer_since``
-(or the start of the history) until now, or until the renewal at which it churned: it has
+history, L = 30.44 days; the last month ends at today's midnight (UTC), so a book seeded
+again the same day is the same book. An account lives from ``customer_since``
+(or the start of the history) until today, or until the renewal at which it churned: it has
 no fact before or after its life.
 
 Latent risk, on the logit scale, x[i, m] = μ_i + z[i, m] + s[i, m], risk = 1 / (1 + e^−x):
 
-- baseline μ_i ~ N(−2.2, 0.6);
+- baseline μ_i ~ N(−2.5, 0.6) (a mostly healthy book: median risk 0.08);
 - drift z: AR(1), z[m] = 0.85·z[m−1] + N(0, 0.4), starting from its stationary
   N(0, 0.4 / √(1 − 0.85²)) (so sd ≈ 0.76, a quarter later the correlation is 0.61);
 - shocks s: each month an account suffers a shock with probability 0.02; it adds
@@ -26,7 +27,7 @@ Renewal outcomes. Each account renews yearly on its renewal day. Renewals in the
 270 days of the history are the warm-up: they are not recorded (the backtest needs 180
 days of facts before T-90; and a customer lost before then is simply not in the book).
 At each later renewal inside the history, with x̄ the mean of x over the three months
-before it, p = 1 / (1 + e^−(0.2 + 1.5·x̄ + N(0, 0.5))) is the chance of churn (about 10%
+before it, p = 1 / (1 + e^−(0.6 + 1.5·x̄ + N(0, 0.5))) is the chance of churn (about 10%
 of renewals); otherwise the customer downsells with probability 0.03 + 0.3·σ(x̄)
 (keeping 55–90% of the ARR) or renews. The first churn ends the account's life: it is the
 account's last renewal, and a live account's next renewal is in the coming 12 months.
@@ -93,13 +94,13 @@ from csrisk.db import insert_rows
 MONTH_DAYS = 30.44
 WARMUP_DAYS = 270
 # The latent risk.
-BASELINE_MEAN, BASELINE_SD = -2.2, 0.6
+BASELINE_MEAN, BASELINE_SD = -2.5, 0.6
 PHI, SIGMA = 0.85, 0.4
 SHOCK_RATE, SHOCK_DECAY, SHOCK_SIZE = 0.02, 0.75, (1.0, 2.0)
 SHOCK_EXECUTIVE, SHOCK_REORG, SHOCK_UNRECORDED = 1, 2, 3
 SHOCK_KINDS = (0.4, 0.3, 0.3)
 # Renewal outcomes.
-CHURN_INTERCEPT, CHURN_SLOPE, CHURN_NOISE = 0.2, 1.5, 0.5
+CHURN_INTERCEPT, CHURN_SLOPE, CHURN_NOISE = 0.6, 1.5, 0.5
 
 TICKET_RATE = {
     Segment.SMB: 0.6,
@@ -238,8 +239,8 @@ class Story:
         return instants.astype("datetime64[D]").astype(object).tolist()
 
 
-def simulate(*, accounts: int, months: int, now: dt.datetime, seed: int) -> Story:
-    """The latent risk of ``accounts`` accounts over ``months`` months ending ``now``."""
+def simulate(*, accounts: int, months: int, end: dt.datetime, seed: int) -> Story:
+    """The latent risk of ``accounts`` accounts over ``months`` months ending ``end``."""
     rng = np.random.default_rng(seed)
     n = accounts
     mu = rng.normal(BASELINE_MEAN, BASELINE_SD, n)
@@ -254,7 +255,7 @@ def simulate(*, accounts: int, months: int, now: dt.datetime, seed: int) -> Stor
     for m in range(1, months):
         z[:, m] = PHI * z[:, m - 1] + eps[:, m]
         s[:, m] = SHOCK_DECAY * s[:, m - 1] + jump[:, m] * size[:, m]
-    start = now - dt.timedelta(days=months * MONTH_DAYS)
+    start = end - dt.timedelta(days=months * MONTH_DAYS)
     return Story(
         start=start,
         months=months,
@@ -412,7 +413,7 @@ def _choose(u: np.ndarray, cumulative: list[np.ndarray | float]) -> np.ndarray:
     return out
 
 
-def build_activity(accounts: list[Account], story: Story, *, now: dt.datetime) -> dict[str, int]:
+def build_activity(accounts: list[Account], story: Story) -> dict[str, int]:
     """Create every account's facts from the story; return how many of each were made."""
     rng = story.rng
     r = story.risk

@@ -24,7 +24,8 @@ from csrisk import clock
 
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.UTC)
 MONTHS = 32
-START = NOW - dt.timedelta(days=MONTHS * MONTH_DAYS)
+MIDNIGHT = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)  # the story ends at today's midnight
+START = MIDNIGHT - dt.timedelta(days=MONTHS * MONTH_DAYS)
 
 
 @pytest.fixture
@@ -66,23 +67,25 @@ def _fingerprint() -> dict[str, list]:
 
 
 def test_it_simulates_the_same_risk_for_a_seed():
-    a = simulate(accounts=50, months=MONTHS, now=NOW, seed=3)
-    b = simulate(accounts=50, months=MONTHS, now=NOW, seed=3)
-    c = simulate(accounts=50, months=MONTHS, now=NOW, seed=4)
+    a = simulate(accounts=50, months=MONTHS, end=MIDNIGHT, seed=3)
+    b = simulate(accounts=50, months=MONTHS, end=MIDNIGHT, seed=3)
+    c = simulate(accounts=50, months=MONTHS, end=MIDNIGHT, seed=4)
     assert a.x.shape == (50, MONTHS)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.shocks, b.shocks)
     assert not np.array_equal(a.x, c.x)
     assert ((a.risk > 0) & (a.risk < 1)).all()
 
 
-def test_it_is_deterministic_for_a_seed(db):
+def test_it_is_deterministic_for_a_seed_and_a_day(db):
     with clock.frozen(NOW):
         build_demo_book(accounts=40, months=MONTHS, seed=11)
-        first = _fingerprint()
+    first = _fingerprint()
+    with clock.frozen(NOW + dt.timedelta(hours=5)):  # later the same day
         build_demo_book(accounts=40, months=MONTHS, seed=11)
-        assert _fingerprint() == first
+    assert _fingerprint() == first
+    with clock.frozen(NOW):
         build_demo_book(accounts=40, months=MONTHS, seed=12)
-        assert _fingerprint() != first
+    assert _fingerprint() != first
 
 
 def test_every_fact_type_spans_the_32_months(book):
@@ -114,7 +117,7 @@ def test_every_fact_type_spans_the_32_months(book):
 def test_nothing_is_older_than_the_history(db):
     with clock.frozen(NOW):
         build_demo_book(accounts=30, months=6, seed=2)
-    start = NOW - dt.timedelta(days=6 * MONTH_DAYS)
+    start = MIDNIGHT - dt.timedelta(days=6 * MONTH_DAYS)
     assert Ticket.objects.filter(opened_at__lt=start).count() == 0
     assert UsageSnapshot.objects.filter(week__lt=start.date()).count() == 0
     assert Ticket.objects.filter(opened_at__gte=start).exists()
