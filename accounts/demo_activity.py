@@ -334,9 +334,9 @@ def people_story(
     stacked = np.stack(kinds)  # (kinds, n, months)
     _, ii, mm = np.nonzero(stacked >= 0)
     what = stacked[stacked >= 0]
-    order = np.lexsort((what, mm, ii))
-    ii, mm, what = ii[order], mm[order], what[order]
     days = lo[ii, mm] + rng.random(len(ii)) * (hi[ii, mm] - lo[ii, mm])
+    order = np.lexsort((what, days, ii))  # each account's events in the order they happen
+    ii, what, days = ii[order], what[order], days[order]
     when = story.datetimes(days)
     succeed = rng.random(len(ii))
     gap = rng.random(len(ii))
@@ -344,6 +344,7 @@ def people_story(
     out = PeopleStory()
     end = {}  # account index → the end of its life as a datetime
     state: dict[int, dict[str, Contact | None]] = {}
+    arrives: dict[int, dt.datetime] = {}  # a successor's id() → the day they join
     for k in range(len(ii)):
         i, kind, at = int(ii[k]), int(what[k]), when[k]
         account = accounts[i]
@@ -358,6 +359,8 @@ def people_story(
             end[i] = story.start.replace(tzinfo=None) + dt.timedelta(days=float(story.life[i, 1]))
         key = {EDM_LEFT: "edm", CHAMPION_LEFT: "champion", DOWNGRADE: "champion"}.get(kind)
         person = state[i][key] if key else None
+        if person is not None and arrives.get(id(person), at) > at:
+            continue  # the successor has not joined yet
         if kind == REORG:
             out.changes.append((account, None, "reorg", at, [], "", "", ""))
         elif kind == DOWNGRADE and person is not None and person.title in DOWNGRADED_TITLES:
@@ -386,6 +389,7 @@ def people_story(
                 )
                 out.new_contacts.append(successor)
                 state[i][key] = successor
+                arrives[id(successor)] = joined
                 company = FORMER_EMPLOYERS[(pick >> 12) % len(FORMER_EMPLOYERS)]
                 out.changes.append(
                     (
