@@ -404,7 +404,9 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")
     clear_demo_book()
-    password = make_password(DEMO_PASSWORD, salt="csriskdemo")  # hashed once, shared
+    # Hashed once and shared, with a random salt: a short fixed salt makes Django re-hash
+    # the password at the first login, which logs out that person's other sessions.
+    password = make_password(DEMO_PASSWORD)
     people = _people(rng, accounts, password)
     csms: list[User] = people["csms"]  # type: ignore[assignment]
     execs: list[User] = people["execs"]  # type: ignore[assignment]

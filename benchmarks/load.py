@@ -99,10 +99,6 @@ def prepare() -> tuple[str, list[str]]:
     started = time.perf_counter()
     call_command("seed_demo", accounts=ACCOUNTS, verbosity=0)
     print(f"seeded the demo book ({ACCOUNTS} accounts) in {time.perf_counter() - started:.1f} s")
-    # The demo hashes its shared password with a fixed salt, which Django re-hashes (and
-    # saves) at the first login; concurrent first logins of csm1 would then log each other
-    # out (the session's auth hash changes). Do that one upgrade now, before the users.
-    User.objects.get(username="csm1").check_password("demo")
     bot = User.objects.create(username="load-bot", role=Role.INTEGRATION)
     token = Token.objects.create(user=bot).key
     crm_ids = list(

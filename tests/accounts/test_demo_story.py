@@ -176,3 +176,17 @@ def test_live_accounts_renew_in_the_next_12_months(book):
     for renewal in live.values_list("renewal_date", flat=True):
         assert today < renewal <= today + dt.timedelta(days=365)
     assert not RenewalOutcome.objects.filter(account__in=live, outcome="churned").exists()
+
+
+def test_a_demo_login_does_not_rehash_the_password(db):
+    # A re-hash on login (a salt too short for the hasher) logs out the user's other sessions.
+    from django.contrib.auth.hashers import identify_hasher
+
+    from accounts.demo import DEMO_PASSWORD, build_demo_book
+    from csrisk.models import User
+
+    build_demo_book(accounts=5, months=3, seed=1)
+    stored = User.objects.get(username="csm1").password
+    assert not identify_hasher(stored).must_update(stored)
+    assert User.objects.get(username="csm1").check_password(DEMO_PASSWORD)
+    assert User.objects.get(username="csm1").password == stored  # not re-hashed on login
