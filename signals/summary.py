@@ -42,31 +42,6 @@ TREND_WEEKS = 13
 # --- the book and its colours -----------------------------------------------------------------
 
 
-@dataclass
-class BookRow:
-    id: int
-    name: str
-    arr: Decimal
-    segment: str
-    team: str
-    renewal_date: dt.date | None
-    color: str  # overall colour now; green when never scored
-
-
-def book_rows(ids: Iterable[int] | None = None) -> list[BookRow]:
-    """Live accounts (not churned) with what the summary shows of them: one query."""
-    qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
-    rows = qs.order_by("pk").values_list(
-        "pk", "name", "arr", "segment", "team__name", "renewal_date", "scorecard__color"
-    )
-    return [
-        BookRow(pk, name, arr, segment, team or "No team", renewal, color or GREEN)
-        for pk, name, arr, segment, team, renewal, color in rows
-    ]
-
-
 # Colours as small integers for the arithmetic: a comparison of 10,000 strings costs more
 # than the whole sum it selects for. A colour never scored ('' or NULL) counts as green.
 COLOR_CODE = {GREEN: 0, YELLOW: 1, RED: 2}
@@ -156,20 +131,6 @@ class Bucket:
     @property
     def change_90(self) -> Decimal | None:
         return self.at_risk - (self.red_90 + self.yellow_90) if self.known_90 else None
-
-    def add(self, arr: Decimal, now: str, then_30: str, then_90: str) -> None:
-        self.total += arr
-        if now in (RED, YELLOW):
-            self.accounts_at_risk += 1
-        for color, red, yellow in (
-            (now, "red", "yellow"),
-            (then_30, "red_30", "yellow_30"),
-            (then_90, "red_90", "yellow_90"),
-        ):
-            if color == RED:
-                setattr(self, red, getattr(self, red) + arr)
-            elif color == YELLOW:
-                setattr(self, yellow, getattr(self, yellow) + arr)
 
 
 @dataclass
@@ -685,11 +646,11 @@ def prioritised_actions(
             on = last.date() if last else started
             keep(account_id, "silent_sponsor", f"no sponsor check-in since {on}", on)
 
-    # Rank on the live book's ARR and renewal (the frame the page has loaded already), then
-    # read names and exact ARR for the top ``limit`` only.
+    # Rank on the live book's ARR and renewal, names from it too (the frame the page has
+    # loaded already): no further query.
     book = book if book is not None else book_frame()
     book = book[book.index.isin({a for a, _ in found})]
-    arr, renewal = _mapping(book, "arr"), _mapping(book, "renewal")
+    arr, renewal, name = (_mapping(book, c) for c in ("arr", "renewal", "name"))
     today = now.date()
     ranked = []
     for (account_id, signal), (sentence, on) in found.items():
@@ -702,13 +663,12 @@ def prioritised_actions(
         ranked.append((score, account_id, signal, sentence, on, days))
     ranked.sort(key=lambda r: (-r[0], r[1], r[2]))
     ranked = ranked[: limit * 2]  # ties on score are broken by name below
-    rows = {r.id: r for r in book_rows({r[1] for r in ranked})}
     actions = [
         Action(
             account_id,
-            rows[account_id].name,
-            rows[account_id].arr,
-            rows[account_id].renewal_date,
+            name[account_id],
+            _money(arr[account_id]),
+            renewal[account_id],
             days,
             signal,
             sentence,
@@ -717,7 +677,6 @@ def prioritised_actions(
             RESPONSES[signal],
         )
         for score, account_id, signal, sentence, on, days in ranked
-        if account_id in rows
     ]
     actions.sort(key=lambda a: (-a.priority, a.account, a.signal))
     return actions[:limit]
