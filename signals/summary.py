@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models import Count, F, FloatField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
 
@@ -48,6 +49,7 @@ COLOR_CODE = {GREEN: 0, YELLOW: 1, RED: 2}
 G, Y, R = 0, 1, 2
 
 
+AREA_INDEX = {code: i for i, code in enumerate(AreaCode.values)}
 _ANY_CODE = {**COLOR_CODE, "": 0, None: 0}
 
 
@@ -223,21 +225,79 @@ def _colors_at(
     return then
 
 
-def _changes(rows: list[tuple], accounts: np.ndarray, per: int = 1) -> dict[str, np.ndarray]:
-    """Colour changes (key, at, from, to) as arrays, oldest first, of the keys whose account
-    (key // ``per``) is in ``accounts``."""
-    key, at, from_color, to_color = _columns(rows, 4)
-    out = {
-        "key": np.asarray(key, dtype=np.int64),
-        "at": np.asarray([a.timestamp() for a in at], dtype=float),
-        "from": _codes(from_color),
-        "to": _codes(to_color),
+# The colour history and the non-green area scores come back from the database as numbers
+# (a key, seconds since the epoch, colour codes): 25,000 history rows as datetimes and
+# strings cost more to convert than the summary's whole arithmetic.
+_EPOCH = {
+    "postgresql": "EXTRACT(EPOCH FROM {column})::float8",
+    "sqlite": "((julianday({column}) - 2440587.5) * 86400.0)",
+}
+
+
+_AREAS_IN = ", ".join(["%s"] * len(AREA_INDEX))
+
+
+def _code_sql(column: str) -> str:
+    return f"CASE {column} WHEN 'red' THEN {R} WHEN 'yellow' THEN {Y} ELSE {G} END"
+
+
+def _area_key_sql() -> str:
+    """An area score's key: account id × 16 + the area's index (AREA_INDEX)."""
+    whens = " ".join(f"WHEN '{code}' THEN {i}" for code, i in AREA_INDEX.items())
+    return f"account_id * 16 + CASE area {whens} END"
+
+
+def _numbers(sql: str, params: list, columns: int) -> np.ndarray:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return np.array(rows, dtype=float).reshape(len(rows), columns)
+
+
+def _color_changes(
+    since: dt.datetime, accounts: np.ndarray, *, areas: bool
+) -> dict[str, np.ndarray]:
+    """The colour changes after ``since`` (key, at, from, to) as arrays, oldest first, of the
+    accounts in ``accounts``: overall (key = account id) or per area (key = account id × 16
+    + the area's index). A first score of green ('' → green) changes no figure (the colour
+    before it counts as green either way), so those rows stay in the database."""
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    key = _area_key_sql() if areas else "account_id"
+    area = f"area IN ({_AREAS_IN})" if areas else "area = %s"
+    rows = _numbers(
+        f"SELECT {key}, {_EPOCH[vendor].format(column='at')}, {_code_sql('from_color')},"
+        f" {_code_sql('to_color')} FROM {ColorChange._meta.db_table}"
+        f" WHERE at > %s AND {area} AND NOT (from_color = '' AND to_color = %s)"
+        " ORDER BY at, id",
+        [
+            connection.ops.adapt_datetimefield_value(since),
+            *(AREA_INDEX if areas else [OVERALL]),
+            GREEN,
+        ],
+        4,
+    )
+    keys = rows[:, 0].astype(np.int64)
+    mask = np.isin(keys // 16 if areas else keys, accounts)
+    return {
+        "key": keys[mask],
+        "at": rows[mask, 1],
+        "from": rows[mask, 2].astype(np.int8),
+        "to": rows[mask, 3].astype(np.int8),
     }
-    mask = np.isin(out["key"] // per, accounts)
-    return {k: v[mask] for k, v in out.items()}
 
 
-AREA_INDEX = {code: i for i, code in enumerate(AreaCode.values)}
+def _area_colors_now(accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The keys (account id × 16 + area index) and colour codes of the red and yellow area
+    scores of these accounts; a key with no row is green."""
+    rows = _numbers(
+        f"SELECT {_area_key_sql()}, {_code_sql('color')} FROM {AreaScore._meta.db_table}"
+        f" WHERE area IN ({_AREAS_IN}) AND color IN (%s, %s)",
+        [*AREA_INDEX, RED, YELLOW],
+        2,
+    )
+    keys = rows[:, 0].astype(np.int64)
+    mask = np.isin(keys // 16, accounts)
+    return keys[mask], rows[mask, 1].astype(np.int8)
 
 
 def executive_summary(now: dt.datetime) -> Summary:
@@ -245,19 +305,7 @@ def executive_summary(now: dt.datetime) -> Summary:
     book = book_frame()
     ids, arr, c0 = book.index.to_numpy(), book["arr"].to_numpy(), book["c0"].to_numpy()
     since = now - dt.timedelta(days=max(90, TREND_WEEKS * 7))
-    # A first score of green ('' → green) changes no figure: the colour before it counts as
-    # green either way. Leaving those rows out keeps this read small.
-    history = (
-        ColorChange.objects.filter(at__gt=since)
-        .exclude(from_color="", to_color=GREEN)
-        .order_by("at", "pk")
-    )
-    overall_changes = _changes(
-        list(
-            history.filter(area=OVERALL).values_list("account_id", "at", "from_color", "to_color")
-        ),
-        ids,
-    )
+    overall_changes = _color_changes(since, ids, areas=False)
     # Before the first recorded change nobody was scored: a past figure there is unknown,
     # not "all green" (the first recompute writes every account's first change).
     started = ColorChange.objects.aggregate(first=Min("at"))["first"]
@@ -274,30 +322,10 @@ def executive_summary(now: dt.datetime) -> Summary:
         "all", "All accounts", _sums(np.zeros(len(ids), dtype=np.int64), 1, arr, colors)[0]
     )
 
-    # Areas: a key is account_id × 16 + the area's index. Only non-green area scores are
+    # Areas: a key is account id × 16 + the area's index. Only non-green area scores are
     # read (the index on area, colour); a key with no row is green.
-    def area_key(account_id: int, area: str) -> int:
-        return account_id * 16 + AREA_INDEX[area]
-
-    scored = [
-        (area_key(a, area), color)
-        for a, area, color in AreaScore.objects.filter(
-            area__in=AreaCode.values, color__in=[RED, YELLOW]
-        ).values_list("account_id", "area", "color")
-    ]
-    area_changes = _changes(
-        [
-            (area_key(a, area), at, f, t)
-            for a, area, at, f, t in history.exclude(area=OVERALL).values_list(
-                "account_id", "area", "at", "from_color", "to_color"
-            )
-        ],
-        ids,
-        per=16,
-    )
-    scored_keys = np.asarray([k for k, _ in scored], dtype=np.int64)
-    in_book = np.isin(scored_keys // 16, ids)
-    scored_keys, scored_colors = scored_keys[in_book], _codes(c for _, c in scored)[in_book]
+    scored_keys, scored_colors = _area_colors_now(ids)
+    area_changes = _color_changes(since, ids, areas=True)
     keys = np.union1d(scored_keys, area_changes["key"])
     area_now = np.zeros(len(keys), dtype=np.int8)
     area_now[np.searchsorted(keys, scored_keys)] = scored_colors
