@@ -21,7 +21,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Count, F, FloatField, Max, Min, Q, Sum
+from django.db.models import Count, F, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
 from accounts.choices import LifecycleStage, Segment
@@ -63,16 +63,25 @@ def _columns(rows: list[tuple], n: int) -> list[list]:
     return [[r[i] for r in rows] for i in range(n)]
 
 
-def _mapping(book: pd.DataFrame, column: str) -> dict:
-    """A book column as {account id: value} (``Series.to_dict`` boxes each value: slow)."""
-    return dict(zip(book.index.tolist(), book[column].tolist(), strict=True))
+def _rows(values: QuerySet) -> list[tuple]:
+    """A ``values_list`` query's rows straight from the cursor: the ORM writes the SQL, but
+    its per-row converters (a function call per row and column) are skipped — the columns
+    read this way are ones the driver returns as Python values already."""
+    sql, params = values.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _date(on: dt.date | dt.datetime) -> dt.date:
+    return on.date() if isinstance(on, dt.datetime) else on
 
 
 def book_frame() -> pd.DataFrame:
     """Every live account as one row of what the summary groups by, ordered by id: one
     query, no model instances, ARR as a float from the database (the sums are rounded to
     cents) and the overall colour as a code (``c0``: 0 green, 1 yellow, 2 red)."""
-    rows = list(
+    rows = _rows(
         Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
         .order_by("pk")
         .values_list(
@@ -97,6 +106,9 @@ def book_frame() -> pd.DataFrame:
             "segment": np.asarray(segment, dtype=object),
             "team": np.asarray([t or "No team" for t in team], dtype=object),
             "renewal": np.asarray(renewal, dtype=object),
+            "renewal_day": np.asarray(
+                [d.toordinal() if d is not None else np.nan for d in renewal], dtype=float
+            ),
             "c0": _codes(color),
             "quarter": np.asarray(quarter, dtype=object),
         },
@@ -204,7 +216,8 @@ def _buckets(
     """One bucket per distinct key (sorted), with its ARR by colour now, 30 and 90 days ago."""
     if not len(keys):
         return []
-    names, groups = np.unique(keys, return_inverse=True)
+    # A hash (factorize), not a sort of 10,000 strings, finds the groups.
+    groups, names = pd.factorize(keys, sort=True)
     sums = _sums(groups, len(names), arr, colors)
     return [_bucket(k, (labels or {}).get(k, k), row) for k, row in zip(names, sums, strict=True)]
 
@@ -551,11 +564,12 @@ def blind_spots(
         if (f[0], f[1]) not in latest or f[3] > latest[(f[0], f[1])][3]:
             latest[(f[0], f[1])] = f
     # Names, ARR and renewal from the book already read (green accounts are in it).
-    name, arr, renewal = (_mapping(book, c) for c in ("name", "arr", "renewal"))
+    keys = [k for k in latest if k[0] in green_ids]
+    at = book.index.get_indexer([a for a, _ in keys])
+    name, arr, renewal = (book[c].to_numpy() for c in ("name", "arr", "renewal"))
     spots = [
-        BlindSpot(a, name[a], _money(arr[a]), renewal[a], signal, sentence, on)
-        for (a, signal), (_, _, sentence, on) in latest.items()
-        if a in green_ids
+        BlindSpot(a, name[i], _money(arr[i]), renewal[i], signal, *latest[(a, signal)][2:])
+        for (a, signal), i in zip(keys, at.tolist(), strict=True)
     ]
     spots.sort(key=lambda s: (-s.arr, s.account, s.signal))
     return spots
@@ -675,36 +689,34 @@ def prioritised_actions(
             keep(account_id, "silent_sponsor", f"no sponsor check-in since {on}", on)
 
     # Rank on the live book's ARR and renewal, names from it too (the frame the page has
-    # loaded already): no further query.
+    # loaded already): no further query, and arrays rather than a loop over every finding.
     book = book if book is not None else book_frame()
-    book = book[book.index.isin({a for a, _ in found})]
-    arr, renewal, name = (_mapping(book, c) for c in ("arr", "renewal", "name"))
-    today = now.date()
-    ranked = []
-    for (account_id, signal), (sentence, on) in found.items():
-        if account_id not in arr:
-            continue  # churned
-        day = renewal[account_id]
-        days = (day - today).days if isinstance(day, dt.date) else None
-        score = arr[account_id] * SEVERITY[signal] * closeness(days)
-        on = on.date() if isinstance(on, dt.datetime) else on
-        ranked.append((score, account_id, signal, sentence, on, days))
-    ranked.sort(key=lambda r: (-r[0], r[1], r[2]))
-    ranked = ranked[: limit * 2]  # ties on score are broken by name below
+    keys = [k for k in found if k[0] in book.index]  # not churned
+    if not keys:
+        return []
+    at = book.index.get_indexer([a for a, _ in keys])
+    days = book["renewal_day"].to_numpy()[at] - now.date().toordinal()  # NaN: no date
+    near = np.where(np.isnan(days), 0.2, 1 / (1 + np.maximum(days, 0) / 90))
+    severity = np.fromiter((SEVERITY[sig] for _, sig in keys), dtype=float, count=len(keys))
+    scores = book["arr"].to_numpy()[at] * severity * near
+    # The candidates: every finding scoring at least the (2 × limit)-th best, so that ties
+    # there are broken by name below, not by which came first.
+    cut = np.sort(scores)[::-1][min(limit * 2, len(scores)) - 1] if limit > 0 else np.inf
+    name, arr, renewal = (book[c].to_numpy() for c in ("name", "arr", "renewal"))
     actions = [
         Action(
-            account_id,
-            name[account_id],
-            _money(arr[account_id]),
-            renewal[account_id],
-            days,
-            signal,
-            sentence,
-            on,
-            score,
-            RESPONSES[signal],
+            keys[i][0],
+            name[at[i]],
+            _money(arr[at[i]]),
+            renewal[at[i]],
+            None if np.isnan(days[i]) else int(days[i]),
+            keys[i][1],
+            found[keys[i]][0],
+            _date(found[keys[i]][1]),
+            float(scores[i]),
+            RESPONSES[keys[i][1]],
         )
-        for score, account_id, signal, sentence, on, days in ranked
+        for i in np.flatnonzero(scores >= cut)
     ]
     actions.sort(key=lambda a: (-a.priority, a.account, a.signal))
     return actions[:limit]
