@@ -11,6 +11,7 @@ from accounts.models import CompetitorEvent, PeopleChange, Ticket
 from csrisk import clock
 from signals.summary import blind_spots, closeness, executive_summary, prioritised_actions
 from tests.conftest import login
+from tests.factories import AccountFactory
 from tests.summary.helpers import NOW, book, days_ago
 
 K = Decimal("1000")
@@ -131,6 +132,23 @@ def test_it_ranks_actions_by_arr_severity_and_closeness_to_renewal(org):
     beta_days = (dt.date(2026, 12, 1) - NOW.date()).days
     assert actions[1].priority == pytest.approx(50_000 * 1.0 * closeness(beta_days))
     assert actions[0].response.escalate_to == 2
+
+
+def test_it_breaks_ties_on_priority_by_name_among_every_tied_action(org):
+    # Five accounts alike but for their names, created in reverse alphabetical order (so
+    # the lowest ids carry the last names): the two actions kept are the first by name.
+    names = ["Echo", "Delta", "Charlie", "Bravo", "Able"]
+    for name in names:
+        account = AccountFactory(
+            name=name, arr=Decimal("40000"), owner=org.csm_a, renewal_date=None
+        )
+        CompetitorEvent.objects.create(
+            account=account, competitor="Rival", activity="evaluation", occurred_at=days_ago(3)
+        )
+    actions = prioritised_actions(NOW, limit=2)
+    assert [a.account for a in actions] == ["Able", "Bravo"]
+    assert actions[0].priority == actions[1].priority == pytest.approx(40_000 * 0.9 * 0.2)
+    assert actions[0].days_to_renewal is None
 
 
 @pytest.mark.parametrize("role", ["vp", "ceo", "executive"])
