@@ -160,7 +160,17 @@ class ColorChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["account", "area", "-at"]), models.Index(fields=["at"])]
+        indexes = [
+            models.Index(fields=["account", "area", "-at"]),
+            models.Index(fields=["at"]),
+            # The executive summary's read of the recent history: the changes that move a
+            # figure (not a first green score), in order, from the index alone.
+            models.Index(
+                fields=["at", "id", "account", "area", "from_color", "to_color"],
+                condition=~models.Q(from_color="", to_color="green"),
+                name="color_change_moves",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.area}: {self.from_color or '∅'} → {self.to_color}"

@@ -50,6 +50,8 @@ G, Y, R = 0, 1, 2
 
 
 AREA_INDEX = {code: i for i, code in enumerate(AreaCode.values)}
+# Colour changes as arrays: key, at (seconds since the epoch), from and to (colour codes).
+Changes = dict[str, np.ndarray]
 _ANY_CODE = {**COLOR_CODE, "": 0, None: 0}
 
 
@@ -223,7 +225,7 @@ def _buckets(
 
 
 def _colors_at(
-    keys: np.ndarray, current: np.ndarray, changes: dict[str, np.ndarray], when: dt.datetime
+    keys: np.ndarray, current: np.ndarray, changes: Changes, when: dt.datetime
 ) -> np.ndarray:
     """The colour of each key (sorted, unique) at ``when``: the ``from`` colour of its first
     change after ``when`` (changes are sorted oldest first), or its current colour when it
@@ -242,7 +244,7 @@ def _colors_at(
 # (a key, seconds since the epoch, colour codes): 25,000 history rows as datetimes and
 # strings cost more to convert than the summary's whole arithmetic.
 _EPOCH = {
-    "postgresql": "EXTRACT(EPOCH FROM {column})::float8",
+    "postgresql": "date_part('epoch', {column})",  # float8 (EXTRACT gives numeric)
     "sqlite": "((julianday({column}) - 2440587.5) * 86400.0)",
 }
 
@@ -254,9 +256,14 @@ def _code_sql(column: str) -> str:
     return f"CASE {column} WHEN 'red' THEN {R} WHEN 'yellow' THEN {Y} ELSE {G} END"
 
 
-def _area_key_sql() -> str:
-    """An area score's key: account id × 16 + the area's index (AREA_INDEX)."""
-    whens = " ".join(f"WHEN '{code}' THEN {i}" for code, i in AREA_INDEX.items())
+OVERALL_INDEX = 15  # in a colour change's key, beside the areas' indexes (0–7)
+
+
+def _area_key_sql(overall: bool = False) -> str:
+    """An area score's key: account id × 16 + the area's index (AREA_INDEX), or
+    OVERALL_INDEX for an overall colour when ``overall``."""
+    indexes = {**AREA_INDEX, **({OVERALL: OVERALL_INDEX} if overall else {})}
+    whens = " ".join(f"WHEN '{code}' THEN {i}" for code, i in indexes.items())
     return f"account_id * 16 + CASE area {whens} END"
 
 
@@ -267,36 +274,36 @@ def _numbers(sql: str, params: list, columns: int) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(len(rows), columns)
 
 
-def _color_changes(
-    since: dt.datetime, accounts: np.ndarray, *, areas: bool
-) -> dict[str, np.ndarray]:
-    """The colour changes after ``since`` (key, at, from, to) as arrays, oldest first, of the
-    accounts in ``accounts``: overall (key = account id) or per area (key = account id × 16
-    + the area's index). A first score of green ('' → green) changes no figure (the colour
+def _color_changes(since: dt.datetime, accounts: np.ndarray) -> tuple[Changes, Changes]:
+    """The colour changes after ``since`` of the accounts in ``accounts``, overall and per
+    area, each as arrays (key, at, from, to), oldest first. An overall change's key is the
+    account id; an area change's key is account id × 16 + the area's index. One read of the
+    history for both. A first score of green ('' → green) changes no figure (the colour
     before it counts as green either way), so those rows stay in the database."""
     vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-    key = _area_key_sql() if areas else "account_id"
-    area = f"area IN ({_AREAS_IN})" if areas else "area = %s"
     rows = _numbers(
-        f"SELECT {key}, {_EPOCH[vendor].format(column='at')}, {_code_sql('from_color')},"
-        f" {_code_sql('to_color')} FROM {ColorChange._meta.db_table}"
-        f" WHERE at > %s AND {area} AND NOT (from_color = '' AND to_color = %s)"
-        " ORDER BY at, id",
-        [
-            connection.ops.adapt_datetimefield_value(since),
-            *(AREA_INDEX if areas else [OVERALL]),
-            GREEN,
-        ],
+        f"SELECT {_area_key_sql(overall=True)}, {_EPOCH[vendor].format(column='at')},"
+        f" {_code_sql('from_color')}, {_code_sql('to_color')}"
+        f" FROM {ColorChange._meta.db_table}"
+        f" WHERE at > %s AND area IN ({_AREAS_IN}, %s)"
+        " AND NOT (from_color = '' AND to_color = %s) ORDER BY at, id",
+        [connection.ops.adapt_datetimefield_value(since), *AREA_INDEX, OVERALL, GREEN],
         4,
     )
     keys = rows[:, 0].astype(np.int64)
-    mask = np.isin(keys // 16 if areas else keys, accounts)
-    return {
-        "key": keys[mask],
-        "at": rows[mask, 1],
-        "from": rows[mask, 2].astype(np.int8),
-        "to": rows[mask, 3].astype(np.int8),
-    }
+    mask = np.isin(keys // 16, accounts)
+    overall = mask & (keys % 16 == OVERALL_INDEX)
+    area = mask & ~overall
+
+    def part(keep: np.ndarray, key: np.ndarray) -> Changes:
+        return {
+            "key": key[keep],
+            "at": rows[keep, 1],
+            "from": rows[keep, 2].astype(np.int8),
+            "to": rows[keep, 3].astype(np.int8),
+        }
+
+    return part(overall, keys // 16), part(area, keys)
 
 
 def _area_colors_now(accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -318,7 +325,7 @@ def executive_summary(now: dt.datetime) -> Summary:
     book = book_frame()
     ids, arr, c0 = book.index.to_numpy(), book["arr"].to_numpy(), book["c0"].to_numpy()
     since = now - dt.timedelta(days=max(90, TREND_WEEKS * 7))
-    overall_changes = _color_changes(since, ids, areas=False)
+    overall_changes, area_changes = _color_changes(since, ids)
     # Before the first recorded change nobody was scored: a past figure there is unknown,
     # not "all green" (the first recompute writes every account's first change).
     started = ColorChange.objects.aggregate(first=Min("at"))["first"]
@@ -338,7 +345,6 @@ def executive_summary(now: dt.datetime) -> Summary:
     # Areas: a key is account id × 16 + the area's index. Only non-green area scores are
     # read (the index on area, colour); a key with no row is green.
     scored_keys, scored_colors = _area_colors_now(ids)
-    area_changes = _color_changes(since, ids, areas=True)
     keys = np.union1d(scored_keys, area_changes["key"])
     area_now = np.zeros(len(keys), dtype=np.int8)
     area_now[np.searchsorted(keys, scored_keys)] = scored_colors
