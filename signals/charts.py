@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -61,12 +62,28 @@ def line(points: Sequence[tuple[str, Decimal]], height: int = 140) -> dict:
     }
 
 
+CHAR_WIDTH = 6.2  # px per character of an 11 px sans-serif label, generously
+
+
+def _fit(label: str, chars: int) -> str:
+    """The label cut to ``chars`` characters with an ellipsis when longer."""
+    return label if len(label) <= chars else label[: max(chars - 1, 1)].rstrip() + "…"
+
+
 def auc_bars(rows: Sequence[tuple[str, float | None]]) -> dict:
-    """Horizontal bars of AUC on a fixed 0–1 scale, with the 0.5 (chance) line marked."""
-    label_w, span = 230, WIDTH - 230 - 50
+    """Horizontal bars of AUC on a fixed 0–1 scale, with the 0.5 (chance) line marked.
+
+    The label column is as wide as the longest label needs, up to half the chart; a label
+    longer than that is cut with an ellipsis (the full text is the bar's tooltip and is in
+    the table), so no label runs off the left edge."""
+    longest = max((len(label) for label, _ in rows), default=0)
+    chars = min(longest, int((WIDTH / 2 - 12) // CHAR_WIDTH))
+    label_w = max(120, math.ceil(chars * CHAR_WIDTH) + 12)
+    span = WIDTH - label_w - 50
     bars = [
         {
-            "label": label,
+            "label": _fit(label, chars),
+            "title": label,
             "y": i * (BAR_HEIGHT + GAP),
             "text_y": i * (BAR_HEIGHT + GAP) + BAR_HEIGHT - 4,
             "w": round((value or 0) * span, 1),
