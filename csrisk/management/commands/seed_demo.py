@@ -14,8 +14,9 @@ from escalation.demo import build_demo_escalations
 from scorecards.services import recompute
 from sponsors.demo import build_demo_sponsors
 
-HISTORY_DAYS = (60, 30, 7)
-HISTORY_MAX_ACCOUNTS = 5000  # larger books skip the backfill to keep seeding under a minute
+# Weekly over the last 13 weeks (91 days): the summary's trend and its "vs 90 days ago".
+HISTORY_DAYS = tuple(range(91, 0, -7))
+HISTORY_MAX_ACCOUNTS = 2000  # larger books skip the backfill to keep seeding under a minute
 
 
 class Command(BaseCommand):
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             accounts=options["accounts"], months=options["months"], seed=options["seed"]
         )
         book_seconds = time.perf_counter() - started
-        # Colour history: the book as it stood 60, 30 and 7 days ago, from the same facts
+        # Colour history: the book as it stood each week of the last 13, from the same facts
         # (measures only see what existed then), so trends and timelines have a past.
         now = clock.now()
         if options["accounts"] <= HISTORY_MAX_ACCOUNTS:
