@@ -49,6 +49,9 @@ Poisson, spread uniformly over the days of life in the month):
   mid-market 60, enterprise 250, strategic 900), active share b_i · (1 − 0.6·r) ·
   N(1, 0.05) with b_i ~ Beta(8, 3); adoption is that share.
 - **NPS**: rate 0.18 answers, score round(N(9 − 6·r, 1.1)) clipped to 0–10.
+- **CSAT** (support surveys): rate 0.5 · base(segment) · (0.5 + 3·r) answers (about one
+  for every two tickets, drawn on its own: no ticket is read), rating round(N(4.6 − 3·r,
+  0.9)) clipped to 1–5.
 - **People** (beyond the shocks): the Executive Decision Maker leaves at rate
   0.002 + 0.015·r, the champion at 0.003 + 0.03·r, the champion's title is downgraded
   ("Head of …" → "… Manager") at 0.002 + 0.02·r (once per person), a reorganisation is
@@ -584,6 +587,22 @@ def build_activity(accounts: list[Account], story: Story) -> dict[str, int]:
             dims[:, 0].tolist(),
             dims[:, 1].tolist(),
             dims[:, 2].tolist(),
+            repeat(""),
+            strict=False,
+        ),
+    )
+
+    # CSAT answers to support surveys (drawn last: the facts above stay as they were).
+    i, m, day = story.draw(0.5 * base[:, None] * (0.5 + 3 * r))
+    rating = np.clip(np.round(rng.normal(4.6 - 3 * r[i, m], 0.9)), 1, 5).astype(np.int64)
+    counts["sentiment"] += insert_rows(
+        SentimentResponse,
+        ("account_id", "source", "responded_at", "csat", "comment"),
+        zip(
+            aid[i].tolist(),
+            repeat("demo"),
+            story.datetimes(day),
+            rating.tolist(),
             repeat(""),
             strict=False,
         ),

@@ -272,17 +272,20 @@ def license_utilization(f: Frames, t: Threshold) -> pd.DataFrame:
 # --- sentiment --------------------------------------------------------------------------
 
 
-def _sentiment_points(s: pd.DataFrame) -> pd.Series:
-    """NPS as is (0–10); CSAT 1–5 mapped onto the same 0–10 scale."""
-    return s["nps"].astype(float).fillna((s["csat"].astype(float) - 1) * 2.5)
+def _answers(s: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The responses that carry ``column`` (NPS and CSAT are separate surveys: an NPS
+    measure never reads a CSAT answer, nor the reverse), with it as float ``points``."""
+    if s.empty:
+        return s.assign(points=pd.Series(dtype=float))
+    s = s.assign(points=s[column].astype(float))
+    return s[s["points"].notna()]
 
 
 def nps_level(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Average NPS (CSAT mapped to 0–10) of the responses in the window."""
-    s = f.sentiment
+    """Average NPS score (0–10) of the NPS answers in the last ``window_days`` (180)."""
+    s = _answers(f.sentiment, "nps")
     if s.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_NPS)
-    s = s.assign(points=_sentiment_points(s)).dropna(subset=["points"])
     s = s[s["responded_at"] > _days_ago(f.now, t.window_days)]
     grouped = s.groupby("account_id")["points"]
     value, count = grouped.mean(), grouped.count()
@@ -298,15 +301,15 @@ def nps_level(f: Frames, t: Threshold) -> pd.DataFrame:
     return _result(f, t, value, sentence, _refs(s, "sentiment", "responded_at"), no_data=_NO_NPS)
 
 
-_NO_NPS = "No NPS or CSAT responses in the window."
+_NO_NPS = "No NPS responses in the window."
 
 
 def nps_drop(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Fall of the average score: last ``window_days`` vs the ``window_days`` before."""
-    s = f.sentiment
+    """Fall of the average NPS score: last ``window_days`` (90) vs the ``window_days``
+    before, in points (before − recent)."""
+    s = _answers(f.sentiment, "nps")
     if s.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_TREND)
-    s = s.assign(points=_sentiment_points(s)).dropna(subset=["points"])
     cut, start = _days_ago(f.now, t.window_days), _days_ago(f.now, 2 * t.window_days)
     recent = s[s["responded_at"] > cut].groupby("account_id")["points"].mean()
     before = (
@@ -328,7 +331,68 @@ def nps_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     return _result(f, t, value, sentence, no_data=_NO_TREND)
 
 
-_NO_TREND = "Not enough responses to see a trend."
+_NO_TREND = "Not enough NPS responses to see a trend."
+
+# CSAT: the usual score is the share of answers that are satisfied, 4 or 5 on the 1–5 scale.
+CSAT_SATISFIED = 4
+
+
+def _satisfied(s: pd.DataFrame, since: pd.Timestamp, until: pd.Timestamp, least: int) -> tuple:
+    """Per account with at least ``least`` CSAT answers in (since, until]: the satisfied share
+    and the number of answers."""
+    window = s[(s["responded_at"] > since) & (s["responded_at"] <= until)]
+    grouped = (window["points"] >= CSAT_SATISFIED).groupby(window["account_id"])
+    share, count = grouped.mean(), grouped.count()
+    enough = count >= least
+    return share[enough], count[enough]
+
+
+def csat_level(f: Frames, t: Threshold) -> pd.DataFrame:
+    """CSAT: the share of CSAT answers in the last ``window_days`` (90) that are satisfied
+    (4 or 5 of 5). Fewer than ``params["min_responses"]`` (5) answers give no value: on a
+    handful of answers the share is mostly noise (a healthy 80% account answers 3 of 5
+    satisfied one time in five), so the bands sit low: yellow at 55%, red at 40%."""
+    s = _answers(f.sentiment, "csat")
+    least = int(t.params.get("min_responses", 5))
+    share, count = _satisfied(s, _days_ago(f.now, t.window_days), f.now, least)
+    sentence = pd.Series(
+        [
+            f"CSAT {v * 100:.0f}%: {round(v * n)} of {n} answers satisfied (4–5 of 5) in the "
+            f"last {t.window_days} days"
+            for v, n in zip(share, count, strict=True)
+        ],
+        index=share.index,
+        dtype=object,
+    )
+    recent = s[s["responded_at"] > _days_ago(f.now, t.window_days)]
+    refs = _refs(recent[recent["account_id"].isin(share.index)], "sentiment", "responded_at")
+    few = f"Fewer than {least} CSAT answers in the last {t.window_days} days."
+    return _result(f, t, share.astype(float), sentence, refs, no_data=few)
+
+
+def csat_drop(f: Frames, t: Threshold) -> pd.DataFrame:
+    """Fall of the CSAT satisfied share, in points of 100: the ``window_days`` (90) before
+    minus the last ``window_days``, each with at least ``params["min_responses"]`` answers."""
+    s = _answers(f.sentiment, "csat")
+    least = int(t.params.get("min_responses", 5))
+    cut, start = _days_ago(f.now, t.window_days), _days_ago(f.now, 2 * t.window_days)
+    recent, _ = _satisfied(s, cut, f.now, least)
+    before, _ = _satisfied(s, start, cut, least)
+    recent, before = _both(recent.astype(float), before.astype(float))
+    value = before - recent
+    sentence = pd.Series(
+        [
+            f"CSAT {'down' if v > 0 else 'up'} {abs(v) * 100:.0f} points ({b * 100:.0f}% → "
+            f"{r * 100:.0f}%) over the last {t.window_days} days"
+            for v, b, r in zip(value, before, recent, strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, no_data=_NO_CSAT_TREND)
+
+
+_NO_CSAT_TREND = "Not enough CSAT answers to see a trend."
 
 
 # --- company (people) -------------------------------------------------------------------
@@ -773,6 +837,8 @@ MEASURES: dict[str, MeasureFn] = {
     "habits.adoption_trend": adoption_trend,
     "sentiment.nps_level": nps_level,
     "sentiment.nps_drop": nps_drop,
+    "sentiment.csat_level": csat_level,
+    "sentiment.csat_drop": csat_drop,
     "company.key_contact_left": key_contact_left,
     "company.title_downgrade": title_downgrade,
     "company.no_edm": no_edm,
@@ -826,6 +892,27 @@ DEFAULT_THRESHOLDS: list[Threshold] = [
         window_days=180,
     ),
     Threshold("sentiment.nps_drop", "sentiment", "NPS drop", 2.0, 4.0, best=-1.0, window_days=90),
+    Threshold(
+        "sentiment.csat_level",
+        "sentiment",
+        "CSAT (satisfied share)",
+        0.55,
+        0.40,
+        higher_is_worse=False,
+        best=1.0,
+        window_days=90,
+        params={"min_responses": 5},
+    ),
+    Threshold(
+        "sentiment.csat_drop",
+        "sentiment",
+        "CSAT drop",
+        0.20,
+        0.35,
+        best=-0.05,
+        window_days=90,
+        params={"min_responses": 5},
+    ),
     Threshold(
         "company.key_contact_left",
         "company",

@@ -72,22 +72,66 @@ def test_habits_license_utilization_reads_the_latest_week():
     assert r["sentence"].startswith("40% of 100 licensed users active in the week of")
 
 
-def test_sentiment_nps_level_and_drop():
+def test_sentiment_nps_level_and_drop_read_nps_answers_only():
     sentiment = [
-        # before window (90–180 days ago): 9 and 9 → 9.0; recent: 5 and CSAT 3 (→ 5.0) → 5.0
+        # before window (90–180 days ago): 9 and 9 → 9.0; recent: 5 → 5.0
         {"account_id": 1, "responded_at": days_ago(150), "nps": 9},
         {"account_id": 1, "responded_at": days_ago(100), "nps": 9},
         {"account_id": 1, "responded_at": days_ago(20), "nps": 5},
-        {"account_id": 1, "responded_at": days_ago(10), "csat": 3},
+        # a CSAT answer is another survey: no NPS measure reads it
+        {"account_id": 1, "responded_at": days_ago(10), "csat": 1},
     ]
-    f = build([1], sentiment=sentiment)
-    level = row(m.nps_level(f, T["sentiment.nps_level"]), 1)
-    assert level["value"] == pytest.approx(7.0)  # (9+9+5+5)/4 over 180 days
-    assert level["color"] == "yellow"  # ≤ 7 and > 6
+    f = build([1, 2], sentiment=sentiment)
+    nps_level = m.nps_level(f, T["sentiment.nps_level"])
+    level = row(nps_level, 1)
+    assert level["value"] == pytest.approx(23 / 3)  # (9+9+5)/3 over 180 days
+    assert level["color"] == "green"  # > 7
+    assert level["sentence"] == "Average NPS 7.7 from 3 responses in the last 180 days"
+    assert row(nps_level, 2)["sentence"] == "No NPS responses in the window."
     drop = row(m.nps_drop(f, T["sentiment.nps_drop"]), 1)
     assert drop["value"] == pytest.approx(4.0)
     assert drop["color"] == "red"  # ≥ 4 points
     assert drop["sentence"] == "NPS down 4.0 points (9.0 → 5.0) over the last 90 days"
+
+
+def test_sentiment_csat_is_the_satisfied_share_and_its_drop_in_points():
+    def answers(account_id: int, days: float, ratings: list[int]) -> list[dict]:
+        return [
+            {"account_id": account_id, "responded_at": days_ago(days + k), "csat": c}
+            for k, c in enumerate(ratings)
+        ]
+
+    sentiment = [
+        # account 1 — before (90–180 days ago): 5, 4, 4, 4, 2 → 4 of 5 satisfied (80%);
+        # last 90 days: 5, 3, 2, 4, 1 → 2 of 5 (40%): red (≤ 40%), down 40 points: red (≥ 35)
+        *answers(1, 120, [5, 4, 4, 4, 2]),
+        *answers(1, 10, [5, 3, 2, 4, 1]),
+        # account 2 — only two answers lately (5 needed): too few to judge, and no trend
+        *answers(2, 10, [1, 1]),
+        # account 3 — 4 of 5 satisfied (80%): green; an NPS answer changes nothing
+        *answers(3, 30, [5, 5, 4, 4, 3]),
+        {"account_id": 3, "responded_at": days_ago(5), "nps": 0},
+    ]
+    f = build([1, 2, 3], sentiment=sentiment)
+    level = m.csat_level(f, T["sentiment.csat_level"])
+    one = row(level, 1)
+    assert one["value"] == pytest.approx(0.4)
+    assert one["color"] == "red"
+    assert one["sentence"] == "CSAT 40%: 2 of 5 answers satisfied (4–5 of 5) in the last 90 days"
+    assert len(one["refs"]) == 5 and {r["type"] for r in one["refs"]} == {"sentiment"}
+    two = row(level, 2)
+    assert (two["color"], two["sentence"]) == (
+        "green",
+        "Fewer than 5 CSAT answers in the last 90 days.",
+    )
+    three = row(level, 3)
+    assert (three["value"], three["color"]) == (pytest.approx(0.8), "green")
+    drop = m.csat_drop(f, T["sentiment.csat_drop"])
+    assert row(drop, 1)["value"] == pytest.approx(0.4)
+    assert row(drop, 1)["color"] == "red"
+    assert row(drop, 1)["sentence"] == "CSAT down 40 points (80% → 40%) over the last 90 days"
+    assert row(drop, 2)["sentence"] == "Not enough CSAT answers to see a trend."
+    assert row(drop, 3)["color"] == "green"
 
 
 def test_company_decision_maker_left_is_red_and_champion_yellow():
