@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH ?=
 
 .PHONY: demo test bench load install lint format migrate run check-deploy clean
 
@@ -45,8 +46,9 @@ test: $(STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## bench: every benchmark in benchmarks/, a table, and benchmarks/results/latest.json
+## (BENCH="summary velocity" runs only those; their figures replace the same ones)
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(BENCH)
 
 ## load: locust on the cockpit, the account list and signal batches (gunicorn, 2 workers)
 ## for LOAD_SECONDS (60); DATABASE_URL must name a scratch PostgreSQL database (flushed)

@@ -2,6 +2,10 @@
 
 Each script runs in its own process against a fresh database (a temp SQLite file, or the
 server DATABASE_URL names) and prints its figures as `BENCH-RESULT [json]`.
+
+``run.py summary velocity`` runs only the scripts whose names contain one of the words
+(``make bench BENCH="summary velocity"``); their figures replace those of the same name in
+latest.json and the others are kept as they were.
 """
 
 from __future__ import annotations
@@ -14,10 +18,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def main() -> int:
+def main(words: list[str]) -> int:
     figures: list[dict] = []
     failed: list[str] = []
-    for script in sorted(HERE.glob("bench_*.py")):
+    scripts = [
+        s for s in sorted(HERE.glob("bench_*.py")) if not words or any(w in s.stem for w in words)
+    ]
+    if not scripts:
+        print(f"no benchmark matches {' '.join(words)}")
+        return 2
+    for script in scripts:
         print(f"running {script.name} …", flush=True)
         proc = subprocess.run(
             [sys.executable, str(script)], cwd=HERE, capture_output=True, text=True
@@ -30,6 +40,10 @@ def main() -> int:
         figures.extend(json.loads(lines[-1].removeprefix("BENCH-RESULT ")))
     out = HERE / "results" / "latest.json"
     out.parent.mkdir(exist_ok=True)
+    if words and out.exists():  # a partial run: keep the figures it did not measure
+        fresh = {f["name"] for f in figures}
+        kept = [f for f in json.loads(out.read_text()) if f["name"] not in fresh]
+        figures = kept + figures
     out.write_text(json.dumps(figures, indent=2) + "\n")
     header = (
         f"{'name':<32} {'value':>12} {'unit':<7} {'baseline value':>15} {'ratio':>7}  goal  met"
@@ -49,4 +63,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
