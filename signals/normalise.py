@@ -393,8 +393,26 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
     raise Invalid(f"unknown kind {kind!r}; use one of {', '.join(Kind.values)}")
 
 
+@dataclass(slots=True)
+class Head:
+    """What ``normalise`` checks first: the kind, the key and the account. Enough to find
+    the stored copies and the account before the rest of the item is read."""
+
+    kind: str
+    source: str
+    external_id: str
+    account_id: int | None
+    account_ref: str
+
+
 def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
     """Check one generic signal; raise Invalid with the first problem found."""
+    return normalise_rest(raw, normalise_head(raw, default_source=default_source), now=now)
+
+
+def normalise_head(raw: Any, *, default_source: str = "") -> Head:
+    """The first half of ``normalise``: the kind, source, external id and account, checked
+    in that order (so the first problem found is the same either way)."""
     if not isinstance(raw, dict):
         raise Invalid("each signal must be a JSON object")
     kind = raw.get("kind")
@@ -413,6 +431,12 @@ def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
         account_ref = _text(account, "account", limit=64)
     else:
         raise Invalid('account is required: {"id": …} or {"external_id": …}')
+    return Head(kind, source, external_id, account_id, account_ref)
+
+
+def normalise_rest(raw: dict[str, Any], head: Head, *, now: dt.datetime) -> Item:
+    """The second half of ``normalise``: times and attributes of an item whose head
+    passed."""
     occurred = raw.get("occurred_at")
     occurred_at = _plain_utc(occurred, now)
     if occurred_at is not None:
@@ -427,13 +451,13 @@ def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
         raw.get("updated_at") or attrs.get("updated_at"), "updated_at", now=now, required=False
     )
     return Item(
-        source=source,
-        external_id=external_id,
-        kind=kind,
+        source=head.source,
+        external_id=head.external_id,
+        kind=head.kind,
         occurred_at=occurred_at,
-        account_id=account_id,
-        account_ref=account_ref,
-        attributes=_attributes(kind, attrs, now),
+        account_id=head.account_id,
+        account_ref=head.account_ref,
+        attributes=_attributes(head.kind, attrs, now),
         occurred_iso=occurred_iso,
         source_updated_at=updated,
     )
