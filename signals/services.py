@@ -258,24 +258,34 @@ class _CopySource:
                 break
         return "".join(self._given[start:])
 
-    def text(self) -> str:
-        """The whole text, read or not."""
+    def lines(self) -> list[str]:
+        """Every line, read or not."""
         self._given.extend(self._lines)
-        return "".join(self._given)
+        return self._given
+
+
+# How many of a batch's keys are looked up before deciding how to store it.
+_SAMPLE = 32
 
 
 def _insert_new_pg(
     rows: Iterable[Row], keys: Collection[tuple[str, str]], now: dt.datetime
 ) -> list[tuple[Row, int | None]]:
-    """PostgreSQL: the rows no one stored yet go in by one COPY straight into the table,
-    as fast as the table takes rows. The stored keys are looked up and the ids taken from
-    the table's sequence beforehand (COPY returns none; an id left over by a row that
-    failed its checks is a gap, as after a rollback). ``rows`` is read while COPY runs:
-    the server parses and indexes the rows sent while the next ones are checked and
-    formatted, the two cores working at once. The unique index still decides: if a
-    concurrent sender stores one of these keys first, the COPY fails as a whole and this
-    batch takes the slower path that settles each row with ON CONFLICT."""
-    taken = set(_stored_pg("source, external_id", keys))
+    """PostgreSQL: the new rows go in by one COPY straight into the table, as fast as the
+    table takes rows. Ids come from the table's sequence beforehand (COPY returns none; an
+    id left over by a row that failed its checks or was known is a gap, as after a
+    rollback). ``rows`` is read while COPY runs: the server parses and indexes the rows
+    sent while the next ones are checked and formatted, the two cores working at once.
+
+    Which keys are stored already is looked up first only when a few of the batch's keys
+    say it pays (a resend, a batch of updates): a batch of new signals, the usual case,
+    goes straight in, and the unique index stops the COPY at the first key stored before
+    or by a concurrent sender; then ``_copy_known_out`` finishes the batch the careful
+    way. Either way the unique index, not a read-then-write, has the last word."""
+    keys = list(keys)
+    taken: set[tuple[str, str]] = set()
+    if _stored_pg("source, external_id", keys[:_SAMPLE]):
+        taken = set(_stored_pg("source, external_id", keys))
     count = len(keys) - len(taken)
     if not count:
         return [(row, None) for row in rows]
@@ -302,16 +312,43 @@ def _insert_new_pg(
                 yield _copy_line(row, pk, received)
 
         source = _CopySource(lines())
-        table = connection.ops.quote_name(Signal._meta.db_table)
-        try:
-            with transaction.atomic(), connection.wrap_database_errors:
-                cursor.cursor.copy_expert(
-                    f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN", source, size=1 << 16
-                )
-        except IntegrityError:
-            stored = _insert_staged(cursor, source.text())
-            return [*settled, *((row, stored.get(_key(row))) for row, _pk in new)]
+        if not _copy(cursor, source):
+            settled += _copy_known_out(cursor, new, source.lines())
+            return settled
     return [*settled, *new]
+
+
+def _copy(cursor: Any, source: Any) -> bool:
+    """COPY the lines into the table; False, with nothing stored, if a key is taken."""
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    try:
+        with transaction.atomic(), connection.wrap_database_errors:
+            cursor.cursor.copy_expert(
+                f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN", source, size=1 << 16
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _copy_known_out(
+    cursor: Any, new: list[tuple[Row, int]], lines: list[str]
+) -> list[tuple[Row, int | None]]:
+    """After a COPY met a stored key: look up which keys are stored and COPY the rest; if
+    a concurrent sender stores one of those first, settle each row with ON CONFLICT."""
+    taken = {tuple(key) for key in _stored_pg("source, external_id", [_key(r) for r, _ in new])}
+    out: list[tuple[Row, int | None]] = []
+    rest: list[str] = []
+    for (row, pk), line in zip(new, lines, strict=True):
+        if _key(row) in taken:
+            out.append((row, None))
+        else:
+            out.append((row, pk))
+            rest.append(line)
+    if rest and not _copy(cursor, io.StringIO("".join(rest))):
+        stored = _insert_staged(cursor, "".join(rest))
+        return [(row, None if pk is None else stored.get(_key(row))) for row, pk in out]
+    return out
 
 
 def _insert_staged(cursor: Any, text: str) -> dict[tuple[str, str], int]:
