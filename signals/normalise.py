@@ -305,11 +305,22 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
             tag = tag.strip()
             if tag:
                 clean.append(tag.lower()[:50])
-        solved = parse_time(attrs.get("solved_at"), "attributes.solved_at", now=now, required=False)
+        solved_at = attrs.get("solved_at")
+        solved = (
+            None  # the usual case, without the call
+            if solved_at is None
+            else parse_time(solved_at, "attributes.solved_at", now=now, required=False)
+        )
+        # Values already in the tables' form (nearly all) are looked up here; the rest
+        # go to ``_choice``, which cleans them up or says why not.
+        priority, status = attrs.get("priority"), attrs.get("status")
         out = {
-            "priority": _choice(attrs.get("priority"), PRIORITIES, "priority", required=False)
+            "priority": (type(priority) is str and PRIORITIES.get(priority))
+            or _choice(priority, PRIORITIES, "priority", required=False)
             or "normal",
-            "status": _choice(attrs.get("status"), STATUSES, "status", required=False) or "new",
+            "status": (type(status) is str and STATUSES.get(status))
+            or _choice(status, STATUSES, "status", required=False)
+            or "new",
             "tags": clean[:30],
             "subject": _text(attrs.get("subject"), "attributes.subject", limit=300),
             "type": _choice(
@@ -447,17 +458,20 @@ def normalise_rest(raw: dict[str, Any], head: Head, *, now: dt.datetime) -> Item
     attrs = raw.get("attributes") or {}
     if not isinstance(attrs, dict):
         raise Invalid("attributes must be an object")
-    updated = parse_time(
-        raw.get("updated_at") or attrs.get("updated_at"), "updated_at", now=now, required=False
+    updated_at = raw.get("updated_at") or attrs.get("updated_at")
+    updated = (
+        None  # the usual case, without the call
+        if updated_at is None
+        else parse_time(updated_at, "updated_at", now=now, required=False)
     )
     return Item(
-        source=head.source,
-        external_id=head.external_id,
-        kind=head.kind,
-        occurred_at=occurred_at,
-        account_id=head.account_id,
-        account_ref=head.account_ref,
-        attributes=_attributes(head.kind, attrs, now),
-        occurred_iso=occurred_iso,
-        source_updated_at=updated,
+        head.source,
+        head.external_id,
+        head.kind,
+        occurred_at,
+        head.account_id,
+        head.account_ref,
+        _attributes(head.kind, attrs, now),
+        occurred_iso,
+        updated,
     )
