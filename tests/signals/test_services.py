@@ -130,6 +130,39 @@ def test_it_stores_each_signal_once_under_concurrent_sends(org):
     assert statuses.count("duplicate") == 600
 
 
+@pytest.mark.skipif(
+    not settings.DATABASE_URL.startswith(("postgres", "pgsql")),
+    reason="concurrent writers need PostgreSQL (SQLite serialises every write)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_each_signal_once_when_concurrent_batches_overlap(org):
+    AccountFactory(owner=org.csm_a, crm_id="A-1")
+    store([ticket(f"T-{i}") for i in range(0, 350, 40)])  # nine known before
+    batches = [[ticket(f"T-{i}") for i in range(k * 50, k * 50 + 200)] for k in range(4)]
+    results: list[list] = []
+    barrier = threading.Barrier(4)
+
+    def send(batch: list) -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                results.append(services.signals_store(batch, publish=False))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Signal.objects.count() == 350
+    statuses = [o.status for r in results for o in r]
+    assert statuses.count("accepted") == 350 - 9  # T-0 … T-320 were stored before
+    assert statuses.count("duplicate") == 800 - 341
+    accepted = [o.id for r in results for o in r if o.status == "accepted"]
+    assert set(accepted) <= set(Signal.objects.values_list("pk", flat=True))
+
+
 def test_it_marks_one_bad_signal_failed_and_processes_the_rest(org, account_a):
     outcomes = store([ticket(f"T-{i}") for i in range(3)])
     bad = Signal.objects.get(pk=outcomes[1].id)
