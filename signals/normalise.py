@@ -434,10 +434,13 @@ def normalise_head(raw: Any, *, default_source: str = "") -> Head:
     account = raw.get("account")
     account_id: int | None = None
     account_ref = ""
-    if isinstance(account, dict) and account.get("id") not in (None, ""):
-        account_id = _int(account.get("id"), "account.id", lo=1, hi=2**62, required=True)
-    elif isinstance(account, dict) and account.get("external_id") not in (None, ""):
-        account_ref = _text(account.get("external_id"), "account.external_id", limit=64)
+    if isinstance(account, dict):
+        if (value := account.get("id")) is not None and value != "":
+            account_id = _int(value, "account.id", lo=1, hi=2**62, required=True)
+        elif (value := account.get("external_id")) is not None and value != "":
+            account_ref = _text(value, "account.external_id", limit=64)
+        else:
+            raise Invalid('account is required: {"id": …} or {"external_id": …}')
     elif isinstance(account, str | int) and not isinstance(account, bool) and account != "":
         account_ref = _text(account, "account", limit=64)
     else:

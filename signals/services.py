@@ -304,7 +304,7 @@ def _insert_new_pg(
             received = now.isoformat()
             free = iter(ids)
             for row in rows:
-                if (row[1].source, row[1].external_id) in taken:
+                if taken and (row[1].source, row[1].external_id) in taken:
                     settled.append((row, None))
                     continue
                 pk = next(free)
