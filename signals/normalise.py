@@ -305,11 +305,22 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
             tag = tag.strip()
             if tag:
                 clean.append(tag.lower()[:50])
-        solved = parse_time(attrs.get("solved_at"), "attributes.solved_at", now=now, required=False)
+        solved_at = attrs.get("solved_at")
+        solved = (
+            None  # the usual case, without the call
+            if solved_at is None
+            else parse_time(solved_at, "attributes.solved_at", now=now, required=False)
+        )
+        # Values already in the tables' form (nearly all) are looked up here; the rest
+        # go to ``_choice``, which cleans them up or says why not.
+        priority, status = attrs.get("priority"), attrs.get("status")
         out = {
-            "priority": _choice(attrs.get("priority"), PRIORITIES, "priority", required=False)
+            "priority": (type(priority) is str and PRIORITIES.get(priority))
+            or _choice(priority, PRIORITIES, "priority", required=False)
             or "normal",
-            "status": _choice(attrs.get("status"), STATUSES, "status", required=False) or "new",
+            "status": (type(status) is str and STATUSES.get(status))
+            or _choice(status, STATUSES, "status", required=False)
+            or "new",
             "tags": clean[:30],
             "subject": _text(attrs.get("subject"), "attributes.subject", limit=300),
             "type": _choice(
@@ -393,8 +404,26 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
     raise Invalid(f"unknown kind {kind!r}; use one of {', '.join(Kind.values)}")
 
 
+@dataclass(slots=True)
+class Head:
+    """What ``normalise`` checks first: the kind, the key and the account. Enough to find
+    the stored copies and the account before the rest of the item is read."""
+
+    kind: str
+    source: str
+    external_id: str
+    account_id: int | None
+    account_ref: str
+
+
 def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
     """Check one generic signal; raise Invalid with the first problem found."""
+    return normalise_rest(raw, normalise_head(raw, default_source=default_source), now=now)
+
+
+def normalise_head(raw: Any, *, default_source: str = "") -> Head:
+    """The first half of ``normalise``: the kind, source, external id and account, checked
+    in that order (so the first problem found is the same either way)."""
     if not isinstance(raw, dict):
         raise Invalid("each signal must be a JSON object")
     kind = raw.get("kind")
@@ -405,14 +434,23 @@ def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
     account = raw.get("account")
     account_id: int | None = None
     account_ref = ""
-    if isinstance(account, dict) and account.get("id") not in (None, ""):
-        account_id = _int(account.get("id"), "account.id", lo=1, hi=2**62, required=True)
-    elif isinstance(account, dict) and account.get("external_id") not in (None, ""):
-        account_ref = _text(account.get("external_id"), "account.external_id", limit=64)
+    if isinstance(account, dict):
+        if (value := account.get("id")) is not None and value != "":
+            account_id = _int(value, "account.id", lo=1, hi=2**62, required=True)
+        elif (value := account.get("external_id")) is not None and value != "":
+            account_ref = _text(value, "account.external_id", limit=64)
+        else:
+            raise Invalid('account is required: {"id": …} or {"external_id": …}')
     elif isinstance(account, str | int) and not isinstance(account, bool) and account != "":
         account_ref = _text(account, "account", limit=64)
     else:
         raise Invalid('account is required: {"id": …} or {"external_id": …}')
+    return Head(kind, source, external_id, account_id, account_ref)
+
+
+def normalise_rest(raw: dict[str, Any], head: Head, *, now: dt.datetime) -> Item:
+    """The second half of ``normalise``: times and attributes of an item whose head
+    passed."""
     occurred = raw.get("occurred_at")
     occurred_at = _plain_utc(occurred, now)
     if occurred_at is not None:
@@ -423,17 +461,20 @@ def normalise(raw: Any, *, now: dt.datetime, default_source: str = "") -> Item:
     attrs = raw.get("attributes") or {}
     if not isinstance(attrs, dict):
         raise Invalid("attributes must be an object")
-    updated = parse_time(
-        raw.get("updated_at") or attrs.get("updated_at"), "updated_at", now=now, required=False
+    updated_at = raw.get("updated_at") or attrs.get("updated_at")
+    updated = (
+        None  # the usual case, without the call
+        if updated_at is None
+        else parse_time(updated_at, "updated_at", now=now, required=False)
     )
     return Item(
-        source=source,
-        external_id=external_id,
-        kind=kind,
-        occurred_at=occurred_at,
-        account_id=account_id,
-        account_ref=account_ref,
-        attributes=_attributes(kind, attrs, now),
-        occurred_iso=occurred_iso,
-        source_updated_at=updated,
+        head.source,
+        head.external_id,
+        head.kind,
+        occurred_at,
+        head.account_id,
+        head.account_ref,
+        _attributes(head.kind, attrs, now),
+        occurred_iso,
+        updated,
     )

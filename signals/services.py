@@ -19,7 +19,7 @@ import gc
 import io
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +60,7 @@ from signals.models import (
     SignalImport,
     SignalVersion,
 )
-from signals.normalise import Invalid, Item, normalise
+from signals.normalise import Head, Invalid, Item, normalise_head, normalise_rest
 from sponsors.models import Sponsorship
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _accounts_by_ref(refs: set[str]) -> list[tuple[int, str | None, str | None]]
     )
 
 
-def resolve_orgs(items: Sequence[Item]) -> tuple[dict[str, int], set[int]]:
+def resolve_orgs(items: Sequence[Item | Head]) -> tuple[dict[str, int], set[int]]:
     """Map each external org key to an account id (CRM id, help-desk id, then aliases);
     return it and the set of csrisk ids that exist. Three or four queries per batch."""
     refs = {i.account_ref for i in items if i.account_ref}
@@ -169,14 +169,18 @@ def _key(row: Row) -> tuple[str, str]:
     return row[1].source, row[1].external_id
 
 
-def _insert_new(rows: list[Row], now: dt.datetime) -> list[int | None]:
+def _insert_new(
+    rows: Iterable[Row], keys: Collection[tuple[str, str]], now: dt.datetime
+) -> list[tuple[Row, int | None]]:
     """Store the rows whose (source, external_id) is not stored yet, once however many
     senders race: the database, not a read-then-write, has the last word (the unique
-    index). Returns each row's new id, or None where the key was stored before."""
+    index). ``rows`` have distinct keys, all of them among ``keys``. Returns each row with
+    its new id, or None where the key was stored before."""
+    if connection.vendor == "postgresql":
+        return _insert_new_pg(rows, keys, now)
+    rows = list(rows)
     if not rows:
         return []
-    if connection.vendor == "postgresql":
-        return _insert_new_pg(rows, now)
     table = connection.ops.quote_name(Signal._meta.db_table)
     ops = connection.ops
     received = ops.adapt_datetimefield_value(now)
@@ -203,7 +207,7 @@ def _insert_new(rows: list[Row], now: dt.datetime) -> list[int | None]:
             )
             for pk, src, ext in cursor.fetchall():
                 stored[(src, ext)] = pk
-    return [stored.get(_key(row)) for row in rows]
+    return [(row, stored.get(_key(row))) for row in rows]
 
 
 # Every column of a new row, in the order of the COPY text below.
@@ -221,20 +225,19 @@ def _copy_text(value: str) -> str:
     return value
 
 
-def _copy_lines(rows: list[Row], ids: list[int], now: dt.datetime) -> Iterator[str]:
-    """The rows in COPY's text format, a line each."""
-    received = now.isoformat()
-    for (_index, item, account_id, payload, digest, status), pk in zip(rows, ids, strict=True):
-        upd = item.source_updated_at
-        yield (
-            f"{pk}\t{_copy_text(item.source)}\t{_copy_text(item.external_id)}\t"
-            f"{item.month_iso}\t{item.kind}\t{account_id or _NULL}\t"
-            f"{'' if account_id else _copy_text(item.account_ref)}\t{item.occurred_iso}\t"
-            f"{upd.isoformat() if upd else _NULL}\t{received}\t"
-            # The payload is JSON with every control character escaped already: only its
-            # backslashes need doubling.
-            f"{payload.replace(_BACKSLASH, _BACKSLASH_2)}\t{digest}\t{status}\t1\t0\t\n"
-        )
+def _copy_line(row: Row, pk: int, received: str) -> str:
+    """One row in COPY's text format."""
+    _index, item, account_id, payload, digest, status = row
+    upd = item.source_updated_at
+    return (
+        f"{pk}\t{_copy_text(item.source)}\t{_copy_text(item.external_id)}\t"
+        f"{item.month_iso}\t{item.kind}\t{account_id or _NULL}\t"
+        f"{'' if account_id else _copy_text(item.account_ref)}\t{item.occurred_iso}\t"
+        f"{upd.isoformat() if upd else _NULL}\t{received}\t"
+        # The payload is JSON with every control character escaped already: only its
+        # backslashes need doubling.
+        f"{payload.replace(_BACKSLASH, _BACKSLASH_2)}\t{digest}\t{status}\t1\t0\t\n"
+    )
 
 
 class _CopySource:
@@ -255,47 +258,96 @@ class _CopySource:
                 break
         return "".join(self._given[start:])
 
-    def text(self) -> str:
-        """The whole text, read or not."""
+    def lines(self) -> list[str]:
+        """Every line, read or not."""
         self._given.extend(self._lines)
-        return "".join(self._given)
+        return self._given
 
 
-def _insert_new_pg(rows: list[Row], now: dt.datetime) -> list[int | None]:
-    """PostgreSQL: the rows no one stored yet go in by one COPY straight into the table,
-    as fast as the table takes rows. Ids come from the table's sequence beforehand (COPY
-    returns none). The unique index still decides: if a concurrent sender stores one of
-    these keys first, the COPY fails as a whole and this batch takes the slower path that
-    settles each row with ON CONFLICT."""
-    keys = [(row[1].source, row[1].external_id) for row in rows]
-    taken = {(src, ext) for src, ext in _stored_pg("source, external_id", keys)}
-    fresh = [i for i, key in enumerate(keys) if key not in taken] if taken else range(len(rows))
-    if not fresh:
-        return [None] * len(rows)
-    new = [rows[i] for i in fresh] if taken else rows
+# How many of a batch's keys are looked up before deciding how to store it.
+_SAMPLE = 32
+
+
+def _insert_new_pg(
+    rows: Iterable[Row], keys: Collection[tuple[str, str]], now: dt.datetime
+) -> list[tuple[Row, int | None]]:
+    """PostgreSQL: the new rows go in by one COPY straight into the table, as fast as the
+    table takes rows. Ids come from the table's sequence beforehand (COPY returns none; an
+    id left over by a row that failed its checks or was known is a gap, as after a
+    rollback). ``rows`` is read while COPY runs: the server parses and indexes the rows
+    sent while the next ones are checked and formatted, the two cores working at once.
+
+    Which keys are stored already is looked up first only when a few of the batch's keys
+    say it pays (a resend, a batch of updates): a batch of new signals, the usual case,
+    goes straight in, and the unique index stops the COPY at the first key stored before
+    or by a concurrent sender; then ``_copy_known_out`` finishes the batch the careful
+    way. Either way the unique index, not a read-then-write, has the last word."""
+    keys = list(keys)
+    taken: set[tuple[str, str]] = set()
+    if _stored_pg("source, external_id", keys[:_SAMPLE]):
+        taken = set(_stored_pg("source, external_id", keys))
+    count = len(keys) - len(taken)
+    if not count:
+        return [(row, None) for row in rows]
+    settled: list[tuple[Row, int | None]] = []
+    new: list[tuple[Row, int]] = []
     with connection.cursor() as cursor:
         cursor.execute(
             # MATERIALIZED: the sequence is looked up once, not once per id.
             "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) "
             "SELECT nextval(s.seq) FROM s, generate_series(1, %s)",
-            [Signal._meta.db_table, len(new)],
+            [Signal._meta.db_table, count],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        source = _CopySource(_copy_lines(new, ids, now))
-        table = connection.ops.quote_name(Signal._meta.db_table)
-        try:
-            with transaction.atomic(), connection.wrap_database_errors:
-                cursor.cursor.copy_expert(
-                    f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN", source, size=1 << 16
-                )
-        except IntegrityError:
-            stored = _insert_staged(cursor, source.text())
-            return [stored.get(key) for key in keys]
-    if not taken:
-        return list(ids)
-    out: list[int | None] = [None] * len(rows)
-    for i, pk in zip(fresh, ids, strict=True):
-        out[i] = pk
+
+        def lines() -> Iterator[str]:
+            received = now.isoformat()
+            free = iter(ids)
+            for row in rows:
+                if taken and (row[1].source, row[1].external_id) in taken:
+                    settled.append((row, None))
+                    continue
+                pk = next(free)
+                new.append((row, pk))
+                yield _copy_line(row, pk, received)
+
+        source = _CopySource(lines())
+        if not _copy(cursor, source):
+            settled += _copy_known_out(cursor, new, source.lines())
+            return settled
+    return [*settled, *new]
+
+
+def _copy(cursor: Any, source: Any) -> bool:
+    """COPY the lines into the table; False, with nothing stored, if a key is taken."""
+    table = connection.ops.quote_name(Signal._meta.db_table)
+    try:
+        with transaction.atomic(), connection.wrap_database_errors:
+            cursor.cursor.copy_expert(
+                f"COPY {table} ({_COPY_COLUMNS}) FROM STDIN", source, size=1 << 16
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _copy_known_out(
+    cursor: Any, new: list[tuple[Row, int]], lines: list[str]
+) -> list[tuple[Row, int | None]]:
+    """After a COPY met a stored key: look up which keys are stored and COPY the rest; if
+    a concurrent sender stores one of those first, settle each row with ON CONFLICT."""
+    taken = {tuple(key) for key in _stored_pg("source, external_id", [_key(r) for r, _ in new])}
+    out: list[tuple[Row, int | None]] = []
+    rest: list[str] = []
+    for (row, pk), line in zip(new, lines, strict=True):
+        if _key(row) in taken:
+            out.append((row, None))
+        else:
+            out.append((row, pk))
+            rest.append(line)
+    if rest and not _copy(cursor, io.StringIO("".join(rest))):
+        stored = _insert_staged(cursor, "".join(rest))
+        return [(row, None if pk is None else stored.get(_key(row))) for row, pk in out]
     return out
 
 
@@ -435,43 +487,61 @@ def signals_store(
         return _store(raws, default_source, publish)
 
 
+def _rejected(index: int, raw: Any, reason: str) -> Outcome:
+    ext = raw.get("external_id") if isinstance(raw, dict) else None
+    return Outcome(index, REJECTED, str(ext or "")[:200], reason=reason)
+
+
 def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outcome]:
     now = clock.now()
     outcomes: list[Outcome | None] = [None] * len(raws)
-    items: list[tuple[int, Item]] = []
+    # First the keys and accounts (a fraction of the checks), so that the stored keys and
+    # the accounts can be looked up before the rows go in; the rest of each item is
+    # checked as it is stored (``checked``), while PostgreSQL takes the rows before it.
+    heads: list[tuple[int, Any, Head]] = []
     for index, raw in enumerate(raws):
         try:
-            items.append((index, normalise(raw, now=now, default_source=default_source)))
+            heads.append((index, raw, normalise_head(raw, default_source=default_source)))
         except Invalid as exc:
-            ext = raw.get("external_id") if isinstance(raw, dict) else None
-            outcomes[index] = Outcome(index, REJECTED, str(ext or "")[:200], reason=str(exc))
-    found, existing_ids = resolve_orgs([i for _, i in items])
-
-    fresh: list[Row] = []
+            outcomes[index] = _rejected(index, raw, str(exc))
+    found, existing_ids = resolve_orgs([head for _, _, head in heads])
     later: list[Row] = []  # a second copy within this batch, or already stored
-    seen: set[tuple[str, str]] = set()
-    for index, item in items:
-        if item.account_id and item.account_id not in existing_ids:
-            outcomes[index] = Outcome(
-                index, REJECTED, item.external_id, reason=f"no account with id {item.account_id}"
-            )
-            continue
-        payload, digest = item.encoded()
-        if "\\u0000" in payload:  # PostgreSQL stores no NUL in text or jsonb
-            outcomes[index] = Outcome(
-                index, REJECTED, item.external_id, reason="the signal contains a NUL character"
-            )
-            continue
-        account_id = item.account_id or found.get(item.account_ref)
-        status = SignalStatus.PENDING if account_id else SignalStatus.UNMATCHED
-        row = (index, item, account_id, payload, digest, status)
-        key = (item.source, item.external_id)
-        if key in seen:
-            later.append(row)
-        else:
-            seen.add(key)
-            fresh.append(row)
-    for row, pk in zip(fresh, _insert_new(fresh, now), strict=True):
+
+    def checked() -> Iterator[Row]:
+        """The items that pass every check, in order, the first copy of each key only."""
+        seen: set[tuple[str, str]] = set()
+        for index, raw, head in heads:
+            try:
+                item = normalise_rest(raw, head, now=now)
+            except Invalid as exc:
+                outcomes[index] = _rejected(index, raw, str(exc))
+                continue
+            if item.account_id and item.account_id not in existing_ids:
+                outcomes[index] = Outcome(
+                    index,
+                    REJECTED,
+                    item.external_id,
+                    reason=f"no account with id {item.account_id}",
+                )
+                continue
+            payload, digest = item.encoded()
+            if "\\u0000" in payload:  # PostgreSQL stores no NUL in text or jsonb
+                outcomes[index] = Outcome(
+                    index, REJECTED, item.external_id, reason="the signal contains a NUL character"
+                )
+                continue
+            account_id = item.account_id or found.get(item.account_ref)
+            status = SignalStatus.PENDING if account_id else SignalStatus.UNMATCHED
+            row = (index, item, account_id, payload, digest, status)
+            key = (item.source, item.external_id)
+            if key in seen:
+                later.append(row)
+            else:
+                seen.add(key)
+                yield row
+
+    keys = {(head.source, head.external_id) for _, _, head in heads}
+    for row, pk in _insert_new(checked(), keys, now):
         if pk is None:  # stored before (or just now by a concurrent request): compare
             later.append(row)
             continue

@@ -130,6 +130,39 @@ def test_it_stores_each_signal_once_under_concurrent_sends(org):
     assert statuses.count("duplicate") == 600
 
 
+@pytest.mark.skipif(
+    not settings.DATABASE_URL.startswith(("postgres", "pgsql")),
+    reason="concurrent writers need PostgreSQL (SQLite serialises every write)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_each_signal_once_when_concurrent_batches_overlap(org):
+    AccountFactory(owner=org.csm_a, crm_id="A-1")
+    store([ticket(f"T-{i}") for i in range(0, 350, 40)])  # nine known before
+    batches = [[ticket(f"T-{i}") for i in range(k * 50, k * 50 + 200)] for k in range(4)]
+    results: list[list] = []
+    barrier = threading.Barrier(4)
+
+    def send(batch: list) -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                results.append(services.signals_store(batch, publish=False))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Signal.objects.count() == 350
+    statuses = [o.status for r in results for o in r]
+    assert statuses.count("accepted") == 350 - 9  # T-0 … T-320 were stored before
+    assert statuses.count("duplicate") == 800 - 341
+    accepted = [o.id for r in results for o in r if o.status == "accepted"]
+    assert set(accepted) <= set(Signal.objects.values_list("pk", flat=True))
+
+
 def test_it_marks_one_bad_signal_failed_and_processes_the_rest(org, account_a):
     outcomes = store([ticket(f"T-{i}") for i in range(3)])
     bad = Signal.objects.get(pk=outcomes[1].id)
@@ -140,3 +173,70 @@ def test_it_marks_one_bad_signal_failed_and_processes_the_rest(org, account_a):
     assert bad.status == "failed"
     assert "Error" in bad.error
     assert Ticket.objects.count() == 2
+
+
+def test_it_stores_the_first_good_copy_when_an_earlier_copy_of_the_key_is_bad(org, account_a):
+    bad = {**ticket("T-1"), "occurred_at": "yesterday"}
+    outcomes = store([bad, ticket("T-1", subject="good"), ticket("T-2")])
+    assert [(o.index, o.status) for o in outcomes] == [
+        (0, "rejected"),
+        (1, "accepted"),
+        (2, "accepted"),
+    ]
+    assert "occurred_at" in outcomes[0].reason
+    stored = Signal.objects.get(external_id="T-1")
+    assert stored.pk == outcomes[1].id
+    assert stored.payload["attributes"]["subject"] == "good"
+
+
+def test_it_answers_each_item_of_a_batch_of_new_known_changed_and_bad_signals(org, account_a):
+    known = store([ticket(f"T-{i}") for i in range(10)])
+    batch = [
+        ticket("T-10"),
+        ticket("T-0"),  # a resend
+        ticket("T-11"),
+        ticket("T-5", status="solved"),  # a later version
+        {**ticket("T-12"), "kind": "rumour"},
+        ticket("T-12"),
+        ticket("T-12"),  # the same again within the batch
+        ticket("T-13", account=999_999),  # no such account id
+        ticket("T-14", account="NOBODY"),  # unknown organisation: parked
+    ]
+    outcomes = store(batch)
+    assert [(o.index, o.status) for o in outcomes] == [
+        (0, "accepted"),
+        (1, "duplicate"),
+        (2, "accepted"),
+        (3, "accepted"),
+        (4, "rejected"),
+        (5, "accepted"),
+        (6, "duplicate"),
+        (7, "rejected"),
+        (8, "accepted"),
+    ]
+    assert outcomes[1].id == known[0].id
+    assert (outcomes[3].id, outcomes[3].version) == (known[5].id, 2)
+    assert outcomes[6].id == outcomes[5].id
+    assert outcomes[7].reason == "no account with id 999999"
+    assert outcomes[8].unmatched
+    new = [outcomes[i].id for i in (0, 2, 5, 8)]
+    assert len(set(new)) == 4
+    assert set(Signal.objects.filter(pk__in=new).values_list("external_id", flat=True)) == {
+        "T-10",
+        "T-11",
+        "T-12",
+        "T-14",
+    }
+    assert Signal.objects.count() == 14
+
+
+@pytest.mark.parametrize("where", [0, 150, 299])
+def test_it_stores_the_new_signals_of_a_batch_with_one_known_signal_anywhere(org, account_a, where):
+    store([ticket("T-known")])
+    batch = [ticket(f"T-{i}") for i in range(299)]
+    batch.insert(where, ticket("T-known"))
+    outcomes = store(batch)
+    assert [o.status for o in outcomes].count("accepted") == 299
+    assert outcomes[where].status == "duplicate"
+    assert Signal.objects.count() == 300
+    assert len({o.id for o in outcomes}) == 300
