@@ -182,9 +182,11 @@ _OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
 _VENDOR: dict[str, dict[str, str]] = {
     "postgresql": {
         "in_ids": "= ANY(%(ids)s::bigint[])",  # one array parameter (hashed: the column type)
-        "id_list": "array_agg(id)",
+        # reason links travel as text "17,16,15": hashed as is, parsed only when stored
+        "id_list": "array_to_string(array_agg(id), ',')",
         # the five latest ids of a group's rows meeting a condition, inside the aggregate
-        "latest": "(array_agg(id ORDER BY {ts} DESC, id DESC) FILTER (WHERE {cond}))[1:5]",
+        "latest": "array_to_string((array_agg(id ORDER BY {ts} DESC, id DESC)"
+        " FILTER (WHERE {cond}))[1:5], ',')",
         "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
         "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
         "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
@@ -255,12 +257,10 @@ def _latest_ids(
 
 
 def _id_lists(values: pd.Series) -> pd.Series:
-    """Arrays (PostgreSQL) or JSON text (SQLite) of ids → lists of ints (None when empty)."""
-    out = []
-    for v in values.tolist():
-        if isinstance(v, str):
-            v = json.loads(v)
-        out.append([int(i) for i in v] if v else None)
+    """Ids as the database lists them — "17,16,15" (PostgreSQL) or "[17,16,15]" (SQLite's
+    JSON) — as "17,16,15" ("" when none). Kept as text: a steady-state recompute hashes it
+    and parses only the reasons it stores (``measures.ref_links``)."""
+    out = [v.strip("[]") if isinstance(v, str) else "" for v in values.tolist()]
     return pd.Series(out, index=values.index, dtype=object)
 
 
