@@ -237,25 +237,6 @@ def _fetch(sql: str, params: dict[str, object], columns: list[str]) -> pd.DataFr
     return frame.set_index("account_id")
 
 
-def _latest_ids(
-    ids: list[int], specs: dict[str, tuple[str, str]], params: dict[str, object]
-) -> pd.DataFrame:
-    """Per account, for each named (condition, timestamp column): the ids of its five latest
-    tickets meeting the condition, newest first — the reason links. One index walk per
-    account and condition (account, opened_at) instead of sorting every ticket in SQL."""
-    agg = _vendor()["id_list"]
-    columns = ",\n".join(
-        f"(SELECT {agg} FROM (SELECT x.id FROM accounts_ticket x WHERE x.account_id = a.id"
-        f" AND {cond} ORDER BY x.{ts} DESC, x.id DESC LIMIT 5) r{i})"
-        for i, (cond, ts) in enumerate(specs.values())
-    )
-    sql = f"SELECT a.id, {columns} FROM accounts_account a WHERE a.id {_in_ids(ids)}"
-    frame = _fetch(sql, {**params, "ids": list(ids)}, list(specs))
-    for col in specs:
-        frame[col] = _id_lists(frame[col])
-    return frame
-
-
 def _id_lists(values: pd.Series) -> pd.Series:
     """Ids as the database lists them — "17,16,15" (PostgreSQL) or "[17,16,15]" (SQLite's
     JSON) — as "17,16,15" ("" when none). Kept as text: a steady-state recompute hashes it
@@ -282,21 +263,20 @@ def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFr
         else "1 = 1"
     )
     counted = f"kind = 'support' AND {not_critical} AND opened_at <= %(now)s"
+    # The reason links in the same grouped scan: the recent non-critical tickets are the
+    # rows it reads anyway; a walk per account (10,000 subqueries) cost more than the count.
+    links = _vendor()["latest"].format(ts="opened_at", cond=f"{counted} AND opened_at > %(cut)s")
     sql = f"""
         SELECT account_id,
                count(*) FILTER (WHERE opened_at > %(cut)s),
-               count(*) FILTER (WHERE opened_at <= %(cut)s)
+               count(*) FILTER (WHERE opened_at <= %(cut)s),
+               {links}
         FROM accounts_ticket
         WHERE account_id {_in_ids(ids)} AND {counted} AND opened_at > %(start)s
         GROUP BY account_id
     """
-    frame = _fetch(sql, params, ["v_n1", "v_n0"])
-    refs = _latest_ids(
-        list(frame.index[frame["v_n1"] > 0]),
-        {"v_refs": (f"{counted} AND opened_at > %(cut)s", "opened_at")},
-        params,
-    )
-    frame["v_refs"] = refs["v_refs"].reindex(frame.index)
+    frame = _fetch(sql, params, ["v_n1", "v_n0", "v_refs"])
+    frame["v_refs"] = _id_lists(frame["v_refs"])
     return frame
 
 
@@ -370,8 +350,12 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
     group = (
         "CASE WHEN coalesce(t.requester_group, '') = '' THEN 'one team' ELSE t.requester_group END"
     )
-    top = f"""
-        SELECT account_id, n, grp, tag FROM (
+    tagged = (
+        f"kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s AND {v['has_tags']}"
+    )
+    links = v["latest"].format(ts="opened_at", cond=tagged)
+    sql = f"""
+        SELECT best.account_id, best.n, best.grp, best.tag, refs.ids FROM (
             SELECT account_id, grp, tag, n, row_number() OVER (
                 PARTITION BY account_id ORDER BY n DESC, grp, tag) AS rn
             FROM (
@@ -381,15 +365,16 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
                   AND t.kind = 'support' AND t.opened_at > %(cut)s AND t.opened_at <= %(now)s
                 GROUP BY t.account_id, {group}, tag.value
             ) counted
-        ) ranked
-        WHERE rn = 1
+        ) best
+        LEFT JOIN (
+            SELECT account_id, {links} AS ids FROM accounts_ticket
+            WHERE account_id {_in_ids(ids)} AND {tagged}
+            GROUP BY account_id
+        ) refs ON refs.account_id = best.account_id
+        WHERE best.rn = 1
     """
-    frame = _fetch(top, params, ["c_n", "c_group", "c_tag"])
-    tagged = (
-        f"kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s AND {v['has_tags']}"
-    )
-    refs = _latest_ids(list(frame.index), {"c_refs": (tagged, "opened_at")}, params)
-    frame["c_refs"] = refs["c_refs"].reindex(frame.index)
+    frame = _fetch(sql, params, ["c_n", "c_group", "c_tag", "c_refs"])
+    frame["c_refs"] = _id_lists(frame["c_refs"])
     return frame
 
 
