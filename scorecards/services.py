@@ -101,26 +101,15 @@ def _recompute_chunk(
     # the measures. Only the rows that changed become instances (for bulk_update).
     # The stored reasons are never read back: their digest (``compute.AreaResult.digest``)
     # says what changed, and ``combine`` builds reasons only for the areas whose digest moved.
-    existing = {
-        (row[1], row[2]): row
-        for row in AreaScore.objects.filter(account_id__in=ids)
-        .order_by()
-        .values_list("pk", "account_id", "area", "color", "digest")
-    }
+    existing, cards = selectors.stored_state(ids)
     area_results, overall_results = combine(
         run_measures(frames, thresholds),
         account_ids=ids,
         areas=areas,
         cta_floors=floors,
         overrides=live,
-        stored={key: row[4] for key, row in existing.items()},
+        stored={key: row[2] for key, row in existing.items()},
     )
-    cards = {
-        row[0]: row
-        for row in Scorecard.objects.filter(account_id__in=ids)
-        .order_by()
-        .values_list("account_id", *CARD_STATE)
-    }
     new_scores: list[tuple] = []
     changed_scores: list[AreaScore] = []
     new_cards: list[tuple] = []
@@ -149,7 +138,7 @@ def _recompute_chunk(
             new_scores.append((r.account_id, r.area, *state, digest, now, now))
             changed(r.account_id, r.area, "", r.color, r.score, _head(r.reasons))
             continue
-        pk, old_color, old_digest = old[0], old[3], old[4]
+        pk, old_color, old_digest = old
         if old_digest == digest:
             continue
         score = AreaScore(
@@ -167,7 +156,7 @@ def _recompute_chunk(
             new_cards.append((o.account_id, *state, now, now))
             changed(o.account_id, ColorChange.OVERALL, "", o.color, o.score, o.reason)
             continue
-        old_state = card[1:]
+        old_state = card
         if old_state == state:
             continue
         updated = Scorecard(
