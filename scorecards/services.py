@@ -41,7 +41,11 @@ from scorecards.models import (
 
 log = logging.getLogger(__name__)
 
-CHUNK = 2000
+# Accounts per transaction of a full recompute. Each chunk pays every fact query and the
+# pandas set-up once: on the 10,000-account book, chunks of 10,000 took ~4.5 s where
+# chunks of 2,000 took ~6.5 s (same machine, same load). 10,000 accounts' facts and rows
+# fit in a few hundred MB.
+CHUNK = 10_000
 BATCH = 1000
 RECOMPUTE_WINDOW_SECONDS = 5
 SCHEDULED_KEY = "csrisk:scorecards:recompute-scheduled"
