@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,14 +92,15 @@ def combine(
     areas: list[AreaInfo],
     cta_floors: dict[tuple[int, str], CtaFloor],
     overrides: dict[tuple[int, str], OverrideInfo],
-    stored: Mapping[tuple[int, str], str] | None = None,
+    stored: pd.DataFrame | None = None,
 ) -> tuple[list[AreaResult], list[OverallResult]]:
     """Area and overall results for every account in ``account_ids``.
 
     Colours, scores and digests are worked out on (account × area) arrays; CTA floors and
-    overrides (few) adjust them one by one. ``stored`` holds the digests on record per
-    (account, area): an area whose digest is the same is left out of the area results
-    (nothing of it would be written), so only the areas that changed get their reasons
+    overrides (few) adjust them one by one. ``stored`` holds the digests on record
+    (columns account_id, area, digest; ``selectors.stored_state``): an area whose digest is
+    the same is left out of the area results (nothing of it would be written), so only the
+    areas that changed get their reasons
     built. Without ``stored`` every area is returned. The overall sentences are built for
     the accounts that are not green.
     """
@@ -159,8 +159,12 @@ def combine(
             head[c] = (before or after)[0]["sentence"] if before or after else head[c]
     wanted = np.ones(n * m, dtype=bool)
     if stored is not None:
-        keys = [(a, c) for a in account_ids for c in codes]
-        wanted = digests != np.array([stored.get(k) for k in keys], dtype=object)
+        on_record = np.full(n * m, None, dtype=object)
+        i = pd.Index(account_ids).get_indexer(stored["account_id"].to_numpy())
+        j = pd.Index(codes).get_indexer(stored["area"].to_numpy())
+        known = (i >= 0) & (j >= 0)
+        on_record[i[known] * m + j[known]] = stored["digest"].to_numpy(dtype=object)[known]
+        wanted = digests != on_record
     area_results = _area_results(
         rows, cells, row_at, np.flatnonzero(wanted), account_ids, codes, extra, digests,
         (rank, score, computed_rank, computed_score),

@@ -667,9 +667,13 @@ def late_milestones(f: Frames, t: Threshold) -> pd.DataFrame:
     value = worst["days"].astype(float)
     sentence = pd.Series(
         [
-            f"{count[a]} milestone{'s' if count[a] > 1 else ''} late; “{worst.at[a, 'name']}” "
-            f"{int(v)} days overdue"
-            for a, v in value.items()
+            f"{n} milestone{'s' if n > 1 else ''} late; “{name}” {int(v)} days overdue"
+            for n, name, v in zip(
+                count.reindex(value.index).tolist(),
+                worst["name"].tolist(),
+                value.tolist(),
+                strict=True,
+            )
         ],
         index=value.index,
         dtype=object,
@@ -693,10 +697,13 @@ def readiness_assessment(f: Frames, t: Threshold) -> pd.DataFrame:
     dims = latest[["data", "skills", "staffing"]]
     value = dims.min(axis=1).astype(float)
     weakest = dims.idxmin(axis=1)
+    # Column lists zipped, not .at per account: ~10,000 lookups cost more than the measure.
     sentence = pd.Series(
         [
-            f"Readiness {int(v)}/5 on {weakest[a]} (assessed {latest.at[a, 'assessed_on']})"
-            for a, v in value.items()
+            f"Readiness {int(v)}/5 on {w} (assessed {on})"
+            for v, w, on in zip(
+                value.tolist(), weakest.tolist(), latest["assessed_on"].tolist(), strict=True
+            )
         ],
         index=value.index,
         dtype=object,

@@ -494,26 +494,26 @@ def usage_stats(
     return frame
 
 
-def stored_state(
-    account_ids: list[int],
-) -> tuple[dict[tuple[int, str], tuple[int, str, str]], dict[int, tuple]]:
-    """What a recompute compares against, in two plain queries (no model instances):
-    per (account, area) the AreaScore's (pk, color, digest), and per account the
+def stored_state(account_ids: list[int]) -> tuple[pd.DataFrame, dict[int, tuple]]:
+    """What a recompute compares against, in two plain queries (no model instances): the
+    AreaScores as a frame (account_id, area, pk, color, digest), and per account the
     Scorecard's (color, score, weighted_score, reason, worst_area)."""
     ids = list(account_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, account_id, area, color, digest FROM scorecards_areascore"
+            "SELECT account_id, area, id, color, digest FROM scorecards_areascore"
             f" WHERE account_id {_in_ids(ids)}",
             _id_params(ids),
         )
-        scores = {(a, area): (pk, color, digest) for pk, a, area, color, digest in cursor}
+        scores = pd.DataFrame.from_records(
+            cursor.fetchall(), columns=["account_id", "area", "pk", "color", "digest"]
+        )
         cursor.execute(
             "SELECT account_id, color, score, weighted_score, reason, worst_area"
             f" FROM scorecards_scorecard WHERE account_id {_in_ids(ids)}",
             _id_params(ids),
         )
-        cards = {row[0]: tuple(row[1:]) for row in cursor}
+        cards = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
     return scores, cards
 
 

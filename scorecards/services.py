@@ -105,14 +105,23 @@ def _recompute_chunk(
     # the measures. Only the rows that changed become instances (for bulk_update).
     # The stored reasons are never read back: their digest (``compute.AreaResult.digest``)
     # says what changed, and ``combine`` builds reasons only for the areas whose digest moved.
-    existing, cards = selectors.stored_state(ids)
+    scores, cards = selectors.stored_state(ids)
     area_results, overall_results = combine(
         run_measures(frames, thresholds),
         account_ids=ids,
         areas=areas,
         cta_floors=floors,
         overrides=live,
-        stored={key: row[2] for key, row in existing.items()},
+        stored=scores,
+    )
+    # The stored rows of the areas that changed (few in steady state), by (account, area).
+    mine = scores[scores["account_id"].isin({r.account_id for r in area_results})]
+    existing = dict(
+        zip(
+            zip(mine["account_id"].tolist(), mine["area"].tolist(), strict=True),
+            zip(mine["pk"].tolist(), mine["color"].tolist(), mine["digest"].tolist(), strict=True),
+            strict=True,
+        )
     )
     new_scores: list[tuple] = []
     changed_scores: list[AreaScore] = []

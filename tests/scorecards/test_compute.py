@@ -51,8 +51,13 @@ def test_it_changes_the_digest_with_a_sentence_a_link_or_a_cta():
 
 def test_it_builds_reasons_only_for_the_areas_whose_digest_moved():
     everything, _ = combine(rows(), account_ids=[1], areas=AREAS, cta_floors={}, overrides={})
-    stored = {(1, a.area): a.digest for a in everything}
-    stored[(1, "defect")] = "an older digest"
+    stored = pd.DataFrame(
+        {
+            "account_id": [1, 1],
+            "area": [a.area for a in everything],
+            "digest": [a.digest if a.area != "defect" else "an older digest" for a in everything],
+        }
+    )
     changed, overall = combine(
         rows(), account_ids=[1], areas=AREAS, cta_floors={}, overrides={}, stored=stored
     )
