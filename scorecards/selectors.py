@@ -55,14 +55,19 @@ OPEN_TICKET = ("new", "open", "pending")
 FRAME_SQL: dict[str, str] = {
     "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id {in_ids}"
     " AND responded_at >= %s",
-    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids}",
+    # Only key contacts (EDM, Champion): the only ones the people measures read.
+    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids} AND {key_role}",
     "title_changes": "SELECT {cols} FROM accounts_contacttitlechange t"
-    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id {in_ids}",
+    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id {in_ids}"
+    " AND {c_key_role}",
     "people": "SELECT {cols} FROM accounts_peoplechange WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
     "competitors": "SELECT {cols} FROM accounts_competitorevent WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
-    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id {in_ids}",
+    # Only milestones open as of ``now`` (completed later was still open): a superset of
+    # what any later as-of date needs, so the backtest's one load still covers its runs.
+    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id {in_ids}"
+    " AND (completed_on IS NULL OR completed_on > %s)",
     "readiness": "SELECT {cols} FROM accounts_readinessassessment WHERE account_id {in_ids}",
 }
 # Column expressions where the column is not simply the table's own.
@@ -83,16 +88,26 @@ def _columns_sql(name: str) -> str:
     return ", ".join(qualified.get(c, connection.ops.quote_name(c)) for c in FRAME_COLUMNS[name])
 
 
+_KEY_ROLE = {
+    "postgresql": "({t}roles @> '[\"edm\"]' OR {t}roles @> '[\"champion\"]')",
+    "sqlite": "({t}roles LIKE '%%\"edm\"%%' OR {t}roles LIKE '%%\"champion\"%%')",
+}
+
+
 def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.DataFrame:
     columns = FRAME_COLUMNS[name]
+    key_role = _KEY_ROLE["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    fragments = {
+        "cols": _columns_sql(name),
+        "key_role": key_role.format(t=""),
+        "c_key_role": key_role.format(t="c."),
+    }
     if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
-        sql = FRAME_SQL[name].format(cols=_columns_sql(name), in_ids="= ANY(%s::bigint[])")
+        sql = FRAME_SQL[name].format(in_ids="= ANY(%s::bigint[])", **fragments)
         cursor.execute(sql, [list(ids), *extra])
     else:
         in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
-        cursor.execute(
-            FRAME_SQL[name].format(cols=_columns_sql(name), in_ids=in_ids), [*ids, *extra]
-        )
+        cursor.execute(FRAME_SQL[name].format(in_ids=in_ids, **fragments), [*ids, *extra])
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     for col in JSON_COLUMNS & set(columns):
         frame[col] = _json_lists(frame[col].tolist())
@@ -151,6 +166,7 @@ def _load_frames(ids: list[int], now: dt.datetime, configured: list[Threshold]) 
         "sentiment": [horizon],
         "people": [horizon],
         "competitors": [horizon],
+        "milestones": [connection.ops.adapt_datefield_value(now.date())],
     }
     with connection.cursor() as cursor:
         frames = {name: _frame(cursor, name, ids, extra.get(name, [])) for name in FRAME_SQL}
