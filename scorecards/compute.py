@@ -281,8 +281,12 @@ def _measure_reasons(rows: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _rounded(values: pd.Series) -> np.ndarray:
     # Rounded as the reason stores it: a decaying exposure moves every second, but the
-    # stored reason only when its fourth decimal does.
-    return np.round(values.to_numpy(dtype=float), 4)
+    # stored reason only when its fourth decimal does. Python's round, not np.round: on
+    # ties (0.43125) they differ, and the stored value stays what it always was.
+    return np.array(
+        [round(v, 4) if v == v else v for v in values.to_numpy(dtype=float).tolist()],
+        dtype=float,
+    )
 
 
 def _row_hashes(rows: pd.DataFrame) -> np.ndarray:
