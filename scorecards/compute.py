@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorecards.measures import COLOR_RANK, GREEN, RANK_COLOR, RED, YELLOW
+from scorecards.measures import COLOR_RANK, GREEN, RANK_COLOR, RED, YELLOW, ref_links
 
 BAND = {GREEN: (70, 100), YELLOW: (40, 69), RED: (0, 39)}
 
@@ -92,48 +92,40 @@ def combine(
     areas: list[AreaInfo],
     cta_floors: dict[tuple[int, str], CtaFloor],
     overrides: dict[tuple[int, str], OverrideInfo],
+    stored: pd.DataFrame | None = None,
 ) -> tuple[list[AreaResult], list[OverallResult]]:
     """Area and overall results for every account in ``account_ids``.
 
-    Colours and scores are worked out on (account × area) arrays; CTA floors and overrides
-    (few) adjust them one by one; only the reasons lists and the overall sentences of
-    non-green accounts are built per account.
+    Colours, scores and digests are worked out on (account × area) arrays; CTA floors and
+    overrides (few) adjust them one by one. ``stored`` holds the digests on record
+    (columns account_id, area, digest; ``selectors.stored_state``): an area whose digest is
+    the same is left out of the area results (nothing of it would be written), so only the
+    areas that changed get their reasons
+    built. Without ``stored`` every area is returned. The overall sentences are built for
+    the accounts that are not green.
     """
-    n, codes = len(account_ids), [a.code for a in areas]
-    rank = np.zeros((n, len(areas)), dtype=int)  # computed colour rank, green when no measure
-    score = np.full((n, len(areas)), 100, dtype=int)
-    content = np.zeros((n, len(areas)), dtype=np.uint64)  # sum of the measure rows' hashes
-    by_key: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    n, m, codes = len(account_ids), len(areas), [a.code for a in areas]
+    rank = np.zeros((n, m), dtype=int)  # computed colour rank, green when no measure
+    score = np.full((n, m), 100, dtype=int)
+    content = np.zeros(n * m, dtype=np.uint64)  # sum of the measure rows' hashes per cell
+    head = np.full(n * m, "", dtype=object)  # the worst measure's sentence per cell
+    rows = measure_rows
+    cells = np.zeros(0, dtype=int)  # each known row's cell (account * m + area)
+    row_at = np.zeros(0, dtype=int)  # and its position in ``rows``
     if not measure_rows.empty:
-        rows = measure_rows.sort_values(["score", "measure"])  # worst first
+        rows = measure_rows.sort_values(["score", "measure"], kind="stable")  # worst first
+        rows = rows.reset_index(drop=True)
         row_account = pd.Index(account_ids).get_indexer(rows["account_id"].to_numpy())
         row_area = pd.Index(codes).get_indexer(rows["area"].to_numpy())
-        known = (row_account >= 0) & (row_area >= 0)
-        at = (row_account[known], row_area[known])
-        colors = rows["color"].map(COLOR_RANK).to_numpy(dtype=int)[known]
+        row_at = np.flatnonzero((row_account >= 0) & (row_area >= 0))
+        at = (row_account[row_at], row_area[row_at])
+        cells = at[0] * m + at[1]
+        colors = rows["color"].map(COLOR_RANK).to_numpy(dtype=int)[row_at]
         np.maximum.at(rank, at, colors)
-        np.minimum.at(score, at, rows["score"].to_numpy(dtype=int)[known])
-        np.add.at(content, at, _row_hashes(rows)[known])
-        columns = ["account_id", "area", "measure", "value", "color", "score", "sentence"]
-        # Column lists zipped, not to_dict("records"): a full recompute has ~130,000 rows.
-        for account_id, area, measure, value, color, s, sentence, threshold, refs in zip(
-            *(rows[c].tolist() for c in columns),
-            rows["threshold"].tolist(),
-            rows["refs"].tolist(),
-            strict=True,
-        ):
-            by_key.setdefault((int(account_id), area), []).append(
-                {
-                    "kind": "measure",
-                    "measure": measure,
-                    "value": None if value != value or value is None else round(float(value), 4),
-                    "color": color,
-                    "score": int(s),
-                    "sentence": sentence,
-                    "threshold": threshold,
-                    "refs": refs,
-                }
-            )
+        np.minimum.at(score, at, rows["score"].to_numpy(dtype=int)[row_at])
+        np.add.at(content, cells, _row_hashes(rows)[row_at])
+        first_cells, first = np.unique(cells, return_index=True)  # rows are worst first
+        head[first_cells] = rows["sentence"].to_numpy(dtype=object)[row_at[first]]
     computed_rank, computed_score = rank.copy(), score.copy()
     extra: dict[tuple[int, str], tuple[list, list]] = {}  # reasons before / after the measures'
     position = {a: i for i, a in enumerate(account_ids)}
@@ -156,52 +148,161 @@ def combine(
         rank[i, j] = COLOR_RANK[ov.color]
         score[i, j] = into_band(int(score[i, j]), ov.color)
         extra.setdefault((account_id, area), ([], []))[0].insert(0, _override_reason(ov))
-    area_results: list[AreaResult] = []
-    for i, account_id in enumerate(account_ids):
-        for j, code in enumerate(codes):
-            reasons = by_key.get((account_id, code), [])
-            extras = ""
-            if (account_id, code) in extra:
-                before, after = extra[(account_id, code)]
-                reasons = [*before, *reasons, *after]
-                extras = json.dumps([before, after], sort_keys=True, default=str)
-            state = (
-                RANK_COLOR[rank[i, j]],
-                int(score[i, j]),
-                RANK_COLOR[computed_rank[i, j]],
-                int(computed_score[i, j]),
-            )
-            text = f"{content[i, j]}|{state}|{extras}"
-            area_results.append(
-                AreaResult(
-                    account_id,
-                    code,
-                    *state,
-                    list(reasons),
-                    hashlib.blake2b(text.encode(), digest_size=16).hexdigest(),
-                )
-            )
-    return area_results, _overall(account_ids, areas, rank, score, area_results)
+    digests = _cell_digests(content, rank, score, computed_rank, computed_score)
+    for (account_id, area), (before, after) in extra.items():
+        c = position[account_id] * m + column[area]
+        state = _state(c, m, rank, score, computed_rank, computed_score)
+        extras = json.dumps([before, after], sort_keys=True, default=str)
+        text = f"{content[c]}|{state}|{extras}"
+        digests[c] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        if before or not head[c]:
+            head[c] = (before or after)[0]["sentence"] if before or after else head[c]
+    wanted = np.ones(n * m, dtype=bool)
+    if stored is not None:
+        on_record = np.full(n * m, None, dtype=object)
+        i = pd.Index(account_ids).get_indexer(stored["account_id"].to_numpy())
+        j = pd.Index(codes).get_indexer(stored["area"].to_numpy())
+        known = (i >= 0) & (j >= 0)
+        on_record[i[known] * m + j[known]] = stored["digest"].to_numpy(dtype=object)[known]
+        wanted = digests != on_record
+    area_results = _area_results(
+        rows, cells, row_at, np.flatnonzero(wanted), account_ids, codes, extra, digests,
+        (rank, score, computed_rank, computed_score),
+    )  # fmt: skip
+    return area_results, _overall(account_ids, areas, rank, score, head)
+
+
+def _state(
+    c: int,
+    m: int,
+    rank: np.ndarray,
+    score: np.ndarray,
+    computed_rank: np.ndarray,
+    computed_score: np.ndarray,
+) -> tuple[str, int, str, int]:
+    i, j = divmod(c, m)
+    return (
+        RANK_COLOR[int(rank[i, j])],
+        int(score[i, j]),
+        RANK_COLOR[int(computed_rank[i, j])],
+        int(computed_score[i, j]),
+    )
+
+
+def _cell_digests(
+    content: np.ndarray,
+    rank: np.ndarray,
+    score: np.ndarray,
+    computed_rank: np.ndarray,
+    computed_score: np.ndarray,
+) -> np.ndarray:
+    """128 bits per cell over its rows' hashes and its colours and scores, as hex text."""
+    state = pd.DataFrame(
+        {
+            "content": content,
+            "rank": rank.reshape(-1),
+            "score": score.reshape(-1),
+            "computed_rank": computed_rank.reshape(-1),
+            "computed_score": computed_score.reshape(-1),
+        }
+    )
+    high, low = (
+        pd.util.hash_pandas_object(state, index=False, hash_key=key).to_numpy(dtype=np.uint64)
+        for key in (_HASH_KEY_HIGH, _HASH_KEY_LOW)
+    )
+    return np.array(
+        [f"{a:016x}{b:016x}" for a, b in zip(high.tolist(), low.tolist(), strict=True)],
+        dtype=object,
+    )
+
+
+# Two fixed 16-byte SipHash keys: two independent 64-bit halves of a 128-bit digest.
+_HASH_KEY_HIGH = "csrisk-area-hi-1"
+_HASH_KEY_LOW = "csrisk-area-lo-1"
+
+
+def _area_results(
+    rows: pd.DataFrame,
+    cells: np.ndarray,
+    row_at: np.ndarray,
+    wanted: np.ndarray,
+    account_ids: list[int],
+    codes: list[str],
+    extra: dict[tuple[int, str], tuple[list, list]],
+    digests: np.ndarray,
+    grids: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> list[AreaResult]:
+    """An AreaResult with its reasons for each wanted cell (cells in account, area order)."""
+    m = len(codes)
+    if not len(wanted):
+        return []
+    # The rows of each wanted cell, worst first: the rows sorted by cell (stable).
+    order = row_at[np.argsort(cells, kind="stable")]
+    sorted_cells = np.sort(cells, kind="stable")
+    lo = np.searchsorted(sorted_cells, wanted, side="left")
+    hi = np.searchsorted(sorted_cells, wanted, side="right")
+    picked = np.concatenate([order[a:b] for a, b in zip(lo, hi, strict=True)] or [order[:0]])
+    reasons = _measure_reasons(rows.iloc[picked]) if len(picked) else []
+    out, k = [], 0
+    for c, a, b in zip(wanted.tolist(), lo.tolist(), hi.tolist(), strict=True):
+        i, j = divmod(c, m)
+        account_id, code = account_ids[i], codes[j]
+        mine = reasons[k : k + b - a]
+        k += b - a
+        if (account_id, code) in extra:
+            before, after = extra[(account_id, code)]
+            mine = [*before, *mine, *after]
+        out.append(AreaResult(account_id, code, *_state(c, m, *grids), list(mine), str(digests[c])))
+    return out
+
+
+def _measure_reasons(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The stored reason of each measure row."""
+    # Column lists zipped, not to_dict("records"): a first full recompute has ~180,000 rows.
+    columns = ["measure", "color", "score", "sentence", "threshold", "ref_type", "ref_ids"]
+    return [
+        {
+            "kind": "measure",
+            "measure": measure,
+            "value": None if value != value else float(value),
+            "color": color,
+            "score": int(s),
+            "sentence": sentence,
+            "threshold": threshold,
+            "refs": ref_links(ref_type, ref_ids),
+        }
+        for value, measure, color, s, sentence, threshold, ref_type, ref_ids in zip(
+            _rounded(rows["value"]).tolist(),
+            *(rows[c].tolist() for c in columns),
+            strict=True,
+        )
+    ]
+
+
+def _rounded(values: pd.Series) -> np.ndarray:
+    # Rounded as the reason stores it: a decaying exposure moves every second, but the
+    # stored reason only when its fourth decimal does. Python's round, not np.round: on
+    # ties (0.43125) they differ, and the stored value stays what it always was.
+    return np.array(
+        [round(v, 4) if v == v else v for v in values.to_numpy(dtype=float).tolist()],
+        dtype=float,
+    )
 
 
 def _row_hashes(rows: pd.DataFrame) -> np.ndarray:
     """A stable 64-bit hash of each measure row as its reason reads (pandas' fixed-key
     SipHash, the same in every process). Summed per area, the order of the rows does not
     matter: it follows from their scores and codes, which are hashed."""
-    # Rounded exactly as the reason stores it: a decaying exposure moves every second, but
-    # the stored reason only when its fourth decimal does.
-    value = np.array(
-        [round(v, 4) if v == v else v for v in rows["value"].astype(float).tolist()], dtype=float
-    )
     keyed = pd.DataFrame(
         {
             "measure": rows["measure"].to_numpy(),
-            "value": value,
+            "value": _rounded(rows["value"]),
             "color": rows["color"].to_numpy(),
             "score": rows["score"].to_numpy(dtype=int),
             "sentence": rows["sentence"].to_numpy(),
             "threshold": rows["threshold"].to_numpy(),
-            "refs": rows["refs"].astype(str).to_numpy(),
+            "ref_type": rows["ref_type"].to_numpy(),
+            "ref_ids": rows["ref_ids"].to_numpy(),
         }
     )
     return pd.util.hash_pandas_object(keyed, index=False).to_numpy(dtype=np.uint64)
@@ -230,48 +331,37 @@ def _overall(
     areas: list[AreaInfo],
     rank: np.ndarray,
     score: np.ndarray,
-    area_results: list[AreaResult],
+    head: np.ndarray,
 ) -> list[OverallResult]:
     """The worst area (colour, then lowest score; the first area in order on a tie) and the
-    weighted score of every account; a sentence naming the worst area when it is not green."""
+    weighted score of every account; a sentence naming the worst area when it is not green
+    (``head``: the first reason's sentence of each (account × area) cell)."""
     if not areas:
         return [OverallResult(a, GREEN, 100, 0, "", "All areas are green.") for a in account_ids]
     weights = np.array([a.weight for a in areas], dtype=float)
     total_weight = weights.sum() or 1
-    weighted = np.round(score @ weights / total_weight).astype(int)
+    weighted = np.round(score @ weights / total_weight).astype(int).tolist()
     # argmax takes the first maximum, as max() over the areas did.
-    worst_at = np.argmax(rank * 1000 - score, axis=1)
+    worst_at = np.argmax(rank * 1000 - score, axis=1).tolist()
+    lowest = score.min(axis=1).tolist()
     n = len(areas)
     out = []
     for i, account_id in enumerate(account_ids):
-        j = int(worst_at[i])
+        j = worst_at[i]
         worst_rank = int(rank[i, j])
         if worst_rank == 0:
             out.append(
-                OverallResult(
-                    account_id,
-                    GREEN,
-                    int(score[i].min()),
-                    int(weighted[i]),
-                    "",
-                    "All areas are green.",
-                )
+                OverallResult(account_id, GREEN, lowest[i], weighted[i], "", "All areas are green.")
             )
             continue
-        worst_area = area_results[i * n + j]
+        color = RANK_COLOR[worst_rank]
         others = [areas[k].name for k in range(n) if k != j and rank[i, k] == worst_rank]
-        head = worst_area.reasons[0]["sentence"] if worst_area.reasons else ""
-        reason = f"{areas[j].name} is {worst_area.color}: {head}"
+        reason = f"{areas[j].name} is {color}: {head[i * n + j]}"
         if others:
-            reason += f" (also {worst_area.color}: {', '.join(others)})"
+            reason += f" (also {color}: {', '.join(others)})"
         out.append(
             OverallResult(
-                account_id,
-                worst_area.color,
-                worst_area.score,
-                int(weighted[i]),
-                worst_area.area,
-                reason[:500],
+                account_id, color, int(score[i, j]), weighted[i], areas[j].code, reason[:500]
             )
         )
     return out

@@ -8,7 +8,10 @@ Every measure takes the book's facts as DataFrames (``Frames``) and its threshol
 - ``score``    0–100 (100 best) on a scale whose bands match the colours:
                green 70–100, yellow 40–69, red 0–39,
 - ``sentence`` a human reading of the value ("non-critical tickets up 180% …"),
-- ``refs``     up to five facts behind it, as ``[{"type": "ticket", "id": 17}, …]``.
+- ``ref_type`` and ``ref_ids``: up to five facts behind it, as their kind ("ticket") and
+               their ids, newest first, as text ("17,16,15"; "" when none). Text hashes
+               and compares in bulk; ``ref_links`` turns it into the reason's
+               ``[{"type": "ticket", "id": 17}, …]`` for the rows a recompute stores.
 
 Accounts a measure has no data for get green, score 100 and a sentence that says so:
 the reason is visible, never silently blank.
@@ -21,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -100,12 +103,37 @@ def _classify(v: np.ndarray, t: Threshold) -> tuple[np.ndarray, np.ndarray]:
     return color, np.round(score).astype(int)
 
 
+class Refs(NamedTuple):
+    """A measure's reason links: the kind of fact and, per account, its ids as text."""
+
+    kind: str
+    ids: pd.Series  # index account_id; "17,16,15"
+
+
+MEASURE_COLUMNS = [
+    "measure",
+    "area",
+    "value",
+    "color",
+    "score",
+    "sentence",
+    "threshold",
+    "ref_type",
+    "ref_ids",
+]
+
+
+def ref_links(ref_type: str, ref_ids: str) -> list[dict[str, Any]]:
+    """A measure row's reason links as the stored reason reads them."""
+    return [{"type": ref_type, "id": int(i)} for i in ref_ids.split(",") if i]
+
+
 def _result(
     frames: Frames,
     t: Threshold,
     values: pd.Series,
     sentences: pd.Series,
-    refs: pd.Series | None = None,
+    refs: Refs | None = None,
     no_data: str = "No data on record.",
 ) -> pd.DataFrame:
     """Assemble a measure's rows for every account; accounts without a value get no_data."""
@@ -114,8 +142,12 @@ def _result(
     has = ~np.isnan(v)
     color, score = _classify(np.where(has, v, float(t.best)), t)
     text = sentences.reindex(index).to_numpy(dtype=object) if len(sentences) else None
-    refs_at = refs.reindex(index).to_numpy(dtype=object) if refs is not None and len(refs) else None
     n = len(index)
+    ref_ids = (
+        refs.ids.reindex(index).fillna("").to_numpy(dtype=object)
+        if refs is not None and len(refs.ids)
+        else _repeat("", n)
+    )
     return pd.DataFrame(
         {
             "measure": np.full(n, t.code, dtype=object),
@@ -125,9 +157,8 @@ def _result(
             "score": np.where(has, score, 100),
             "sentence": np.where(has, text, no_data) if text is not None else _repeat(no_data, n),
             "threshold": np.full(n, _threshold_text(t), dtype=object),
-            "refs": [r if isinstance(r, list) else [] for r in refs_at]
-            if refs_at is not None
-            else [[] for _ in range(n)],
+            "ref_type": np.full(n, refs.kind if refs is not None else "", dtype=object),
+            "ref_ids": ref_ids,
         },
         index=index,
     )
@@ -146,25 +177,21 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _refs(df: pd.DataFrame, kind: str, order: str, limit: int = 5) -> pd.Series:
+def _refs(df: pd.DataFrame, kind: str, order: str, limit: int = 5) -> Refs:
     """Per account, the ids of its most recent ``limit`` rows as reason links."""
     if df.empty:
-        return pd.Series(dtype=object)
+        return Refs(kind, pd.Series(dtype=object))
     top = df.sort_values(order, ascending=False).groupby("account_id").head(limit)
     # One pass over plain arrays: a groupby().apply() costs more than the whole measure.
-    refs: dict[Any, list[dict[str, Any]]] = {}
+    refs: dict[Any, list[str]] = {}
     for account_id, fact_id in zip(top["account_id"].tolist(), top["id"].tolist(), strict=True):
-        refs.setdefault(account_id, []).append({"type": kind, "id": int(fact_id)})
-    return pd.Series(refs, dtype=object)
+        refs.setdefault(account_id, []).append(str(int(fact_id)))
+    return Refs(kind, pd.Series({a: ",".join(v) for a, v in refs.items()}, dtype=object))
 
 
-def _id_refs(ids: pd.Series, kind: str) -> pd.Series:
-    """Lists of fact ids (newest first, as the database gives them) as reason links."""
-    return pd.Series(
-        [[{"type": kind, "id": i} for i in v] if isinstance(v, list) else [] for v in ids],
-        index=ids.index,
-        dtype=object,
-    )
+def _id_refs(ids: pd.Series, kind: str) -> Refs:
+    """Fact ids as the database lists them (newest first, "17,16,15") as reason links."""
+    return Refs(kind, ids)
 
 
 def _columns(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -704,9 +731,13 @@ def late_milestones(f: Frames, t: Threshold) -> pd.DataFrame:
     value = worst["days"].astype(float)
     sentence = pd.Series(
         [
-            f"{count[a]} milestone{'s' if count[a] > 1 else ''} late; “{worst.at[a, 'name']}” "
-            f"{int(v)} days overdue"
-            for a, v in value.items()
+            f"{n} milestone{'s' if n > 1 else ''} late; “{name}” {int(v)} days overdue"
+            for n, name, v in zip(
+                count.reindex(value.index).tolist(),
+                worst["name"].tolist(),
+                value.tolist(),
+                strict=True,
+            )
         ],
         index=value.index,
         dtype=object,
@@ -730,10 +761,13 @@ def readiness_assessment(f: Frames, t: Threshold) -> pd.DataFrame:
     dims = latest[["data", "skills", "staffing"]]
     value = dims.min(axis=1).astype(float)
     weakest = dims.idxmin(axis=1)
+    # Column lists zipped, not .at per account: ~10,000 lookups cost more than the measure.
     sentence = pd.Series(
         [
-            f"Readiness {int(v)}/5 on {weakest[a]} (assessed {latest.at[a, 'assessed_on']})"
-            for a, v in value.items()
+            f"Readiness {int(v)}/5 on {w} (assessed {on})"
+            for v, w, on in zip(
+                value.tolist(), weakest.tolist(), latest["assessed_on"].tolist(), strict=True
+            )
         ],
         index=value.index,
         dtype=object,
@@ -1030,7 +1064,5 @@ def run_measures(frames: Frames, thresholds: list[Threshold]) -> pd.DataFrame:
     frames = as_of(frames)
     parts = [MEASURES[t.code](frames, t) for t in thresholds if t.enabled and t.code in MEASURES]
     if not parts:
-        return pd.DataFrame(
-            columns=["measure", "area", "value", "color", "score", "sentence", "threshold", "refs"]
-        )
+        return pd.DataFrame(columns=MEASURE_COLUMNS)
     return pd.concat(parts).reset_index()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, QuerySet
 
@@ -54,14 +55,19 @@ OPEN_TICKET = ("new", "open", "pending")
 FRAME_SQL: dict[str, str] = {
     "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id {in_ids}"
     " AND responded_at >= %s",
-    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids}",
+    # Only key contacts (EDM, Champion): the only ones the people measures read.
+    "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids} AND {key_role}",
     "title_changes": "SELECT {cols} FROM accounts_contacttitlechange t"
-    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id {in_ids}",
+    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id {in_ids}"
+    " AND {c_key_role}",
     "people": "SELECT {cols} FROM accounts_peoplechange WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
     "competitors": "SELECT {cols} FROM accounts_competitorevent WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
-    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id {in_ids}",
+    # Only milestones open as of ``now`` (completed later was still open): a superset of
+    # what any later as-of date needs, so the backtest's one load still covers its runs.
+    "milestones": "SELECT {cols} FROM accounts_milestone WHERE account_id {in_ids}"
+    " AND (completed_on IS NULL OR completed_on > %s)",
     "readiness": "SELECT {cols} FROM accounts_readinessassessment WHERE account_id {in_ids}",
 }
 # Column expressions where the column is not simply the table's own.
@@ -82,22 +88,52 @@ def _columns_sql(name: str) -> str:
     return ", ".join(qualified.get(c, connection.ops.quote_name(c)) for c in FRAME_COLUMNS[name])
 
 
+_KEY_ROLE = {
+    "postgresql": "({t}roles @> '[\"edm\"]' OR {t}roles @> '[\"champion\"]')",
+    "sqlite": "({t}roles LIKE '%%\"edm\"%%' OR {t}roles LIKE '%%\"champion\"%%')",
+}
+
+
 def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.DataFrame:
     columns = FRAME_COLUMNS[name]
+    key_role = _KEY_ROLE["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    fragments = {
+        "cols": _columns_sql(name),
+        "key_role": key_role.format(t=""),
+        "c_key_role": key_role.format(t="c."),
+    }
     if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
-        sql = FRAME_SQL[name].format(cols=_columns_sql(name), in_ids="= ANY(%s::bigint[])")
-        cursor.execute(sql, [list(ids), *extra])
+        sql = FRAME_SQL[name].format(in_ids="= ANY(%s::bigint[])", **fragments)
+        cursor.execute(sql, [id_array(ids), *extra])
     else:
         in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
-        cursor.execute(
-            FRAME_SQL[name].format(cols=_columns_sql(name), in_ids=in_ids), [*ids, *extra]
-        )
+        cursor.execute(FRAME_SQL[name].format(in_ids=in_ids, **fragments), [*ids, *extra])
     frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
     for col in JSON_COLUMNS & set(columns):
         frame[col] = _json_lists(frame[col].tolist())
     for col in TIMESTAMPS & set(columns):
         frame[col] = pd.to_datetime(frame[col], utc=True)
     return frame
+
+
+READ_SETTINGS = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"
+
+
+@contextmanager
+def _without_jit() -> Iterator[None]:
+    """Settings for these reads, local to their transaction (READ_SETTINGS). JIT off: it
+    compiles when a statement's estimated cost is high, and the tag explosion of
+    ``_recurrence_stats`` is estimated at 100 rows a ticket: the compile took half of that
+    statement's time, and never pays for itself on reads of a few hundred milliseconds.
+    More work_mem: the grouped scans sort a few hundred thousand ticket rows for the
+    ordered aggregates (reason links, medians), which spilled to disk at the default 4 MB."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(READ_SETTINGS)
+        yield
 
 
 def _json_lists(values: list) -> list:
@@ -123,6 +159,11 @@ def load_frames(
     and the other facts one query per table."""
     ids = list(account_ids)
     configured = thresholds() if measure_thresholds is None else measure_thresholds
+    with _without_jit():
+        return _load_frames(ids, now, configured)
+
+
+def _load_frames(ids: list[int], now: dt.datetime, configured: list[Threshold]) -> Frames:
     stats = ticket_stats(ids, now, configured)
     usage = usage_stats(ids, now, configured)
     horizon = now - dt.timedelta(days=400)  # the longest window any measure looks back
@@ -130,6 +171,7 @@ def load_frames(
         "sentiment": [horizon],
         "people": [horizon],
         "competitors": [horizon],
+        "milestones": [connection.ops.adapt_datefield_value(now.date())],
     }
     with connection.cursor() as cursor:
         frames = {name: _frame(cursor, name, ids, extra.get(name, [])) for name in FRAME_SQL}
@@ -182,9 +224,11 @@ _OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
 _VENDOR: dict[str, dict[str, str]] = {
     "postgresql": {
         "in_ids": "= ANY(%(ids)s::bigint[])",  # one array parameter (hashed: the column type)
-        "id_list": "array_agg(id)",
+        # reason links travel as text "17,16,15": hashed as is, parsed only when stored
+        "id_list": "array_to_string(array_agg(id), ',')",
         # the five latest ids of a group's rows meeting a condition, inside the aggregate
-        "latest": "(array_agg(id ORDER BY {ts} DESC, id DESC) FILTER (WHERE {cond}))[1:5]",
+        "latest": "array_to_string((array_agg(id ORDER BY {ts} DESC, id DESC)"
+        " FILTER (WHERE {cond}))[1:5], ',')",
         "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
         "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
         "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
@@ -214,6 +258,14 @@ def _vendor() -> dict[str, str]:
     return _VENDOR["postgresql" if connection.vendor == "postgresql" else "sqlite"]
 
 
+def id_array(ids: Iterable[int]) -> str:
+    """Account ids as one PostgreSQL array literal ("{1,2,3}") for ``= ANY(%s::bigint[])``.
+    A Python list goes over as ARRAY[1, 2, …], an expression of 10,000 constants that the
+    server parses and plans at every statement (~50 ms each, even on an empty table); the
+    literal is one constant."""
+    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+
+
 def _in_ids(ids: list[int]) -> str:
     """``IN (…)`` for these accounts: an array parameter %(ids)s (PostgreSQL) or literal
     integers (SQLite)."""
@@ -235,32 +287,11 @@ def _fetch(sql: str, params: dict[str, object], columns: list[str]) -> pd.DataFr
     return frame.set_index("account_id")
 
 
-def _latest_ids(
-    ids: list[int], specs: dict[str, tuple[str, str]], params: dict[str, object]
-) -> pd.DataFrame:
-    """Per account, for each named (condition, timestamp column): the ids of its five latest
-    tickets meeting the condition, newest first — the reason links. One index walk per
-    account and condition (account, opened_at) instead of sorting every ticket in SQL."""
-    agg = _vendor()["id_list"]
-    columns = ",\n".join(
-        f"(SELECT {agg} FROM (SELECT x.id FROM accounts_ticket x WHERE x.account_id = a.id"
-        f" AND {cond} ORDER BY x.{ts} DESC, x.id DESC LIMIT 5) r{i})"
-        for i, (cond, ts) in enumerate(specs.values())
-    )
-    sql = f"SELECT a.id, {columns} FROM accounts_account a WHERE a.id {_in_ids(ids)}"
-    frame = _fetch(sql, {**params, "ids": list(ids)}, list(specs))
-    for col in specs:
-        frame[col] = _id_lists(frame[col])
-    return frame
-
-
 def _id_lists(values: pd.Series) -> pd.Series:
-    """Arrays (PostgreSQL) or JSON text (SQLite) of ids → lists of ints (None when empty)."""
-    out = []
-    for v in values.tolist():
-        if isinstance(v, str):
-            v = json.loads(v)
-        out.append([int(i) for i in v] if v else None)
+    """Ids as the database lists them — "17,16,15" (PostgreSQL) or "[17,16,15]" (SQLite's
+    JSON) — as "17,16,15" ("" when none). Kept as text: a steady-state recompute hashes it
+    and parses only the reasons it stores (``measures.ref_links``)."""
+    out = [v.strip("[]") if isinstance(v, str) else "" for v in values.tolist()]
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -270,7 +301,7 @@ def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFr
     w = t.window_days
     critical = [str(c) for c in t.params.get("critical", ["urgent"])]
     params: dict[str, object] = {
-        "ids": list(ids),
+        "ids": id_array(ids),
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=w)),
         "start": _when(now - dt.timedelta(days=2 * w)),
@@ -282,21 +313,20 @@ def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFr
         else "1 = 1"
     )
     counted = f"kind = 'support' AND {not_critical} AND opened_at <= %(now)s"
+    # The reason links in the same grouped scan: the recent non-critical tickets are the
+    # rows it reads anyway; a walk per account (10,000 subqueries) cost more than the count.
+    links = _vendor()["latest"].format(ts="opened_at", cond=f"{counted} AND opened_at > %(cut)s")
     sql = f"""
         SELECT account_id,
                count(*) FILTER (WHERE opened_at > %(cut)s),
-               count(*) FILTER (WHERE opened_at <= %(cut)s)
+               count(*) FILTER (WHERE opened_at <= %(cut)s),
+               {links}
         FROM accounts_ticket
         WHERE account_id {_in_ids(ids)} AND {counted} AND opened_at > %(start)s
         GROUP BY account_id
     """
-    frame = _fetch(sql, params, ["v_n1", "v_n0"])
-    refs = _latest_ids(
-        list(frame.index[frame["v_n1"] > 0]),
-        {"v_refs": (f"{counted} AND opened_at > %(cut)s", "opened_at")},
-        params,
-    )
-    frame["v_refs"] = refs["v_refs"].reindex(frame.index)
+    frame = _fetch(sql, params, ["v_n1", "v_n0", "v_refs"])
+    frame["v_refs"] = _id_lists(frame["v_refs"])
     return frame
 
 
@@ -306,7 +336,7 @@ def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame
     w = t.window_days
     v = _vendor()
     params: dict[str, object] = {
-        "ids": list(ids),
+        "ids": id_array(ids),
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=w)),
         "start": _when(now - dt.timedelta(days=2 * w)),
@@ -363,15 +393,19 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
     (now − W, now], its count, and the five latest tagged tickets (``measures.recurrence``)."""
     v = _vendor()
     params: dict[str, object] = {
-        "ids": list(ids),
+        "ids": id_array(ids),
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=t.window_days)),
     }
     group = (
         "CASE WHEN coalesce(t.requester_group, '') = '' THEN 'one team' ELSE t.requester_group END"
     )
-    top = f"""
-        SELECT account_id, n, grp, tag FROM (
+    tagged = (
+        f"kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s AND {v['has_tags']}"
+    )
+    links = v["latest"].format(ts="opened_at", cond=tagged)
+    sql = f"""
+        SELECT best.account_id, best.n, best.grp, best.tag, refs.ids FROM (
             SELECT account_id, grp, tag, n, row_number() OVER (
                 PARTITION BY account_id ORDER BY n DESC, grp, tag) AS rn
             FROM (
@@ -381,15 +415,16 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
                   AND t.kind = 'support' AND t.opened_at > %(cut)s AND t.opened_at <= %(now)s
                 GROUP BY t.account_id, {group}, tag.value
             ) counted
-        ) ranked
-        WHERE rn = 1
+        ) best
+        LEFT JOIN (
+            SELECT account_id, {links} AS ids FROM accounts_ticket
+            WHERE account_id {_in_ids(ids)} AND {tagged}
+            GROUP BY account_id
+        ) refs ON refs.account_id = best.account_id
+        WHERE best.rn = 1
     """
-    frame = _fetch(top, params, ["c_n", "c_group", "c_tag"])
-    tagged = (
-        f"kind = 'support' AND opened_at > %(cut)s AND opened_at <= %(now)s AND {v['has_tags']}"
-    )
-    refs = _latest_ids(list(frame.index), {"c_refs": (tagged, "opened_at")}, params)
-    frame["c_refs"] = refs["c_refs"].reindex(frame.index)
+    frame = _fetch(sql, params, ["c_n", "c_group", "c_tag", "c_refs"])
+    frame["c_refs"] = _id_lists(frame["c_refs"])
     return frame
 
 
@@ -446,7 +481,7 @@ def usage_stats(
     start = now - dt.timedelta(days=recent_days + base_days)
     licence_cut = now - dt.timedelta(days=28)
     params: dict[str, object] = {
-        "ids": list(account_ids),
+        "ids": id_array(account_ids),
         "today": day(now.date()),
         "cut": day(cut.date()),
         "start": day(start.date()),
@@ -486,6 +521,34 @@ def usage_stats(
         dt.date.fromisoformat(w) if isinstance(w, str) else w for w in frame["l_week"]
     ]
     return frame
+
+
+def stored_state(account_ids: list[int]) -> tuple[pd.DataFrame, dict[int, tuple]]:
+    """What a recompute compares against, in two plain queries (no model instances): the
+    AreaScores as a frame (account_id, area, pk, color, digest), and per account the
+    Scorecard's (color, score, weighted_score, reason, worst_area)."""
+    ids = list(account_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT account_id, area, id, color, digest FROM scorecards_areascore"
+            f" WHERE account_id {_in_ids(ids)}",
+            _id_params(ids),
+        )
+        scores = pd.DataFrame.from_records(
+            cursor.fetchall(), columns=["account_id", "area", "pk", "color", "digest"]
+        )
+        cursor.execute(
+            "SELECT account_id, color, score, weighted_score, reason, worst_area"
+            f" FROM scorecards_scorecard WHERE account_id {_in_ids(ids)}",
+            _id_params(ids),
+        )
+        cards = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+    return scores, cards
+
+
+def _id_params(ids: list[int]) -> dict[str, object]:
+    # %(ids)s appears only in the PostgreSQL fragment; SQLite takes literal integers.
+    return {"ids": id_array(ids)} if connection.vendor == "postgresql" else {}
 
 
 def thresholds() -> list[Threshold]:

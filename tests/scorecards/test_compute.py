@@ -9,7 +9,7 @@ from scorecards.compute import AreaInfo, CtaFloor, combine
 AREAS = [AreaInfo("support", "Support", 10), AreaInfo("defect", "Defect", 10)]
 
 
-def rows(sentence: str = "2 urgent tickets open", refs: list | None = None) -> pd.DataFrame:
+def rows(sentence: str = "2 urgent tickets open", refs: str = "7") -> pd.DataFrame:
     return pd.DataFrame(
         {
             "account_id": [1, 1],
@@ -20,7 +20,8 @@ def rows(sentence: str = "2 urgent tickets open", refs: list | None = None) -> p
             "score": [55, 100],
             "sentence": [sentence, "No open defects."],
             "threshold": ["yellow ≥ 1, red ≥ 3", "yellow ≥ 2, red ≥ 4"],
-            "refs": [refs if refs is not None else [{"type": "ticket", "id": 7}], []],
+            "ref_type": ["ticket", ""],
+            "ref_ids": [refs, ""],
         }
     )
 
@@ -42,7 +43,37 @@ def test_it_changes_the_digest_with_a_sentence_a_link_or_a_cta():
         digests(rows(sentence="2 urgent tickets open, the oldest for 3 days"))["support"]
         != (base["support"])
     )
-    assert digests(rows(refs=[{"type": "ticket", "id": 8}]))["support"] != base["support"]
+    assert digests(rows(refs="8"))["support"] != base["support"]
     floor = {(1, "support"): CtaFloor("red", [{"id": 3, "sentence": "Flagged"}])}
     assert digests(rows(), floor)["support"] != base["support"]
     assert digests(rows(), floor)["defect"] == base["defect"]
+
+
+def test_it_builds_reasons_only_for_the_areas_whose_digest_moved():
+    everything, _ = combine(rows(), account_ids=[1], areas=AREAS, cta_floors={}, overrides={})
+    stored = pd.DataFrame(
+        {
+            "account_id": [1, 1],
+            "area": [a.area for a in everything],
+            "digest": [a.digest if a.area != "defect" else "an older digest" for a in everything],
+        }
+    )
+    changed, overall = combine(
+        rows(), account_ids=[1], areas=AREAS, cta_floors={}, overrides={}, stored=stored
+    )
+    assert [a.area for a in changed] == ["defect"]
+    assert changed[0].reasons == next(r for r in everything if r.area == "defect").reasons
+    # the overall still reads the unchanged support area
+    assert overall[0].reason == "Support is yellow: 2 urgent tickets open"
+
+
+def test_it_stores_the_reason_links_of_a_measure_row():
+    support = next(
+        a
+        for a in combine(
+            rows(refs="9,7"), account_ids=[1], areas=AREAS, cta_floors={}, overrides={}
+        )[0]
+        if a.area == "support"
+    )
+    assert support.reasons[0]["refs"] == [{"type": "ticket", "id": 9}, {"type": "ticket", "id": 7}]
+    assert support.reasons[0]["value"] == 2.0

@@ -220,7 +220,8 @@ def test_support_velocity_counts_non_critical_tickets_with_a_floor():
     assert one["sentence"] == (
         "Non-critical tickets up 180% over the last 90 days vs the 90 before (28 vs 10)"
     )
-    assert len(one["refs"]) == 5 and one["refs"][0]["type"] == "ticket"
+    links = m.ref_links(one["ref_type"], one["ref_ids"])
+    assert len(links) == 5 and links[0]["type"] == "ticket"
     assert row(out, 2)["value"] == pytest.approx(0.25)
     assert row(out, 2)["color"] == "green"
 

@@ -356,3 +356,41 @@ def test_a_row_without_a_digest_is_rewritten_once(healthy):
     services.recompute([healthy.pk])
     assert not AreaScore.objects.filter(account=healthy, digest="").exists()
     assert ColorChange.objects.filter(account=healthy).exclude(from_color="").count() == 0
+
+
+def test_only_key_contacts_leaving_count(healthy):
+    ContactFactory(account=healthy, roles=["admin"], title="IT admin")
+    services.recompute([healthy.pk])
+    Contact.objects.filter(account=healthy, roles=["admin"]).update(
+        at_company=False, left_on=NOW.date()
+    )
+    services.recompute([healthy.pk])
+    assert colors(healthy)["company"] == "green"
+    Contact.objects.filter(account=healthy, roles=["edm"]).update(
+        at_company=False, left_on=NOW.date()
+    )
+    services.recompute([healthy.pk])
+    assert colors(healthy)["company"] == "red"
+
+
+def test_a_milestone_completed_after_now_was_still_late_then(healthy):
+    from accounts.models import Milestone
+
+    Milestone.objects.create(
+        account=healthy,
+        name="Data migration",
+        due_on=(NOW - dt.timedelta(days=45)).date(),
+        completed_on=(NOW + dt.timedelta(days=3)).date(),
+    )
+    Milestone.objects.create(
+        account=healthy,
+        name="Kick-off",
+        due_on=(NOW - dt.timedelta(days=90)).date(),
+        completed_on=(NOW - dt.timedelta(days=80)).date(),
+    )
+    services.recompute([healthy.pk])
+    implementation = AreaScore.objects.get(account=healthy, area="implementation")
+    assert implementation.color == "red"
+    assert implementation.reasons[0]["sentence"] == (
+        "1 milestone late; “Data migration” 45 days overdue"
+    )
