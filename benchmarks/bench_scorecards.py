@@ -2,13 +2,13 @@
 
 - ``recompute_full_10000``: a steady-state full recompute (the nightly job: every measure,
   every account, writes only what changed) of a 10,000-account book whose tickets reach
-  back 32 months. Baseline: ONE raw SQL statement computing what the eighteen measures
+  back 32 months. Baseline: ONE raw SQL statement computing what the twenty measures
   (``scorecards.measures.MEASURES``) compute per account — each value (ticket windows,
   urgent and defect counts, the median resolution time of the two windows, the most
   repeated (team, tag) pair, usage windows, feature-adoption windows and licence
-  utilisation, NPS level and drop, competitor exposure, late milestones, latest
-  readiness, key contacts gone, title downgrades, reorganisations, new people from a
-  competitor's customer base, an Executive Decision Maker on record), the inputs of each
+  utilisation, NPS level and drop, the CSAT satisfied share and its drop, competitor
+  exposure, late milestones, latest readiness, key contacts gone, title downgrades,
+  reorganisations, new people from a competitor's customer base, an Executive Decision Maker on record), the inputs of each
   sentence (counts, names, dates) and the reason links (the five latest fact ids) — over
   the same tables with the default windows and parameters, all rows fetched: what the
   database alone needs to answer the same questions. It runs with the session settings
@@ -31,7 +31,7 @@ from _common import emit, figure, setup_django, timed
 ACCOUNTS = int(os.environ.get("BENCH_RECOMPUTE_ACCOUNTS", 10_000))
 SINGLE_RUNS = int(os.environ.get("BENCH_SINGLE_RUNS", 200))
 
-# Everything the eighteen measures compute per account: each measure's value, the inputs
+# Everything the twenty measures compute per account: each measure's value, the inputs
 # of its sentence (counts, names, dates) and its reason links (the five latest fact ids).
 SENIORITY_SQL = """CASE
   WHEN {t} ~* '\\m(chief|ceo|cfo|coo|cio|cto|cmo|cro|president|founder|owner)\\M' THEN 5
@@ -117,13 +117,20 @@ l AS (
   ORDER BY account_id, week DESC),
 s AS (
   SELECT account_id,
-    avg(coalesce(nps, (csat - 1) * 2.5)) FILTER (WHERE responded_at > %(d180)s) AS level,
-    count(coalesce(nps, csat)) FILTER (WHERE responded_at > %(d180)s) AS responses,
+    avg(nps) FILTER (WHERE responded_at > %(d180)s) AS level,
+    count(nps) FILTER (WHERE responded_at > %(d180)s) AS responses,
     (array_agg(id ORDER BY responded_at DESC) FILTER (WHERE responded_at > %(d180)s
-        AND coalesce(nps, csat) IS NOT NULL))[1:5] AS sentiment_refs,
-    avg(coalesce(nps, (csat - 1) * 2.5)) FILTER (WHERE responded_at > %(d90)s) AS recent,
-    avg(coalesce(nps, (csat - 1) * 2.5))
-        FILTER (WHERE responded_at > %(d180)s AND responded_at <= %(d90)s) AS before
+        AND nps IS NOT NULL))[1:5] AS sentiment_refs,
+    avg(nps) FILTER (WHERE responded_at > %(d90)s) AS recent,
+    avg(nps) FILTER (WHERE responded_at > %(d180)s AND responded_at <= %(d90)s) AS before,
+    avg((csat >= 4)::int) FILTER (WHERE responded_at > %(d90)s) AS csat_share,
+    count(csat) FILTER (WHERE responded_at > %(d90)s) AS csat_n,
+    (array_agg(id ORDER BY responded_at DESC) FILTER (WHERE responded_at > %(d90)s
+        AND csat IS NOT NULL))[1:5] AS csat_refs,
+    avg((csat >= 4)::int)
+        FILTER (WHERE responded_at > %(d180)s AND responded_at <= %(d90)s) AS csat_before,
+    count(csat) FILTER (WHERE responded_at > %(d180)s AND responded_at <= %(d90)s)
+        AS csat_n_before
   FROM accounts_sentimentresponse WHERE responded_at > %(horizon)s GROUP BY account_id),
 ce AS (
   SELECT account_id, id, competitor, activity, occurred_at,
@@ -179,7 +186,8 @@ d AS (
   GROUP BY c.account_id)
 SELECT a.id, t.*, u.recent, u.base, u.adoption_recent, u.adoption_base, rc.repeats,
        rc.repeat_group, rc.repeat_tag, l.week, l.utilisation, l.licensed_users, s.level,
-       s.responses, s.sentiment_refs, s.recent, s.before, c.exposure, c.events, c.strongest,
+       s.responses, s.sentiment_refs, s.recent, s.before, s.csat_share, s.csat_n,
+       s.csat_refs, s.csat_before, s.csat_n_before, c.exposure, c.events, c.strongest,
        c.competitor_refs, m.days_late, m.late, m.most_late, m.milestone_refs, r.weakest,
        r.assessed_on, k.key_left, k.who_left, k.edms, p.key_left, p.reorgs, p.last_reorg,
        p.reorg_refs, p.rivals, p.latest_rival, p.rival_refs, d.downgrades, d.latest
