@@ -8,12 +8,13 @@
   repeated (team, tag) pair, usage windows, feature-adoption windows and licence
   utilisation, NPS level and drop, the CSAT satisfied share and its drop, competitor
   exposure, late milestones, latest readiness, key contacts gone, title downgrades,
-  reorganisations, new people from a competitor's customer base, an Executive Decision Maker on record), the inputs of each
-  sentence (counts, names, dates) and the reason links (the five latest fact ids) — over
-  the same tables with the default windows and parameters, all rows fetched: what the
-  database alone needs to answer the same questions. It runs with the session settings
-  of the recompute's reads (``selectors.READ_SETTINGS``: JIT off, work_mem 64 MB; the
-  figure with JIT on is reported beside it). Goal: ratio <= 1.5.
+  reorganisations, new people from a competitor's customer base, an Executive Decision
+  Maker on record), the inputs of each sentence (counts, names, dates) and the reason
+  links (the five latest fact ids) — over the same tables with the default windows and
+  parameters, all rows fetched: what the database alone needs to answer the same
+  questions. It runs with the session settings of the recompute's reads
+  (``selectors.READ_SETTINGS``: JIT off, work_mem 64 MB; the figure with JIT on is
+  reported beside it). Goal: ratio <= 1.5.
 - ``recompute_one_p95``: p95 latency of recomputing a single account (200 runs). Goal: 50 ms.
 
 Run on PostgreSQL for the figures the issue asks for (DATABASE_URL=postgres://…).
