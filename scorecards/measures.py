@@ -364,14 +364,16 @@ _NO_TREND = "Not enough NPS responses to see a trend."
 CSAT_SATISFIED = 4
 
 
-def _satisfied(s: pd.DataFrame, since: pd.Timestamp, until: pd.Timestamp, least: int) -> tuple:
+def _satisfied(
+    s: pd.DataFrame, since: pd.Timestamp, until: pd.Timestamp, least: int
+) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     """Per account with at least ``least`` CSAT answers in (since, until]: the satisfied share
-    and the number of answers."""
+    and the number of answers; and the answers of the window."""
     window = s[(s["responded_at"] > since) & (s["responded_at"] <= until)]
     grouped = (window["points"] >= CSAT_SATISFIED).groupby(window["account_id"])
     share, count = grouped.mean(), grouped.count()
     enough = count >= least
-    return share[enough], count[enough]
+    return share[enough], count[enough], window
 
 
 def csat_level(f: Frames, t: Threshold) -> pd.DataFrame:
@@ -381,7 +383,7 @@ def csat_level(f: Frames, t: Threshold) -> pd.DataFrame:
     satisfied one time in five), so the bands sit low: yellow at 55%, red at 40%."""
     s = _answers(f.sentiment, "csat")
     least = int(t.params.get("min_responses", 5))
-    share, count = _satisfied(s, _days_ago(f.now, t.window_days), f.now, least)
+    share, count, window = _satisfied(s, _days_ago(f.now, t.window_days), f.now, least)
     sentence = pd.Series(
         [
             f"CSAT {v * 100:.0f}%: {round(v * n)} of {n} answers satisfied (4–5 of 5) in the "
@@ -391,8 +393,7 @@ def csat_level(f: Frames, t: Threshold) -> pd.DataFrame:
         index=share.index,
         dtype=object,
     )
-    recent = s[s["responded_at"] > _days_ago(f.now, t.window_days)]
-    refs = _refs(recent[recent["account_id"].isin(share.index)], "sentiment", "responded_at")
+    refs = _refs(window[window["account_id"].isin(share.index)], "sentiment", "responded_at")
     few = f"Fewer than {least} CSAT answers in the last {t.window_days} days."
     return _result(f, t, share.astype(float), sentence, refs, no_data=few)
 
@@ -403,8 +404,8 @@ def csat_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     s = _answers(f.sentiment, "csat")
     least = int(t.params.get("min_responses", 5))
     cut, start = _days_ago(f.now, t.window_days), _days_ago(f.now, 2 * t.window_days)
-    recent, _ = _satisfied(s, cut, f.now, least)
-    before, _ = _satisfied(s, start, cut, least)
+    recent = _satisfied(s, cut, f.now, least)[0]
+    before = _satisfied(s, start, cut, least)[0]
     recent, before = _both(recent.astype(float), before.astype(float))
     value = before - recent
     sentence = pd.Series(
