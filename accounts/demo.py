@@ -28,7 +28,7 @@ from accounts.choices import (
 from accounts.demo_activity import WARMUP_DAYS, build_activity, people_story, simulate
 from accounts.models import Account, Contact, PriorRelationship, RenewalOutcome
 from csrisk import clock
-from csrisk.db import insert_rows
+from csrisk.db import analyze, insert_rows
 from csrisk.models import Team, User
 from csrisk.roles import Role, TeamFunction
 
@@ -552,7 +552,7 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
         renewals,
     )
     activity = {**build_activity(rows, story), "people_changes": people_changes}
-    _analyze()
+    analyze()  # the scorecard reads plan on these rows next
     return DemoSummary(
         accounts=len(rows),
         contacts=len(every_contact),
@@ -561,16 +561,6 @@ def build_demo_book(*, accounts: int = 300, months: int = 32, seed: int = 7) -> 
         renewals=len(renewals),
         activity=activity,
     )
-
-
-def _analyze() -> None:
-    """Fresh statistics after a bulk load (PostgreSQL): autovacuum gets to a table only a
-    while after millions of rows arrive, and until then the planner guesses its size —
-    the scorecard reads then choose nested loops over whole tables (a steady-state
-    recompute of 10,000 accounts took over two minutes instead of three seconds)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
 
 
 def _insert_accounts(rows: list[Account]) -> None:
