@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scorecards.measures import COLOR_RANK, GREEN, RANK_COLOR, RED, YELLOW, ref_links
+from scorecards.measures import COLOR_RANK, DEFERRED, GREEN, RANK_COLOR, RED, YELLOW, ref_links
 
 BAND = {GREEN: (70, 100), YELLOW: (40, 69), RED: (0, 39)}
+
+# (measure code, account ids) → {account id: "17,16,15"}: the ids behind the measure rows
+# that carry a signature (``measures.DEFERRED``), for the reasons that are built.
+LinkLookup = Callable[[str, list[int]], dict[int, str]]
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ def combine(
     cta_floors: dict[tuple[int, str], CtaFloor],
     overrides: dict[tuple[int, str], OverrideInfo],
     stored: pd.DataFrame | None = None,
+    links: LinkLookup | None = None,
 ) -> tuple[list[AreaResult], list[OverallResult]]:
     """Area and overall results for every account in ``account_ids``.
 
@@ -102,7 +108,8 @@ def combine(
     the same is left out of the area results (nothing of it would be written), so only the
     areas that changed get their reasons
     built. Without ``stored`` every area is returned. The overall sentences are built for
-    the accounts that are not green.
+    the accounts that are not green. ``links`` looks up the deferred reason links of the
+    reasons built (without it those reasons have no links).
     """
     n, m, codes = len(account_ids), len(areas), [a.code for a in areas]
     rank = np.zeros((n, m), dtype=int)  # computed colour rank, green when no measure
@@ -167,7 +174,7 @@ def combine(
         wanted = digests != on_record
     area_results = _area_results(
         rows, cells, row_at, np.flatnonzero(wanted), account_ids, codes, extra, digests,
-        (rank, score, computed_rank, computed_score),
+        (rank, score, computed_rank, computed_score), links,
     )  # fmt: skip
     return area_results, _overall(account_ids, areas, rank, score, head)
 
@@ -231,6 +238,7 @@ def _area_results(
     extra: dict[tuple[int, str], tuple[list, list]],
     digests: np.ndarray,
     grids: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    links: LinkLookup | None,
 ) -> list[AreaResult]:
     """An AreaResult with its reasons for each wanted cell (cells in account, area order)."""
     m = len(codes)
@@ -242,7 +250,7 @@ def _area_results(
     lo = np.searchsorted(sorted_cells, wanted, side="left")
     hi = np.searchsorted(sorted_cells, wanted, side="right")
     picked = np.concatenate([order[a:b] for a, b in zip(lo, hi, strict=True)] or [order[:0]])
-    reasons = _measure_reasons(rows.iloc[picked]) if len(picked) else []
+    reasons = _measure_reasons(rows.iloc[picked], links) if len(picked) else []
     out, k = [], 0
     for c, a, b in zip(wanted.tolist(), lo.tolist(), hi.tolist(), strict=True):
         i, j = divmod(c, m)
@@ -256,10 +264,11 @@ def _area_results(
     return out
 
 
-def _measure_reasons(rows: pd.DataFrame) -> list[dict[str, Any]]:
+def _measure_reasons(rows: pd.DataFrame, links: LinkLookup | None) -> list[dict[str, Any]]:
     """The stored reason of each measure row."""
     # Column lists zipped, not to_dict("records"): a first full recompute has ~180,000 rows.
-    columns = ["measure", "color", "score", "sentence", "threshold", "ref_type", "ref_ids"]
+    columns = ["measure", "color", "score", "sentence", "threshold", "ref_type"]
+    ref_ids = _looked_up(rows, links)
     return [
         {
             "kind": "measure",
@@ -274,9 +283,28 @@ def _measure_reasons(rows: pd.DataFrame) -> list[dict[str, Any]]:
         for value, measure, color, s, sentence, threshold, ref_type, ref_ids in zip(
             _rounded(rows["value"]).tolist(),
             *(rows[c].tolist() for c in columns),
+            ref_ids,
             strict=True,
         )
     ]
+
+
+def _looked_up(rows: pd.DataFrame, links: LinkLookup | None) -> list[str]:
+    """The rows' ref_ids, with each signature replaced by the ids ``links`` finds for it:
+    one lookup per measure for all its rows."""
+    ref_ids = rows["ref_ids"].tolist()
+    deferred = [k for k, r in enumerate(ref_ids) if r.startswith(DEFERRED)]
+    if not deferred or links is None:
+        return ref_ids
+    measures, accounts = rows["measure"].tolist(), rows["account_id"].tolist()
+    by_measure: dict[str, list[int]] = {}
+    for k in deferred:
+        by_measure.setdefault(measures[k], []).append(k)
+    for code, ks in by_measure.items():
+        found = links(code, [int(accounts[k]) for k in ks])
+        for k in ks:
+            ref_ids[k] = found.get(int(accounts[k]), "")
+    return ref_ids
 
 
 def _rounded(values: pd.Series) -> np.ndarray:

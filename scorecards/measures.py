@@ -12,6 +12,11 @@ Every measure takes the book's facts as DataFrames (``Frames``) and its threshol
                their ids, newest first, as text ("17,16,15"; "" when none). Text hashes
                and compares in bulk; ``ref_links`` turns it into the reason's
                ``[{"type": "ticket", "id": 17}, …]`` for the rows a recompute stores.
+               A measure whose facts are many may instead give a *signature* of the
+               facts its links are drawn from ("@…", ``DEFERRED``): it changes whenever
+               those facts do, so it hashes like the ids would, and the ids themselves
+               are looked up only for the reasons a recompute stores
+               (``selectors.deferred_links``; see ``noncritical_velocity``).
 
 Accounts a measure has no data for get green, score 100 and a sentence that says so:
 the reason is visible, never silently blank.
@@ -123,8 +128,15 @@ MEASURE_COLUMNS = [
 ]
 
 
+# The first character of a ``ref_ids`` signature whose ids are looked up when stored.
+DEFERRED = "@"
+
+
 def ref_links(ref_type: str, ref_ids: str) -> list[dict[str, Any]]:
-    """A measure row's reason links as the stored reason reads them."""
+    """A measure row's reason links as the stored reason reads them (none for a signature
+    nobody looked up)."""
+    if ref_ids.startswith(DEFERRED):
+        return []
     return [{"type": ref_type, "id": int(i)} for i in ref_ids.split(",") if i]
 
 
@@ -614,6 +626,10 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     so that 1 → 3 tickets is not "+200%". Non-critical = priority not in
     params["critical"] (["urgent"]). The database counts n1 and n0 per account
     (``selectors.ticket_stats``); accounts with no such ticket in either window have no value.
+    The links are the five latest of the n1 tickets, deferred (``DEFERRED``): the database
+    gives a signature of those tickets with the counts, and the ids only for the reasons a
+    recompute stores — sorting every account's recent tickets for them cost more than the
+    counts.
     """
     tk = _columns(f.tickets, ["v_n1", "v_n0", "v_refs"])
     floor = float(t.params.get("floor", 8))

@@ -18,7 +18,7 @@ from accounts.choices import LifecycleStage
 from accounts.models import Account
 from scorecards.choices import AreaCode
 from scorecards.compute import AreaInfo
-from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, Frames, Threshold
+from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, DEFERRED, Frames, Threshold
 from scorecards.models import Area, AreaScore, ColorChange, MeasureConfig, Override, Scorecard
 
 # The columns of each fact table the measures read raw (the shape of ``Frames``). Tickets
@@ -230,6 +230,12 @@ _VENDOR: dict[str, dict[str, str]] = {
         "latest": "array_to_string((array_agg(id ORDER BY {ts} DESC, id DESC)"
         " FILTER (WHERE {cond}))[1:5], ',')",
         "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
+        # a signature of a group's rows meeting a condition ("" when none): a 64-bit hash
+        # of their set of ids, the latest id and the latest {ts}. No sort, so the grouping
+        # stays a hash aggregate.
+        "signature": "CASE WHEN count(*) FILTER (WHERE {cond}) > 0 THEN concat({mark},"
+        " bit_xor(hashint8(id)) FILTER (WHERE {cond}), ':', max(id) FILTER (WHERE {cond}),"
+        " ':', max({ts}) FILTER (WHERE {cond})) ELSE '' END",
         "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
         "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
         " THEN t.tags ELSE '[]'::jsonb END) AS tag(value)",
@@ -247,6 +253,12 @@ _VENDOR: dict[str, dict[str, str]] = {
         " count(*) OVER () AS n FROM (SELECT {expr} AS v FROM accounts_ticket x"
         " WHERE x.account_id = accounts_ticket.account_id AND {where} AND {cond}))"
         " WHERE rn IN ((n + 1) / 2, (n + 2) / 2))",
+        # no bit_xor in SQLite: a sum of multiplicative hashes (each below 2^32, so the
+        # sum cannot overflow)
+        "signature": "CASE WHEN count(*) FILTER (WHERE {cond}) > 0 THEN {mark}"
+        " || sum((id * 2654435761) %% 4294967291) FILTER (WHERE {cond})"
+        " || ':' || max(id) FILTER (WHERE {cond}) || ':' || max({ts}) FILTER (WHERE {cond})"
+        " ELSE '' END",
         "days": "(julianday(solved_at) - julianday(opened_at))",
         "tags": "json_each(t.tags) AS tag",
         "has_tags": "(json_type(tags) = 'array' AND json_array_length(tags) > 0)",
@@ -295,13 +307,12 @@ def _id_lists(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object)
 
 
-def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
-    """n1, n0 and the five latest ids of non-critical support tickets per account (see
-    ``measures.noncritical_velocity``)."""
+def _velocity_counted(now: dt.datetime, t: Threshold) -> tuple[str, dict[str, object]]:
+    """The condition on accounts_ticket of the tickets velocity counts (non-critical support
+    tickets opened by ``now``), and the parameters of the velocity statements."""
     w = t.window_days
     critical = [str(c) for c in t.params.get("critical", ["urgent"])]
     params: dict[str, object] = {
-        "ids": id_array(ids),
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=w)),
         "start": _when(now - dt.timedelta(days=2 * w)),
@@ -312,22 +323,64 @@ def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFr
         if critical
         else "1 = 1"
     )
-    counted = f"kind = 'support' AND {not_critical} AND opened_at <= %(now)s"
-    # The reason links in the same grouped scan: the recent non-critical tickets are the
-    # rows it reads anyway; a walk per account (10,000 subqueries) cost more than the count.
-    links = _vendor()["latest"].format(ts="opened_at", cond=f"{counted} AND opened_at > %(cut)s")
+    return f"kind = 'support' AND {not_critical} AND opened_at <= %(now)s", params
+
+
+def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+    """n1, n0 and a signature of the n1 tickets per account (see
+    ``measures.noncritical_velocity``). The signature — a hash of the set of ids, the
+    latest id and the latest opening time — moves whenever the five latest tickets can
+    have; they are looked up only for the reasons a recompute stores (``_velocity_links``).
+    In this statement they would need the recent tickets of every account sorted, which
+    cost more than the counts: the ordered aggregate forces a sort of every row read, where
+    the counts alone are a hash aggregate."""
+    counted, params = _velocity_counted(now, t)
+    # FILTERs on the window alone: the WHERE clause already keeps only the counted tickets
+    signature = _vendor()["signature"].format(
+        mark="%(mark)s", ts="opened_at", cond="opened_at > %(cut)s"
+    )
     sql = f"""
         SELECT account_id,
                count(*) FILTER (WHERE opened_at > %(cut)s),
                count(*) FILTER (WHERE opened_at <= %(cut)s),
-               {links}
+               {signature}
         FROM accounts_ticket
         WHERE account_id {_in_ids(ids)} AND {counted} AND opened_at > %(start)s
         GROUP BY account_id
     """
-    frame = _fetch(sql, params, ["v_n1", "v_n0", "v_refs"])
-    frame["v_refs"] = _id_lists(frame["v_refs"])
-    return frame
+    params = {"ids": id_array(ids), "mark": DEFERRED, **params}
+    return _fetch(sql, params, ["v_n1", "v_n0", "v_refs"])
+
+
+def _velocity_links(ids: list[int], now: dt.datetime, t: Threshold) -> dict[int, str]:
+    """The five latest of the tickets velocity counts in (now − W, now], per account, as
+    "17,16,15": the links of the velocity reasons a recompute stores (few accounts)."""
+    counted, params = _velocity_counted(now, t)
+    recent = f"{counted} AND opened_at > %(cut)s"
+    latest = _vendor()["latest"].format(ts="opened_at", cond=recent)
+    sql = f"""
+        SELECT account_id, {latest} FROM accounts_ticket
+        WHERE account_id {_in_ids(ids)} AND {recent}
+        GROUP BY account_id
+    """
+    frame = _fetch(sql, {"ids": id_array(ids), **params}, ["refs"])
+    return dict(zip(frame.index.tolist(), _id_lists(frame["refs"]).tolist(), strict=True))
+
+
+# The measures whose reason links are deferred (``measures.DEFERRED``): how to look them up.
+_DEFERRED_LINKS = {"support.noncritical_velocity": _velocity_links}
+
+
+def deferred_links(
+    code: str, account_ids: list[int], *, now: dt.datetime, measure_thresholds: list[Threshold]
+) -> dict[int, str]:
+    """The reason links of measure ``code`` for these accounts as of ``now``, as the ids
+    text a measure row carries ("17,16,15"), for the rows that gave a signature instead."""
+    if code not in _DEFERRED_LINKS or not account_ids:
+        return {}
+    by_code = {t.code: t for t in measure_thresholds}
+    t = by_code.get(code) or next(t for t in DEFAULT_THRESHOLDS if t.code == code)
+    return _DEFERRED_LINKS[code](sorted(set(account_ids)), now, t)
 
 
 def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:

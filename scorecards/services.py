@@ -113,6 +113,9 @@ def _recompute_chunk(
         cta_floors=floors,
         overrides=live,
         stored=scores,
+        links=lambda code, account_ids: selectors.deferred_links(
+            code, account_ids, now=now, measure_thresholds=thresholds
+        ),
     )
     # The stored rows of the areas that changed (few in steady state), by (account, area).
     mine = scores[scores["account_id"].isin({r.account_id for r in area_results})]

@@ -8,8 +8,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from accounts.models import Ticket
 from scorecards import measures as m
-from tests.scorecards.framesbuilder import NOW, build, days_ago
+from scorecards.selectors import deferred_links, ticket_stats
+from tests.scorecards.framesbuilder import NOW, build, days_ago, write_tickets
 
 T = {t.code: t for t in m.DEFAULT_THRESHOLDS}
 pytestmark = pytest.mark.django_db
@@ -221,10 +223,41 @@ def test_support_velocity_counts_non_critical_tickets_with_a_floor():
     assert one["sentence"] == (
         "Non-critical tickets up 180% over the last 90 days vs the 90 before (28 vs 10)"
     )
-    links = m.ref_links(one["ref_type"], one["ref_ids"])
-    assert len(links) == 5 and links[0]["type"] == "ticket"
     assert row(out, 2)["value"] == pytest.approx(0.25)
     assert row(out, 2)["color"] == "green"
+    # the links are deferred: a signature now, the five latest non-critical tickets of the
+    # last 90 days when a reason is stored (the urgent ones 3 days ago are not among them)
+    assert one["ref_type"] == "ticket" and one["ref_ids"].startswith(m.DEFERRED)
+    assert m.ref_links(one["ref_type"], one["ref_ids"]) == []
+    found = deferred_links(
+        "support.noncritical_velocity", [1, 2], now=NOW, measure_thresholds=m.DEFAULT_THRESHOLDS
+    )
+    latest = Ticket.objects.filter(account_id=1, priority="normal", opened_at__gt=days_ago(90))
+    five = list(latest.order_by("-opened_at", "-id").values_list("id", flat=True)[:5])
+    assert [r["id"] for r in m.ref_links("ticket", found[1])] == five
+    assert len(m.ref_links("ticket", found[2])) == 3
+
+
+def test_the_velocity_signature_moves_when_its_five_latest_tickets_can():
+    t = T["support.noncritical_velocity"]
+
+    def signature() -> str:
+        return ticket_stats([1], NOW, [t]).loc[1, "v_refs"]
+
+    write_tickets([{"account_id": 1, "opened_at": days_ago(5 + i)} for i in range(6)])
+    first = signature()
+    assert first.startswith(m.DEFERRED) and signature() == first  # nothing changed
+    # the same counts (6 vs 0), another set: the oldest one gone, a newer one in
+    Ticket.objects.filter(opened_at=days_ago(10)).delete()
+    write_tickets([{"account_id": 1, "opened_at": days_ago(1)}])
+    second = signature()
+    assert second != first
+    # the same set, one of them now the latest: the order of the links changed
+    Ticket.objects.filter(opened_at=days_ago(9)).update(opened_at=days_ago(0.5))
+    assert signature() != second
+    # no non-critical ticket in the last 90 days: no links at all
+    Ticket.objects.update(opened_at=days_ago(120))
+    assert signature() == ""
 
 
 def test_support_urgent_open():

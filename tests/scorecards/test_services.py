@@ -82,7 +82,24 @@ def test_it_keeps_reasons_with_measure_value_threshold_and_links(healthy):
     assert top["measure"] == "support.noncritical_velocity"
     assert top["value"] == 1.8
     assert top["threshold"] == "yellow ≥ 0.5, red ≥ 1"
-    assert {r["type"] for r in top["refs"]} == {"ticket"}
+    # the five latest of the tickets counted (looked up only for the reasons stored)
+    five = Ticket.objects.filter(account=healthy).order_by("-opened_at", "-id")[:5]
+    assert top["refs"] == [{"type": "ticket", "id": t.pk} for t in five]
+
+
+def test_the_velocity_links_follow_the_tickets_when_the_counts_stay(healthy):
+    add_velocity(healthy)
+    services.recompute([healthy.pk])
+    # the latest ticket gone and a new one in its place: 28 vs 10 as before
+    Ticket.objects.filter(account=healthy).order_by("-opened_at").first().delete()
+    newer = Ticket.objects.create(account=healthy, opened_at=NOW - dt.timedelta(days=1))
+    with clock.frozen(NOW + dt.timedelta(minutes=1)):
+        services.recompute([healthy.pk])
+    top = AreaScore.objects.get(account=healthy, area="support").reasons[0]
+    assert top["sentence"].endswith("(28 vs 10)")
+    assert top["refs"][0] == {"type": "ticket", "id": newer.pk}
+    five = Ticket.objects.filter(account=healthy).order_by("-opened_at", "-id")[:5]
+    assert top["refs"] == [{"type": "ticket", "id": t.pk} for t in five]
 
 
 def test_an_open_risk_cta_makes_an_area_at_least_yellow_and_a_flag_red(healthy):
