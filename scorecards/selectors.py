@@ -94,8 +94,25 @@ _KEY_ROLE = {
 }
 
 
+# frame → the measures that read it: a frame no enabled measure reads is not queried (like
+# ``TICKET_GROUPS``). tests/scorecards/test_loader.py checks each measure against it.
+FRAME_READERS: dict[str, tuple[str, ...]] = {
+    "sentiment": (
+        "sentiment.nps_level",
+        "sentiment.nps_drop",
+        "sentiment.csat_level",
+        "sentiment.csat_drop",
+    ),
+    "contacts": ("company.key_contact_left", "company.title_downgrade", "company.no_edm"),
+    "title_changes": ("company.title_downgrade",),
+    "people": ("company.key_contact_left", "company.reorg", "company.competitor_executive"),
+    "competitors": ("product.competitor_exposure",),
+    "milestones": ("implementation.late_milestones",),
+    "readiness": ("readiness.assessment",),
+}
+
+
 def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.DataFrame:
-    columns = FRAME_COLUMNS[name]
     key_role = _KEY_ROLE["postgresql" if connection.vendor == "postgresql" else "sqlite"]
     fragments = {
         "cols": _columns_sql(name),
@@ -108,7 +125,13 @@ def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.
     else:
         in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
         cursor.execute(FRAME_SQL[name].format(in_ids=in_ids, **fragments), [*ids, *extra])
-    frame = pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    return _shaped(name, cursor.fetchall())
+
+
+def _shaped(name: str, rows: list[tuple]) -> pd.DataFrame:
+    """A fact table's rows as the measures read them (the columns of ``FRAME_COLUMNS``)."""
+    columns = FRAME_COLUMNS[name]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
     for col in JSON_COLUMNS & set(columns):
         frame[col] = _json_lists(frame[col].tolist())
     for col in TIMESTAMPS & set(columns):
@@ -155,8 +178,9 @@ def load_frames(
     account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold] | None = None
 ) -> Frames:
     """Every fact the measures read for these accounts as of ``now``: per-account ticket
-    aggregates (for the windows of ``measure_thresholds``, the configured ones when None)
-    and the other facts one query per table."""
+    and usage aggregates (for the windows of ``measure_thresholds``, the configured ones
+    when None) and the other facts one query per table — only what the enabled measures
+    among them read (the rest are empty)."""
     ids = list(account_ids)
     configured = thresholds() if measure_thresholds is None else measure_thresholds
     with _without_jit():
@@ -173,8 +197,14 @@ def _load_frames(ids: list[int], now: dt.datetime, configured: list[Threshold]) 
         "competitors": [horizon],
         "milestones": [connection.ops.adapt_datefield_value(now.date())],
     }
+    enabled = {t.code for t in configured if t.enabled}
     with connection.cursor() as cursor:
-        frames = {name: _frame(cursor, name, ids, extra.get(name, [])) for name in FRAME_SQL}
+        frames = {
+            name: _frame(cursor, name, ids, extra.get(name, []))
+            if enabled.intersection(FRAME_READERS[name])
+            else _shaped(name, [])
+            for name in FRAME_SQL
+        }
     return Frames(
         now=pd.Timestamp(now).tz_convert("UTC"),
         account_ids=ids,
@@ -281,6 +311,8 @@ def id_array(ids: Iterable[int]) -> str:
 def _in_ids(ids: list[int]) -> str:
     """``IN (…)`` for these accounts: an array parameter %(ids)s (PostgreSQL) or literal
     integers (SQLite)."""
+    if connection.vendor == "postgresql":  # the ids travel as a parameter: no list to build
+        return _vendor()["in_ids"]
     return _vendor()["in_ids"].format(ids=", ".join(str(int(i)) for i in ids) or "NULL")
 
 
