@@ -175,21 +175,28 @@ def _json_lists(values: list) -> list:
 
 
 def load_frames(
-    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold] | None = None
+    account_ids: list[int],
+    now: dt.datetime,
+    measure_thresholds: list[Threshold] | None = None,
+    *,
+    aggregates: bool = True,
 ) -> Frames:
     """Every fact the measures read for these accounts as of ``now``: per-account ticket
     and usage aggregates (for the windows of ``measure_thresholds``, the configured ones
     when None) and the other facts one query per table — only what the enabled measures
-    among them read (the rest are empty)."""
+    among them read (the rest are empty). ``aggregates=False`` leaves the ticket and usage
+    aggregates empty, for a caller that takes them per date (the backtest)."""
     ids = list(account_ids)
     configured = thresholds() if measure_thresholds is None else measure_thresholds
     with _without_jit():
-        return _load_frames(ids, now, configured)
+        return _load_frames(ids, now, configured, aggregates)
 
 
-def _load_frames(ids: list[int], now: dt.datetime, configured: list[Threshold]) -> Frames:
-    stats = ticket_stats(ids, now, configured)
-    usage = usage_stats(ids, now, configured)
+def _load_frames(
+    ids: list[int], now: dt.datetime, configured: list[Threshold], aggregates: bool
+) -> Frames:
+    stats = ticket_stats(ids, now, configured if aggregates else [])
+    usage = usage_stats(ids, now, configured if aggregates else [])
     horizon = now - dt.timedelta(days=400)  # the longest window any measure looks back
     extra: dict[str, list] = {
         "sentiment": [horizon],

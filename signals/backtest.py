@@ -219,7 +219,8 @@ def history(horizon_days: int = 90) -> list[Row]:
     frames = sc_selectors.load_frames(
         sorted({a for a, _, _ in outcomes}),
         dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC),
-        [],
+        thresholds,
+        aggregates=False,
     )
     by_date: dict[dt.date, list[tuple[int, dt.date, str]]] = {}
     for account_id, renewal, outcome in outcomes:
