@@ -268,11 +268,10 @@ _VENDOR: dict[str, dict[str, str]] = {
         " FILTER (WHERE {cond}))[1:5], ',')",
         "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
         # a signature of a group's rows meeting a condition ("" when none): a 64-bit hash
-        # of their set of ids, the latest id and the latest {ts}. No sort, so the grouping
-        # stays a hash aggregate.
-        "signature": "CASE WHEN count(*) FILTER (WHERE {cond}) > 0 THEN concat({mark},"
-        " bit_xor(hashint8(id)) FILTER (WHERE {cond}), ':', max(id) FILTER (WHERE {cond}),"
-        " ':', max({ts}) FILTER (WHERE {cond})) ELSE '' END",
+        # per row of its id and {ts}, combined by XOR. No sort, so the grouping stays a
+        # hash aggregate.
+        "signature": "coalesce({mark} || bit_xor(hashint8extended(id,"
+        " (date_part('epoch', {ts}) * 1000000)::bigint)) FILTER (WHERE {cond}), '')",
         "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
         "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
         " THEN t.tags ELSE '[]'::jsonb END) AS tag(value)",
@@ -290,12 +289,11 @@ _VENDOR: dict[str, dict[str, str]] = {
         " count(*) OVER () AS n FROM (SELECT {expr} AS v FROM accounts_ticket x"
         " WHERE x.account_id = accounts_ticket.account_id AND {where} AND {cond}))"
         " WHERE rn IN ((n + 1) / 2, (n + 2) / 2))",
-        # no bit_xor in SQLite: a sum of multiplicative hashes (each below 2^32, so the
-        # sum cannot overflow)
-        "signature": "CASE WHEN count(*) FILTER (WHERE {cond}) > 0 THEN {mark}"
-        " || sum((id * 2654435761) %% 4294967291) FILTER (WHERE {cond})"
-        " || ':' || max(id) FILTER (WHERE {cond}) || ':' || max({ts}) FILTER (WHERE {cond})"
-        " ELSE '' END",
+        # no XOR nor hash in SQLite: a sum of multiplicative hashes of the id and {ts} in
+        # milliseconds (each below 2^32, so the sum cannot overflow)
+        "signature": "coalesce({mark} || sum((id * 2654435761"
+        " + CAST(julianday({ts}) * 86400000 AS INTEGER)) %% 4294967291)"
+        " FILTER (WHERE {cond}), '')",
         "days": "(julianday(solved_at) - julianday(opened_at))",
         "tags": "json_each(t.tags) AS tag",
         "has_tags": "(json_type(tags) = 'array' AND json_array_length(tags) > 0)",
@@ -367,9 +365,9 @@ def _velocity_counted(now: dt.datetime, t: Threshold) -> tuple[str, dict[str, ob
 
 def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
     """n1, n0 and a signature of the n1 tickets per account (see
-    ``measures.noncritical_velocity``). The signature — a hash of the set of ids, the
-    latest id and the latest opening time — moves whenever the five latest tickets can
-    have; they are looked up only for the reasons a recompute stores (``_velocity_links``).
+    ``measures.noncritical_velocity``). The signature — a hash over each ticket's id and
+    opening time — moves whenever the five latest tickets can have; they are looked up only
+    for the reasons a recompute stores (``_velocity_links``).
     In this statement they would need the recent tickets of every account sorted, which
     cost more than the counts: the ordered aggregate forces a sort of every row read, where
     the counts alone are a hash aggregate."""
