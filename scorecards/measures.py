@@ -634,21 +634,24 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     tk = _columns(f.tickets, ["v_n1", "v_n0", "v_refs"])
     floor = float(t.params.get("floor", 8))
     w = t.window_days
-    n1, n0 = tk["v_n1"].fillna(0), tk["v_n0"].fillna(0)
+    # On plain arrays: a pandas operation costs a few hundred µs on 10,000 accounts, and
+    # this measure has ten of them for one line of arithmetic.
+    n1 = np.nan_to_num(tk["v_n1"].to_numpy(dtype=float))
+    n0 = np.nan_to_num(tk["v_n0"].to_numpy(dtype=float))
     seen = (n1 + n0) > 0
-    n1, n0 = n1[seen], n0[seen]
-    value = (n1 - n0) / np.maximum(n0, floor)
+    index, n1, n0 = tk.index[seen], n1[seen], n0[seen]
+    v = (n1 - n0) / np.maximum(n0, floor)
     sentence = pd.Series(
         [
-            f"Non-critical tickets {'up' if v >= 0 else 'down'} {abs(v) * 100:.0f}% over the "
+            f"Non-critical tickets {'up' if x >= 0 else 'down'} {abs(x) * 100:.0f}% over the "
             f"last {w} days vs the {w} before ({int(a)} vs {int(b)})"
-            for v, a, b in zip(value, n1, n0, strict=True)
+            for x, a, b in zip(v.tolist(), n1.tolist(), n0.tolist(), strict=True)
         ],
-        index=value.index,
+        index=index,
         dtype=object,
     )
-    refs = _id_refs(tk["v_refs"][seen], "ticket")
-    return _result(f, t, value, sentence, refs, _NO_TICKETS)
+    refs = pd.Series(tk["v_refs"].to_numpy(dtype=object)[seen], index=index, dtype=object)
+    return _result(f, t, pd.Series(v, index=index), sentence, _id_refs(refs, "ticket"), _NO_TICKETS)
 
 
 _NO_TICKETS = "No support tickets in the last 180 days."

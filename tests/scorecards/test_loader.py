@@ -12,7 +12,9 @@ from accounts.demo import build_demo_book
 from accounts.models import Contact, ContactTitleChange
 from csrisk import clock
 from scorecards import measures, selectors
+from scorecards.models import AreaScore
 from scorecards.selectors import FRAME_READERS, FRAME_SQL, TICKET_GROUPS
+from tests.scorecards.framesbuilder import days_ago, write_tickets, write_usage
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -39,3 +41,33 @@ def test_each_measure_reads_only_the_frames_it_declares():
             pd.testing.assert_frame_equal(fn(alone, t), fn(everything, t), obj=t.code)
     # the book has facts of every kind, so a measure reading an undeclared one would differ
     assert [n for n in FRAME_SQL if getattr(everything, n).empty] == []
+
+
+def test_ids_read_by_range_keep_only_the_accounts_asked_for():
+    # 1 and 3 of 1..3 fill most of the range: the statements read the range, and account 2
+    # (not asked for) is dropped from every aggregate and from the stored state
+    write_tickets([{"account_id": a, "opened_at": days_ago(3)} for a in (1, 2, 3)])
+    write_usage(
+        [
+            {"account_id": a, "week": days_ago(7).date(), "active_users": 5, "licensed_users": 10}
+            for a in (1, 2, 3)
+        ]
+    )
+    for a in (1, 2, 3):
+        AreaScore.objects.create(
+            account_id=a,
+            area="support",
+            color="green",
+            score=100,
+            computed_color="green",
+            computed_score=100,
+            changed_at=NOW,
+            computed_at=NOW,
+        )
+    assert selectors._dense([1, 3]) and not selectors._dense([1, 9])
+    t = measures.DEFAULT_THRESHOLDS
+    assert sorted(selectors.ticket_stats([1, 3], NOW, t).index) == [1, 3]
+    assert sorted(selectors.usage_stats([1, 3], NOW, t).index) == [1, 3]
+    scores, _ = selectors.stored_state([1, 3])
+    assert sorted(scores["account_id"]) == [1, 3]
+    assert sorted(selectors.ticket_stats([1, 2, 3], NOW, t).index) == [1, 2, 3]
