@@ -510,8 +510,12 @@ def _velocity(now: dt.datetime) -> Velocity:
         .exclude(priority="urgent")
         .values("account_id")
         .annotate(
-            n1=Count("pk", filter=Q(opened_at__gt=cut)),
-            n0=Count("pk", filter=Q(opened_at__lte=cut)),
+            # opened_at (never NULL), not the id: the id is not in the partial index
+            # support_tickets_opened, and counting it turned the index-only scan into a
+            # bitmap heap scan of every ticket of those 180 days (twice the time). Django
+            # allows no COUNT(*) with a filter.
+            n1=Count("opened_at", filter=Q(opened_at__gt=cut)),
+            n0=Count("opened_at", filter=Q(opened_at__lte=cut)),
             last=Max("opened_at"),
         )
         # Below +2 tickets no account reaches +25% (floor 8): leave those in the database.
