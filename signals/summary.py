@@ -281,16 +281,20 @@ def _color_changes(since: dt.datetime, accounts: np.ndarray) -> tuple[Changes, C
     history for both. A first score of green ('' → green) changes no figure (the colour
     before it counts as green either way), so those rows stay in the database."""
     vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    # Two numbers a row, the key and both colours packed into one (key × 9 + from × 3 +
+    # to): half the Python objects of four columns, for ~25,000 rows on a 10k book.
     rows = _numbers(
-        f"SELECT {_area_key_sql(overall=True)}, {_EPOCH[vendor].format(column='at')},"
-        f" {_code_sql('from_color')}, {_code_sql('to_color')}"
+        f"SELECT ({_area_key_sql(overall=True)}) * 9"
+        f" + {_code_sql('from_color')} * 3 + {_code_sql('to_color')},"
+        f" {_EPOCH[vendor].format(column='at')}"
         f" FROM {ColorChange._meta.db_table}"
         f" WHERE at > %s AND area IN ({_AREAS_IN}, %s)"
         " AND NOT (from_color = '' AND to_color = %s) ORDER BY at, id",
         [connection.ops.adapt_datetimefield_value(since), *AREA_INDEX, OVERALL, GREEN],
-        4,
+        2,
     )
-    keys = rows[:, 0].astype(np.int64)
+    packed = rows[:, 0].astype(np.int64)
+    keys, moves = packed // 9, packed % 9
     mask = np.isin(keys // 16, accounts)
     overall = mask & (keys % 16 == OVERALL_INDEX)
     area = mask & ~overall
@@ -299,8 +303,8 @@ def _color_changes(since: dt.datetime, accounts: np.ndarray) -> tuple[Changes, C
         return {
             "key": key[keep],
             "at": rows[keep, 1],
-            "from": rows[keep, 2].astype(np.int8),
-            "to": rows[keep, 3].astype(np.int8),
+            "from": (moves[keep] // 3).astype(np.int8),
+            "to": (moves[keep] % 3).astype(np.int8),
         }
 
     return part(overall, keys // 16), part(area, keys)
