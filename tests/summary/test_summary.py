@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.choices import LifecycleStage
 from accounts.models import CompetitorEvent, PeopleChange, Ticket
 from csrisk import clock
 from signals.summary import blind_spots, closeness, executive_summary, prioritised_actions
@@ -112,6 +113,36 @@ def test_it_ignores_a_small_rise_in_tickets(org):
     assert [s.signal for s in blind_spots(NOW)] == ["velocity"]
     Ticket.objects.filter(account=gamma).first().delete()
     assert blind_spots(NOW) == []
+
+
+def test_it_leaves_churned_and_non_green_accounts_out_of_blind_spots_and_actions(org):
+    # The fact queries read their tables alone; the book decides who counts. A churned
+    # account scored green, with every signal, shows up nowhere; a yellow one is no blind
+    # spot but is an action.
+    from sponsors.models import Sponsorship
+    from tests.summary.helpers import card
+
+    b = book(org)
+    lost = AccountFactory(
+        name="Lost", arr=Decimal("500000"), lifecycle_stage=LifecycleStage.CHURNED, owner=org.csm_a
+    )
+    card(lost, "green")
+    for account in (lost, b["beta"]):
+        for i in range(10):
+            Ticket.objects.create(account=account, opened_at=days_ago(5 + i))
+        CompetitorEvent.objects.create(
+            account=account, competitor="Rival", activity="evaluation", occurred_at=days_ago(3)
+        )
+        PeopleChange.objects.create(
+            account=account, change="left", roles=["edm"], old_title="CEO", occurred_at=days_ago(8)
+        )
+        Sponsorship.objects.create(
+            account=account, sponsor=org.executive, started_on=NOW.date() - dt.timedelta(days=200)
+        )
+    assert blind_spots(NOW) == []
+    actions = prioritised_actions(NOW, limit=100)
+    assert {a.account for a in actions} == {"Beta"}
+    assert {a.signal for a in actions} == {"velocity", "competitor", "edm_left", "silent_sponsor"}
 
 
 def test_it_ranks_actions_by_arr_severity_and_closeness_to_renewal(org):
