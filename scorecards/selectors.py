@@ -166,11 +166,10 @@ def load_frames(
 def _load_frames(ids: list[int], now: dt.datetime, configured: list[Threshold]) -> Frames:
     stats = ticket_stats(ids, now, configured)
     usage = usage_stats(ids, now, configured)
-    horizon = now - dt.timedelta(days=400)  # the longest window any measure looks back
     extra: dict[str, list] = {
-        "sentiment": [horizon],
-        "people": [horizon],
-        "competitors": [horizon],
+        "sentiment": [now - dt.timedelta(days=_horizon_days(configured, "sentiment"))],
+        "people": [now - dt.timedelta(days=_horizon_days(configured, "people"))],
+        "competitors": [now - dt.timedelta(days=_horizon_days(configured, "competitors"))],
         "milestones": [connection.ops.adapt_datefield_value(now.date())],
     }
     with connection.cursor() as cursor:
@@ -182,6 +181,35 @@ def _load_frames(ids: list[int], now: dt.datetime, configured: list[Threshold]) 
         usage=usage,
         **frames,
     )
+
+
+# The measures that read each dated fact table, and how far back each reads: its window
+# (``window_days``) or, for the drops, two windows.
+_READS_BACK: dict[str, dict[str, int]] = {
+    "sentiment": {
+        "sentiment.nps_level": 1,
+        "sentiment.nps_drop": 2,
+        "sentiment.csat_level": 1,
+        "sentiment.csat_drop": 2,
+    },
+    "people": {
+        "company.key_contact_left": 1,
+        "company.reorg": 1,
+        "company.competitor_executive": 1,
+    },
+    "competitors": {"product.competitor_exposure": 1},
+}
+HORIZON_DAYS = 400  # the longest any measure looks back
+
+
+def _horizon_days(configured: list[Threshold], table: str) -> int:
+    """How many days of a dated fact table the configured measures read (at most
+    HORIZON_DAYS, as before): the defaults read 180 days of answers, where 400 days were
+    loaded — twice the rows of the biggest raw table for nothing. Without any of its
+    measures configured (the backtest loads before it knows its dates) all HORIZON_DAYS."""
+    reads = _READS_BACK[table]
+    wanted = [t.window_days * reads[t.code] for t in configured if t.code in reads]
+    return min(HORIZON_DAYS, max(wanted)) if wanted else HORIZON_DAYS
 
 
 # --- tickets, aggregated per account in SQL -------------------------------------------------
