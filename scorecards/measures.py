@@ -327,14 +327,27 @@ def _answers(s: pd.DataFrame, column: str) -> pd.DataFrame:
     return s[s["points"].notna()]
 
 
+def _mean_count(accounts: pd.Series, points: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per account (ascending, as groupby), the mean and the number of ``points``.
+
+    What ``points.groupby(accounts).mean()`` and ``.count()`` give, on arrays: a groupby
+    costs ~0.3 ms even on the few answers of one account, and the sentiment measures make
+    seven. The points are answers on a 0–10 scale or satisfied flags, so every sum is exact
+    and the mean is the same float as pandas' (compensated) one."""
+    keys, at = np.unique(accounts.to_numpy(dtype=np.int64), return_inverse=True)
+    count = np.bincount(at, minlength=len(keys))
+    total = np.bincount(at, weights=points.to_numpy(dtype=float), minlength=len(keys))
+    index = pd.Index(keys, name="account_id")
+    return pd.Series(total / count, index=index), pd.Series(count.astype(np.int64), index=index)
+
+
 def nps_level(f: Frames, t: Threshold) -> pd.DataFrame:
     """Average NPS score (0–10) of the NPS answers in the last ``window_days`` (180)."""
     s = _answers(f.sentiment, "nps")
     if s.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_NPS)
     s = s[s["responded_at"] > _days_ago(f.now, t.window_days)]
-    grouped = s.groupby("account_id")["points"]
-    value, count = grouped.mean(), grouped.count()
+    value, count = _mean_count(s["account_id"], s["points"])
     sentence = pd.Series(
         [
             f"Average NPS {v:.1f} from {n} response{'s' if n != 1 else ''} in the last "
@@ -357,12 +370,10 @@ def nps_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     if s.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_TREND)
     cut, start = _days_ago(f.now, t.window_days), _days_ago(f.now, 2 * t.window_days)
-    recent = s[s["responded_at"] > cut].groupby("account_id")["points"].mean()
-    before = (
-        s[(s["responded_at"] > start) & (s["responded_at"] <= cut)]
-        .groupby("account_id")["points"]
-        .mean()
-    )
+    recent_rows = s[s["responded_at"] > cut]
+    recent = _mean_count(recent_rows["account_id"], recent_rows["points"])[0]
+    before_rows = s[(s["responded_at"] > start) & (s["responded_at"] <= cut)]
+    before = _mean_count(before_rows["account_id"], before_rows["points"])[0]
     recent, before = _both(recent, before)
     value = before - recent
     sentence = pd.Series(
@@ -389,8 +400,7 @@ def _satisfied(
     """Per account with at least ``least`` CSAT answers in (since, until]: the satisfied share
     and the number of answers; and the answers of the window."""
     window = s[(s["responded_at"] > since) & (s["responded_at"] <= until)]
-    grouped = (window["points"] >= CSAT_SATISFIED).groupby(window["account_id"])
-    share, count = grouped.mean(), grouped.count()
+    share, count = _mean_count(window["account_id"], window["points"] >= CSAT_SATISFIED)
     enough = count >= least
     return share[enough], count[enough], window
 
