@@ -65,3 +65,59 @@ def analyze() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def update_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    batch: int = 1000,
+) -> int:
+    """Update rows by primary key: ``rows`` are tuples (pk, *values in the order of
+    ``columns``). The values are converted as ``insert_rows`` converts them.
+
+    Django's ``bulk_update`` writes ``CASE WHEN pk = … THEN …`` per row and column and
+    resolves an expression for each: ~0.25 ms a row in Python and a statement PostgreSQL
+    parses slowly (2,100 areas took 0.55 s). On PostgreSQL this is one ``UPDATE … FROM
+    (VALUES …)`` per batch, each value cast to its column's type (the literals arrive as
+    text); elsewhere one ``UPDATE … WHERE pk = %s`` per row through ``executemany``.
+    """
+    pk = model._meta.pk
+    fields = [model._meta.get_field(c) for c in columns]
+    converters = [_converter(f) for f in fields]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    prepared = (
+        (
+            key,
+            *(
+                v if conv is None or v is None else conv(v)
+                for v, conv in zip(values, converters, strict=True)
+            ),
+        )
+        for key, *values in rows
+    )
+    total = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ["pk", *(f"c{i}" for i in range(len(fields)))]
+            assignments = ", ".join(
+                f"{quote(f.column)} = v.c{i}::{f.db_type(connection)}" for i, f in enumerate(fields)
+            )
+            row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
+            while chunk := list(islice(prepared, batch)):
+                sql = (
+                    f"UPDATE {table} SET {assignments}"
+                    f" FROM (VALUES {', '.join([row_marks] * len(chunk))}) AS v({', '.join(names)})"
+                    f" WHERE {table}.{quote(pk.column)} = v.pk"
+                )
+                cursor.execute(sql, [v for row in chunk for v in row])
+                total += len(chunk)
+        else:
+            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            sql = f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s"
+            while chunk := list(islice(prepared, batch)):
+                cursor.executemany(sql, [(*values, key) for key, *values in chunk])
+                total += len(chunk)
+    return total

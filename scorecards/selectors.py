@@ -53,8 +53,16 @@ OPEN_TICKET = ("new", "open", "pending")
 # more per row to convert, which a single-account recompute (nine small queries) and a
 # full one (hundreds of thousands of rows) both feel; the rows go straight to pandas.
 FRAME_SQL: dict[str, str] = {
-    "sentiment": "SELECT {cols} FROM accounts_sentimentresponse WHERE account_id {in_ids}"
-    " AND responded_at >= %s",
+    # The answers of the configured windows, and at most one older NPS answer (of the
+    # HORIZON_DAYS): ``measures.nps_level`` tells "no NPS answer at all" (no reason links)
+    # from "none in the window" by whether the frame holds any, so that one answer keeps
+    # its reasons — and their digests — as they were when all HORIZON_DAYS were loaded.
+    # Every window drops it.
+    "sentiment": "WITH s AS (SELECT {cols} FROM accounts_sentimentresponse"
+    " WHERE account_id {in_ids} AND responded_at >= %s)"
+    " SELECT * FROM s WHERE responded_at >= %s"
+    " UNION ALL SELECT * FROM (SELECT * FROM s WHERE responded_at < %s AND nps IS NOT NULL"
+    " LIMIT 1) older",
     # Only key contacts (EDM, Champion): the only ones the people measures read.
     "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids} AND {key_role}",
     "title_changes": "SELECT {cols} FROM accounts_contacttitlechange t"
@@ -197,11 +205,12 @@ def _load_frames(
 ) -> Frames:
     stats = ticket_stats(ids, now, configured if aggregates else [])
     usage = usage_stats(ids, now, configured if aggregates else [])
-    horizon = now - dt.timedelta(days=400)  # the longest window any measure looks back
+    horizon = now - dt.timedelta(days=HORIZON_DAYS)
+    answers = now - dt.timedelta(days=_horizon_days(configured, "sentiment"))
     extra: dict[str, list] = {
-        "sentiment": [horizon],
+        "sentiment": [horizon, answers, answers],
         "people": [horizon],
-        "competitors": [horizon],
+        "competitors": [now - dt.timedelta(days=_horizon_days(configured, "competitors"))],
         "milestones": [connection.ops.adapt_datefield_value(now.date())],
     }
     enabled = {t.code for t in configured if t.enabled}
@@ -219,6 +228,33 @@ def _load_frames(
         usage=usage,
         **frames,
     )
+
+
+# The measures that read each dated fact table, and how far back each reads: its window
+# (``window_days``) or, for the drops, two windows. (People changes stay HORIZON_DAYS: few
+# rows, and ``measures.reorg`` tells "none at all" from "none in the window" as
+# ``nps_level`` does.)
+_READS_BACK: dict[str, dict[str, int]] = {
+    "sentiment": {
+        "sentiment.nps_level": 1,
+        "sentiment.nps_drop": 2,
+        "sentiment.csat_level": 1,
+        "sentiment.csat_drop": 2,
+    },
+    "competitors": {"product.competitor_exposure": 1},
+}
+HORIZON_DAYS = 400  # the longest any measure looks back
+
+
+def _horizon_days(configured: list[Threshold], table: str) -> int:
+    """How many days of a dated fact table the configured measures read (at most
+    HORIZON_DAYS, as before): the defaults read 180 days of answers, where 400 days were
+    loaded and converted — twice the rows of the biggest raw table for nothing. Without any
+    of its measures configured (the backtest loads before it knows its dates) all
+    HORIZON_DAYS."""
+    reads = _READS_BACK[table]
+    wanted = [t.window_days * reads[t.code] for t in configured if t.code in reads]
+    return min(HORIZON_DAYS, max(wanted)) if wanted else HORIZON_DAYS
 
 
 # --- tickets, aggregated per account in SQL -------------------------------------------------

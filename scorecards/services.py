@@ -22,7 +22,7 @@ from django.db import transaction
 from accounts.models import Account
 from accounts.rules import can_change_account
 from csrisk import audit, clock, events
-from csrisk.db import insert_rows
+from csrisk.db import insert_rows, update_rows
 from csrisk.models import User
 from csrisk.notifications import notify
 from scorecards import selectors
@@ -196,11 +196,19 @@ CARD_STATE = ("color", "score", "weighted_score", "reason", "worst_area")
 
 
 def _bulk_update(model: type[AreaScore | Scorecard], rows: list, fields: list[str]) -> None:
-    """bulk_update in two groups: rows whose colour changed also write ``changed_at``."""
+    """Write the changed rows in two groups: rows whose colour changed also write
+    ``changed_at``. Through ``update_rows``, not ``bulk_update``: its CASE WHEN per row cost
+    ~0.25 ms a row (a quarter of a steady-state full recompute when ~2,000 areas moved)."""
+    pk = model._meta.pk.attname
     moved = [r for r in rows if r.changed_at is not None]
     kept = [r for r in rows if r.changed_at is None]
-    model.objects.bulk_update(moved, [*fields, "changed_at"], batch_size=BATCH)
-    model.objects.bulk_update(kept, fields, batch_size=BATCH)
+    for group, columns in ((moved, [*fields, "changed_at"]), (kept, fields)):
+        update_rows(
+            model,
+            columns,
+            [(getattr(r, pk), *(getattr(r, c) for c in columns)) for r in group],
+            batch=BATCH,
+        )
 
 
 # New rows are tuples in these column orders, written through the fast insert path: a first

@@ -77,3 +77,14 @@ def test_it_stores_the_reason_links_of_a_measure_row():
     )
     assert support.reasons[0]["refs"] == [{"type": "ticket", "id": 9}, {"type": "ticket", "id": 7}]
     assert support.reasons[0]["value"] == 2.0
+
+
+def test_it_keeps_the_digests_stored_before():
+    # Digests on record must stay valid when the code that computes them changes: a new
+    # value for the same state rewrites every area of the book on the next recompute.
+    assert digests(rows()) == {
+        "support": "1119afe2fdcc7b641119afe2fdcc7b64",
+        "defect": "6a0b9c2f9bf547a16a0b9c2f9bf547a1",
+    }
+    changed = rows(sentence="2 urgent tickets open, the oldest for 3 days", refs="17,16")
+    assert digests(changed)["support"] == "db519ae6067f647edb519ae6067f647e"
