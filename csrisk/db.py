@@ -8,11 +8,13 @@ Rows skip model validation and save(): callers pass values that are already vali
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models, transaction
 
 
 def _converter(field: models.Field) -> Callable[[Any], Any] | None:
@@ -121,3 +123,70 @@ def update_rows(
                 cursor.executemany(sql, [(*values, key) for key, *values in chunk])
                 total += len(chunk)
     return total
+
+
+def reads_may_run_concurrently() -> bool:
+    """Whether reads on other connections see what this one sees: PostgreSQL (SQLite has
+    one writer and gains nothing), and no transaction open here — another connection sees
+    only committed rows, so a caller that wrote in an open transaction must read on its
+    own connection. (Tests that run inside a transaction therefore read serially.)"""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def concurrent_reads(
+    reads: Sequence[tuple[str, Callable[[], Any]]], *, workers: int, session_sql: str = ""
+) -> Iterator[tuple[str, Any]]:
+    """Run each read (name, function) on one of ``workers`` threads, each with its own
+    database connection, and yield (name, result) as each finishes; the first error is
+    raised here. Reads are taken in the order given (longest first pays best).
+
+    Why: a full recompute's reads are a dozen statements the server answers one after the
+    other while Python waits, then Python converts and computes while the server idles.
+    On their own connections the statements run side by side (the server has more than one
+    core) and overlap with the conversions of those already answered.
+
+    Each thread runs its reads in one transaction, after ``session_sql`` (SET LOCAL …), so
+    every read is a statement of its own, as on one connection in READ COMMITTED; callers
+    must hold no uncommitted writes (``reads_may_run_concurrently``). Every connection a
+    thread opened is closed before the thread ends.
+    """
+    todo: queue.SimpleQueue[tuple[str, Callable[[], Any]]] = queue.SimpleQueue()
+    for read in reads:
+        todo.put(read)
+    done: queue.SimpleQueue[tuple[str, Any, BaseException | None]] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def lane() -> None:
+        name = ""
+        try:
+            with transaction.atomic():
+                if session_sql:
+                    with connection.cursor() as cursor:
+                        cursor.execute(session_sql)
+                while not stop.is_set():
+                    try:
+                        name, read = todo.get_nowait()
+                    except queue.Empty:
+                        break
+                    done.put((name, read(), None))
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            done.put((name, None, exc))
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=lane, name=f"csrisk-read-{i}", daemon=True)
+        for i in range(max(1, min(workers, len(reads))))
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(len(reads)):
+            name, result, error = done.get()
+            if error is not None:
+                raise error
+            yield name, result
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()

@@ -236,6 +236,11 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 CSRISK_IMPORT_MAX_BYTES = env.int("CSRISK_IMPORT_MAX_BYTES", default=25 * 1024 * 1024)
 
+# --- Scorecards ----------------------------------------------------------------------------
+# A recompute of at least this many accounts on PostgreSQL reads its facts on several
+# connections at once (scorecards.selectors.concurrent_reads_wanted); 0 turns it off.
+SCORECARD_CONCURRENT_READS_MIN = env.int("SCORECARD_CONCURRENT_READS_MIN", default=1000)
+
 # --- Signal ingestion -------------------------------------------------------------------
 # Per-token rate of ingestion requests (a batch of up to 5,000 signals is one request).
 CSRISK_SIGNALS_RATE = env.str("CSRISK_SIGNALS_RATE", default="600/minute")

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 import pandas as pd
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
 from django.db.models import F, QuerySet
 
 from accounts.choices import LifecycleStage
 from accounts.models import Account
+from csrisk.db import concurrent_reads, reads_may_run_concurrently
 from scorecards.choices import AreaCode
-from scorecards.compute import AreaInfo
+from scorecards.compute import AreaInfo, CtaFloor, OverrideInfo
 from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, DEFERRED, Frames, Threshold
-from scorecards.models import Area, AreaScore, ColorChange, MeasureConfig, Override, Scorecard
+from scorecards.models import (
+    Area,
+    AreaScore,
+    ColorChange,
+    CtaPressure,
+    MeasureConfig,
+    Override,
+    Scorecard,
+)
 
 # The columns of each fact table the measures read raw (the shape of ``Frames``). Tickets
 # and weekly usage, the biggest tables, are aggregated per account in SQL instead
@@ -120,20 +130,22 @@ FRAME_READERS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _frame(cursor: CursorWrapper, name: str, ids: list[int], extra: list) -> pd.DataFrame:
+def _frame(name: str, ids: list[int], extra: list) -> pd.DataFrame:
     key_role = _KEY_ROLE["postgresql" if connection.vendor == "postgresql" else "sqlite"]
     fragments = {
         "cols": _columns_sql(name),
         "key_role": key_role.format(t=""),
         "c_key_role": key_role.format(t="c."),
     }
-    if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
-        sql = FRAME_SQL[name].format(in_ids="= ANY(%s::bigint[])", **fragments)
-        cursor.execute(sql, [id_array(ids), *extra])
-    else:
-        in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
-        cursor.execute(FRAME_SQL[name].format(in_ids=in_ids, **fragments), [*ids, *extra])
-    return _shaped(name, cursor.fetchall())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
+            sql = FRAME_SQL[name].format(in_ids="= ANY(%s::bigint[])", **fragments)
+            cursor.execute(sql, [id_array(ids), *extra])
+        else:
+            in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
+            cursor.execute(FRAME_SQL[name].format(in_ids=in_ids, **fragments), [*ids, *extra])
+        rows = cursor.fetchall()
+    return _shaped(name, rows)
 
 
 def _shaped(name: str, rows: list[tuple]) -> pd.DataFrame:
@@ -203,8 +215,69 @@ def load_frames(
 def _load_frames(
     ids: list[int], now: dt.datetime, configured: list[Threshold], aggregates: bool
 ) -> Frames:
-    stats = ticket_stats(ids, now, configured if aggregates else [])
-    usage = usage_stats(ids, now, configured if aggregates else [])
+    return _assembled(
+        ids, now, {name: read() for name, read in _reads(ids, now, configured, aggregates)}
+    )
+
+
+def load_frames_and_state(
+    account_ids: list[int],
+    now: dt.datetime,
+    measure_thresholds: list[Threshold],
+    *,
+    concurrent: bool = False,
+) -> tuple[Frames, RecomputeState]:
+    """``load_frames`` and what the recompute compares against and applies (``stored_state``,
+    ``cta_floors``, ``live_overrides``): with ``concurrent`` (see
+    ``concurrent_reads_wanted``) on ``CONCURRENT_READS`` connections side by side
+    (``csrisk.db.concurrent_reads``), otherwise one after the other on this one."""
+    ids = list(account_ids)
+    reads = [
+        *_reads(ids, now, measure_thresholds, True),
+        ("stored_state", partial(stored_state, ids)),
+        ("cta_floors", partial(cta_floors, ids)),
+        ("overrides", partial(live_overrides, ids, now)),
+    ]
+    if concurrent:
+        results = dict(concurrent_reads(reads, workers=CONCURRENT_READS, session_sql=READ_SETTINGS))
+    else:
+        with _without_jit():
+            results = {name: read() for name, read in reads}
+    scores, cards = results.pop("stored_state")
+    state = (scores, cards, results.pop("cta_floors"), results.pop("overrides"))
+    return _assembled(ids, now, results), state
+
+
+# What a recompute compares against and applies: the stored area digests, the stored
+# scorecards, the CTA floors and the live overrides (``load_frames_and_state``).
+RecomputeState = tuple[
+    pd.DataFrame,
+    dict[int, tuple],
+    dict[tuple[int, str], CtaFloor],
+    dict[tuple[int, str], OverrideInfo],
+]
+
+
+def concurrent_reads_wanted(accounts: int) -> bool:
+    """Whether a recompute of this many accounts, starting here and now, reads on several
+    connections: many accounts (``SCORECARD_CONCURRENT_READS_MIN``; a few accounts' reads
+    take less than opening a connection), PostgreSQL, and no transaction open here (the
+    other connections would not see its writes). Ask before the recompute opens its own."""
+    least = settings.SCORECARD_CONCURRENT_READS_MIN
+    return 0 < least <= accounts and reads_may_run_concurrently()
+
+
+# Connections a big recompute reads on at once: one a core of a small database server
+# keeps it busy while Python converts what has arrived.
+CONCURRENT_READS = 3
+
+
+def _reads(
+    ids: list[int], now: dt.datetime, configured: list[Threshold], aggregates: bool
+) -> list[tuple[str, Callable[[], object]]]:
+    """The reads of ``load_frames`` as (name, function), the longest first: the ticket
+    aggregates of the enabled measures, weekly usage, and each fact table an enabled
+    measure reads."""
     horizon = now - dt.timedelta(days=HORIZON_DAYS)
     answers = now - dt.timedelta(days=_horizon_days(configured, "sentiment"))
     extra: dict[str, list] = {
@@ -214,19 +287,29 @@ def _load_frames(
         "milestones": [connection.ops.adapt_datefield_value(now.date())],
     }
     enabled = {t.code for t in configured if t.enabled}
-    with connection.cursor() as cursor:
-        frames = {
-            name: _frame(cursor, name, ids, extra.get(name, []))
-            if enabled.intersection(FRAME_READERS[name])
-            else _shaped(name, [])
-            for name in FRAME_SQL
-        }
+    reads: list[tuple[str, Callable[[], object]]] = [
+        (f"tickets.{group}", partial(query, ids, now, t))
+        for group, query, t in _ticket_queries(configured if aggregates else [])
+    ]
+    reads.append(("usage", partial(usage_stats, ids, now, configured if aggregates else [])))
+    reads += [
+        (name, partial(_frame, name, ids, extra.get(name, [])))
+        for name in FRAME_SQL
+        if enabled.intersection(FRAME_READERS[name])
+    ]
+    return reads
+
+
+def _assembled(ids: list[int], now: dt.datetime, results: dict[str, object]) -> Frames:
+    tickets = [
+        results[f"tickets.{group}"] for group in _TICKET_QUERIES if f"tickets.{group}" in results
+    ]
     return Frames(
         now=pd.Timestamp(now).tz_convert("UTC"),
         account_ids=ids,
-        tickets=stats,
-        usage=usage,
-        **frames,
+        tickets=_joined(tickets),
+        usage=results["usage"],
+        **{name: results.get(name, _shaped(name, [])) for name in FRAME_SQL},
     )
 
 
@@ -574,19 +657,32 @@ _TICKET_QUERIES = {
 }
 
 
+def _ticket_queries(
+    measure_thresholds: list[Threshold],
+) -> list[tuple[str, Callable[[list[int], dt.datetime, Threshold], pd.DataFrame], Threshold]]:
+    """(group, query, threshold) of the ticket queries the enabled measures need, each with
+    the windows and parameters of its measure's threshold."""
+    by_code = {t.code: t for t in measure_thresholds if t.enabled}
+    defaults = {t.code: t for t in DEFAULT_THRESHOLDS}
+    return [
+        (group, query, by_code.get(code, defaults[code]))
+        for group, (code, query) in _TICKET_QUERIES.items()
+        if any(c in by_code for c in TICKET_GROUPS[group])
+    ]
+
+
 def ticket_stats(
     account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
 ) -> pd.DataFrame:
     """One row per account with tickets (index account_id): what the ticket measures read,
     aggregated by the database. Only the queries the enabled measures need run; each uses
     the windows and parameters of its measure's threshold."""
-    by_code = {t.code: t for t in measure_thresholds if t.enabled}
-    defaults = {t.code: t for t in DEFAULT_THRESHOLDS}
-    parts = []
-    for group, (code, query) in _TICKET_QUERIES.items():
-        if not any(c in by_code for c in TICKET_GROUPS[group]):
-            continue
-        parts.append(query(account_ids, now, by_code.get(code, defaults[code])))
+    return _joined(
+        [query(account_ids, now, t) for _, query, t in _ticket_queries(measure_thresholds)]
+    )
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(index=pd.Index([], name="account_id"))
     return pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
@@ -687,6 +783,42 @@ def stored_state(account_ids: list[int]) -> tuple[pd.DataFrame, dict[int, tuple]
         scores = scores[scores["account_id"].isin(asked)]
         cards = {a: card for a, card in cards.items() if a in asked}
     return scores, cards
+
+
+def _of_accounts(queryset: QuerySet, ids: list[int]) -> list:
+    """The rows of ``queryset`` of these accounts. Dense ids go as a range and are kept in
+    Python: the ORM prepares each value of an ``__in`` list (~10 µs an id, 0.1 s for a
+    full book's two lists)."""
+    if not _dense(ids):
+        return list(queryset.filter(account_id__in=ids))
+    asked = set(ids)
+    rows = queryset.filter(account_id__gte=min(ids), account_id__lte=max(ids))
+    return [row for row in rows if row.account_id in asked]
+
+
+def cta_floors(account_ids: list[int]) -> dict[tuple[int, str], CtaFloor]:
+    """The CTA floors (``services.cta_pressure_set``) of these accounts, by (account, area)."""
+    return {
+        (p.account_id, p.area): CtaFloor(p.color, p.reasons)
+        for p in _of_accounts(CtaPressure.objects.all(), account_ids)
+    }
+
+
+def live_overrides(account_ids: list[int], now: dt.datetime) -> dict[tuple[int, str], OverrideInfo]:
+    """The overrides in force at ``now`` of these accounts, by (account, area)."""
+    live = Override.objects.filter(ended_at__isnull=True, expires_at__gt=now).select_related(
+        "set_by"
+    )
+    return {
+        (o.account_id, o.area): OverrideInfo(
+            o.id,
+            o.color,
+            o.reason,
+            o.set_by.username if o.set_by else "someone",
+            f"{o.expires_at:%Y-%m-%d %H:%M}",
+        )
+        for o in _of_accounts(live, account_ids)
+    }
 
 
 def _id_params(ids: list[int]) -> dict[str, object]:

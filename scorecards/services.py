@@ -27,7 +27,7 @@ from csrisk.models import User
 from csrisk.notifications import notify
 from scorecards import selectors
 from scorecards.choices import AreaCode, Color
-from scorecards.compute import CtaFloor, OverrideInfo, combine
+from scorecards.compute import combine
 from scorecards.measures import run_measures
 from scorecards.models import (
     AreaScore,
@@ -73,39 +73,31 @@ def recompute(
     report = RecomputeReport()
     thresholds = selectors.thresholds()
     areas = selectors.area_infos()
+    concurrent = selectors.concurrent_reads_wanted(len(ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         with transaction.atomic():
-            _recompute_chunk(chunk, thresholds, areas, cause, report)
+            _recompute_chunk(chunk, thresholds, areas, cause, report, concurrent=concurrent)
     return report
 
 
 def _recompute_chunk(
-    ids: list[int], thresholds: list, areas: list, cause: str, report: RecomputeReport
+    ids: list[int],
+    thresholds: list,
+    areas: list,
+    cause: str,
+    report: RecomputeReport,
+    *,
+    concurrent: bool,
 ) -> None:
     now = clock.now()
-    frames = selectors.load_frames(ids, now, thresholds)
-    floors = {
-        (p.account_id, p.area): CtaFloor(p.color, p.reasons)
-        for p in CtaPressure.objects.filter(account_id__in=ids)
-    }
-    live = {
-        (o.account_id, o.area): OverrideInfo(
-            o.id,
-            o.color,
-            o.reason,
-            o.set_by.username if o.set_by else "someone",
-            f"{o.expires_at:%Y-%m-%d %H:%M}",
-        )
-        for o in Override.objects.filter(
-            account_id__in=ids, ended_at__isnull=True, expires_at__gt=now
-        ).select_related("set_by")
-    }
+    frames, (scores, cards, floors, live) = selectors.load_frames_and_state(
+        ids, now, thresholds, concurrent=concurrent
+    )
     # Plain tuples, not model instances: building 16,000 instances a chunk cost more than
     # the measures. Only the rows that changed become instances (for bulk_update).
     # The stored reasons are never read back: their digest (``compute.AreaResult.digest``)
     # says what changed, and ``combine`` builds reasons only for the areas whose digest moved.
-    scores, cards = selectors.stored_state(ids)
     area_results, overall_results = combine(
         run_measures(frames, thresholds),
         account_ids=ids,
