@@ -1070,44 +1070,55 @@ def as_of(f: Frames) -> Frames:
     still at the company. Tickets and usage arrive aggregated: ``selectors.ticket_stats`` and
     ``usage_stats`` apply the same rules in SQL.
     """
-    now, today = f.now, f.now.date()
-    # Tickets come aggregated by the database as of ``now`` already (the same rules).
-    # Rewrites only when something lies in the future (rare outside backtests): each
-    # .loc assignment costs more than a small measure.
-    contacts = f.contacts
-    if not contacts.empty:
-        later = contacts["left_on"].map(lambda d: d is not None and not pd.isna(d) and d > today)
-        if later.any():
-            contacts = contacts.copy()
-            contacts.loc[later, "at_company"] = True
-            contacts.loc[later, "left_on"] = None
-    milestones = f.milestones
-    if not milestones.empty:
-        done_later = milestones["completed_on"].map(
-            lambda d: d is not None and not pd.isna(d) and d > today
-        )
-        if done_later.any():
-            milestones = milestones.copy()
-            milestones.loc[done_later, "completed_on"] = None
     return Frames(
-        now=now,
+        now=f.now,
         account_ids=f.account_ids,
         tickets=f.tickets,
         usage=f.usage,
-        sentiment=_kept(f.sentiment, f.sentiment["responded_at"] <= now),
-        contacts=contacts,
-        title_changes=_kept(
-            f.title_changes, f.title_changes["changed_on"].map(lambda d: d <= today)
-        )
-        if not f.title_changes.empty
-        else f.title_changes,
-        people=_kept(f.people, f.people["occurred_at"] <= now),
-        competitors=_kept(f.competitors, f.competitors["occurred_at"] <= now),
-        milestones=milestones,
-        readiness=_kept(f.readiness, f.readiness["assessed_on"].map(lambda d: d <= today))
-        if not f.readiness.empty
-        else f.readiness,
+        **{name: fact_as_of(name, getattr(f, name), f.now) for name in FACT_FRAMES},
     )
+
+
+# The facts that arrive as rows (``Frames``' other fields arrive aggregated per account).
+FACT_FRAMES = (
+    "sentiment",
+    "contacts",
+    "title_changes",
+    "people",
+    "competitors",
+    "milestones",
+    "readiness",
+)
+
+
+def fact_as_of(name: str, df: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """One fact table of ``as_of``, as it stood at ``now`` (the same frame when nothing in it
+    lies after ``now``, as in any recompute as of now: each copy or .loc assignment costs
+    more than a small measure)."""
+    if df.empty:
+        return df
+    today = now.date()
+    if name == "contacts":
+        later = df["left_on"].map(lambda d: d is not None and not pd.isna(d) and d > today)
+        if later.any():
+            df = df.copy()
+            df.loc[later, "at_company"] = True
+            df.loc[later, "left_on"] = None
+        return df
+    if name == "milestones":
+        done_later = df["completed_on"].map(
+            lambda d: d is not None and not pd.isna(d) and d > today
+        )
+        if done_later.any():
+            df = df.copy()
+            df.loc[done_later, "completed_on"] = None
+        return df
+    if name == "title_changes":
+        return _kept(df, df["changed_on"].map(lambda d: d <= today))
+    if name == "readiness":
+        return _kept(df, df["assessed_on"].map(lambda d: d <= today))
+    column = {"sentiment": "responded_at", "people": "occurred_at", "competitors": "occurred_at"}
+    return _kept(df, df[column[name]] <= now)
 
 
 def _kept(df: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
@@ -1120,7 +1131,16 @@ def _kept(df: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
 def run_measures(frames: Frames, thresholds: list[Threshold]) -> pd.DataFrame:
     """Every enabled measure for every account, as of ``frames.now``."""
     frames = as_of(frames)
-    parts = [MEASURES[t.code](frames, t) for t in thresholds if t.enabled and t.code in MEASURES]
+    return measure_rows([MEASURES[t.code](frames, t) for t in enabled(thresholds)])
+
+
+def enabled(thresholds: list[Threshold]) -> list[Threshold]:
+    """The thresholds of the measures that run, in their order."""
+    return [t for t in thresholds if t.enabled and t.code in MEASURES]
+
+
+def measure_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The measures' results (in the order of their thresholds) as one frame of rows."""
     if not parts:
         return pd.DataFrame(columns=MEASURE_COLUMNS)
     return pd.concat(parts).reset_index()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 
 import pandas as pd
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.db.models import F, QuerySet
 
 from accounts.choices import LifecycleStage
 from accounts.models import Account
-from csrisk.db import concurrent_reads, reads_may_run_concurrently
+from csrisk.db import reads_may_run_concurrently
 from scorecards.choices import AreaCode
 from scorecards.compute import AreaInfo, CtaFloor, OverrideInfo
 from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, DEFERRED, Frames, Threshold
@@ -181,15 +181,16 @@ def _without_jit() -> Iterator[None]:
 
 def _json_lists(values: list) -> list:
     """Parse JSON lists of labels (tags, roles). They repeat a lot, so each distinct text is
-    parsed once (parsing was a third of a full recompute's loading); every row gets its own
-    copy."""
+    parsed once (parsing was a third of a full recompute's loading), and rows with the same
+    text share its list: the measures only read them (a copy a row cost ~50 ms a full
+    recompute)."""
     parsed: dict[str, list] = {}
     out = []
     for v in values:
         if isinstance(v, str):
             if v not in parsed:
                 parsed[v] = json.loads(v)
-            v = parsed[v].copy()
+            v = parsed[v]
         out.append(v)
     return out
 
@@ -215,37 +216,51 @@ def load_frames(
 def _load_frames(
     ids: list[int], now: dt.datetime, configured: list[Threshold], aggregates: bool
 ) -> Frames:
-    return _assembled(
+    return frames_from(
         ids, now, {name: read() for name, read in _reads(ids, now, configured, aggregates)}
     )
 
 
 def load_frames_and_state(
-    account_ids: list[int],
-    now: dt.datetime,
-    measure_thresholds: list[Threshold],
-    *,
-    concurrent: bool = False,
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
 ) -> tuple[Frames, RecomputeState]:
-    """``load_frames`` and what the recompute compares against and applies (``stored_state``,
-    ``cta_floors``, ``live_overrides``): with ``concurrent`` (see
-    ``concurrent_reads_wanted``) on ``CONCURRENT_READS`` connections side by side
-    (``csrisk.db.concurrent_reads``), otherwise one after the other on this one."""
+    """``load_frames`` and what a recompute compares against and applies, one read after
+    the other on this connection (``recompute_reads``)."""
     ids = list(account_ids)
-    reads = [
+    with _without_jit():
+        results = {name: read() for name, read in recompute_reads(ids, now, measure_thresholds)}
+    return frames_from(ids, now, results), state_from(results)
+
+
+def recompute_reads(
+    account_ids: list[int], now: dt.datetime, measure_thresholds: list[Threshold]
+) -> list[tuple[str, Callable[[], object]]]:
+    """Every read of a recompute as (name, function), the longest first: the facts the
+    enabled measures read (``load_frames``; ``measure_reads`` says which each needs), then
+    the stored area digests and scorecards (``stored_state``), the CTA floors and the live
+    overrides. Each may run on a connection of its own (``csrisk.db.concurrent_reads``,
+    with ``READ_SETTINGS``); ``frames_from`` and ``state_from`` assemble the results."""
+    ids = list(account_ids)
+    return [
         *_reads(ids, now, measure_thresholds, True),
         ("stored_state", partial(stored_state, ids)),
         ("cta_floors", partial(cta_floors, ids)),
         ("overrides", partial(live_overrides, ids, now)),
     ]
-    if concurrent:
-        results = dict(concurrent_reads(reads, workers=CONCURRENT_READS, session_sql=READ_SETTINGS))
-    else:
-        with _without_jit():
-            results = {name: read() for name, read in reads}
-    scores, cards = results.pop("stored_state")
-    state = (scores, cards, results.pop("cta_floors"), results.pop("overrides"))
-    return _assembled(ids, now, results), state
+
+
+def measure_reads(code: str) -> set[str]:
+    """The names of the reads (``recompute_reads``) measure ``code`` needs."""
+    names = {f"tickets.{group}" for group, codes in TICKET_GROUPS.items() if code in codes}
+    names |= {name for name, codes in FRAME_READERS.items() if code in codes}
+    if code in USAGE_READERS:
+        names.add("usage")
+    return names
+
+
+def state_from(results: dict[str, object]) -> RecomputeState:
+    scores, cards = results["stored_state"]
+    return scores, cards, results["cta_floors"], results["overrides"]
 
 
 # What a recompute compares against and applies: the stored area digests, the stored
@@ -265,11 +280,6 @@ def concurrent_reads_wanted(accounts: int) -> bool:
     other connections would not see its writes). Ask before the recompute opens its own."""
     least = settings.SCORECARD_CONCURRENT_READS_MIN
     return 0 < least <= accounts and reads_may_run_concurrently()
-
-
-# Connections a big recompute reads on at once: one a core of a small database server
-# keeps it busy while Python converts what has arrived.
-CONCURRENT_READS = 3
 
 
 def _reads(
@@ -300,7 +310,8 @@ def _reads(
     return reads
 
 
-def _assembled(ids: list[int], now: dt.datetime, results: dict[str, object]) -> Frames:
+def frames_from(ids: list[int], now: dt.datetime, results: dict[str, object]) -> Frames:
+    """The ``Frames`` of the fact reads among ``results`` (a read not there: empty)."""
     tickets = [
         results[f"tickets.{group}"] for group in _TICKET_QUERIES if f"tickets.{group}" in results
     ]
@@ -308,7 +319,7 @@ def _assembled(ids: list[int], now: dt.datetime, results: dict[str, object]) -> 
         now=pd.Timestamp(now).tz_convert("UTC"),
         account_ids=ids,
         tickets=_joined(tickets),
-        usage=results["usage"],
+        usage=results.get("usage", _no_usage()),
         **{name: results.get(name, _shaped(name, [])) for name in FRAME_SQL},
     )
 
@@ -428,8 +439,14 @@ def id_array(ids: Iterable[int]) -> str:
     """Account ids as one PostgreSQL array literal ("{1,2,3}") for ``= ANY(%s::bigint[])``.
     A Python list goes over as ARRAY[1, 2, …], an expression of 10,000 constants that the
     server parses and plans at every statement (~50 ms each, even on an empty table); the
-    literal is one constant."""
-    return "{" + ",".join(str(int(i)) for i in ids) + "}"
+    literal is one constant. A recompute's dozen statements share one text (cached: 10,000
+    ids take ~4 ms to write out)."""
+    return _id_array(tuple(ids))
+
+
+@lru_cache(maxsize=4)
+def _id_array(ids: tuple[int, ...]) -> str:
+    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 def _in_ids(ids: list[int]) -> str:
@@ -690,7 +707,12 @@ def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 # --- weekly usage, aggregated per account in SQL ---------------------------------------------
 
+USAGE_READERS = ("habits.usage_drop", "habits.license_utilization", "habits.adoption_trend")
 USAGE_COLUMNS = ["u_recent", "u_base", "a_recent", "a_base", "l_week", "l_active", "l_licensed"]
+
+
+def _no_usage() -> pd.DataFrame:
+    return pd.DataFrame(columns=USAGE_COLUMNS, index=pd.Index([], name="account_id"))
 
 
 def usage_stats(
@@ -703,9 +725,8 @@ def usage_stats(
     after ``now`` do not exist yet. A week counts from its Monday (midnight UTC), so "after
     now − 28 days" is "after that date"."""
     by_code = {t.code: t for t in measure_thresholds if t.enabled}
-    wanted = ("habits.usage_drop", "habits.license_utilization", "habits.adoption_trend")
-    if not any(c in by_code for c in wanted):
-        return pd.DataFrame(columns=USAGE_COLUMNS, index=pd.Index([], name="account_id"))
+    if not any(c in by_code for c in USAGE_READERS):
+        return _no_usage()
     drop = by_code.get("habits.usage_drop") or next(
         t for t in DEFAULT_THRESHOLDS if t.code == "habits.usage_drop"
     )

@@ -92,9 +92,12 @@ def test_it_reads_on_several_connections_what_one_connection_reads():
         ids = _book()
         thresholds = selectors.thresholds()
         one, (scores, cards, floors, live) = selectors.load_frames_and_state(ids, NOW, thresholds)
-        many, (scores2, cards2, floors2, live2) = selectors.load_frames_and_state(
-            ids, NOW, thresholds, concurrent=True
+        reads = selectors.recompute_reads(ids, NOW, thresholds)
+        results = dict(
+            csrisk_db.concurrent_reads(reads, workers=3, session_sql=selectors.READ_SETTINGS)
         )
+        many = selectors.frames_from(ids, NOW, results)
+        scores2, cards2, floors2, live2 = selectors.state_from(results)
     for name in ("tickets", "usage", "sentiment", "contacts", "title_changes", "people"):
         pd.testing.assert_frame_equal(getattr(one, name), getattr(many, name), obj=name)
     for name in ("competitors", "milestones", "readiness"):
@@ -111,13 +114,13 @@ def test_a_full_recompute_on_several_connections_writes_what_one_connection_writ
     settings, monkeypatch
 ):
     calls = []
-    real = selectors.concurrent_reads
+    real = services.concurrent_reads
 
     def spy(*args, **kwargs):
         calls.append(len(args[0]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(selectors, "concurrent_reads", spy)
+    monkeypatch.setattr(services, "concurrent_reads", spy)
     with clock.frozen(NOW):
         _book()
         settings.SCORECARD_CONCURRENT_READS_MIN = 1
