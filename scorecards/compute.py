@@ -79,6 +79,9 @@ class OverallResult:
     weighted_score: int
     worst_area: str
     reason: str
+    # A digest of the account's area digests (``_account_digests``), stored with the
+    # scorecard: a recompute compares it first, and the areas only when it moved.
+    areas_digest: str = ""
 
 
 def into_band(score: int, color: str) -> int:
@@ -97,19 +100,23 @@ def combine(
     areas: list[AreaInfo],
     cta_floors: dict[tuple[int, str], CtaFloor],
     overrides: dict[tuple[int, str], OverrideInfo],
-    stored: pd.DataFrame | None = None,
+    stored: pd.DataFrame | Callable[[list[int]], pd.DataFrame] | None = None,
+    stored_accounts: dict[int, str] | None = None,
     links: LinkLookup | None = None,
 ) -> tuple[list[AreaResult], list[OverallResult]]:
     """Area and overall results for every account in ``account_ids``.
 
     Colours, scores and digests are worked out on (account × area) arrays; CTA floors and
     overrides (few) adjust them one by one. ``stored`` holds the digests on record
-    (columns account_id, area, digest; ``selectors.stored_state``): an area whose digest is
-    the same is left out of the area results (nothing of it would be written), so only the
-    areas that changed get their reasons
-    built. Without ``stored`` every area is returned. The overall sentences are built for
-    the accounts that are not green. ``links`` looks up the deferred reason links of the
-    reasons built (without it those reasons have no links).
+    (columns account_id, area, digest; ``selectors.stored_areas``), or looks them up for
+    some accounts: an area whose digest is the same is left out of the area results
+    (nothing of it would be written), so only the areas that changed get their reasons
+    built. Without ``stored`` every area is returned. ``stored_accounts`` holds each
+    account's digest of its area digests on record (``OverallResult.areas_digest``): an
+    account whose digest is the same has no area that changed, so only the others' areas
+    are compared (and looked up). The overall sentences are built for the accounts that
+    are not green. ``links`` looks up the deferred reason links of the reasons built
+    (without it those reasons have no links).
     """
     n, m, codes = len(account_ids), len(areas), [a.code for a in areas]
     rank = np.zeros((n, m), dtype=int)  # computed colour rank, green when no measure
@@ -154,28 +161,45 @@ def combine(
         rank[i, j] = COLOR_RANK[ov.color]
         score[i, j] = into_band(int(score[i, j]), ov.color)
         extra.setdefault((account_id, area), ([], []))[0].insert(0, _override_reason(ov))
-    digests = _cell_digests(content, rank, score, computed_rank, computed_score)
+    high, low = _cell_hashes(content, rank, score, computed_rank, computed_score)
+    special: dict[int, str] = {}  # the cells with CTA or override reasons: digest text
     for (account_id, area), (before, after) in extra.items():
         c = position[account_id] * m + column[area]
         state = _state(c, m, rank, score, computed_rank, computed_score)
         extras = json.dumps([before, after], sort_keys=True, default=str)
         text = f"{content[c]}|{state}|{extras}"
-        digests[c] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        special[c] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        high[c] = np.uint64(int(special[c][:16], 16))  # for the account's digest
         if before or not head[c]:
             head[c] = (before or after)[0]["sentence"] if before or after else head[c]
-    wanted = np.ones(n * m, dtype=bool)
-    if stored is not None:
+    account_digests = _account_digests(high, n, m)
+    if stored is None and stored_accounts is None:
+        candidates = np.arange(n * m)
+    else:
+        moved = np.arange(n)
+        if stored_accounts is not None:
+            on_file = [stored_accounts.get(a) for a in account_ids]
+            moved = np.flatnonzero(np.asarray(on_file, dtype=object) != account_digests)
+        candidates = (moved[:, None] * m + np.arange(m)).reshape(-1)
+    digests = np.full(n * m, None, dtype=object)  # as text, for the cells compared
+    digests[candidates] = [
+        special.get(c) or f"{high[c]:016x}{low[c]:016x}" for c in candidates.tolist()
+    ]
+    wanted = candidates
+    if stored is not None and len(candidates):
+        if callable(stored):
+            stored = stored([account_ids[i] for i in np.unique(candidates // m).tolist()])
         on_record = np.full(n * m, None, dtype=object)
         i = pd.Index(account_ids).get_indexer(stored["account_id"].to_numpy())
         j = pd.Index(codes).get_indexer(stored["area"].to_numpy())
         known = (i >= 0) & (j >= 0)
         on_record[i[known] * m + j[known]] = stored["digest"].to_numpy(dtype=object)[known]
-        wanted = digests != on_record
+        wanted = candidates[digests[candidates] != on_record[candidates]]
     area_results = _area_results(
-        rows, cells, row_at, np.flatnonzero(wanted), account_ids, codes, extra, digests,
+        rows, cells, row_at, wanted, account_ids, codes, extra, digests,
         (rank, score, computed_rank, computed_score), links,
     )  # fmt: skip
-    return area_results, _overall(account_ids, areas, rank, score, head)
+    return area_results, _overall(account_ids, areas, rank, score, head, account_digests)
 
 
 def _worst_first(rows: pd.DataFrame) -> np.ndarray:
@@ -206,14 +230,15 @@ def _state(
     )
 
 
-def _cell_digests(
+def _cell_hashes(
     content: np.ndarray,
     rank: np.ndarray,
     score: np.ndarray,
     computed_rank: np.ndarray,
     computed_score: np.ndarray,
-) -> np.ndarray:
-    """128 bits per cell over its rows' hashes and its colours and scores, as hex text."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two 64-bit hashes per cell over its rows' hashes and its colours and scores: the
+    cell's digest is their hex text (written out only for the cells compared)."""
     state = pd.DataFrame(
         {
             "content": content,
@@ -227,10 +252,17 @@ def _cell_digests(
         pd.util.hash_pandas_object(state, index=False, hash_key=key).to_numpy(dtype=np.uint64)
         for key in (_HASH_KEY_HIGH, _HASH_KEY_LOW)
     )
-    return np.array(
-        [f"{a:016x}{b:016x}" for a, b in zip(high.tolist(), low.tolist(), strict=True)],
-        dtype=object,
-    )
+    return high.copy(), low
+
+
+def _account_digests(cell_hashes: np.ndarray, n: int, m: int) -> np.ndarray:
+    """Per account, a digest of its cells' digests (their first 64 bits, in area order), as
+    16 hex digits: the same exactly when no area of the account changed, but by chance."""
+    if not m:
+        return np.full(n, "", dtype=object)
+    grid = cell_hashes.reshape(n, m)
+    mixed = _combined(grid[:, j] for j in range(m))
+    return np.array([f"{x:016x}" for x in mixed.tolist()], dtype=object)
 
 
 # Two fixed 16-byte SipHash keys: two independent 64-bit halves of a 128-bit digest.
@@ -394,6 +426,7 @@ def _overall(
     rank: np.ndarray,
     score: np.ndarray,
     head: np.ndarray,
+    account_digests: np.ndarray,
 ) -> list[OverallResult]:
     """The worst area (colour, then lowest score; the first area in order on a tie) and the
     weighted score of every account; a sentence naming the worst area when it is not green
@@ -406,6 +439,7 @@ def _overall(
     # argmax takes the first maximum, as max() over the areas did.
     worst_at = np.argmax(rank * 1000 - score, axis=1).tolist()
     lowest = score.min(axis=1).tolist()
+    digests = account_digests.tolist()
     n = len(areas)
     out = []
     for i, account_id in enumerate(account_ids):
@@ -413,7 +447,15 @@ def _overall(
         worst_rank = int(rank[i, j])
         if worst_rank == 0:
             out.append(
-                OverallResult(account_id, GREEN, lowest[i], weighted[i], "", "All areas are green.")
+                OverallResult(
+                    account_id,
+                    GREEN,
+                    lowest[i],
+                    weighted[i],
+                    "",
+                    "All areas are green.",
+                    digests[i],
+                )
             )
             continue
         color = RANK_COLOR[worst_rank]
@@ -423,7 +465,13 @@ def _overall(
             reason += f" (also {color}: {', '.join(others)})"
         out.append(
             OverallResult(
-                account_id, color, int(score[i, j]), weighted[i], areas[j].code, reason[:500]
+                account_id,
+                color,
+                int(score[i, j]),
+                weighted[i],
+                areas[j].code,
+                reason[:500],
+                digests[i],
             )
         )
     return out

@@ -132,6 +132,9 @@ class Scorecard(models.Model):
     weighted_score = models.PositiveSmallIntegerField(help_text="Weighted mean of the areas.")
     reason = models.CharField(max_length=500)
     worst_area = models.CharField(max_length=20, choices=AreaCode.choices, blank=True)
+    # A digest of the account's AreaScore digests as last written: a recompute compares it
+    # before reading any of them (``compute.OverallResult.areas_digest``). Empty = unknown.
+    areas_digest = models.CharField(max_length=16, blank=True, default="")
     changed_at = models.DateTimeField()
     computed_at = models.DateTimeField()
 

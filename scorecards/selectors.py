@@ -237,13 +237,13 @@ def recompute_reads(
 ) -> list[tuple[str, Callable[[], object]]]:
     """Every read of a recompute as (name, function), the longest first: the facts the
     enabled measures read (``load_frames``; ``measure_reads`` says which each needs), then
-    the stored area digests and scorecards (``stored_state``), the CTA floors and the live
-    overrides. Each may run on a connection of its own (``csrisk.db.concurrent_reads``,
-    with ``READ_SETTINGS``); ``frames_from`` and ``state_from`` assemble the results."""
+    the stored scorecards (``stored_cards``), the CTA floors and the live overrides. Each
+    may run on a connection of its own (``csrisk.db.concurrent_reads``, with
+    ``READ_SETTINGS``); ``frames_from`` and ``state_from`` assemble the results."""
     ids = list(account_ids)
     return [
         *_reads(ids, now, measure_thresholds, True),
-        ("stored_state", partial(stored_state, ids)),
+        ("stored_cards", partial(stored_cards, ids)),
         ("cta_floors", partial(cta_floors, ids)),
         ("overrides", partial(live_overrides, ids, now)),
     ]
@@ -259,14 +259,13 @@ def measure_reads(code: str) -> set[str]:
 
 
 def state_from(results: dict[str, object]) -> RecomputeState:
-    scores, cards = results["stored_state"]
-    return scores, cards, results["cta_floors"], results["overrides"]
+    return results["stored_cards"], results["cta_floors"], results["overrides"]
 
 
-# What a recompute compares against and applies: the stored area digests, the stored
-# scorecards, the CTA floors and the live overrides (``load_frames_and_state``).
+# What a recompute compares against and applies: the stored scorecards (the area digests
+# are looked up only for the accounts whose ``areas_digest`` moved: ``stored_areas``), the
+# CTA floors and the live overrides (``load_frames_and_state``).
 RecomputeState = tuple[
-    pd.DataFrame,
     dict[int, tuple],
     dict[tuple[int, str], CtaFloor],
     dict[tuple[int, str], OverrideInfo],
@@ -779,11 +778,12 @@ def usage_stats(
     return frame
 
 
-def stored_state(account_ids: list[int]) -> tuple[pd.DataFrame, dict[int, tuple]]:
-    """What a recompute compares against, in two plain queries (no model instances): the
-    AreaScores as a frame (account_id, area, pk, color, digest), and per account the
-    Scorecard's (color, score, weighted_score, reason, worst_area)."""
+def stored_areas(account_ids: list[int]) -> pd.DataFrame:
+    """The AreaScores of these accounts as a recompute compares them, in one plain query
+    (no model instances): a frame of account_id, area, pk, color, digest."""
     ids = list(account_ids)
+    if not ids:
+        return pd.DataFrame(columns=["account_id", "area", "pk", "color", "digest"])
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT account_id, area, id, color, digest FROM scorecards_areascore"
@@ -793,17 +793,25 @@ def stored_state(account_ids: list[int]) -> tuple[pd.DataFrame, dict[int, tuple]
         scores = pd.DataFrame.from_records(
             cursor.fetchall(), columns=["account_id", "area", "pk", "color", "digest"]
         )
+    if _dense(ids):  # read by range (``_in_ids``): only the accounts asked for
+        scores = scores[scores["account_id"].isin(set(ids))]
+    return scores
+
+
+def stored_cards(account_ids: list[int]) -> dict[int, tuple]:
+    """Per account, its Scorecard as a recompute compares it (``services.CARD_STATE``)."""
+    ids = list(account_ids)
+    with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT account_id, color, score, weighted_score, reason, worst_area"
+            "SELECT account_id, color, score, weighted_score, reason, worst_area, areas_digest"
             f" FROM scorecards_scorecard WHERE account_id {_in_ids(ids)}",
             _id_params(ids),
         )
         cards = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
     if _dense(ids):  # read by range (``_in_ids``): only the accounts asked for
         asked = set(ids)
-        scores = scores[scores["account_id"].isin(asked)]
         cards = {a: card for a, card in cards.items() if a in asked}
-    return scores, cards
+    return cards
 
 
 def _of_accounts(queryset: QuerySet, ids: list[int]) -> list:

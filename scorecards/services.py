@@ -118,28 +118,36 @@ def _recompute_chunk(
 ) -> None:
     now = clock.now()
     if concurrent:
-        measured, (scores, cards, floors, live) = _measured_while_reading(ids, now, thresholds)
+        measured, (cards, floors, live) = _measured_while_reading(ids, now, thresholds)
     else:
-        frames, (scores, cards, floors, live) = selectors.load_frames_and_state(
-            ids, now, thresholds
-        )
+        frames, (cards, floors, live) = selectors.load_frames_and_state(ids, now, thresholds)
         measured = run_measures(frames, thresholds)
+    compared: list[pd.DataFrame] = []  # the stored areas of the accounts whose areas moved
+
+    def stored_areas(account_ids: list[int]) -> pd.DataFrame:
+        compared.append(selectors.stored_areas(account_ids))
+        return compared[-1]
+
     # Plain tuples, not model instances: building 16,000 instances a chunk cost more than
     # the measures. Only the rows that changed become instances (for bulk_update).
     # The stored reasons are never read back: their digest (``compute.AreaResult.digest``)
     # says what changed, and ``combine`` builds reasons only for the areas whose digest moved.
+    # It compares each account's digest of its areas first (``Scorecard.areas_digest``):
+    # only the accounts whose digest moved have their areas' digests read and compared.
     area_results, overall_results = combine(
         measured,
         account_ids=ids,
         areas=areas,
         cta_floors=floors,
         overrides=live,
-        stored=scores,
+        stored=stored_areas,
+        stored_accounts={a: card[-1] for a, card in cards.items()},
         links=lambda code, account_ids: selectors.deferred_links(
             code, account_ids, now=now, measure_thresholds=thresholds
         ),
     )
     # The stored rows of the areas that changed (few in steady state), by (account, area).
+    scores = compared[0] if compared else selectors.stored_areas([])
     mine = scores[scores["account_id"].isin({r.account_id for r in area_results})]
     existing = dict(
         zip(
@@ -189,7 +197,7 @@ def _recompute_chunk(
         changed_scores.append(score)
     for o in overall_results:
         card = cards.get(o.account_id)
-        state = (o.color, o.score, o.weighted_score, o.reason, o.worst_area)
+        state = (o.color, o.score, o.weighted_score, o.reason, o.worst_area, o.areas_digest)
         if card is None:
             new_cards.append((o.account_id, *state, now, now))
             changed(o.account_id, ColorChange.OVERALL, "", o.color, o.score, o.reason)
@@ -214,7 +222,7 @@ def _recompute_chunk(
 
 
 AREA_STATE = ("color", "score", "computed_color", "computed_score", "reasons")
-CARD_STATE = ("color", "score", "weighted_score", "reason", "worst_area")
+CARD_STATE = ("color", "score", "weighted_score", "reason", "worst_area", "areas_digest")
 
 
 # Connections a big recompute reads on at once: with the server's cores busy, Python
@@ -288,6 +296,7 @@ SCORECARD_COLUMNS = (
     "weighted_score",
     "reason",
     "worst_area",
+    "areas_digest",
     "changed_at",
     "computed_at",
 )

@@ -68,6 +68,6 @@ def test_ids_read_by_range_keep_only_the_accounts_asked_for():
     t = measures.DEFAULT_THRESHOLDS
     assert sorted(selectors.ticket_stats([1, 3], NOW, t).index) == [1, 3]
     assert sorted(selectors.usage_stats([1, 3], NOW, t).index) == [1, 3]
-    scores, _ = selectors.stored_state([1, 3])
+    scores = selectors.stored_areas([1, 3])
     assert sorted(scores["account_id"]) == [1, 3]
     assert sorted(selectors.ticket_stats([1, 2, 3], NOW, t).index) == [1, 2, 3]

@@ -8,6 +8,8 @@ from unittest import mock
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Contact, Ticket
 from csrisk import clock
@@ -368,11 +370,35 @@ def test_it_writes_only_the_areas_whose_state_changed(healthy):
 
 
 def test_a_row_without_a_digest_is_rewritten_once(healthy):
+    # as rows written before the digests were (both columns empty after their migrations)
     services.recompute([healthy.pk])
     AreaScore.objects.filter(account=healthy).update(digest="")
+    Scorecard.objects.filter(account=healthy).update(areas_digest="")
     services.recompute([healthy.pk])
     assert not AreaScore.objects.filter(account=healthy, digest="").exists()
+    assert Scorecard.objects.get(account=healthy).areas_digest
     assert ColorChange.objects.filter(account=healthy).exclude(from_color="").count() == 0
+
+
+def test_areas_are_read_only_for_the_accounts_whose_areas_digest_moved(healthy, account_b):
+    services.recompute([healthy.pk, account_b.pk])
+    digests = dict(Scorecard.objects.values_list("account_id", "areas_digest"))
+    assert len(set(digests.values())) == 2 and all(digests.values())
+    with CaptureQueriesContext(connection) as steady:
+        services.recompute([healthy.pk, account_b.pk])
+    assert not [q for q in steady if "scorecards_areascore" in q["sql"]]
+    # a ticket moves one area of one account: only that account's areas are read
+    Ticket.objects.create(account=healthy, opened_at=NOW - dt.timedelta(days=2))
+    with (
+        clock.frozen(NOW + dt.timedelta(minutes=1)),
+        CaptureQueriesContext(connection) as moved,
+    ):
+        services.recompute([healthy.pk, account_b.pk])
+    reads = [q["sql"] for q in moved if q["sql"].startswith("SELECT account_id, area, id")]
+    assert len(reads) == 1 and str(account_b.pk) not in reads[0].split("WHERE")[1]
+    after = dict(Scorecard.objects.values_list("account_id", "areas_digest"))
+    assert after[healthy.pk] != digests[healthy.pk]
+    assert after[account_b.pk] == digests[account_b.pk]
 
 
 def test_only_key_contacts_leaving_count(healthy):
