@@ -88,3 +88,21 @@ def test_it_keeps_the_digests_stored_before():
     }
     changed = rows(sentence="2 urgent tickets open, the oldest for 3 days", refs="17,16")
     assert digests(changed)["support"] == "db519ae6067f647edb519ae6067f647e"
+
+
+def test_it_stores_values_rounded_as_pythons_round_does_ties_included():
+    # np.round and round() differ on ties such as 0.43125; the stored value is round()'s
+    values = [0.43125, 2.5e-05, -0.00015, 1.00005, 123456.78905, 1e20, 0.1 + 0.2, 1 / 3]
+    for v in values:
+        support = next(
+            a
+            for a in combine(
+                rows().assign(value=[v, float("nan")]),
+                account_ids=[1],
+                areas=AREAS,
+                cta_floors={},
+                overrides={},
+            )[0]
+            if a.area == "support"
+        )
+        assert support.reasons[0]["value"] == round(v, 4), v
