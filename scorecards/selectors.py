@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 
 import pandas as pd
 from django.conf import settings
@@ -146,6 +146,13 @@ def _frame(name: str, ids: list[int], extra: list) -> pd.DataFrame:
             cursor.execute(FRAME_SQL[name].format(in_ids=in_ids, **fragments), [*ids, *extra])
         rows = cursor.fetchall()
     return _shaped(name, rows)
+
+
+@cache
+def _empty(name: str) -> pd.DataFrame:
+    """A fact table no enabled measure reads: empty, one frame shared (measures only read
+    their frames), as building it costs ~0.5 ms a table a recompute."""
+    return _shaped(name, [])
 
 
 def _shaped(name: str, rows: list[tuple]) -> pd.DataFrame:
@@ -319,7 +326,7 @@ def frames_from(ids: list[int], now: dt.datetime, results: dict[str, object]) ->
         account_ids=ids,
         tickets=_joined(tickets),
         usage=results.get("usage", _no_usage()),
-        **{name: results.get(name, _shaped(name, [])) for name in FRAME_SQL},
+        **{name: results[name] if name in results else _empty(name) for name in FRAME_SQL},
     )
 
 
@@ -397,10 +404,11 @@ _VENDOR: dict[str, dict[str, str]] = {
         " FILTER (WHERE {cond}))[1:5], ',')",
         "median": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}) FILTER (WHERE {cond})",
         # a signature of a group's rows meeting a condition ("" when none): a 64-bit hash
-        # per row of its id and {ts}, combined by XOR. No sort, so the grouping stays a
-        # hash aggregate.
-        "signature": "coalesce({mark} || bit_xor(hashint8extended(id,"
-        " (date_part('epoch', {ts}) * 1000000)::bigint)) FILTER (WHERE {cond}), '')",
+        # per row of {ts} (as the interval since the epoch) seeded with its id, combined by
+        # XOR. No sort, so the grouping stays a hash aggregate; and no date_part, whose
+        # float arithmetic cost a tenth of the velocity statement.
+        "signature": "coalesce({mark} || bit_xor(interval_hash_extended("
+        "{ts} - timestamptz 'epoch', id)) FILTER (WHERE {cond}), '')",
         "days": "(EXTRACT(EPOCH FROM (solved_at - opened_at)) / 86400.0)",
         "tags": "jsonb_array_elements_text(CASE WHEN jsonb_typeof(t.tags) = 'array'"
         " THEN t.tags ELSE '[]'::jsonb END) AS tag(value)",
