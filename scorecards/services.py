@@ -13,7 +13,7 @@ import datetime as dt
 import gc
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -242,17 +242,19 @@ def _measured_while_reading(
     results: dict[str, object] = {}
     at = pd.Timestamp(now).tz_convert("UTC")
     reads = selectors.recompute_reads(ids, now, thresholds)
-    for name, result in concurrent_reads(
+    arrivals = concurrent_reads(
         reads, workers=CONCURRENT_READS, session_sql=selectors.READ_SETTINGS
-    ):
-        # Each fact table as of ``now`` once, as ``run_measures`` would (``as_of``).
-        results[name] = fact_as_of(name, result, at) if name in FACT_FRAMES else result
-        ready = [code for code, (_, needs) in waiting.items() if needs <= results.keys()]
-        if ready:
-            frames = selectors.frames_from(ids, now, results)
-            for code in ready:
-                t, _ = waiting.pop(code)
-                parts[code] = MEASURES[code](frames, t)
+    )
+    with closing(arrivals):  # a measure that fails stops the reads not yet started
+        for name, result in arrivals:
+            # Each fact table as of ``now`` once, as ``run_measures`` would (``as_of``).
+            results[name] = fact_as_of(name, result, at) if name in FACT_FRAMES else result
+            ready = [code for code, (_, needs) in waiting.items() if needs <= results.keys()]
+            if ready:
+                frames = selectors.frames_from(ids, now, results)
+                for code in ready:
+                    t, _ = waiting.pop(code)
+                    parts[code] = MEASURES[code](frames, t)
     return (
         measure_rows([parts[t.code] for t in enabled(thresholds)]),
         selectors.state_from(results),
