@@ -16,7 +16,9 @@ from _common import emit, figure, setup_django, timed
 
 ACCOUNTS = int(os.environ.get("BENCH_VELOCITY_ACCOUNTS", "10000"))
 TICKETS = int(os.environ.get("BENCH_VELOCITY_TICKETS", "2000000"))
-RUNS = 3
+# Turns of each (the measure, then the query): a run is a tenth of a second, so three
+# turns swung the ratio by 0.2 with whatever else the machine did in those seconds.
+RUNS = int(os.environ.get("BENCH_VELOCITY_RUNS", "15"))
 
 
 def main() -> None:
