@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from accounts.models import Account, Contact, PriorRelationship
+from accounts.models import (
+    Account,
+    CompetitorEvent,
+    Contact,
+    Milestone,
+    PeopleChange,
+    PriorRelationship,
+    ReadinessAssessment,
+    SentimentResponse,
+    Ticket,
+)
 from csrisk.models import Team, User
 from csrisk.roles import Role, TeamFunction
 
@@ -35,6 +46,45 @@ def account_detail(*, pk: int) -> Account:
         )
         .get(pk=pk)
     )
+
+
+# The facts a scorecard reason links to, by the ``type`` of its link (``measures.Refs``).
+FACT_MODELS: dict[str, type[models.Model]] = {
+    "ticket": Ticket,
+    "sentiment": SentimentResponse,
+    "people_change": PeopleChange,
+    "competitor_event": CompetitorEvent,
+    "milestone": Milestone,
+    "readiness": ReadinessAssessment,
+    "contact": Contact,
+}
+
+
+def account_fact(*, account_id: int, kind: str, fact_id: int) -> models.Model:
+    """One fact of an account (a ticket, an answer, a people change…) as a reason links to
+    it; ``DoesNotExist`` for an unknown kind, or a fact of another account."""
+    model = FACT_MODELS.get(kind)
+    if model is None:
+        raise Account.DoesNotExist(f"No fact kind {kind!r}.")
+    return model.objects.select_related("account").get(pk=fact_id, account_id=account_id)
+
+
+def fact_rows(fact: models.Model) -> list[tuple[str, object]]:
+    """(label, value) of each field of a fact but its id and account, choices displayed."""
+    rows = []
+    for field in fact._meta.fields:
+        if field.name in ("id", "account"):
+            continue
+        if field.choices:
+            value = getattr(fact, f"get_{field.name}_display")()
+        elif field.is_relation:
+            value = getattr(fact, field.name)
+        else:
+            value = getattr(fact, field.attname)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        rows.append((str(field.verbose_name).capitalize(), value))
+    return rows
 
 
 def owner_choices() -> QuerySet[User]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -95,6 +95,25 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "account": account,
             "can_change": can_change_account(request.user, account),
             "panels": panels.render("account_detail", request, account),
+        },
+    )
+
+
+@require_http_methods(["GET"])
+def fact_detail(request: HttpRequest, pk: int, kind: str, fact_id: int) -> HttpResponse:
+    """A fact a scorecard reason links to ("based on ticket #80"): what it says."""
+    try:
+        fact = selectors.account_fact(account_id=pk, kind=kind, fact_id=fact_id)
+    except ObjectDoesNotExist:
+        raise Http404("No such fact on this account.") from None
+    return render(
+        request,
+        "accounts/fact_detail.html",
+        {
+            "account": fact.account,
+            "fact": fact,
+            "kind": kind.replace("_", " "),
+            "rows": selectors.fact_rows(fact),
         },
     )
 

@@ -756,7 +756,8 @@ def recurrence(f: Frames, t: Threshold) -> pd.DataFrame:
     value = tk["c_n"].astype(float)
     sentence = pd.Series(
         [
-            f"{int(n)} tickets tagged “{tag}” from {group} in {t.window_days} days"
+            f"{int(n)} ticket{'s' if n != 1 else ''} tagged “{tag}” from {group} in "
+            f"{t.window_days} days"
             for n, group, tag in zip(value, tk["c_group"], tk["c_tag"], strict=True)
         ],
         index=value.index,

@@ -45,6 +45,9 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "notification-settings": ALL_OK,
         "accounts:list": ALL_OK,
         "accounts:detail": ALL_OK,
+        # the matrix's ids name no fact of the account (the kind is an id too): not found,
+        # for every role that may read the book (tests/accounts/test_fact_detail.py reads one)
+        "accounts:fact": dict.fromkeys(STAFF, 404),
         # team B's account: only the VP and the CEO may change it
         "accounts:edit": {**dict.fromkeys(STAFF, 403), "vp_cs": "ok", "ceo": "ok"},
         "accounts:import": {

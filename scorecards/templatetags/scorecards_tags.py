@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.selectors import FACT_MODELS
 from scorecards.choices import AreaCode
 
 register = template.Library()
@@ -68,3 +70,20 @@ def area_name(code: str) -> str:
         return AreaCode(code).label
     except ValueError:
         return "Overall" if code == "overall" else code
+
+
+@register.simple_tag
+def ref_link(ref: dict, account_id: int) -> str:
+    """A reason's link to the fact or CTA behind it ("ticket #80"), as a link where csrisk
+    has a page for it: the account's fact page, or the CTA."""
+    kind, pk = str(ref.get("type", "")), ref.get("id")
+    text = f"{kind.replace('_', ' ')} #{pk}"
+    url = None
+    if isinstance(pk, int):
+        if kind in FACT_MODELS:
+            url = reverse("accounts:fact", args=[account_id, kind, pk])
+        elif kind == "cta":
+            url = reverse("cockpit:cta", args=[pk])
+    if url is None:
+        return format_html("{}", text)
+    return format_html('<a href="{}">{}</a>', url, text)

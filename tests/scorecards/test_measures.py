@@ -461,6 +461,9 @@ def test_support_recurrence_counts_one_tag_from_one_team():
         "5 tickets tagged “export” from Finance in 90 days",
     )
     assert row(out, 2)["sentence"] == "No tagged support tickets recently."
+    one_ticket = [{"account_id": 2, "tags": ["sso"], "requester_group": "IT", "opened_at": NOW}]
+    out = m.recurrence(build([2], tickets=one_ticket), T["support.recurrence"])
+    assert row(out, 2)["sentence"] == "1 ticket tagged “sso” from IT in 90 days"
 
 
 def test_company_competitor_executive_reads_the_configured_list():
