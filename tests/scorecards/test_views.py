@@ -147,6 +147,8 @@ def test_a_chip_opens_the_reasons(org, scored):
     _, red = scored
     html = login(org.lead_a).get(f"/scorecards/accounts/{red.pk}/reasons/support/").content
     assert b"Non-critical tickets up" in html
+    # the reasons link to the tickets they cite
+    assert f'href="/accounts/{red.pk}/facts/ticket/'.encode() in html
     assert login(org.lead_a).get(f"/scorecards/accounts/{red.pk}/reasons/vibes/").status_code == 404
 
 
