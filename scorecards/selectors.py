@@ -257,12 +257,13 @@ def recompute_reads(
 
 
 def measure_reads(code: str) -> set[str]:
-    """The names of the reads (``recompute_reads``) measure ``code`` needs."""
+    """The names of the reads (``recompute_reads``) measure ``code`` needs; every fact read
+    for a measure that declares none (it then waits for them all)."""
     names = {f"tickets.{group}" for group, codes in TICKET_GROUPS.items() if code in codes}
     names |= {name for name, codes in FRAME_READERS.items() if code in codes}
     if code in USAGE_READERS:
         names.add("usage")
-    return names
+    return names or {*(f"tickets.{g}" for g in TICKET_GROUPS), "usage", *FRAME_SQL}
 
 
 def state_from(results: dict[str, object]) -> RecomputeState:

@@ -26,6 +26,17 @@ def test_every_frame_has_its_readers_and_every_reader_is_a_measure():
     assert readers <= set(measures.MEASURES)
 
 
+def test_every_measure_declares_the_reads_it_waits_for():
+    # a recompute on several connections runs each measure once its declared reads are in
+    declared = {c for codes in (*FRAME_READERS.values(), *TICKET_GROUPS.values()) for c in codes}
+    declared |= set(selectors.USAGE_READERS)
+    assert set(measures.MEASURES) == declared
+    assert selectors.measure_reads("support.noncritical_velocity") == {"tickets.velocity"}
+    assert selectors.measure_reads("habits.usage_drop") == {"usage"}
+    assert selectors.measure_reads("company.key_contact_left") == {"contacts", "people"}
+    assert "tickets.state" in selectors.measure_reads("a.measure_declaring_nothing")
+
+
 def test_each_measure_reads_only_the_frames_it_declares():
     with clock.frozen(NOW):
         build_demo_book(accounts=30, months=8, seed=4)  # every kind of fact but one:
