@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -12,7 +13,6 @@ from accounts.models import (
     Milestone,
     PeopleChange,
     PriorRelationship,
-    ReadinessAssessment,
     SentimentResponse,
     Ticket,
 )
@@ -55,8 +55,6 @@ FACT_MODELS: dict[str, type[models.Model]] = {
     "people_change": PeopleChange,
     "competitor_event": CompetitorEvent,
     "milestone": Milestone,
-    "readiness": ReadinessAssessment,
-    "contact": Contact,
 }
 
 
@@ -65,7 +63,7 @@ def account_fact(*, account_id: int, kind: str, fact_id: int) -> models.Model:
     it; ``DoesNotExist`` for an unknown kind, or a fact of another account."""
     model = FACT_MODELS.get(kind)
     if model is None:
-        raise Account.DoesNotExist(f"No fact kind {kind!r}.")
+        raise ObjectDoesNotExist(f"No fact kind {kind!r}.")
     return model.objects.select_related("account").get(pk=fact_id, account_id=account_id)
 
 

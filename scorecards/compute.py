@@ -163,16 +163,18 @@ def combine(
         extra.setdefault((account_id, area), ([], []))[0].insert(0, _override_reason(ov))
     high, low = _cell_hashes(content, rank, score, computed_rank, computed_score)
     special: dict[int, str] = {}  # the cells with CTA or override reasons: digest text
+    keys = high  # each cell's 64 bits for its account's digest (a copy once one differs)
     for (account_id, area), (before, after) in extra.items():
         c = position[account_id] * m + column[area]
         state = _state(c, m, rank, score, computed_rank, computed_score)
         extras = json.dumps([before, after], sort_keys=True, default=str)
         text = f"{content[c]}|{state}|{extras}"
         special[c] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-        high[c] = np.uint64(int(special[c][:16], 16))  # for the account's digest
+        keys = high.copy() if keys is high else keys
+        keys[c] = np.uint64(int(special[c][:16], 16))
         if before or not head[c]:
             head[c] = (before or after)[0]["sentence"] if before or after else head[c]
-    account_digests = _account_digests(high, n, m)
+    account_digests = _account_digests(keys, n, m)
     if stored is None and stored_accounts is None:
         candidates = np.arange(n * m)
     else:
@@ -252,7 +254,7 @@ def _cell_hashes(
         pd.util.hash_pandas_object(state, index=False, hash_key=key).to_numpy(dtype=np.uint64)
         for key in (_HASH_KEY_HIGH, _HASH_KEY_LOW)
     )
-    return high.copy(), low
+    return high, low
 
 
 def _account_digests(cell_hashes: np.ndarray, n: int, m: int) -> np.ndarray:

@@ -216,16 +216,7 @@ def load_frames(
     aggregates empty, for a caller that takes them per date (the backtest)."""
     ids = list(account_ids)
     configured = thresholds() if measure_thresholds is None else measure_thresholds
-    with _without_jit():
-        return _load_frames(ids, now, configured, aggregates)
-
-
-def _load_frames(
-    ids: list[int], now: dt.datetime, configured: list[Threshold], aggregates: bool
-) -> Frames:
-    return frames_from(
-        ids, now, {name: read() for name, read in _reads(ids, now, configured, aggregates)}
-    )
+    return frames_from(ids, now, _read_all(_reads(ids, now, configured, aggregates)))
 
 
 def load_frames_and_state(
@@ -234,9 +225,15 @@ def load_frames_and_state(
     """``load_frames`` and what a recompute compares against and applies, one read after
     the other on this connection (``recompute_reads``)."""
     ids = list(account_ids)
-    with _without_jit():
-        results = {name: read() for name, read in recompute_reads(ids, now, measure_thresholds)}
+    results = _read_all(recompute_reads(ids, now, measure_thresholds))
     return frames_from(ids, now, results), state_from(results)
+
+
+def _read_all(reads: list[tuple[str, Callable[[], object]]]) -> dict[str, object]:
+    """Each read's result by name, one after the other on this connection, with the read
+    settings (``_without_jit``)."""
+    with _without_jit():
+        return {name: read() for name, read in reads}
 
 
 def recompute_reads(
