@@ -1,18 +1,10 @@
-"""From measure rows to colours: area colours, CTA precedence, overrides, the overall.
+"""The batch engine of the colour rule: a whole book's measure rows to area and overall
+colours, on (account × area) arrays, with the digests that let a recompute write only what
+changed.
 
-Pure functions over plain data, like the measures. The precedence, in order:
-
-1. **Measures**: an area's computed colour is the worst of its measures; its score is the
-   lowest measure score (so the score always sits in the colour's band).
-2. **CTAs**: an open manual risk CTA in the area makes it at least yellow, a flagged one
-   red (the ``cta_floor`` the ctas app sets). Closing the CTA removes the floor and the
-   measures speak again.
-3. **Override**: a person's colour, with a reason and an expiry, wins over both until it
-   expires or is cleared.
-
-The overall colour is the **worst** area colour, and its reason names that area ("support
-is red: …"): one red area is never hidden inside a green average. A weighted mean of the
-area scores is kept beside it for ranking.
+The rule itself — measures, CTA floor, override, worst-of, overall — is written to be read
+in ``scorecards.colour_rule``; this module must give exactly its colours, scores and
+reasons (a property test holds the two equal), only faster.
 """
 
 from __future__ import annotations
@@ -26,35 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scorecards.measures import COLOR_RANK, DEFERRED, GREEN, RANK_COLOR, RED, YELLOW, ref_links
-
-BAND = {GREEN: (70, 100), YELLOW: (40, 69), RED: (0, 39)}
+from scorecards.colour_rule import (
+    AreaInfo,
+    CtaFloor,
+    OverrideInfo,
+    cta_reason,
+    into_band,
+    override_reason,
+)
+from scorecards.measures import COLOR_RANK, DEFERRED, GREEN, RANK_COLOR, ref_links
 
 # (measure code, account ids) → {account id: "17,16,15"}: the ids behind the measure rows
 # that carry a signature (``measures.DEFERRED``), for the reasons that are built.
 LinkLookup = Callable[[str, list[int]], dict[int, str]]
-
-
-@dataclass(frozen=True)
-class AreaInfo:
-    code: str
-    name: str
-    weight: int
-
-
-@dataclass(frozen=True)
-class CtaFloor:
-    color: str  # yellow or red
-    reasons: list[dict[str, Any]]  # [{"type": "cta", "id": 7, "sentence": "…"}]
-
-
-@dataclass(frozen=True)
-class OverrideInfo:
-    id: int
-    color: str
-    reason: str
-    set_by: str
-    expires_at: str
 
 
 @dataclass
@@ -82,15 +58,6 @@ class OverallResult:
     # A digest of the account's area digests (``_account_digests``), stored with the
     # scorecard: a recompute compares it first, and the areas only when it moved.
     areas_digest: str = ""
-
-
-def into_band(score: int, color: str) -> int:
-    low, high = BAND[color]
-    return max(low, min(high, score))
-
-
-def worst(colors: list[str]) -> str:
-    return RANK_COLOR[max((COLOR_RANK[c] for c in colors), default=0)]
 
 
 def combine(
@@ -151,16 +118,16 @@ def combine(
         if COLOR_RANK[floor.color] > rank[i, j]:
             rank[i, j] = COLOR_RANK[floor.color]
             score[i, j] = into_band(int(score[i, j]), floor.color)
-            before.append(_cta_reason(floor))
+            before.append(cta_reason(floor))
         else:
-            after.append(_cta_reason(floor))
+            after.append(cta_reason(floor))
     for (account_id, area), ov in overrides.items():
         i, j = position.get(account_id), column.get(area)
         if i is None or j is None:
             continue
         rank[i, j] = COLOR_RANK[ov.color]
         score[i, j] = into_band(int(score[i, j]), ov.color)
-        extra.setdefault((account_id, area), ([], []))[0].insert(0, _override_reason(ov))
+        extra.setdefault((account_id, area), ([], []))[0].insert(0, override_reason(ov))
     high, low = _cell_hashes(content, rank, score, computed_rank, computed_score)
     special: dict[int, str] = {}  # the cells with CTA or override reasons: digest text
     keys = high  # each cell's 64 bits for its account's digest (a copy once one differs)
@@ -414,24 +381,6 @@ def _combined(hashes: Iterator[np.ndarray]) -> np.ndarray:
         out *= mult
         mult += np.uint64(82520 + inverse + inverse)
     return out + np.uint64(97531)
-
-
-def _override_reason(ov: OverrideInfo) -> dict[str, Any]:
-    return {
-        "kind": "override",
-        "color": ov.color,
-        "sentence": f"Set to {ov.color} by {ov.set_by} until {ov.expires_at}: {ov.reason}",
-        "refs": [{"type": "override", "id": ov.id}],
-    }
-
-
-def _cta_reason(floor: CtaFloor) -> dict[str, Any]:
-    return {
-        "kind": "cta",
-        "color": floor.color,
-        "sentence": "; ".join(r["sentence"] for r in floor.reasons) or "Open risk CTA",
-        "refs": [{"type": "cta", "id": r["id"]} for r in floor.reasons if "id" in r],
-    }
 
 
 def _overall(

@@ -19,7 +19,7 @@ from accounts.choices import LifecycleStage
 from accounts.models import Account
 from csrisk.db import reads_may_run_concurrently
 from scorecards.choices import AreaCode
-from scorecards.compute import AreaInfo, CtaFloor, OverrideInfo
+from scorecards.colour_rule import AreaInfo, CtaFloor, OverrideInfo
 from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, DEFERRED, Frames, Threshold
 from scorecards.models import (
     Area,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scorecards.compute import AreaInfo, CtaFloor, combine
+from scorecards.colour_rule import AreaInfo, CtaFloor
+from scorecards.compute import combine
 
 AREAS = [AreaInfo("support", "Support", 10), AreaInfo("defect", "Defect", 10)]
 
