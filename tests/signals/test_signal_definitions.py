@@ -1,0 +1,194 @@
+"""One definition per signal: every reader of a shared signal agrees with its measure.
+
+Random small books of tickets and random configured thresholds (window, floor, what is
+critical): the rules, the executive summary and the segment aggregates must say what the
+scorecard measure says, as the scorecard computes it (``selectors.load_frames`` →
+``measures.run_measures``), and honour the configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.choices import Segment
+from accounts.models import Account, Ticket
+from ctas.models import Cta
+from scorecards.measures import run_measures
+from scorecards.models import MeasureConfig
+from scorecards.selectors import load_frames, thresholds
+from signals import aggregates, rules, summary
+from signals.choices import RuleTrigger
+from signals.models import Signal, SignalRule
+from tests.factories import AccountFactory
+
+# A Monday, midnight: a week end (Sunday) closes just before it, so the segment series'
+# last point is as of this very instant.
+NOW = dt.datetime(2026, 10, 19, 0, 0, tzinfo=dt.UTC)
+VELOCITY = "support.noncritical_velocity"
+URGENT = "support.urgent_open"
+
+tickets_st = st.lists(
+    st.tuples(
+        st.sampled_from(["support", "defect"]),
+        st.sampled_from(["urgent", "high", "normal", "low"]),
+        # days before NOW it was opened (negative: after NOW, not yet known)
+        st.integers(-3, 260),
+        st.sampled_from(["open", "solved"]),
+    ),
+    max_size=30,
+)
+config_st = st.fixed_dictionaries(
+    {
+        "window_days": st.sampled_from([30, 60, 90]),
+        "floor": st.sampled_from([2, 5, 8, 12]),
+        "critical": st.sampled_from([["urgent"], ["urgent", "high"]]),
+    }
+)
+
+
+class Rollback(Exception):
+    pass
+
+
+def configure(config: dict) -> None:
+    t = next(t for t in thresholds() if t.code == VELOCITY)
+    MeasureConfig.objects.update_or_create(
+        code=VELOCITY,
+        defaults={
+            "area": t.area,
+            "label": t.label,
+            "yellow_at": t.yellow_at,
+            "red_at": t.red_at,
+            "best": t.best,
+            "window_days": config["window_days"],
+            "params": {"floor": config["floor"], "critical": config["critical"]},
+        },
+    )
+
+
+def book(account: Account, tickets: list[tuple]) -> None:
+    Ticket.objects.bulk_create(
+        Ticket(
+            account=account,
+            kind=kind,
+            priority=priority,
+            status="solved" if state == "solved" else "open",
+            opened_at=NOW - dt.timedelta(days=days, hours=1),
+            solved_at=NOW + dt.timedelta(days=1) if state == "solved" else None,
+        )
+        for kind, priority, days, state in tickets
+    )
+
+
+def measured(account: Account, code: str) -> float | None:
+    """What the scorecard's measure says for the account, as a recompute computes it."""
+    configured = [t for t in thresholds() if t.code == code]
+    rows = run_measures(load_frames([account.pk], NOW, configured), configured)
+    value = rows.loc[rows["measure"] == code, "value"].iloc[0]
+    return None if math.isnan(value) else float(value)
+
+
+@pytest.fixture
+def account(org):
+    return AccountFactory(owner=org.csm_a, segment=Segment.STRATEGIC)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tickets=tickets_st, config=config_st, threshold=st.sampled_from([0.25, 0.5, 1.0]))
+def test_the_velocity_rule_fires_exactly_when_the_measure_reaches_its_threshold(
+    account, tickets, config, threshold
+):
+    try:
+        with transaction.atomic():
+            configure(config)
+            book(account, tickets)
+            SignalRule.objects.exclude(trigger=RuleTrigger.VELOCITY).update(active=False)
+            SignalRule.objects.filter(trigger=RuleTrigger.VELOCITY).update(
+                threshold=threshold, active=True
+            )
+            signal = Signal(kind="ticket", account_id=account.pk)
+            rules.evaluate([signal], people={}, now=NOW)
+            value = measured(account, VELOCITY)
+            opened = Cta.objects.filter(account=account, area="support").exists()
+            assert opened == (value is not None and value >= threshold), (value, opened)
+            raise Rollback
+    except Rollback:
+        pass
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tickets=tickets_st, threshold=st.sampled_from([1, 2, 3]))
+def test_the_urgent_ticket_rule_counts_what_the_measure_counts(account, tickets, threshold):
+    try:
+        with transaction.atomic():
+            book(account, tickets)
+            SignalRule.objects.update(active=False)
+            SignalRule.objects.create(
+                name="Urgent tickets",
+                trigger=RuleTrigger.URGENT_TICKETS,
+                threshold=threshold,
+                cta_area="support",
+                cta_reason="Urgent tickets open: {value}",
+            )
+            rules.evaluate([Signal(kind="ticket", account_id=account.pk)], people={}, now=NOW)
+            value = measured(account, URGENT)
+            opened = Cta.objects.filter(account=account, area="support").exists()
+            assert opened == (value is not None and value >= threshold), (value, opened)
+            raise Rollback
+    except Rollback:
+        pass
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tickets=tickets_st, config=config_st)
+def test_the_summary_reads_the_velocity_the_measure_computes(account, tickets, config):
+    try:
+        with transaction.atomic():
+            configure(config)
+            book(account, tickets)
+            value = measured(account, VELOCITY)
+            actions = [
+                a
+                for a in summary.prioritised_actions(NOW, limit=50)
+                if a.signal == "velocity" and a.account_id == account.pk
+            ]
+            rising = value is not None and value >= summary.VELOCITY_LEAD
+            assert bool(actions) == rising, (value, actions)
+            if rising:
+                assert f"{value * 100:.0f}%" in actions[0].sentence
+            raise Rollback
+    except Rollback:
+        pass
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tickets=tickets_st, config=config_st)
+def test_a_one_account_segment_has_the_velocity_of_its_account(account, tickets, config):
+    try:
+        with transaction.atomic():
+            configure(config)
+            book(account, tickets)
+            value = measured(account, VELOCITY)
+            trend = next(
+                t
+                for t in aggregates.segment_trends(now=NOW, weeks=2)
+                if t.segment == Segment.STRATEGIC
+            )
+            assert trend.velocity_now == pytest.approx(round(value or 0.0, 3)), value
+            raise Rollback
+    except Rollback:
+        pass
