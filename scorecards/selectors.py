@@ -20,7 +20,15 @@ from accounts.models import Account
 from csrisk.db import reads_may_run_concurrently
 from scorecards.choices import AreaCode
 from scorecards.colour_rule import AreaInfo, CtaFloor, OverrideInfo
-from scorecards.measures import COLOR_RANK, DEFAULT_THRESHOLDS, DEFERRED, Frames, Threshold
+from scorecards.measures import (
+    COLOR_RANK,
+    DEFAULT_THRESHOLDS,
+    DEFERRED,
+    MEASURE_COLUMNS,
+    Frames,
+    Threshold,
+    run_measures,
+)
 from scorecards.models import (
     Area,
     AreaScore,
@@ -879,6 +887,27 @@ def thresholds() -> list[Threshold]:
         for c in MeasureConfig.objects.all()
     }
     return [configured.get(t.code, t) for t in DEFAULT_THRESHOLDS]
+
+
+def measure_verdicts(
+    codes: Iterable[str], account_ids: Iterable[int], now: dt.datetime
+) -> pd.DataFrame:
+    """What the measures ``codes`` say about these accounts as of ``now``, with their
+    configured thresholds: one row per account and enabled measure (``run_measures``'
+    columns). The one definition of a signal for every reader that is not the scorecard
+    itself — rules, the executive summary, escalation suggestions — so that none counts
+    it its own way. A disabled measure says nothing."""
+    wanted = set(codes)
+    configured = [t for t in thresholds() if t.code in wanted]
+    ids = sorted(set(account_ids))
+    if not ids or not any(t.enabled for t in configured):
+        return pd.DataFrame(columns=["account_id", *MEASURE_COLUMNS])
+    return run_measures(load_frames(ids, now, configured), configured)
+
+
+def measure_threshold(code: str) -> Threshold:
+    """Measure ``code``'s configured threshold (its default when not configured)."""
+    return next(t for t in thresholds() if t.code == code)
 
 
 def area_infos() -> list[AreaInfo]:

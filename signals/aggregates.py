@@ -4,9 +4,10 @@ complaint across segments").
 
 Formulas (the account-level ones of scorecards/measures.py, summed over a segment):
 
-- **Velocity** at the end of week w: n1 = non-critical support tickets opened in
-  (end − W, end], n0 = in (end − 2W, end − W], W = 90 days; velocity = (n1 − n0) /
-  max(n0, floor), floor = 8. Non-critical = priority not "urgent".
+- **Velocity** at the end of week w: the velocity measure's formula, with its configured
+  window W, floor and critical priorities (``scorecards`` "support.noncritical_velocity"),
+  over the segment's tickets: n1 = non-critical support tickets opened in (end − W, end],
+  n0 = in (end − 2W, end − W]; velocity = (n1 − n0) / max(n0, floor).
 - **Adoption** in week w: the mean over the segment's accounts of active_users /
   licensed_users of that week's usage snapshot (and the mean key-feature adoption, 0–1).
 - **Recurring complaints**: a ticket tag seen on support tickets of at least
@@ -26,10 +27,10 @@ import pandas as pd
 from django.db import connection
 
 from accounts.choices import Segment
+from scorecards.selectors import measure_threshold
 
-WINDOW_DAYS = 90
-FLOOR = 8.0
-CRITICAL = ("urgent",)
+WINDOW_DAYS = 90  # recurring complaints: tags of the last W days
+VELOCITY = "support.noncritical_velocity"
 
 
 @dataclass
@@ -73,7 +74,7 @@ def week_ends(now: dt.datetime, weeks: int) -> list[dt.date]:
 
 
 def velocity_series(
-    daily: pd.Series, ends: list[dt.date], window: int = WINDOW_DAYS, floor: float = FLOOR
+    daily: pd.Series, ends: list[dt.date], window: int, floor: float
 ) -> list[float]:
     """Velocity at each week end from a series of ticket counts per day (date index)."""
     out = []
@@ -89,8 +90,11 @@ def velocity_series(
 
 def segment_trends(*, now: dt.datetime, weeks: int = 12) -> list[SegmentTrend]:
     ends = week_ends(now, weeks)
-    since = ends[0] - dt.timedelta(days=2 * WINDOW_DAYS)
-    placeholders = ",".join(["%s"] * len(CRITICAL))
+    t = measure_threshold(VELOCITY)
+    window, floor = t.window_days, float(t.params.get("floor", 8))
+    critical = [str(c) for c in t.params.get("critical", ["urgent"])] or [""]
+    since = ends[0] - dt.timedelta(days=2 * window)
+    placeholders = ",".join(["%s"] * len(critical))
     counts = _rows(
         f"""
         SELECT a.segment, DATE(t.opened_at), COUNT(*)
@@ -99,7 +103,7 @@ def segment_trends(*, now: dt.datetime, weeks: int = 12) -> list[SegmentTrend]:
           AND t.opened_at > %s AND t.opened_at <= %s
         GROUP BY a.segment, DATE(t.opened_at)
         """,
-        [*CRITICAL, since, now],
+        [*critical, since, now],
     )
     usage = _rows(
         """
@@ -139,7 +143,9 @@ def segment_trends(*, now: dt.datetime, weeks: int = 12) -> list[SegmentTrend]:
                 label=label,
                 accounts=sizes[code],
                 weeks=ends,
-                velocity=velocity_series(daily, ends) if len(daily) else [0.0] * len(ends),
+                velocity=(
+                    velocity_series(daily, ends, window, floor) if len(daily) else [0.0] * len(ends)
+                ),
                 adoption=[_week_value(weekly, end) for end in ends],
             )
         )

@@ -2,7 +2,7 @@
 
 Rules are rows (``SignalRule``, editable in the admin, defaults seeded by a migration).
 Event rules look at the signals just processed; measure rules (velocity, urgent tickets)
-recompute their measure for the accounts those signals touched. CTAs come from
+read their scorecard measure for the accounts those signals touched. CTAs come from
 ``ctas.services.cta_create(source=RULE)``, which de-duplicates on account + type + reason
 while the CTA is live, so a rule firing twice opens one CTA.
 """
@@ -15,18 +15,16 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 
-from accounts.models import Account, Contact, Ticket
+from accounts.models import Account, Contact
 from ctas.choices import CtaType, Source
 from ctas.services import cta_create
 from scorecards.measures import seniority
+from scorecards.selectors import measure_verdicts
 from signals.choices import Kind, RuleTrigger
 from signals.models import Signal, SignalRule
 
 log = logging.getLogger(__name__)
-
-VELOCITY_FLOOR = 8
 
 
 class Person(NamedTuple):
@@ -37,38 +35,20 @@ class Person(NamedTuple):
     new_title: str
 
 
-# as scorecards' noncritical_velocity: small counts do not spike
+# A measure rule reads its measure, as the scorecard computes it with its configured
+# window and parameters (``scorecards.selectors.measure_verdicts``), and fires when the
+# measure's value reaches the rule's threshold.
+MEASURE_OF = {
+    RuleTrigger.VELOCITY: "support.noncritical_velocity",
+    RuleTrigger.URGENT_TICKETS: "support.urgent_open",
+}
 
 
-def velocity(account_ids: Sequence[int], *, now: dt.datetime, window_days: int) -> dict[int, float]:
-    """Growth of non-critical tickets: (n_last - n_previous) / max(n_previous, floor), over
-    two consecutive windows of ``window_days`` ending now."""
-    w = dt.timedelta(days=window_days)
-    rows = (
-        Ticket.objects.filter(account_id__in=account_ids, opened_at__gte=now - 2 * w)
-        .exclude(priority="urgent")
-        .values("account_id")
-        .annotate(
-            n1=Count("pk", filter=Q(opened_at__gte=now - w)),
-            n0=Count("pk", filter=Q(opened_at__lt=now - w)),
-        )
-    )
-    return {r["account_id"]: (r["n1"] - r["n0"]) / max(r["n0"], VELOCITY_FLOOR) for r in rows}
-
-
-def urgent_count(
-    account_ids: Sequence[int], *, now: dt.datetime, window_days: int
-) -> dict[int, int]:
-    rows = (
-        Ticket.objects.filter(
-            account_id__in=account_ids,
-            priority="urgent",
-            opened_at__gte=now - dt.timedelta(days=window_days),
-        )
-        .values("account_id")
-        .annotate(n=Count("pk"))
-    )
-    return {r["account_id"]: r["n"] for r in rows}
+def measured(code: str, account_ids: Sequence[int], now: dt.datetime) -> dict[int, float]:
+    """Measure ``code``'s value per account, for the accounts it has one for."""
+    rows = measure_verdicts([code], account_ids, now)
+    rows = rows[(rows["measure"] == code) & rows["value"].notna()]
+    return dict(zip(rows["account_id"].tolist(), rows["value"].tolist(), strict=True))
 
 
 def _open(rule: SignalRule, account: Account, **values: Any) -> None:
@@ -131,16 +111,13 @@ def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.da
                 nps = s.payload["attributes"].get("nps") if s.kind == Kind.SENTIMENT else None
                 if nps is not None and nps <= rule.threshold:
                     _open(rule, accounts[s.account_id], value=nps)
-        elif rule.trigger in (RuleTrigger.VELOCITY, RuleTrigger.URGENT_TICKETS):
+        elif rule.trigger in MEASURE_OF:
             if rule.threshold is None:
                 continue
             touched = sorted({s.account_id for s in signals if s.kind == Kind.TICKET})
             if not touched:
                 continue
-            measure = velocity if rule.trigger == RuleTrigger.VELOCITY else urgent_count
-            for account_id, value in measure(
-                touched, now=now, window_days=rule.window_days
-            ).items():
+            for account_id, value in measured(MEASURE_OF[rule.trigger], touched, now).items():
                 if value >= rule.threshold:
-                    shown = f"{value:+.0%}" if rule.trigger == RuleTrigger.VELOCITY else value
+                    shown = f"{value:+.0%}" if rule.trigger == RuleTrigger.VELOCITY else int(value)
                     _open(rule, accounts[account_id], value=shown)

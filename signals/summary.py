@@ -13,7 +13,6 @@ at risk" means accounts changing colour, not contracts changing size.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,7 +20,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Count, F, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
 from accounts.choices import LifecycleStage, Segment
@@ -31,6 +30,7 @@ from escalation.models import Escalation
 from scorecards.choices import AreaCode
 from scorecards.measures import seniority
 from scorecards.models import AreaScore, ColorChange
+from scorecards.selectors import deferred_links, measure_verdicts, thresholds
 from sponsors import selectors as sponsor_selectors
 from sponsors.models import CheckIn, Program, Sponsorship
 
@@ -395,7 +395,7 @@ def executive_summary(now: dt.datetime) -> Summary:
         yellow = yellow_now - (yellow_after[first_later] if weeks_ago else 0.0)
         trend.append(TrendPoint(when.date(), _money(red), _money(yellow)))
 
-    velocity = _velocity(now)
+    velocity = _velocity(now, book.index)
     return Summary(
         now=now,
         total=total,
@@ -457,9 +457,9 @@ def sponsor_coverage(today: dt.date) -> dict:
 # An account is a blind spot when its overall colour is GREEN and, within the last
 # ``BLIND_WINDOW_DAYS``, one of these leading danger signals is on record:
 #
-# - velocity:   non-critical support tickets up at least ``VELOCITY_LEAD`` (+25%) on the
-#               90 days before, counted the way the velocity measure counts (floor 8). The
-#               measure colours yellow only at +50%, so +25–49% is a rise still under it.
+# - velocity:   the velocity measure (as configured) at least ``VELOCITY_LEAD`` (+25%). The
+#               measure colours yellow only at +50% by default, so +25–49% is a rise still
+#               under it.
 # - people:     a contact left who was an EDM or champion, or whose title was director or
 #               above; or an EDM/champion's title lost seniority. The measures watch only
 #               EDM and champion, and only when the score was recomputed since.
@@ -471,7 +471,6 @@ def sponsor_coverage(today: dt.date) -> dict:
 
 BLIND_WINDOW_DAYS = 90
 VELOCITY_LEAD = 0.25
-VELOCITY_FLOOR = 8
 KEY_ROLES = {"edm", "champion"}
 
 
@@ -495,35 +494,29 @@ SIGNAL_LABELS = {
 }
 
 
-Velocity = list[tuple[int, float, int, int, dt.datetime]]
+# (account id, velocity, the measure's sentence, the latest ticket it counted)
+Velocity = list[tuple[int, float, str, dt.datetime]]
+VELOCITY = "support.noncritical_velocity"
 
 
-def _velocity(now: dt.datetime) -> Velocity:
-    """Per account with support tickets in the last 180 days: (id, velocity, n1, n0, last),
-    counted as the velocity measure counts (non-urgent support tickets, floor 8). One
-    aggregate over the tickets table; the callers pick the accounts they care about."""
-    cut, start = now - dt.timedelta(days=90), now - dt.timedelta(days=180)
-    rows = (
-        Ticket.objects.filter(kind="support", opened_at__gt=start, opened_at__lte=now)
-        .exclude(priority="urgent")
-        .values("account_id")
-        .annotate(
-            # opened_at (never NULL), not the id: the id is not in the partial index
-            # support_tickets_opened, and counting it turned the index-only scan into a
-            # bitmap heap scan of every ticket of those 180 days (twice the time). Django
-            # allows no COUNT(*) with a filter.
-            n1=Count("opened_at", filter=Q(opened_at__gt=cut)),
-            n0=Count("opened_at", filter=Q(opened_at__lte=cut)),
-            last=Max("opened_at"),
-        )
-        # Below +2 tickets no account reaches +25% (floor 8): leave those in the database.
-        .filter(n1__gte=F("n0") + math.ceil(VELOCITY_LEAD * VELOCITY_FLOOR))
-        .order_by()
-        .values_list("account_id", "n1", "n0", "last")
-    )
+def _velocity(now: dt.datetime, account_ids: Iterable[int]) -> Velocity:
+    """The accounts whose non-critical ticket velocity — the scorecard measure, with its
+    configured window, floor and critical priorities — is at least ``VELOCITY_LEAD``, with
+    the measure's sentence and the date of the latest ticket it counted."""
+    rows = measure_verdicts([VELOCITY], account_ids, now)
+    rows = rows[(rows["measure"] == VELOCITY) & (rows["value"] >= VELOCITY_LEAD)]
+    if rows.empty:
+        return []
+    ids = [int(a) for a in rows["account_id"].tolist()]
+    # The measure's own evidence: the latest of the tickets it counted.
+    latest = deferred_links(VELOCITY, ids, now=now, measure_thresholds=thresholds())
+    first = {a: int(refs.split(",")[0]) for a, refs in latest.items() if refs}
+    opened = dict(Ticket.objects.filter(pk__in=first.values()).values_list("pk", "opened_at"))
     return [
-        (account_id, (n1 - n0) / max(n0, VELOCITY_FLOOR), n1, n0, last)
-        for account_id, n1, n0, last in rows
+        (a, float(v), sentence, opened.get(first.get(a), now))
+        for a, v, sentence in zip(
+            ids, rows["value"].tolist(), rows["sentence"].tolist(), strict=True
+        )
     ]
 
 
@@ -538,16 +531,11 @@ def blind_spots(
     # rather than joining the accounts and scorecards in every query.
     green_ids = set(book.index[book["c0"] == G].tolist())
     found: list[tuple[int, str, str, dt.date]] = []
-    for account_id, v, n1, n0, last in velocity if velocity is not None else _velocity(now):
-        if v >= VELOCITY_LEAD and account_id in green_ids:
-            found.append(
-                (
-                    account_id,
-                    "velocity",
-                    f"Non-critical tickets up {v * 100:.0f}% ({n1} in the last 90 days vs {n0})",
-                    last.date(),
-                )
-            )
+    if velocity is None:
+        velocity = _velocity(now, green_ids)
+    for account_id, _v, sentence, last in velocity:
+        if account_id in green_ids:
+            found.append((account_id, "velocity", sentence, last.date()))
     for account_id, roles, old, at in PeopleChange.objects.filter(
         change="left", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "roles", "old_title", "occurred_at"):
@@ -667,6 +655,7 @@ def prioritised_actions(
     book: pd.DataFrame | None = None,
 ) -> list[Action]:
     """The book's danger signals with the response that fits each, highest priority first."""
+    book = book if book is not None else book_frame()
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
     # The live accounts are the book's: the fact queries read their tables alone, and the
     # findings of churned accounts are dropped below against the book, not by a join each.
@@ -676,9 +665,10 @@ def prioritised_actions(
         if (account_id, signal) not in found or on > found[(account_id, signal)][1]:
             found[(account_id, signal)] = (sentence, on)
 
-    for account_id, v, _n1, _n0, last in velocity if velocity is not None else _velocity(now):
-        if v >= VELOCITY_LEAD:  # one row per account: nothing to keep the latest of
-            found[(account_id, "velocity")] = (f"non-critical tickets up {v * 100:.0f}%", last)
+    if velocity is None:
+        velocity = _velocity(now, book.index)
+    for account_id, _v, sentence, last in velocity:  # one row per account
+        found[(account_id, "velocity")] = (sentence, last)
     for account_id, competitor, at in CompetitorEvent.objects.filter(
         activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "occurred_at"):
@@ -705,7 +695,6 @@ def prioritised_actions(
 
     # Rank on the live book's ARR and renewal, names from it too (the frame the page has
     # loaded already): no further query, and arrays rather than a loop over every finding.
-    book = book if book is not None else book_frame()
     live_ids = set(book.index.tolist())
     keys = [k for k in found if k[0] in live_ids]  # not churned
     if not keys:
