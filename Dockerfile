@@ -1,5 +1,5 @@
 # Production image for csrisk: one image for web (gunicorn), Celery worker, Celery beat
-# and the one-shot migrate job. See docs/deployment.md.
+# and the one-shot migrate job. See docs/operations.md.
 FROM python:3.11-slim
 
 # The app runs from /app: settings.BASE_DIR is the folder holding manage.py, and

@@ -3,7 +3,7 @@
 With no environment at all you get the embedded default: SQLite in the project folder,
 background work run in-process (Celery eager) and DEBUG on. Set DATABASE_URL and
 REDIS_URL for PostgreSQL and real Celery workers; set DEBUG=0 and SECRET_KEY for
-production. See the "Environment" table in README.md.
+production. See docs/operations.md, "Environment reference".
 """
 
 from pathlib import Path
@@ -163,7 +163,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Each queue scales on its own workers (docs/deployment.md, "Queues").
+# Each queue scales on its own workers (docs/operations.md, "Workers, queues and beat").
 CELERY_TASK_ROUTES = {
     "signals.tasks.*": {"queue": "ingest"},
     "accounts.tasks.run_import_task": {"queue": "ingest"},

@@ -21,7 +21,7 @@ class Signal(models.Model):
     month the signal occurred in, fixed at first receipt) is part of the unique key, as
     PostgreSQL requires of a partitioned table's unique constraints, so the table can be
     declared ``PARTITION BY RANGE (month)`` without changing any query: every lookup by
-    (source, external_id) uses the unique index's prefix. See README, "Deployment".
+    (source, external_id) uses the unique index's prefix. See docs/operations.md.
     """
 
     source = models.CharField(max_length=40)
