@@ -1131,7 +1131,9 @@ def review_rows(accounts: QuerySet[Account], *, now: dt.datetime) -> list[Review
 
 
 def leadership_review(threshold: Decimal) -> QuerySet[Scorecard]:
-    """Red scorecards above the ARR threshold, most ARR first, then the nearest renewal."""
+    """The Monday leadership list: red scorecards of live (not churned) accounts at or above
+    the ARR threshold, most ARR first, then the nearest renewal. The scorecard page and the
+    escalation agenda of a meeting with ``red_scorecards`` both read this one list."""
     return (
         Scorecard.objects.filter(color="red", account__arr__gte=threshold)
         .exclude(account__lifecycle_stage=LifecycleStage.CHURNED)
