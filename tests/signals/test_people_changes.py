@@ -209,3 +209,33 @@ def test_it_sees_a_title_downgrade_from_the_contact_import(
     assert pat.title == "Senior Manager, Operations"
     assert downgrade(account)["color"] == "yellow"
     assert PeopleChange.objects.get().source == "import"
+
+
+def test_it_brings_a_book_written_before_the_one_path_into_agreement(org, account):
+    """The data migration: legacy rows of either table gain their counterpart, once."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    typed = ContactFactory(account=account, title="CFO", roles=["edm"])
+    ContactTitleChange.objects.create(  # a person typed it in, before: no people change
+        contact=typed, old_title="VP Finance", new_title="Finance Manager",
+        changed_on=dt.date(2026, 9, 1), source="manual",
+    )  # fmt: skip
+    pushed = ContactFactory(account=account, title="Senior Manager, Operations")
+    PeopleChange.objects.create(  # pushed over REST, before: no title history
+        account=account, contact=pushed, change="title_changed", roles=["champion"],
+        occurred_at=dt.datetime(2026, 9, 20, 9, tzinfo=dt.UTC), source="hris",
+        external_id="HR-77", old_title="Head of Operations",
+        new_title="Senior Manager, Operations",
+    )  # fmt: skip
+    migration = importlib.import_module("accounts.migrations.0005_people_changes_one_record")
+    for _ in range(2):
+        migration.backfill(apps, SimpleNamespace(connection=connection))
+    assert PeopleChange.objects.count() == 2 and ContactTitleChange.objects.count() == 2
+    legacy = PeopleChange.objects.get(contact=typed)
+    assert (legacy.roles, legacy.old_title, legacy.source) == (["edm"], "VP Finance", "manual")
+    assert pushed.title_changes.get().old_title == "Head of Operations"
+    assert downgrade(account)["value"] == 2
