@@ -196,6 +196,7 @@ class PeopleChangeOut:
     old_title: str
     new_title: str
     recorded: bool  # False: nothing changed (a title we knew already, a first sighting)
+    record: PeopleChange | None = None  # the people change, when one was recorded
 
 
 @transaction.atomic
@@ -215,6 +216,7 @@ def people_changes_record(changes: Sequence[PeopleChangeIn]) -> list[PeopleChang
     known = _ContactIndex([c for c in changes if c.contact is None])
     out: list[PeopleChangeOut | None] = [None] * len(changes)
     rows: dict[tuple[str, str] | int, PeopleChange] = {}
+    keys: dict[int, tuple[str, str] | int] = {}
     titles: list[ContactTitleChange] = []
     dirty: dict[int, set[str]] = {}
     for i in order:
@@ -264,10 +266,9 @@ def people_changes_record(changes: Sequence[PeopleChangeIn]) -> list[PeopleChang
                         source=c.source,
                     )
                 )
-        out[i] = PeopleChangeOut(contact, old_title, new_title, False)
+        out[i] = PeopleChangeOut(contact, old_title, new_title, recorded=False)
         if c.change == PeopleChangeKind.TITLE_CHANGED and not retitled:
             continue  # a title we knew, or the first we hear of: no change
-        out[i].recorded = True
         row = PeopleChange(
             account_id=c.account_id,
             contact=contact,
@@ -282,7 +283,8 @@ def people_changes_record(changes: Sequence[PeopleChangeIn]) -> list[PeopleChang
             source=c.source,
             external_id=c.external_id or None,
         )
-        rows[(c.source, c.external_id) if c.external_id else i] = row
+        keys[i] = (c.source, c.external_id) if c.external_id else i
+        rows[keys[i]] = row
     for contact in known.contacts(changes):
         fields = dirty.get(contact.pk)
         if fields:
@@ -303,7 +305,10 @@ def people_changes_record(changes: Sequence[PeopleChangeIn]) -> list[PeopleChang
         ],
     )
     _title_history_add(titles)
-    return [o for o in out if o is not None]
+    done = [o for o in out if o is not None]
+    for i, key in keys.items():
+        done[i].recorded, done[i].record = True, rows[key]  # a resend in the batch: the last
+    return done
 
 
 def _title_history_add(titles: list[ContactTitleChange]) -> None:

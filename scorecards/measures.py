@@ -588,7 +588,7 @@ def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
         index=count.index,
         dtype=object,
     )
-    return _result(f, t, count, sentence, no_data=_NO_DOWN)
+    return _result(f, t, count, sentence, _refs(tc, "people_change", "occurred_at"), _NO_DOWN)
 
 
 def _name(names: pd.Series, contact_id: Any) -> str:

@@ -83,6 +83,7 @@ def test_it_sees_a_rest_title_downgrade_of_a_contact_it_did_not_know(account, cl
     )
     # the contact's title history is derived from the same record
     assert pat.title_changes.get().old_title == "Head of Operations"
+    assert reason["refs"] == [{"type": "people_change", "id": change.pk}]
 
 
 def test_it_records_a_resent_title_change_once(account, client):
@@ -239,3 +240,51 @@ def test_it_brings_a_book_written_before_the_one_path_into_agreement(org, accoun
     assert (legacy.roles, legacy.old_title, legacy.source) == (["edm"], "VP Finance", "manual")
     assert pushed.title_changes.get().old_title == "Head of Operations"
     assert downgrade(account)["value"] == 2
+
+
+def test_it_records_an_admin_title_edit_and_an_admin_people_change_the_one_way(org, account):
+    client = login(org.admin)
+    pat = ContactFactory(account=account, name="Pat Lee", title="Head of Operations",
+                         roles=["champion"])  # fmt: skip
+    form = {
+        "account": account.pk, "name": "Pat Lee", "email": "", "title": "Operations Manager",
+        "roles": '["champion"]', "at_company": "on",
+        "title_changes-TOTAL_FORMS": "0", "title_changes-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    r = client.post(f"/admin/accounts/contact/{pat.pk}/change/", form)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    change = PeopleChange.objects.get(contact=pat)
+    assert (change.old_title, change.new_title, change.source) == (
+        "Head of Operations", "Operations Manager", "admin",
+    )  # fmt: skip
+    assert pat.title_changes.count() == 1
+    r = client.post(
+        "/admin/accounts/peoplechange/add/",
+        {
+            "account": account.pk, "contact": pat.pk, "change": "left",
+            "occurred_at_0": "2026-10-01", "occurred_at_1": "09:00:00", "roles": "[]",
+            "source": "manual",
+        },
+    )  # fmt: skip
+    assert r.status_code == 302, r.content.decode()[:2000]
+    pat.refresh_from_db()
+    assert (pat.at_company, pat.left_on) == (False, dt.date(2026, 10, 1))
+    assert PeopleChange.objects.get(change="left").roles == ["champion"]
+    assert client.get("/admin/accounts/contacttitlechange/add/").status_code == 403
+
+
+def test_it_records_a_departure_from_the_contact_import(
+    org, account, django_capture_on_commit_callbacks
+):
+    from accounts.services import import_job_commit, import_job_create
+
+    ContactFactory(account=account, email="pat@customer.example", title="CFO", roles=["edm"])
+    text = (
+        "account_crm_id,name,email,title,roles,still at company\n"
+        "0015g00000XyZ12AAB,Pat Lee,pat@customer.example,CFO,edm,no\n"
+    )
+    job = import_job_create(by=org.vp, filename="c.csv", content=text.encode(), kind="contacts")
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_commit(job=job, by=org.vp)
+    left = PeopleChange.objects.get()
+    assert (left.change, left.roles, left.source) == ("left", ["edm"], "import")
