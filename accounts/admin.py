@@ -1,5 +1,10 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from accounts.choices import PeopleChangeKind
 from accounts.models import (
     Account,
     CompetitorEvent,
@@ -15,6 +20,8 @@ from accounts.models import (
     Ticket,
     UsageSnapshot,
 )
+from accounts.services import PeopleChangeIn, people_changes_record
+from csrisk import clock
 
 
 class ContactInline(admin.TabularInline):
@@ -46,8 +53,15 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 class ContactTitleChangeInline(admin.TabularInline):
+    """A contact's title history, derived from its people changes: read only."""
+
     model = ContactTitleChange
     extra = 0
+    can_delete = False
+    readonly_fields = ("old_title", "new_title", "changed_on", "source")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Contact)
@@ -58,6 +72,24 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ("name", "email", "account__name")
     autocomplete_fields = ("account",)
     inlines = [ContactTitleChangeInline]
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "title" in form.changed_data:
+            # A title typed here is a people change like any other (the company measures).
+            people_changes_record(
+                [
+                    PeopleChangeIn(
+                        account_id=obj.account_id,
+                        change=PeopleChangeKind.TITLE_CHANGED,
+                        occurred_at=clock.now(),
+                        contact=obj,
+                        old_title=form.initial.get("title") or "",
+                        new_title=obj.title,
+                        source="admin",
+                    )
+                ]
+            )
 
 
 @admin.register(PriorRelationship)
@@ -78,8 +110,16 @@ class RenewalOutcomeAdmin(admin.ModelAdmin):
 
 @admin.register(ContactTitleChange)
 class ContactTitleChangeAdmin(admin.ModelAdmin):
+    """Derived from the people changes (``accounts.services.people_changes_record``)."""
+
     list_display = ("contact", "old_title", "new_title", "changed_on", "source")
     list_select_related = ("contact",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ImportJob)
@@ -130,6 +170,34 @@ class PeopleChangeAdmin(FactAdmin):
     list_display = ("account", "change", "contact", "old_title", "new_title", "occurred_at")
     list_filter = ("change",)
     autocomplete_fields = ("account", "contact")
+
+    def save_model(
+        self, request: HttpRequest, obj: PeopleChange, form: ModelForm, change: bool
+    ) -> None:
+        if change:  # a correction of the record itself
+            super().save_model(request, obj, form, change)
+            return
+        # A new change goes the one way every people change goes: contact and title history.
+        (recorded,) = people_changes_record(
+            [
+                PeopleChangeIn(
+                    account_id=obj.account_id,
+                    change=obj.change,
+                    occurred_at=obj.occurred_at,
+                    contact=obj.contact,
+                    roles=obj.roles or None,
+                    old_title=obj.old_title,
+                    new_title=obj.new_title,
+                    from_company=obj.from_company,
+                    source=obj.source,
+                    external_id=obj.external_id,
+                )
+            ]
+        )
+        if recorded.record is not None:
+            obj.pk = recorded.record.pk
+        else:  # a title change to the title on record: kept as typed, a correction
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(CompetitorEvent)

@@ -84,9 +84,7 @@ from accounts.models import (
     Account,
     CompetitorEvent,
     Contact,
-    ContactTitleChange,
     Milestone,
-    PeopleChange,
     ReadinessAssessment,
     SentimentResponse,
     Ticket,
@@ -278,33 +276,29 @@ class PeopleStory:
     new_contacts: list[Contact] = field(default_factory=list)
     # (account, contact or None, change, when, roles, old title, new title, from company)
     changes: list[tuple] = field(default_factory=list)
-    titles: list[tuple[Contact, str, str, dt.date]] = field(default_factory=list)
 
     def insert(self) -> int:
-        """Write the changes (after the contacts are saved); return how many."""
-        insert_rows(
-            ContactTitleChange,
-            ("contact_id", "old_title", "new_title", "changed_on", "source"),
-            ((c.pk, old, new, on, "demo") for c, old, new, on in self.titles),
-        )
-        return insert_rows(
-            PeopleChange,
-            (
-                "account_id",
-                "contact_id",
-                "change",
-                "occurred_at",
-                "roles",
-                "old_title",
-                "new_title",
-                "from_company",
-                "source",
-            ),
-            (
-                (a.pk, c.pk if c else None, kind, when, roles, old, new, company, "demo")
+        """Record the changes (after the contacts are saved) the way every people change is
+        recorded, title history included; return how many."""
+        from accounts.services import PeopleChangeIn, people_changes_record
+
+        recorded = people_changes_record(
+            [
+                PeopleChangeIn(
+                    account_id=a.pk,
+                    change=kind,
+                    occurred_at=when.replace(tzinfo=dt.UTC),
+                    contact=c,
+                    roles=roles,
+                    old_title=old,
+                    new_title=new,
+                    from_company=company,
+                    source="demo",
+                )
                 for a, c, kind, when, roles, old, new, company in self.changes
-            ),
+            ]
         )
+        return sum(r.recorded for r in recorded)
 
 
 EDM_LEFT, CHAMPION_LEFT, DOWNGRADE, REORG = range(4)
@@ -369,7 +363,6 @@ def people_story(
         elif kind == DOWNGRADE and person is not None and person.title in DOWNGRADED_TITLES:
             old, new = person.title, DOWNGRADED_TITLES[person.title]
             person.title = new
-            out.titles.append((person, old, new, at.date()))
             out.changes.append((account, person, "title_changed", at, person.roles, old, new, ""))
         elif kind in (EDM_LEFT, CHAMPION_LEFT) and person is not None and person.at_company:
             person.at_company, person.left_on = False, at.date()

@@ -23,12 +23,14 @@ from accounts.choices import (
     ContactRole,
     ImportKind,
     LifecycleStage,
+    PeopleChangeKind,
     RenewalOutcomeKind,
     Segment,
     Tier,
 )
-from accounts.models import Account, Contact, ContactTitleChange, RenewalOutcome
+from accounts.models import Account, Contact, RenewalOutcome
 from accounts.rules import can_change_account, can_reassign_to
+from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import audit, clock
 from csrisk.models import AuditEntry, Team, User
 
@@ -728,7 +730,9 @@ def apply_plan(plan: Plan, *, by: User, progress: ProgressFn | None = None) -> t
         if progress:
             progress(done)
 
-    title_changes: list[ContactTitleChange] = []
+    # People changes (titles, departures, returns) are recorded after the contacts are
+    # written, by the one service every people change goes through.
+    people: list[PeopleChangeIn] = []
     for start in range(0, len(plan.updates), BATCH):
         chunk = plan.updates[start : start + BATCH]
         changed: list[Any] = []
@@ -739,12 +743,26 @@ def apply_plan(plan: Plan, *, by: User, progress: ProgressFn | None = None) -> t
                 continue
             if isinstance(obj, Contact):
                 if "title" in diff:
-                    title_changes.append(
-                        ContactTitleChange(
+                    people.append(
+                        PeopleChangeIn(
+                            account_id=obj.account_id,
+                            change=PeopleChangeKind.TITLE_CHANGED,
+                            occurred_at=now,
                             contact=obj,
                             old_title=diff["title"][0],
                             new_title=diff["title"][1],
-                            changed_on=now.date(),
+                            source="import",
+                        )
+                    )
+                if "at_company" in diff:
+                    went = diff["at_company"][1] is False
+                    change = PeopleChangeKind.LEFT if went else PeopleChangeKind.JOINED
+                    people.append(
+                        PeopleChangeIn(
+                            account_id=obj.account_id,
+                            change=change,
+                            occurred_at=now,
+                            contact=obj,
                             source="import",
                         )
                     )
@@ -779,7 +797,7 @@ def apply_plan(plan: Plan, *, by: User, progress: ProgressFn | None = None) -> t
         done += len(chunk)
         if progress:
             progress(done)
-    ContactTitleChange.objects.bulk_create(title_changes, batch_size=BATCH)
+    people_changes_record(people)
     AuditEntry.objects.bulk_create(audits, batch_size=BATCH)
     return len(plan.creates), len(audits)
 

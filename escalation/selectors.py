@@ -18,6 +18,7 @@ from ctas.models import Cta
 from escalation.choices import EscalationStatus, MeetingKind, SuggestionStatus
 from escalation.models import AgendaReview, Escalation, EscalationStep, Meeting, Suggestion
 from scorecards.models import AreaScore, Scorecard, ScorecardSettings
+from scorecards.selectors import leadership_review
 
 
 def escalations(**filters: Any) -> QuerySet[Escalation]:
@@ -163,12 +164,7 @@ def agenda(meeting: Meeting, date: dt.date) -> list[AgendaItem]:
     if meeting.red_scorecards:
         threshold: Decimal = ScorecardSettings.get().leadership_arr_threshold
         seen = {i.account.pk for i in items.values()}
-        for card in (
-            Scorecard.objects.filter(color="red", account__arr__gte=threshold)
-            .exclude(account_id__in=seen)
-            .select_related("account__owner", "account__scorecard")
-            .order_by("-account__arr")
-        ):
+        for card in leadership_review(threshold).exclude(account_id__in=seen):
             key = f"account:{card.account_id}"
             items[key] = AgendaItem(key, "red", f"Red: {card.reason}", card.account)
     if meeting.resolved_within_days is not None:

@@ -71,7 +71,6 @@ class Frames:
     usage: pd.DataFrame
     sentiment: pd.DataFrame  # id account_id responded_at nps csat
     contacts: pd.DataFrame  # id account_id name title roles at_company left_on
-    title_changes: pd.DataFrame  # id contact_id account_id old_title new_title changed_on
     people: pd.DataFrame  # id account_id contact_id change occurred_at roles old_title new_title
     competitors: pd.DataFrame  # id account_id competitor activity occurred_at
     milestones: pd.DataFrame  # id account_id name due_on completed_on
@@ -559,30 +558,39 @@ def seniority(title: str) -> int:
 
 
 def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Key contacts (EDM, Champion) whose title dropped in seniority within the window."""
-    since = (f.now - pd.Timedelta(days=t.window_days)).date()
-    tc = f.title_changes
-    if tc.empty or f.contacts.empty:
+    """Key contacts (EDM, Champion, by their roles then) whose title dropped in seniority
+    within the window. Reads the people changes: every title change is one of them
+    (``accounts.services.people_changes_record``), known contact or not."""
+    p = f.people
+    if p.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DOWN)
-    roles = f.contacts.set_index("id")[["roles", "name"]]
-    tc = tc[tc["changed_on"] >= since].join(roles, on="contact_id")
+    since = pd.Timestamp((f.now - pd.Timedelta(days=t.window_days)).date(), tz="UTC")
+    tc = p[(p["change"] == "title_changed") & (p["occurred_at"] >= since)]
     tc = tc[tc["roles"].map(_key_role).notna()]
     tc = tc[tc["old_title"].map(seniority) > tc["new_title"].map(seniority)]
     if tc.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DOWN)
+    names = f.contacts.set_index("id")["name"] if not f.contacts.empty else pd.Series(dtype=object)
     count = tc.groupby("account_id").size().astype(float)
-    latest = tc.sort_values("changed_on").groupby("account_id").tail(1).set_index("account_id")
+    latest = tc.sort_values("occurred_at").groupby("account_id").tail(1).set_index("account_id")
     sentence = pd.Series(
         [
-            f"{latest.at[a, 'name']}: “{latest.at[a, 'old_title']}” → "
-            f"“{latest.at[a, 'new_title']}” on {latest.at[a, 'changed_on']}"
+            f"{_name(names, latest.at[a, 'contact_id'])}: “{latest.at[a, 'old_title']}” → "
+            f"“{latest.at[a, 'new_title']}” on {latest.at[a, 'occurred_at'].date()}"
             + (f" (+{int(n) - 1} more)" if n > 1 else "")
             for a, n in count.items()
         ],
         index=count.index,
         dtype=object,
     )
-    return _result(f, t, count, sentence, no_data=_NO_DOWN)
+    return _result(f, t, count, sentence, _refs(tc, "people_change", "occurred_at"), _NO_DOWN)
+
+
+def _name(names: pd.Series, contact_id: Any) -> str:
+    """A key contact's name, or a stand-in when the change names no contact on record."""
+    if contact_id is None or pd.isna(contact_id):
+        return "A key contact"
+    return str(names.get(int(contact_id), "A key contact"))
 
 
 _NO_DOWN = "No key contact lost seniority recently."
@@ -1115,7 +1123,6 @@ def as_of(f: Frames) -> Frames:
 FACT_FRAMES = (
     "sentiment",
     "contacts",
-    "title_changes",
     "people",
     "competitors",
     "milestones",
@@ -1145,8 +1152,6 @@ def fact_as_of(name: str, df: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
             df = df.copy()
             df.loc[done_later, "completed_on"] = None
         return df
-    if name == "title_changes":
-        return _kept(df, df["changed_on"].map(lambda d: d <= today))
     if name == "readiness":
         return _kept(df, df["assessed_on"].map(lambda d: d <= today))
     column = {"sentiment": "responded_at", "people": "occurred_at", "competitors": "occurred_at"}

@@ -45,7 +45,6 @@ from scorecards.models import (
 FRAME_COLUMNS: dict[str, list[str]] = {
     "sentiment": ["id", "account_id", "responded_at", "nps", "csat"],
     "contacts": ["id", "account_id", "name", "title", "roles", "at_company", "left_on"],
-    "title_changes": ["id", "contact_id", "account_id", "old_title", "new_title", "changed_on"],
     "people": [
         "id",
         "account_id",
@@ -83,9 +82,6 @@ FRAME_SQL: dict[str, str] = {
     " LIMIT 1) older",
     # Only key contacts (EDM, Champion): the only ones the people measures read.
     "contacts": "SELECT {cols} FROM accounts_contact WHERE account_id {in_ids} AND {key_role}",
-    "title_changes": "SELECT {cols} FROM accounts_contacttitlechange t"
-    " JOIN accounts_contact c ON c.id = t.contact_id WHERE c.account_id {in_ids}"
-    " AND {c_key_role}",
     "people": "SELECT {cols} FROM accounts_peoplechange WHERE account_id {in_ids}"
     " AND occurred_at >= %s",
     "competitors": "SELECT {cols} FROM accounts_competitorevent WHERE account_id {in_ids}"
@@ -96,27 +92,15 @@ FRAME_SQL: dict[str, str] = {
     " AND (completed_on IS NULL OR completed_on > %s)",
     "readiness": "SELECT {cols} FROM accounts_readinessassessment WHERE account_id {in_ids}",
 }
-# Column expressions where the column is not simply the table's own.
-_QUALIFIED = {
-    "title_changes": {
-        "id": "t.id",
-        "contact_id": "t.contact_id",
-        "account_id": "c.account_id",
-        "old_title": "t.old_title",
-        "new_title": "t.new_title",
-        "changed_on": "t.changed_on",
-    },
-}
 
 
 def _columns_sql(name: str) -> str:
-    qualified = _QUALIFIED.get(name, {})
-    return ", ".join(qualified.get(c, connection.ops.quote_name(c)) for c in FRAME_COLUMNS[name])
+    return ", ".join(connection.ops.quote_name(c) for c in FRAME_COLUMNS[name])
 
 
 _KEY_ROLE = {
-    "postgresql": "({t}roles @> '[\"edm\"]' OR {t}roles @> '[\"champion\"]')",
-    "sqlite": "({t}roles LIKE '%%\"edm\"%%' OR {t}roles LIKE '%%\"champion\"%%')",
+    "postgresql": "(roles @> '[\"edm\"]' OR roles @> '[\"champion\"]')",
+    "sqlite": "(roles LIKE '%%\"edm\"%%' OR roles LIKE '%%\"champion\"%%')",
 }
 
 
@@ -130,8 +114,12 @@ FRAME_READERS: dict[str, tuple[str, ...]] = {
         "sentiment.csat_drop",
     ),
     "contacts": ("company.key_contact_left", "company.title_downgrade", "company.no_edm"),
-    "title_changes": ("company.title_downgrade",),
-    "people": ("company.key_contact_left", "company.reorg", "company.competitor_executive"),
+    "people": (
+        "company.key_contact_left",
+        "company.title_downgrade",
+        "company.reorg",
+        "company.competitor_executive",
+    ),
     "competitors": ("product.competitor_exposure",),
     "milestones": ("implementation.late_milestones",),
     "readiness": ("readiness.assessment",),
@@ -142,8 +130,7 @@ def _frame(name: str, ids: list[int], extra: list) -> pd.DataFrame:
     key_role = _KEY_ROLE["postgresql" if connection.vendor == "postgresql" else "sqlite"]
     fragments = {
         "cols": _columns_sql(name),
-        "key_role": key_role.format(t=""),
-        "c_key_role": key_role.format(t="c."),
+        "key_role": key_role,
     }
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
@@ -1160,7 +1147,9 @@ def review_rows(accounts: QuerySet[Account], *, now: dt.datetime) -> list[Review
 
 
 def leadership_review(threshold: Decimal) -> QuerySet[Scorecard]:
-    """Red scorecards above the ARR threshold, most ARR first, then the nearest renewal."""
+    """The Monday leadership list: red scorecards of live (not churned) accounts at or above
+    the ARR threshold, most ARR first, then the nearest renewal. The scorecard page and the
+    escalation agenda of a meeting with ``red_scorecards`` both read this one list."""
     return (
         Scorecard.objects.filter(color="red", account__arr__gte=threshold)
         .exclude(account__lifecycle_stage=LifecycleStage.CHURNED)

@@ -185,7 +185,6 @@ def _subset(
         usage=usage,
         sentiment=cut(frames.sentiment),
         contacts=cut(frames.contacts),
-        title_changes=cut(frames.title_changes),
         people=cut(frames.people),
         competitors=cut(frames.competitors),
         milestones=cut(frames.milestones),

@@ -32,14 +32,12 @@ from accounts.importing import ImportFileError
 from accounts.models import (
     Account,
     CompetitorEvent,
-    Contact,
-    ContactTitleChange,
-    PeopleChange,
     SentimentResponse,
     Ticket,
     UsageSnapshot,
 )
 from accounts.rules import can_change_account, can_import_accounts
+from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import audit, clock
 from csrisk.models import User
 from csrisk.notifications import notify
@@ -801,74 +799,29 @@ def _apply_usage(signals: list[Signal]) -> None:
 
 
 def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, rules.Person]:
-    """People changes and the contact records they concern; returns signal pk → person
-    (the contact, and the title before and after, for the rules)."""
-    contacts: dict[int, rules.Person] = {}
-    for s in sorted(signals, key=lambda s: s.occurred_at):
-        a = s.payload["attributes"]
-        c = a.get("contact") or {}
-        contact = None
-        if c.get("crm_id"):
-            contact = Contact.objects.filter(crm_id=c["crm_id"]).first()
-        if contact is None and c.get("email"):
-            contact = Contact.objects.filter(
-                account_id=s.account_id, email__iexact=c["email"]
-            ).first()
-        if contact is None and c.get("name"):
-            contact = Contact.objects.filter(account_id=s.account_id, name=c["name"]).first()
-        old_title = a.get("old_title") or (contact.title if contact else "")
-        new_title = a.get("new_title") or c.get("title") or ""
-        if contact is None and (c.get("name") or c.get("email")):
-            contact = Contact.objects.create(
+    """People changes, recorded by ``accounts.services.people_changes_record`` (the one
+    path every people change takes); returns signal pk → person (the contact, and the
+    title before and after, for the rules)."""
+    recorded = people_changes_record(
+        [
+            PeopleChangeIn(
                 account_id=s.account_id,
-                name=c.get("name") or c["email"],
-                email=c.get("email", ""),
-                title=new_title if a["change"] != "left" else c.get("title", ""),
-                roles=c.get("roles", []),
-                crm_id=c.get("crm_id") or None,
+                change=s.payload["attributes"]["change"],
+                occurred_at=s.occurred_at,
+                person=s.payload["attributes"].get("contact") or {},
+                old_title=s.payload["attributes"].get("old_title") or "",
+                new_title=s.payload["attributes"].get("new_title") or "",
+                from_company=s.payload["attributes"].get("from_company") or "",
+                source=s.source,
+                external_id=s.external_id,
             )
-        if contact is not None:
-            changed: list[str] = []
-            if c.get("roles") and contact.roles != c["roles"]:
-                contact.roles, changed = c["roles"], [*changed, "roles"]
-            if a["change"] == "left" and contact.at_company:
-                contact.at_company, contact.left_on = False, s.occurred_at.date()
-                changed += ["at_company", "left_on"]
-            if a["change"] == "joined" and not contact.at_company:
-                contact.at_company, contact.left_on = True, None
-                changed += ["at_company", "left_on"]
-            if a["change"] == "title_changed" and new_title and contact.title != new_title:
-                ContactTitleChange.objects.get_or_create(
-                    contact=contact,
-                    old_title=old_title,
-                    new_title=new_title,
-                    changed_on=s.occurred_at.date(),
-                    defaults={"source": s.source},
-                )
-                contact.title = new_title
-                changed.append("title")
-            if changed:
-                contact.save(update_fields=[*changed, "updated_at"])
-        contacts[s.pk] = rules.Person(contact, old_title, new_title)
-        if a["change"] == "title_changed" and (not new_title or new_title == old_title):
-            continue  # a full CRM record that repeats the title we know: no change
-        PeopleChange.objects.update_or_create(
-            source=s.source,
-            external_id=s.external_id,
-            defaults={
-                "account_id": s.account_id,
-                "contact": contact,
-                "change": a["change"],
-                "occurred_at": s.occurred_at,
-                "roles": (contact.roles if contact else c.get("roles")) or [],
-                "old_title": old_title
-                if a["change"] == "title_changed"
-                else a.get("old_title", ""),
-                "new_title": new_title if a["change"] == "title_changed" else "",
-                "from_company": a.get("from_company", ""),
-            },
-        )
-    return contacts
+            for s in signals
+        ]
+    )
+    return {
+        s.pk: rules.Person(r.contact, r.old_title, r.new_title)
+        for s, r in zip(signals, recorded, strict=True)
+    }
 
 
 # --- sweeping and matching ---------------------------------------------------------------

@@ -153,7 +153,7 @@ def test_it_writes_nothing_when_the_transaction_fails(org, monkeypatch):
     def boom(*args, **kwargs):
         raise IntegrityError("disk on fire")
 
-    monkeypatch.setattr(importing.ContactTitleChange.objects, "bulk_create", boom)
+    monkeypatch.setattr(importing.AuditEntry.objects, "bulk_create", boom)
     with pytest.raises(IntegrityError):
         apply_plan(plan, by=org.vp)
     assert Account.objects.count() == 0

@@ -100,7 +100,7 @@ def test_it_reads_on_several_connections_what_one_connection_reads():
         )
         many = selectors.frames_from(ids, NOW, results)
         cards2, floors2, live2 = selectors.state_from(results)
-    for name in ("tickets", "usage", "sentiment", "contacts", "title_changes", "people"):
+    for name in ("tickets", "usage", "sentiment", "contacts", "people"):
         pd.testing.assert_frame_equal(getattr(one, name), getattr(many, name), obj=name)
     for name in ("competitors", "milestones", "readiness"):
         pd.testing.assert_frame_equal(getattr(one, name), getattr(many, name), obj=name)

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 from accounts.demo import build_demo_book
-from accounts.models import Contact, ContactTitleChange
+from accounts.models import Contact
+from accounts.services import contact_update
 from csrisk import clock
+from csrisk.models import User
 from scorecards import measures, selectors
 from scorecards.models import AreaScore
 from scorecards.selectors import FRAME_READERS, FRAME_SQL, TICKET_GROUPS
@@ -41,9 +43,8 @@ def test_each_measure_reads_only_the_frames_it_declares():
     with clock.frozen(NOW):
         build_demo_book(accounts=30, months=8, seed=4)  # every kind of fact but one:
         edm = next(c for c in Contact.objects.filter(at_company=True) if "edm" in c.roles)
-        ContactTitleChange.objects.create(  # a key contact's title downgrade
-            contact=edm, old_title="VP Operations", new_title="Manager", changed_on=NOW.date()
-        )
+        vp = User.objects.get(username="vp")
+        contact_update(contact=edm, by=vp, title="Manager")  # a key contact downgraded
         ids = selectors.active_account_ids()
         everything = selectors.load_frames(ids, NOW, measures.DEFAULT_THRESHOLDS)
         for t in measures.DEFAULT_THRESHOLDS:

@@ -182,15 +182,40 @@ def test_company_title_downgrade_and_missing_decision_maker():
             "id": 1,
             "contact_id": 1,
             "account_id": 1,
+            "change": "title_changed",
+            "roles": ["champion"],
             "old_title": "Head of Data",
             "new_title": "Senior Manager",
-            "changed_on": (NOW - dt.timedelta(days=5)).date(),
-        }
+            "occurred_at": NOW - dt.timedelta(days=5),
+        },
+        {  # a contact nobody had on record: the change alone says who they were
+            "id": 2,
+            "contact_id": None,
+            "account_id": 2,
+            "change": "title_changed",
+            "roles": ["edm"],
+            "old_title": "VP Finance",
+            "new_title": "Finance Manager",
+            "occurred_at": NOW - dt.timedelta(days=5),
+        },
+        {  # not a key contact then
+            "id": 3,
+            "contact_id": None,
+            "account_id": 3,
+            "change": "title_changed",
+            "roles": ["user"],
+            "old_title": "Head of Data",
+            "new_title": "Analyst",
+            "occurred_at": NOW - dt.timedelta(days=5),
+        },
     ]
-    f = build([1], contacts=contacts, title_changes=changes)
-    down = row(m.title_downgrade(f, T["company.title_downgrade"]), 1)
+    f = build([1, 2, 3], contacts=contacts, people=changes)
+    out = m.title_downgrade(f, T["company.title_downgrade"])
+    down = row(out, 1)
     assert (down["value"], down["color"]) == (1.0, "yellow")
-    assert "“Head of Data” → “Senior Manager”" in down["sentence"]
+    assert down["sentence"].startswith("Dee: “Head of Data” → “Senior Manager”")
+    assert row(out, 2)["sentence"].startswith("A key contact: “VP Finance” → “Finance Manager”")
+    assert row(out, 3)["color"] == "green"
     missing = row(m.no_edm(f, T["company.no_edm"]), 1)
     assert (missing["color"], missing["sentence"]) == (
         "yellow",
