@@ -8,7 +8,11 @@ Pure functions over plain data, like the measures. The precedence, in order:
    red (the ``cta_floor`` the ctas app sets). Closing the CTA removes the floor and the
    measures speak again.
 3. **Override**: a person's colour, with a reason and an expiry, wins over both until it
-   expires or is cleared.
+   expires or is cleared — except that it never turns a **flagged** area (a red CTA floor)
+   below red: someone asked for help there, and lifting the flag is the way down.
+
+``area_color`` is that precedence for one cell, as the brief reads; ``combine`` applies
+the measures and floors on arrays and calls it for each (rare) overridden cell.
 
 The overall colour is the **worst** area colour, and its reason names that area ("support
 is red: …"): one red area is never hidden inside a green average. A weighted mean of the
@@ -93,6 +97,17 @@ def worst(colors: list[str]) -> str:
     return RANK_COLOR[max((COLOR_RANK[c] for c in colors), default=0)]
 
 
+def area_color(computed: str, floor: str | None, override: str | None) -> str:
+    """One area's colour from its measures' colour, its CTA floor (yellow: an open risk CTA,
+    red: a flagged one) and a live override (the reference of the precedence above)."""
+    color = worst([computed, floor]) if floor else computed
+    if override is None:
+        return color
+    if floor == RED:  # a flagged area stays red whatever the override says
+        return worst([override, RED])
+    return override
+
+
 def combine(
     measure_rows: pd.DataFrame,
     *,
@@ -158,9 +173,17 @@ def combine(
         i, j = position.get(account_id), column.get(area)
         if i is None or j is None:
             continue
-        rank[i, j] = COLOR_RANK[ov.color]
-        score[i, j] = into_band(int(score[i, j]), ov.color)
-        extra.setdefault((account_id, area), ([], []))[0].insert(0, _override_reason(ov))
+        floor = cta_floors.get((account_id, area))
+        color = area_color(
+            RANK_COLOR[int(computed_rank[i, j])], floor.color if floor else None, ov.color
+        )
+        rank[i, j] = COLOR_RANK[color]
+        score[i, j] = into_band(int(score[i, j]), color)
+        before, after = extra.setdefault((account_id, area), ([], []))
+        if color == ov.color:
+            before.insert(0, _override_reason(ov))
+        else:  # held red by a flag: the flag's reason leads, the override's follows
+            after.append(_override_reason(ov))
     high, low = _cell_hashes(content, rank, score, computed_rank, computed_score)
     special: dict[int, str] = {}  # the cells with CTA or override reasons: digest text
     keys = high  # each cell's 64 bits for its account's digest (a copy once one differs)

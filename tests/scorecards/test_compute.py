@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scorecards.compute import AreaInfo, CtaFloor, combine
+from scorecards.compute import AreaInfo, CtaFloor, OverrideInfo, area_color, combine
 
 AREAS = [AreaInfo("support", "Support", 10), AreaInfo("defect", "Defect", 10)]
 
@@ -106,3 +108,50 @@ def test_it_stores_values_rounded_as_pythons_round_does_ties_included():
             if a.area == "support"
         )
         assert support.reasons[0]["value"] == round(v, 4), v
+
+
+COLORS = ["green", "yellow", "red"]
+
+
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.sampled_from(COLORS),
+            st.sampled_from([None, "yellow", "red"]),
+            st.sampled_from([None, *COLORS]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_it_colours_every_area_as_the_reference_precedence_says(cells):
+    """combine (arrays) agrees with area_color (the brief's precedence, one cell at a time):
+    measures, then the CTA floor, then the override — never below a flag's red."""
+    accounts = list(range(1, len(cells) + 1))
+    frame = pd.DataFrame(
+        {
+            "account_id": accounts,
+            "measure": ["support.urgent_open"] * len(cells),
+            "area": ["support"] * len(cells),
+            "value": [1.0] * len(cells),
+            "color": [c[0] for c in cells],
+            "score": [{"green": 90, "yellow": 55, "red": 20}[c[0]] for c in cells],
+            "sentence": ["measured"] * len(cells),
+            "threshold": [""] * len(cells),
+            "ref_type": [""] * len(cells),
+            "ref_ids": [""] * len(cells),
+        }
+    )
+    floors = {(a, "support"): CtaFloor(c[1], [{"id": a, "sentence": "CTA"}])
+              for a, c in zip(accounts, cells, strict=True) if c[1]}  # fmt: skip
+    overrides = {
+        (a, "support"): OverrideInfo(a, c[2], "why", "csm", "2027-01-01")
+        for a, c in zip(accounts, cells, strict=True)
+        if c[2]
+    }
+    areas, _ = combine(
+        frame, account_ids=accounts, areas=AREAS, cta_floors=floors, overrides=overrides
+    )
+    got = {a.account_id: a.color for a in areas if a.area == "support"}
+    assert got == {a: area_color(*c) for a, c in zip(accounts, cells, strict=True)}
