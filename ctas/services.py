@@ -509,6 +509,8 @@ def task_add(
     *, cta: Cta, by: User, title: str, owner: User | None = None, due_date: dt.date | None = None
 ) -> CtaTask:
     _check(by, cta)
+    if owner is not None and owner != cta.owner and not can_assign_to(by, cta, owner):
+        raise PermissionDenied("You may hand this task only to someone of the CTA's team.")
     if not title.strip():
         raise ValidationError({"title": "Name the task."})
     position = cta.tasks.order_by("-position").values_list("position", flat=True).first() or 0

@@ -756,3 +756,11 @@ def test_level_two_can_be_opened_to_csms_by_configuration(org):
     assert response.status_code in (200, 302)
     escalation.refresh_from_db()
     assert escalation.level == 2
+
+
+def test_a_new_task_is_given_by_the_same_rule(org):
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    cta = ctas.cta_create(account=account, by=org.csm_a, reason="Usage", area="habits")
+    with pytest.raises(PermissionDenied):
+        ctas.task_add(cta=cta, by=org.csm_a, title="Call them", owner=org.csm_b)
+    assert ctas.task_add(cta=cta, by=org.csm_a, title="Call", owner=org.csm_a2).owner == org.csm_a2
