@@ -64,6 +64,7 @@ class AccountForm(forms.ModelForm):
             "customer_since",
             "lifecycle_stage",
             "owner",
+            "team",
             "crm_id",
             "helpdesk_org_id",
         ]
@@ -87,7 +88,27 @@ class AccountForm(forms.ModelForm):
             self.fields["owner"].disabled = True
             self.fields["owner"].help_text = "Your team lead can reassign this account."
         self.fields["owner"].queryset = owners
+        self._limit_teams(editor)
         self.fields["currency"].widget.attrs["pattern"] = "[A-Z]{3}"
+
+    def _limit_teams(self, editor: object) -> None:
+        """Offer the teams the editor may move this account to (accounts.rules)."""
+        from django.db.models import Q
+
+        from accounts.rules import can_move_account
+        from csrisk.models import Team
+
+        current = self.instance.team_id
+        teams = Team.objects.all()
+        if not editor.is_org_wide:  # type: ignore[attr-defined]
+            led = editor.led_team_ids()  # type: ignore[attr-defined]
+            if can_move_account(editor, current, led[0] if led else None):  # type: ignore[arg-type]
+                teams = teams.filter(Q(pk__in=led) | Q(pk=current))
+            else:
+                teams = teams.filter(pk=current)
+                self.fields["team"].disabled = True
+                self.fields["team"].help_text = "A team lead, the VP or the CEO moves accounts."
+        self.fields["team"].queryset = teams
 
     def clean_currency(self) -> str:
         value = self.cleaned_data["currency"].strip().upper()

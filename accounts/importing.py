@@ -29,7 +29,7 @@ from accounts.choices import (
     Tier,
 )
 from accounts.models import Account, Contact, RenewalOutcome
-from accounts.rules import can_change_account, can_reassign_to
+from accounts.rules import can_change_account, can_move_account, can_reassign_to
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import audit, clock
 from csrisk.models import AuditEntry, Team, User
@@ -527,6 +527,22 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             plan.errors.append(
                 RowError(
                     row_no, columns["name"], name, "a new account needs an owner in your own teams"
+                )
+            )
+            continue
+        # A new account's home is its owner's team (the importer's without one); any other
+        # team, or another team for an existing account, is a move (accounts.rules).
+        home = existing.team_id if existing is not None else (row.get("owner") or by).team_id
+        team = row.get("team")
+        if "team" in row and not can_move_account(by, home, team.pk if team else None):
+            key = "team" if "team" in columns and col("team")[i] else "owner_email"
+            plan.errors.append(
+                RowError(
+                    row_no,
+                    columns[key],
+                    col(key)[i],
+                    "only a team lead (between teams they lead), the VP or the CEO moves an "
+                    "account to another team",
                 )
             )
             continue

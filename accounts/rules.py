@@ -5,6 +5,8 @@ to see an account's risk. Changing an account is narrower:
 - a CSM changes the accounts they own;
 - a team lead changes the accounts of the teams they lead;
 - the VP of CS, the CEO and superusers change any account.
+Moving an account to another team is narrower still (``can_move_account``): a CSM never
+does, a team lead only between teams they lead, the VP, the CEO and superusers anywhere.
 """
 
 from __future__ import annotations
@@ -58,4 +60,21 @@ def can_reassign_to(user: User, new_owner: User | None) -> bool:
         return user.is_org_wide or user.role == Role.TEAM_LEAD
     if user.role == Role.TEAM_LEAD:
         return new_owner.team_id is not None and new_owner.team_id in user.led_team_ids()
+    return False
+
+
+def can_move_account(user: User, from_team_id: int | None, to_team_id: int | None) -> bool:
+    """Change an account's team (explicitly, or by giving it to someone of another team).
+
+    Leads move accounts from a team they lead (or none) to a team they lead; the VP and the
+    CEO anywhere; nobody else. Keeping the team is no move. One rule for the API, the edit
+    form, account creation and the CSV import.
+    """
+    if not user.is_authenticated or not user.is_active or user.is_integration:
+        return False
+    if from_team_id == to_team_id or user.is_org_wide:
+        return True
+    if user.role == Role.TEAM_LEAD:
+        led = set(user.led_team_ids())
+        return to_team_id in led and (from_team_id is None or from_team_id in led)
     return False

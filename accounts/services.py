@@ -16,6 +16,7 @@ from accounts.models import Account, Contact, ContactTitleChange, ImportJob, Peo
 from accounts.rules import (
     can_change_account,
     can_import_accounts,
+    can_move_account,
     can_reassign_to,
     changeable_accounts_q,
 )
@@ -47,12 +48,25 @@ def _check_owner_change(by: User, new_owner: User | None) -> None:
         raise PermissionDenied("You may only assign accounts to people of your own teams.")
 
 
+def _check_team_move(by: User, from_team_id: int | None, to_team_id: int | None) -> None:
+    if not can_move_account(by, from_team_id, to_team_id):
+        raise PermissionDenied(
+            "Only a team lead (between teams they lead), the VP or the CEO moves an account "
+            "to another team."
+        )
+
+
 @transaction.atomic
 def account_create(*, by: User, **fields: Any) -> Account:
     unknown = set(fields) - ACCOUNT_FIELDS
     if unknown:
         raise ValidationError(f"Unknown account fields: {sorted(unknown)}")
     account = Account(**fields)
+    # A new account lands in its owner's team (the creator's without an owner); another
+    # team is a move, which only leads (of both) and the VP and CEO make.
+    home = (account.owner or by).team_id
+    if fields.get("team") is not None:
+        _check_team_move(by, home, account.team_id)
     if account.owner and account.team_id is None:
         account.team_id = account.owner.team_id
     if not by.is_org_wide:
@@ -82,6 +96,8 @@ def account_update(*, account: Account, by: User, **fields: Any) -> Account:
         _check_owner_change(by, fields["owner"])
         if "team" not in fields and fields["owner"] is not None:
             fields["team"] = fields["owner"].team
+    if "team" in fields:
+        _check_team_move(by, account.team_id, fields["team"].pk if fields["team"] else None)
     changes = {
         name: (getattr(account, name), value)
         for name, value in fields.items()

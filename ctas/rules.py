@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accounts.models import Account
 from accounts.rules import can_change_account
 from csrisk.models import User
 from csrisk.roles import Role
@@ -27,19 +28,26 @@ def can_open_cockpit(user: User, of: User) -> bool:
     return user.role == Role.TEAM_LEAD and of.team_id in user.led_team_ids()
 
 
-def can_assign_to(user: User, cta: Cta, new_owner: User) -> bool:
-    """Hand a CTA to someone: within the owner's team, or anyone for the VP and CEO."""
+def can_assign(user: User, *, account: Account, holder: User | None, new_owner: User) -> bool:
+    """Give a CTA on ``account`` to ``new_owner`` (a new one, or one ``holder`` has now).
+
+    The VP and the CEO give it to anyone. Everyone else gives it to themselves, to the
+    account's owner, or to someone of the CTA's team (the holder's or the account's) or of
+    their own team — never to another team's people or up to leadership. The one rule for
+    creating and for reassigning a CTA, whatever the path (API, forms, cockpit).
+    """
     if new_owner.is_integration or not new_owner.is_active:
         return False
-    if user.is_org_wide:
+    if not user.is_authenticated or not user.is_active or user.is_integration:
+        return False
+    if user.is_org_wide or new_owner.pk in (user.pk, account.owner_id):
         return True
-    team = cta.owner.team_id if cta.owner_id else None
-    return (
-        can_work_cta(user, cta)
-        and new_owner.team_id is not None
-        and new_owner.team_id
-        in {
-            team,
-            user.team_id,
-        }
+    teams = {account.team_id, user.team_id, holder.team_id if holder else None} - {None}
+    return new_owner.team_id in teams
+
+
+def can_assign_to(user: User, cta: Cta, new_owner: User) -> bool:
+    """Hand a live CTA to someone: whoever works it, within ``can_assign``."""
+    return can_work_cta(user, cta) and can_assign(
+        user, account=cta.account, holder=cta.owner, new_owner=new_owner
     )

@@ -18,7 +18,7 @@ from csrisk.notifications import notify
 from csrisk.roles import Role
 from ctas.choices import LIVE_STATUSES, CtaType, Outcome, Priority, Source, Status
 from ctas.models import Comment, Cta, CtaTask, Playbook, PlaybookStep
-from ctas.rules import can_assign_to, can_work_cta
+from ctas.rules import can_assign, can_assign_to, can_work_cta
 from scorecards.choices import AreaCode
 from scorecards.services import cta_pressures_set
 
@@ -123,6 +123,15 @@ def cta_create(
     owner = owner or account.owner or by
     if owner is None:
         raise ValidationError({"owner": "The account has no owner; choose one."})
+    if source == Source.MANUAL:
+        # A person's CTA: the assignment rule of reassignment, and no backdating (a CTA due
+        # yesterday lands overdue, at the top of someone's cockpit and in their lead's alerts).
+        if by is not None and not can_assign(by, account=account, holder=None, new_owner=owner):
+            raise PermissionDenied(
+                "You may give a CTA only to yourself, the account's owner or your team's people."
+            )
+        if due_date is not None and due_date < clock.today():
+            raise ValidationError({"due_date": "A due date cannot be in the past."})
     now = clock.now()
     cta = Cta(
         account=account,
@@ -500,6 +509,8 @@ def task_add(
     *, cta: Cta, by: User, title: str, owner: User | None = None, due_date: dt.date | None = None
 ) -> CtaTask:
     _check(by, cta)
+    if owner is not None and owner != cta.owner and not can_assign_to(by, cta, owner):
+        raise PermissionDenied("You may hand this task only to someone of the CTA's team.")
     if not title.strip():
         raise ValidationError({"title": "Name the task."})
     position = cta.tasks.order_by("-position").values_list("position", flat=True).first() or 0

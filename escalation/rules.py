@@ -49,6 +49,19 @@ def max_level_for(user: User, config: dict[int, EscalationLevel] | None = None) 
     return max((lv.level for lv in config.values() if user.role in lv.raised_by_roles), default=1)
 
 
+def raised_by_sentence(level: int, allowed: int) -> str:
+    """Why someone whose reach is ``allowed`` may not raise ``level`` (who may, by config)."""
+    config = levels().get(level)
+    roles = config.raised_by_roles if config else []
+    who = ", ".join(Role(r).label if r in Role.values else r for r in roles) or "nobody"
+    reach = (
+        f"you may escalate up to level {allowed}"
+        if allowed > 1
+        else "ask your team lead in the chatter"
+    )
+    return f"Level {level} is raised by: {who} (escalation configuration); {reach}."
+
+
 def can_escalate(user: User, escalation: Escalation, to_level: int) -> bool:
     if not user.is_active or user.is_integration or not escalation.is_open:
         return False

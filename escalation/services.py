@@ -271,7 +271,7 @@ def escalation_escalate(
     if by is not None and not rules.can_escalate(by, escalation, level):
         allowed = rules.max_level_for(by)
         raise PermissionDenied(
-            f"You may escalate up to level {allowed}."
+            rules.raised_by_sentence(level, allowed)
             if level > allowed
             else "You may not escalate this CTA: it is not yours, your team's or at your level."
         )

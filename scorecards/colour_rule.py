@@ -15,7 +15,9 @@ For each of the eight areas of an account:
    CTA is listed after the measures.
 3. **Override.** A person's colour, with a reason and an expiry, wins over both: the
    colour is the override's, the score moves into its band, and the override is the
-   first reason.
+   first reason — except that it never turns a **flagged** area (a red CTA floor) below
+   red: someone asked for help there, and lifting the flag is the way down. Such an
+   override is listed last and changes nothing.
 
 **Overall.** The worst area (by colour, then lowest score, the first area in order on a
 tie) gives the account's colour and score, and its first reason the sentence ("Support is
@@ -79,6 +81,18 @@ def override_reason(ov: OverrideInfo) -> dict[str, Any]:
         "sentence": f"Set to {ov.color} by {ov.set_by} until {ov.expires_at}: {ov.reason}",
         "refs": [{"type": "override", "id": ov.id}],
     }
+
+
+def held_red(floor_color: str | None, override_color: str) -> bool:
+    """Whether a flag holds an area red against an override of this colour: a flagged
+    area (a red CTA floor) never goes below red by an override (``services.override_set``
+    refuses one; one set before the flag waits)."""
+    return floor_color == RED and override_color != RED
+
+
+def override_sets_colour(override: OverrideInfo, cta_floor: CtaFloor | None) -> bool:
+    """Whether a live override sets its area's colour: always, but against a flag."""
+    return not held_red(cta_floor.color if cta_floor else None, override.color)
 
 
 def cta_reason(floor: CtaFloor) -> dict[str, Any]:
@@ -161,10 +175,12 @@ def area_colour(
             first.append(cta_reason(cta_floor))
         else:
             last.append(cta_reason(cta_floor))
-    # 3. Override: a person's colour wins until it expires.
-    if override is not None:
+    # 3. Override: a person's colour wins until it expires, but never below a flag's red.
+    if override is not None and override_sets_colour(override, cta_floor):
         color, score = override.color, into_band(score, override.color)
         first.insert(0, override_reason(override))
+    elif override is not None:  # a flagged area stays red
+        last.append(override_reason(override))
     reasons = [*first, *(v.reason() for v in ordered), *last]
     return AreaColour(area, color, score, computed_color, computed_score, reasons)
 

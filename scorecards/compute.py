@@ -25,6 +25,7 @@ from scorecards.colour_rule import (
     cta_reason,
     into_band,
     override_reason,
+    override_sets_colour,
 )
 from scorecards.measures import COLOR_RANK, DEFERRED, GREEN, RANK_COLOR, ref_links
 
@@ -125,9 +126,13 @@ def combine(
         i, j = position.get(account_id), column.get(area)
         if i is None or j is None:
             continue
-        rank[i, j] = COLOR_RANK[ov.color]
-        score[i, j] = into_band(int(score[i, j]), ov.color)
-        extra.setdefault((account_id, area), ([], []))[0].insert(0, override_reason(ov))
+        before, after = extra.setdefault((account_id, area), ([], []))
+        if override_sets_colour(ov, cta_floors.get((account_id, area))):
+            rank[i, j] = COLOR_RANK[ov.color]
+            score[i, j] = into_band(int(score[i, j]), ov.color)
+            before.insert(0, override_reason(ov))
+        else:  # held red by a flag (already red): the flag's reason leads, the override's follows
+            after.append(override_reason(ov))
     high, low = _cell_hashes(content, rank, score, computed_rank, computed_score)
     special: dict[int, str] = {}  # the cells with CTA or override reasons: digest text
     keys = high  # each cell's 64 bits for its account's digest (a copy once one differs)

@@ -30,6 +30,7 @@ from csrisk.models import User
 from csrisk.notifications import notify
 from scorecards import selectors
 from scorecards.choices import AreaCode, Color
+from scorecards.colour_rule import held_red
 from scorecards.compute import combine
 from scorecards.measures import (
     FACT_FRAMES,
@@ -416,6 +417,20 @@ def override_set(
         raise ValidationError({"color": "Use green, yellow or red."})
     if not reason.strip():
         raise ValidationError({"reason": "Say why: an override without a reason helps nobody."})
+    # The colour rule (colour_rule.held_red) holds a flagged area red whatever an override
+    # says: refuse the override that could not show, with the way that works.
+    floor = (
+        CtaPressure.objects.filter(account=account, area=area)
+        .values_list("color", flat=True)
+        .first()
+    )
+    if held_red(floor, color):
+        raise ValidationError(
+            {
+                "color": "A flagged CTA holds this area red: an override cannot turn it below "
+                "red. Lift the flag (or close the CTA) to let the colour change."
+            }
+        )
     now = clock.now()
     longest = ScorecardSettings.get().override_max_days
     if expires_at <= now:

@@ -898,6 +898,18 @@ def org_match(*, source: str, org_ref: str, account: Account, by: User) -> int:
         raise PermissionDenied("You may match organisations only to accounts you may change.")
     if not org_ref:
         raise ValidationError({"org_ref": "Which organisation?"})
+    # Re-mapping moves every later signal of the organisation off its account: only someone
+    # with rights on that account too (locked, so two re-maps do not cross).
+    mapped = OrgAlias.objects.select_for_update().filter(source=source, org_ref=org_ref).first()
+    if (
+        mapped is not None
+        and mapped.account_id != account.pk
+        and not can_change_account(by, mapped.account)
+    ):
+        raise PermissionDenied(
+            f"This organisation is matched to {mapped.account.name}; only someone who may "
+            "change that account re-maps it."
+        )
     alias, created = OrgAlias.objects.get_or_create(
         source=source,
         org_ref=org_ref,

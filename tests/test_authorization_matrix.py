@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
@@ -436,3 +437,330 @@ def test_changes_to_someone_elses_objects(org, world, role, what, name, body, al
         assert response.status_code in (200, 302, 400), (what, role, response.status_code)
     else:
         assert response.status_code in (403, 404), (what, role, response.status_code)
+
+
+# --- Roles hold (issue 19) -------------------------------------------------------------------
+# Each rule has one home (ctas.rules.can_assign, accounts.rules.can_move_account,
+# signals.services.org_match, scorecards.colour_rule.held_red, escalation's raised_by_roles);
+# these rows say who may, on every path that writes it: the API, the HTML form, the service.
+
+PEOPLE = ["csm", "team_lead", "vp_cs", "ceo"]
+ORG_WIDE = {"vp_cs", "ceo"}
+
+
+def _person(org, name: str):
+    return {
+        "ceo": org.ceo,
+        "csm_b": org.csm_b,
+        "csm_a2": org.csm_a2,
+    }[name]
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+@pytest.mark.parametrize("owner", ["ceo", "csm_b", "csm_a2"])
+def test_a_new_ctas_owner_obeys_the_assignment_rule(org, role, owner):
+    """A CSM or lead gives a new CTA on their account to their own team; VP/CEO to anyone."""
+    from rest_framework.test import APIClient
+
+    from ctas.models import Cta
+
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    client = APIClient()
+    client.force_authenticate(_user(org, role))
+    response = client.post(
+        "/api/v1/ctas/",
+        {"account": account.pk, "area": "habits", "reason": "Usage", "owner": owner},
+        format="json",
+    )
+    allowed = role in ORG_WIDE or owner == "csm_a2"
+    if allowed:
+        assert response.status_code == 201, response.content
+        assert response.json()["owner"] == owner
+    else:
+        assert response.status_code == 403, (role, owner, response.content)
+        assert "detail" in response.json()
+        assert not Cta.objects.filter(account=account).exists()
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+@pytest.mark.parametrize("owner", ["ceo", "csm_b", "csm_a2"])
+def test_reassigning_a_cta_obeys_the_same_rule_on_api_and_cockpit(org, role, owner):
+    from rest_framework.test import APIClient
+
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    allowed = role in ORG_WIDE or owner == "csm_a2"
+    new_owner = _person(org, owner)
+    # the API
+    cta = ctas.cta_create(account=account, by=org.csm_a, reason="Usage", area="habits")
+    client = APIClient()
+    client.force_authenticate(_user(org, role))
+    response = client.patch(f"/api/v1/ctas/{cta.pk}/", {"owner": owner}, format="json")
+    assert response.status_code == (200 if allowed else 403), (role, owner, response.content)
+    cta.refresh_from_db()
+    assert cta.owner == (new_owner if allowed else org.csm_a)
+    # the cockpit's in-place reassign (htmx)
+    cta = ctas.cta_create(account=account, by=org.csm_a, reason="Renewal", area="habits")
+    response = login(_user(org, role)).post(
+        f"/cockpit/ctas/{cta.pk}/reassign/", {"owner": new_owner.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == (200 if allowed else 400), (role, owner)
+    cta.refresh_from_db()
+    assert cta.owner == (new_owner if allowed else org.csm_a)
+
+
+def test_a_cta_due_in_the_past_is_refused_on_api_and_form(org):
+    from rest_framework.test import APIClient
+
+    from ctas.models import Cta
+
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    yesterday = (clock.today() - dt.timedelta(days=1)).isoformat()
+    client = APIClient()
+    client.force_authenticate(org.csm_a)
+    body = {"account": account.pk, "area": "habits", "reason": "Usage", "due_date": yesterday}
+    response = client.post("/api/v1/ctas/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "past" in " ".join(response.json()["due_date"])
+    response = login(org.csm_a).post(
+        f"/cockpit/accounts/{account.pk}/open/",
+        {"type": "risk", "area": "habits", "reason": "Usage", "priority": "medium",
+         "due_date": yesterday},
+        follow=True,
+    )  # fmt: skip
+    assert "past" in response.content.decode()
+    assert not Cta.objects.filter(account=account).exists()
+    # today is fine
+    body["due_date"] = clock.today().isoformat()
+    assert client.post("/api/v1/ctas/", body, format="json").status_code == 201
+
+
+def _team_c(org):
+    """A third CS team, led by lead_a too (a lead who leads two teams)."""
+    from tests.factories import TeamFactory
+
+    return TeamFactory(name="CS C", lead=org.lead_a)
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+def test_only_leads_of_both_teams_and_the_vp_and_ceo_move_an_account(org, role):
+    """PATCH {"team": …}: a CSM never; a lead from a team they lead to a team they lead
+    (even on an account they own themselves); the VP and the CEO anywhere."""
+    from rest_framework.test import APIClient
+
+    from csrisk.models import AuditEntry
+
+    team_c = _team_c(org)
+    user = _user(org, role)
+    # an account this person may change: the CSM's own, else one the lead owns in team A
+    owner = org.csm_a if role == "csm" else org.lead_a
+    client = APIClient()
+    client.force_authenticate(user)
+    to_b = AccountFactory(owner=owner, team=org.team_a)
+    response = client.patch(f"/api/v1/accounts/{to_b.pk}/", {"team": org.team_b.pk}, format="json")
+    assert response.status_code == (200 if role in ORG_WIDE else 403), (role, response.content)
+    to_b.refresh_from_db()
+    assert to_b.team == (org.team_b if role in ORG_WIDE else org.team_a)
+    moved = AuditEntry.objects.filter(action="account.updated", target_id=to_b.pk, actor=user)
+    assert moved.exists() == (role in ORG_WIDE)  # who moved it, from which team to which
+    to_c = AccountFactory(owner=owner, team=org.team_a)
+    response = client.patch(f"/api/v1/accounts/{to_c.pk}/", {"team": team_c.pk}, format="json")
+    assert response.status_code == (403 if role == "csm" else 200), (role, response.content)
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+def test_a_new_account_lands_in_the_creators_reach(org, role):
+    from rest_framework.test import APIClient
+
+    from accounts.models import Account
+
+    client = APIClient()
+    client.force_authenticate(_user(org, role))
+    response = client.post(
+        "/api/v1/accounts/",
+        {"name": "Elsewhere Co", "arr": "1000.00", "owner": _user(org, role).username
+         if role in ("csm", "team_lead") else "csm_a", "team": org.team_b.pk},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == (201 if role in ORG_WIDE else 403), (role, response.content)
+    assert Account.objects.filter(name="Elsewhere Co").exists() == (role in ORG_WIDE)
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+def test_the_edit_form_offers_only_teams_one_may_move_to(org, role):
+    team_c = _team_c(org)
+    account = AccountFactory(owner=org.csm_a, team=org.team_a)
+    session = login(_user(org, role))
+    form = session.get(f"/accounts/{account.pk}/edit/").context["form"]
+    assert "team" in form.fields
+    offered = set(form.fields["team"].queryset)
+    if role == "csm":
+        assert form.fields["team"].disabled
+    elif role == "team_lead":
+        assert offered == {org.team_a, team_c}
+    else:
+        assert {org.team_a, org.team_b, team_c} <= offered
+    data = {
+        "name": account.name, "arr": "50000.00", "currency": "USD", "segment": account.segment,
+        "tier": account.tier, "lifecycle_stage": account.lifecycle_stage,
+        "owner": account.owner_id, "crm_id": account.crm_id, "team": org.team_b.pk,
+    }  # fmt: skip
+    response = session.post(f"/accounts/{account.pk}/edit/", data)
+    account.refresh_from_db()
+    assert account.team == (org.team_b if role in ORG_WIDE else org.team_a), role
+    if role == "team_lead":
+        assert response.status_code == 400
+    data["team"] = team_c.pk
+    session.post(f"/accounts/{account.pk}/edit/", data)
+    account.refresh_from_db()
+    assert (account.team == team_c) == (role != "csm"), role
+
+
+def test_a_csv_import_moves_no_account_out_of_the_leads_teams(org):
+    from accounts import services as accounts
+
+    _team_c(org)
+    mine = AccountFactory(owner=org.lead_a, team=org.team_a, crm_id="MINE-1", name="Mine")
+    theirs = AccountFactory(owner=org.csm_a, team=org.team_a, crm_id="A-9", name="Theirs")
+    content = (
+        "name,crm_id,arr,team,owner_email\n"
+        f"{mine.name},MINE-1,1000,CS B,\n"
+        f"{theirs.name},A-9,1000,CS C,\n"
+        f"New One,NEW-1,1000,CS B,{org.lead_a.username}\n"
+    ).encode()
+    job = accounts.import_job_create(by=org.lead_a, filename="t.csv", content=content)
+    errors = {(e["row"], e["reason"]) for e in job.errors}
+    assert job.status == "invalid", job.errors
+    rows = sorted(row for row, _ in errors)
+    assert rows == [2, 4], job.errors  # row 3 moves A → C, both led by lead_a: fine
+    assert all("team" in message for _, message in errors), errors
+    # the VP moves anything
+    job = accounts.import_job_create(by=org.vp, filename="t.csv", content=content)
+    assert job.status == "previewed", job.errors
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+def test_an_organisation_alias_is_remapped_only_with_rights_on_both_accounts(org, role):
+    from signals import services as signals
+    from signals.models import OrgAlias
+
+    account_b = AccountFactory(owner=org.csm_b, name="Beta", crm_id="B-7")
+    target = AccountFactory(owner=org.csm_a, name="Alpha", crm_id="A-7")
+    signals.org_match(source="helpdesk", org_ref="org-42", account=account_b, by=org.csm_b)
+    response = login(_user(org, role)).post(
+        "/signals/unmatched/match/",
+        {"source": "helpdesk", "org_ref": "org-42", "account": "A-7"},
+        follow=True,
+    )
+    alias = OrgAlias.objects.get(source="helpdesk", org_ref="org-42")
+    if role in ORG_WIDE:
+        assert alias.account == target
+    else:
+        assert alias.account == account_b, role
+        assert "organisation" in response.content.decode()
+    # nor can the people of its current account send it out of their reach
+    with pytest.raises(PermissionDenied):
+        signals.org_match(source="helpdesk", org_ref="org-42", account=target, by=org.lead_b)
+
+
+def _flagged(org, account, area: str = "habits"):
+    cta = ctas.cta_create(account=account, by=org.csm_a, reason="Usage", area=area)
+    return ctas.cta_flag(cta=cta, by=org.csm_a, reason="Need help")
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+def test_an_override_does_not_turn_a_flagged_area_below_red(org, role):
+    from rest_framework.test import APIClient
+
+    from scorecards.models import AreaScore, Override
+
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    _flagged(org, account)
+    client = APIClient()
+    client.force_authenticate(_user(org, role))
+    until = (clock.now() + dt.timedelta(days=30)).isoformat()
+    for color in ("green", "yellow"):
+        response = client.post(
+            f"/api/v1/scorecards/{account.pk}/override/",
+            {"area": "habits", "color": color, "reason": "All fine", "expires_at": until},
+            format="json",
+        )
+        assert response.status_code == 400, (role, color, response.content)
+        assert "flag" in str(response.json()), response.content
+    response = login(_user(org, role)).post(
+        f"/scorecards/accounts/{account.pk}/override/",
+        {"area": "habits", "color": "green", "reason": "All fine",
+         "expires_at": (clock.today() + dt.timedelta(days=30)).isoformat()},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert response.status_code == 400 and "flag" in response.content.decode()
+    assert not Override.objects.filter(account=account).exists()
+    assert AreaScore.objects.get(account=account, area="habits").color == "red"
+    # another area, not flagged: overrides work as before
+    response = client.post(
+        f"/api/v1/scorecards/{account.pk}/override/",
+        {"area": "sentiment", "color": "green", "reason": "Fine", "expires_at": until},
+        format="json",
+    )
+    assert response.status_code == 201
+
+
+def test_a_flag_outranks_an_override_set_before_it(org):
+    from scorecards import services as scorecards
+    from scorecards.models import AreaScore
+
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    scorecards.override_set(
+        account=account,
+        area="habits",
+        color="green",
+        reason="Fine",
+        expires_at=clock.now() + dt.timedelta(days=30),
+        by=org.csm_a,
+    )
+    assert AreaScore.objects.get(account=account, area="habits").color == "green"
+    cta = _flagged(org, account)
+    assert AreaScore.objects.get(account=account, area="habits").color == "red"
+    ctas.cta_unflag(cta=cta, by=org.csm_a)
+    assert AreaScore.objects.get(account=account, area="habits").color == "green"
+
+
+@pytest.mark.parametrize("role", PEOPLE)
+def test_level_two_is_raised_by_a_team_lead_or_above_by_default(org, role):
+    from rest_framework.test import APIClient
+
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    escalation = Escalation.objects.get(cta=_flagged(org, account))
+    client = APIClient()
+    client.force_authenticate(_user(org, role))
+    response = client.post(
+        f"/api/v1/escalations/{escalation.pk}/escalate/",
+        {"level": 2, "reason": "VP please"},
+        format="json",
+    )
+    assert response.status_code == (403 if role == "csm" else 200), (role, response.content)
+    escalation.refresh_from_db()
+    assert escalation.level == (1 if role == "csm" else 2)
+
+
+def test_level_two_can_be_opened_to_csms_by_configuration(org):
+    from escalation.models import EscalationLevel
+
+    level = EscalationLevel.objects.get(level=2)
+    level.raised_by_roles = [*level.raised_by_roles, "csm"]
+    level.save()
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    escalation = Escalation.objects.get(cta=_flagged(org, account))
+    response = login(org.csm_a).post(
+        f"/escalations/{escalation.pk}/escalate/", {"level": "2", "reason": "VP please"}
+    )
+    assert response.status_code in (200, 302)
+    escalation.refresh_from_db()
+    assert escalation.level == 2
+
+
+def test_a_new_task_is_given_by_the_same_rule(org):
+    account = AccountFactory(owner=org.csm_a, name="Team A Co")
+    cta = ctas.cta_create(account=account, by=org.csm_a, reason="Usage", area="habits")
+    with pytest.raises(PermissionDenied):
+        ctas.task_add(cta=cta, by=org.csm_a, title="Call them", owner=org.csm_b)
+    assert ctas.task_add(cta=cta, by=org.csm_a, title="Call", owner=org.csm_a2).owner == org.csm_a2

@@ -26,7 +26,11 @@ class AccountSerializer(serializers.ModelSerializer):
         required=False,
     )
     team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), allow_null=True, required=False
+        queryset=Team.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Another team is a move: team leads between teams they lead, the VP and "
+        "the CEO (403 otherwise).",
     )
     # A method, not CharField(source="team.name", default=None): DRF skips a field's
     # default in a partial update, so a PATCH answer would leave team_name out.

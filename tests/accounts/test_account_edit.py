@@ -68,9 +68,10 @@ def test_it_does_not_let_a_csm_reassign(org, account_a):
 
 def test_it_lets_a_lead_reassign_inside_the_team_only(org, account_a):
     client = login(org.lead_a)
-    response = client.post(f"/accounts/{account_a.pk}/edit/", {**FORM, "owner": org.csm_b.pk})
+    form = {**FORM, "team": org.team_a.pk}  # the edit form posts the account's team
+    response = client.post(f"/accounts/{account_a.pk}/edit/", {**form, "owner": org.csm_b.pk})
     assert response.status_code == 400
-    response = client.post(f"/accounts/{account_a.pk}/edit/", {**FORM, "owner": org.csm_a2.pk})
+    response = client.post(f"/accounts/{account_a.pk}/edit/", {**form, "owner": org.csm_a2.pk})
     assert response.status_code == 302
     account_a.refresh_from_db()
     assert account_a.owner == org.csm_a2

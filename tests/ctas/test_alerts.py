@@ -47,9 +47,14 @@ def test_turning_red_and_leaving_red_tell_the_owner_and_the_lead(
 
 
 def test_an_overdue_cta_is_told_once_to_owner_and_lead(org, account_a):
-    cta = services.cta_create(
-        account=account_a, by=org.csm_a, reason="x", area="habits", due_date=dt.date(2026, 11, 1)
-    )
+    with clock.frozen(NOW - dt.timedelta(days=7)):  # due dates are never set in the past
+        cta = services.cta_create(
+            account=account_a,
+            by=org.csm_a,
+            reason="x",
+            area="habits",
+            due_date=dt.date(2026, 11, 1),
+        )
     assert services.alert_overdue() == 2
     assert services.alert_overdue() == 0
     services.cta_snooze(cta=cta, by=org.csm_a, until=dt.date(2026, 11, 10))

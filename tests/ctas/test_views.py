@@ -29,7 +29,8 @@ def make(account, by, reason, **kw) -> Cta:
 
 def test_the_cockpit_lists_my_live_ctas_flagged_then_overdue_first(org, account_a):
     later = make(account_a, org.csm_a, "Later", due_date=dt.date(2026, 11, 20))
-    late = make(account_a, org.csm_a, "Overdue one", due_date=dt.date(2026, 10, 20))
+    with clock.frozen(NOW - dt.timedelta(days=30)):  # due dates are never set in the past
+        late = make(account_a, org.csm_a, "Overdue one", due_date=dt.date(2026, 10, 20))
     flagged = make(account_a, org.csm_a, "Flagged one", due_date=dt.date(2026, 12, 1))
     services.cta_flag(cta=flagged, by=org.csm_a, reason="help")
     closed = make(account_a, org.csm_a, "Closed one")

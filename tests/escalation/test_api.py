@@ -47,7 +47,7 @@ def test_it_refuses_with_a_reason(org, flagged):
     url = f"/api/v1/escalations/{flagged.pk}/"
     response = api(org.csm_a).post(url + "escalate/", {"level": 3, "reason": "CEO!"})
     assert response.status_code == 403
-    assert "level 2" in response.json()["detail"]
+    assert "Level 3 is raised by" in response.json()["detail"]
     response = api(org.lead_a).post(url + "escalate/", {"level": 2})
     assert response.status_code == 400 and "reason" in response.json()
     response = api(org.lead_a).post(url + "escalate/", {"level": 1, "reason": "x"})

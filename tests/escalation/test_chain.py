@@ -129,7 +129,7 @@ def test_level_three_tells_the_ceo(org, flagged, django_capture_on_commit_callba
 
 
 def test_a_csm_cannot_escalate_to_level_three_directly(org, flagged):
-    with pytest.raises(PermissionDenied, match="up to level 2"):
+    with pytest.raises(PermissionDenied, match="Level 3 is raised by: VP"):
         services.escalation_escalate(escalation=flagged, by=org.csm_a, level=3, reason="help")
     flagged.refresh_from_db()
     assert flagged.level == 1

@@ -49,9 +49,10 @@ def test_the_cta_page_shows_the_escalation_with_its_timeline(org, flagged):
     assert "Escalate" in html
 
 
-def test_a_csm_sees_no_level_three_in_the_escalate_form(org, flagged):
+def test_a_csm_sees_no_level_two_or_three_in_the_escalate_form(org, flagged):
+    # by default the team lead raises level 2 (docs/security.md, "Roles")
     html = login(org.csm_a).get(f"/cockpit/ctas/{flagged.cta_id}/").content.decode()
-    assert "Level 2 — VP of Customer Success" in html
+    assert "Level 2 — VP of Customer Success" not in html
     assert "Level 3 — CEO" not in html
     assert "Acknowledge (level 1)" not in html
 
@@ -72,7 +73,7 @@ def test_a_refused_action_says_why(org, flagged):
         f"/escalations/{flagged.pk}/escalate/", {"level": "3", "reason": "x"}, **HX
     )
     assert response.status_code == 403
-    assert b"up to level 2" in response.content
+    assert b"Level 3 is raised by" in response.content
     response = login(org.lead_a).post(
         f"/escalations/{flagged.pk}/escalate/", {"level": "two", "reason": "x"}, **HX
     )

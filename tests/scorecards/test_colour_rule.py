@@ -165,5 +165,15 @@ def test_it_reads_like_the_brief() -> None:
         cta_floor=flagged,
         override=OverrideInfo(1, "green", "customer confirmed", "vp", "2027-01-01"),
     )
-    assert (lifted.color, lifted.score) == ("green", 70)
-    assert lifted.reasons[0]["kind"] == "override"
+    # an override never turns a flagged area below red: lifting the flag is the way down
+    assert (lifted.color, lifted.score) == ("red", 39)
+    assert [r["kind"] for r in lifted.reasons] == ["cta", "measure", "override"]
+    opened = CtaFloor("yellow", [{"id": 4, "sentence": "Renewal at risk"}])
+    relieved = area_colour(
+        "support",
+        [velocity],
+        cta_floor=opened,
+        override=OverrideInfo(1, "green", "customer confirmed", "vp", "2027-01-01"),
+    )
+    assert (relieved.color, relieved.score) == ("green", 70)
+    assert relieved.reasons[0]["kind"] == "override"
