@@ -6,12 +6,13 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from csrisk.roles import ORG_WIDE_ROLES, Role, TeamFunction
+from csrisk.validators import validate_one_line
 
 
 class Team(models.Model):
     """A group of internal people; a CS team is led by a team lead and holds CSMs."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[validate_one_line])
     function = models.CharField(
         max_length=20, choices=TeamFunction.choices, default=TeamFunction.CS
     )
@@ -40,7 +41,7 @@ class User(AbstractUser):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
-    title = models.CharField(max_length=120, blank=True)
+    title = models.CharField(max_length=120, blank=True, validators=[validate_one_line])
 
     class Meta:
         ordering = ["username"]

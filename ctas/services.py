@@ -16,6 +16,7 @@ from csrisk import audit, clock, events
 from csrisk.models import User
 from csrisk.notifications import notify
 from csrisk.roles import Role
+from csrisk.validators import control_character_reason
 from ctas.choices import LIVE_STATUSES, CtaType, Outcome, Priority, Source, Status
 from ctas.models import Comment, Cta, CtaTask, Playbook, PlaybookStep
 from ctas.rules import can_assign_to, can_work_cta
@@ -502,6 +503,8 @@ def task_add(
     _check(by, cta)
     if not title.strip():
         raise ValidationError({"title": "Name the task."})
+    if reason := control_character_reason(title.strip()):
+        raise ValidationError({"title": reason})
     position = cta.tasks.order_by("-position").values_list("position", flat=True).first() or 0
     task = CtaTask.objects.create(
         cta=cta,
