@@ -118,6 +118,33 @@ class Notification(models.Model):
         return f"{self.user}: {self.title}"
 
 
+class DeliveryFailure(models.Model):
+    """An e-mail or chat message that could not be sent, kept for an admin to see."""
+
+    EMAIL, CHAT = "email", "chat"
+    CHANNEL_CHOICES = [(EMAIL, "E-mail"), (CHAT, "Chat")]
+
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="delivery_failures")
+    # Empty for a digest, which carries several notifications.
+    notification = models.ForeignKey(
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="delivery_failures",
+    )
+    channel = models.CharField(max_length=10, choices=CHANNEL_CHOICES)
+    subject = models.CharField(max_length=200, blank=True)
+    error = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.channel} to {self.user}: {self.subject}"
+
+
 class NotificationPreference(models.Model):
     """How one person wants to hear about one kind of event."""
 
