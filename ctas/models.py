@@ -106,6 +106,8 @@ class Cta(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The page form's one-time token: a double submit returns the CTA it opened.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-flagged", "due_date", "pk"]
@@ -114,13 +116,16 @@ class Cta(models.Model):
             models.Index(fields=["account", "area", "status"]),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "submission"], name="one_cta_per_submission"
+            ),
             # Rules never open a second CTA for the same account, type and reason while one
             # is still live; manual CTAs are the CSM's call.
             models.UniqueConstraint(
                 fields=["account", "type", "reason"],
                 condition=Q(source="rule") & ~Q(status="closed"),
                 name="one_live_rule_cta",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -176,9 +181,16 @@ class Comment(models.Model):
     body = models.TextField(max_length=5000)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created_at = models.DateTimeField()
+    # The chatter form's one-time token: a double submit adds the comment once.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "submission"], name="one_comment_per_submission"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.author}: {self.body[:40]}"
