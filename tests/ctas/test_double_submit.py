@@ -81,3 +81,19 @@ def test_it_does_not_hand_one_persons_token_to_another(org, account_a):
     csm.post(f"/cockpit/ctas/{cta.pk}/comment/", form)
     login(org.lead_a).post(f"/cockpit/ctas/{cta.pk}/comment/", {**form, "body": "Lead's"})
     assert sorted(Comment.objects.values_list("body", flat=True)) == ["Lead's", "Mine"]
+
+
+def test_it_returns_the_winners_comment_when_two_posts_race(org, account_a):
+    # Both requests pass the "already done?" look-up before either saves; the unique
+    # constraint on (author, token) turns the loser's insert into the winner's comment.
+    import uuid
+    from unittest import mock
+
+    cta = services.cta_create(account=account_a, by=org.csm_a, reason="x", area="habits")
+    token = uuid.uuid4()
+    first = services.comment_add(cta=cta, by=org.csm_a, body="Once", submission=token)
+    missed = mock.Mock(first=mock.Mock(return_value=None))
+    with mock.patch.object(Comment.objects, "filter", return_value=missed):
+        again = services.comment_add(cta=cta, by=org.csm_a, body="Once", submission=token)
+    assert again == first
+    assert Comment.objects.count() == 1
