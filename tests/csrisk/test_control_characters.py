@@ -89,3 +89,14 @@ def test_it_reports_a_control_character_per_row_in_a_contact_import(org, account
     assert not plan.ok
     assert sorted((e.row, e.column) for e in plan.errors) == [(2, "Title"), (3, "Name")]
     assert all("control character" in e.reason for e in plan.errors)
+
+
+def test_it_refuses_a_control_character_in_a_team_name_in_the_admin(org):
+    from csrisk.models import Team
+
+    response = login(org.admin).post(
+        "/admin/csrisk/team/add/", {"name": "Team\r\nBcc", "function": "cs", "lead": ""}
+    )
+    assert response.status_code == 200  # the form again, with its error
+    assert "control character" in response.content.decode()
+    assert not Team.objects.filter(name__startswith="Team").exists()
