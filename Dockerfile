@@ -32,8 +32,8 @@ COPY . .
 RUN pip install --no-cache-dir -e .
 
 # Static files, collected at build time. These variables exist only for this step:
-# settings refuse to start with DEBUG off and no SECRET_KEY, and DEBUG defaults on when
-# DATABASE_URL is absent. Nothing is written to the throwaway SQLite file.
+# settings refuse to start with DEBUG off and no real SECRET_KEY (50+ characters, not a
+# placeholder). Nothing is written to the throwaway SQLite file.
 RUN DEBUG=0 \
     SECRET_KEY=build-only-not-a-secret-collectstatic-0123456789abcdefghijklmnop \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \

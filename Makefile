@@ -24,6 +24,10 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
+# The demo and the local server are a developer's machine: DEBUG on (settings default it
+# off), unless the environment says otherwise. Prerequisites (migrate) inherit it.
+demo run: export DEBUG ?= 1
+
 ## demo: install, migrate, load the demo book (once) and serve it on http://127.0.0.1:8000
 demo: migrate
 	$(PY) manage.py seed_demo --if-empty

@@ -33,6 +33,7 @@ from accounts.rules import can_change_account, can_move_account, can_reassign_to
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import audit, clock
 from csrisk.models import AuditEntry, Team, User
+from csrisk.validators import control_character_reason
 
 # field -> header names recognised for it (compared after normalising: lower case,
 # non-alphanumerics to "_"). A user mapping {field: header} takes precedence.
@@ -396,6 +397,8 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             plan.errors.append(
                 RowError(row_no, columns["name"], name[:40] + "…", "longer than 200 characters")
             )
+        elif why := control_character_reason(name):
+            plan.errors.append(RowError(row_no, columns["name"], name[:40], why))
         row["name"] = name
         row["arr"] = arr_values[i]
         for key in ("crm_id", "helpdesk_org_id"):
@@ -614,6 +617,8 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         row: dict[str, Any] = {"name": col("name")[i]}
         if not row["name"]:
             plan.errors.append(RowError(row_no, columns["name"], "", "name is required"))
+        elif why := control_character_reason(row["name"]):
+            plan.errors.append(RowError(row_no, columns["name"], row["name"][:40], why))
         email = col("email")[i]
         if email:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
@@ -623,6 +628,8 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             row["email"] = email
         if "title" in columns:
             row["title"] = col("title")[i][:200]
+            if why := control_character_reason(row["title"]):
+                plan.errors.append(RowError(row_no, columns["title"], row["title"][:40], why))
         if "roles" in columns:
             roles = []
             for part in re.split(r"[;,|/]", col("roles")[i]):

@@ -26,12 +26,13 @@ from accounts.choices import (
     Tier,
 )
 from csrisk import clock
+from csrisk.validators import validate_one_line
 
 
 class Account(models.Model):
     """A customer account: ARR, segment, tier, renewal, owner CSM and external ids."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_one_line])
     arr = models.DecimalField(
         "ARR",
         max_digits=14,
@@ -105,9 +106,9 @@ class Contact(models.Model):
     """A person at a customer, with roles such as Executive Decision Maker or Champion."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_one_line])
     email = models.EmailField(blank=True)
-    title = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True, validators=[validate_one_line])
     roles = models.JSONField(
         default=list, blank=True, help_text="Role codes: " + ", ".join(ContactRole.values)
     )
@@ -383,7 +384,7 @@ class Milestone(models.Model):
     """An implementation milestone with its due date and, once met, its completion date."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="milestones")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_one_line])
     due_on = models.DateField()
     completed_on = models.DateField(null=True, blank=True)
 

@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from csrisk.models import AuditEntry, Notification, NotificationPreference, Team, User
+from csrisk.models import (
+    AuditEntry,
+    DeliveryFailure,
+    Notification,
+    NotificationPreference,
+    Team,
+    User,
+)
 
 
 @admin.register(User)
@@ -45,12 +52,39 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
+class DeliveryFailureInline(admin.TabularInline):
+    model = DeliveryFailure
+    fields = ("at", "channel", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("user", "kind", "title", "created_at", "read_at")
+    list_display = ("user", "kind", "title", "created_at", "read_at", "emailed_at")
     list_filter = ("kind",)
     list_select_related = ("user",)
     search_fields = ("title", "user__username")
+    inlines = [DeliveryFailureInline]
+
+
+@admin.register(DeliveryFailure)
+class DeliveryFailureAdmin(admin.ModelAdmin):
+    """E-mail and chat that could not be sent: fix the address, the header or the server."""
+
+    list_display = ("at", "user", "channel", "subject", "error")
+    list_filter = ("channel",)
+    list_select_related = ("user",)
+    search_fields = ("subject", "error", "user__username")
+    date_hierarchy = "at"
+    readonly_fields = ("at", "user", "notification", "channel", "subject", "error")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
 
 
 @admin.register(NotificationPreference)

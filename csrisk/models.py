@@ -6,12 +6,13 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from csrisk.roles import ORG_WIDE_ROLES, Role, TeamFunction
+from csrisk.validators import validate_one_line
 
 
 class Team(models.Model):
     """A group of internal people; a CS team is led by a team lead and holds CSMs."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[validate_one_line])
     function = models.CharField(
         max_length=20, choices=TeamFunction.choices, default=TeamFunction.CS
     )
@@ -40,7 +41,7 @@ class User(AbstractUser):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
-    title = models.CharField(max_length=120, blank=True)
+    title = models.CharField(max_length=120, blank=True, validators=[validate_one_line])
 
     class Meta:
         ordering = ["username"]
@@ -115,6 +116,33 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.title}"
+
+
+class DeliveryFailure(models.Model):
+    """An e-mail or chat message that could not be sent, kept for an admin to see."""
+
+    EMAIL, CHAT = "email", "chat"
+    CHANNEL_CHOICES = [(EMAIL, "E-mail"), (CHAT, "Chat")]
+
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="delivery_failures")
+    # Empty for a digest, which carries several notifications.
+    notification = models.ForeignKey(
+        Notification,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="delivery_failures",
+    )
+    channel = models.CharField(max_length=10, choices=CHANNEL_CHOICES)
+    subject = models.CharField(max_length=200, blank=True)
+    error = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.channel} to {self.user}: {self.subject}"
 
 
 class NotificationPreference(models.Model):

@@ -3,6 +3,8 @@
 ``notify`` stores the notification in the caller's transaction and queues its delivery
 after the commit. Delivery is idempotent per channel (a retried task never sends twice),
 retried with backoff when SMTP or the webhook fail, and never breaks the user's action.
+A send that fails for good (a permanent error, or a transient one past its last retry) is
+kept as a DeliveryFailure, listed in the admin, not only logged.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
+import smtplib
 import threading
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -21,9 +26,12 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from csrisk import clock
-from csrisk.models import Notification, NotificationPreference, User
+from csrisk.models import DeliveryFailure, Notification, NotificationPreference, User
 
 log = logging.getLogger(__name__)
+
+# Errors worth another try later (SMTP or the webhook down); anything else is permanent.
+TRANSIENT = (OSError, smtplib.SMTPException, urllib.error.URLError)
 
 IMMEDIATE, DIGEST, OFF = (
     NotificationPreference.IMMEDIATE,
@@ -118,27 +126,89 @@ def _queue(notification_id: int) -> None:
         log.exception("could not queue delivery of notification %s", notification_id)
 
 
-def deliver(notification_id: int) -> dict[str, bool]:
-    """Send one notification by e-mail and chat as its owner prefers; safe to run twice."""
+def deliver(notification_id: int, *, last_attempt: bool = True) -> dict[str, bool]:
+    """Send one notification by e-mail and chat as its owner prefers; safe to run twice.
+
+    A transient error is raised for the task to retry, and recorded as a failure only on
+    the ``last_attempt``; a permanent one is recorded at once and the other channel goes on.
+    """
     n = Notification.objects.select_related("user__team").get(pk=notification_id)
     email_mode, chat = preference(n.user, n.kind)
     sent = {"email": False, "chat": False}
     if email_mode == IMMEDIATE and n.emailed_at is None and n.user.email:
-        send_email(n.user, f"[csrisk] {n.title}", "notifications/email", {"items": [n]})
-        sent["email"] = bool(
+        subject = f"[csrisk] {n.title}"
+        sent["email"] = _attempt(
+            lambda: send_email(n.user, subject, "notifications/email", {"items": [n]}),
+            user=n.user,
+            notification=n,
+            channel=DeliveryFailure.EMAIL,
+            subject=subject,
+            last_attempt=last_attempt,
+        ) and bool(
             Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
                 emailed_at=clock.now()
             )
         )
     hook = chat_webhook_for(n.user)
     if chat and hook and n.chatted_at is None:
-        post_chat(hook, chat_payload(n))
-        sent["chat"] = bool(
+        sent["chat"] = _attempt(
+            lambda: post_chat(hook, chat_payload(n)),
+            user=n.user,
+            notification=n,
+            channel=DeliveryFailure.CHAT,
+            subject=n.title,
+            last_attempt=last_attempt,
+        ) and bool(
             Notification.objects.filter(pk=n.pk, chatted_at__isnull=True).update(
                 chatted_at=clock.now()
             )
         )
     return sent
+
+
+def _attempt(
+    send: Callable[[], None],
+    *,
+    user: User,
+    notification: Notification | None,
+    channel: str,
+    subject: str,
+    last_attempt: bool,
+) -> bool:
+    """Run one send; True when it went out. Failures that will not be retried are kept."""
+    try:
+        send()
+    except TRANSIENT as exc:
+        if last_attempt:
+            delivery_failure_record(
+                user=user, notification=notification, channel=channel, subject=subject, error=exc
+            )
+        raise
+    except Exception as exc:  # a bad header, a template error: retrying cannot help
+        log.exception("could not send %s to %s", channel, user)
+        delivery_failure_record(
+            user=user, notification=notification, channel=channel, subject=subject, error=exc
+        )
+        return False
+    return True
+
+
+def delivery_failure_record(
+    *,
+    user: User,
+    notification: Notification | None,
+    channel: str,
+    subject: str,
+    error: BaseException,
+) -> DeliveryFailure:
+    return DeliveryFailure.objects.create(
+        at=clock.now(),
+        user=user,
+        notification=notification,
+        channel=channel,
+        subject=email_subject(subject),
+        error=f"{type(error).__name__}: {error}"[:2000],
+    )
 
 
 def send_digests() -> int:
@@ -156,21 +226,37 @@ def send_digests() -> int:
         user = items[0].user
         if not user.email:
             continue
-        send_email(
-            user,
-            f"[csrisk] Your daily digest: {len(items)} update{'s' if len(items) != 1 else ''}",
-            "notifications/email",
-            {"items": items},
-        )
+        subject = f"[csrisk] Your daily digest: {len(items)} update{'s' if len(items) != 1 else ''}"
+        # One person's failed digest is kept for the admin and waits for tomorrow's run;
+        # it never stops the others'.
+        try:
+            send_email(user, subject, "notifications/email", {"items": items})
+        except Exception as exc:
+            log.exception("could not send the digest to %s", user)
+            delivery_failure_record(
+                user=user, notification=None, channel="email", subject=subject, error=exc
+            )
+            continue
         Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=clock.now())
         sent += 1
     return sent
 
 
+# Whitespace runs, C0/C1 control characters and Unicode line separators.
+_SUBJECT_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def email_subject(text: str) -> str:
+    """One line of at most 200 characters: a CR/LF from a name must not break the header
+    (Django refuses such a subject outright, so the e-mail would never go)."""
+    return _SUBJECT_BREAKS.sub(" ", text).strip()[:200]
+
+
 def send_email(user: User, subject: str, template: str, context: dict[str, Any]) -> None:
+    """Every e-mail csrisk sends goes through here, so its subject is always made safe."""
     context = {**context, "user": user, "base_url": settings.CSRISK_BASE_URL.rstrip("/")}
     message = EmailMultiAlternatives(
-        subject=subject[:200],
+        subject=email_subject(subject),
         body=render_to_string(f"{template}.txt", context),
         to=[user.email],
     )

@@ -1,9 +1,10 @@
 """Settings for csrisk, read from the environment in this one place.
 
 With no environment at all you get the embedded default: SQLite in the project folder,
-background work run in-process (Celery eager) and DEBUG on. Set DATABASE_URL and
-REDIS_URL for PostgreSQL and real Celery workers; set DEBUG=0 and SECRET_KEY for
-production. See docs/operations.md, "Environment reference".
+background work run in-process (Celery eager). DEBUG is off unless DEBUG=1 (`make demo`
+and `make test` set it); with DEBUG off a real SECRET_KEY is required. Set DATABASE_URL
+and REDIS_URL for PostgreSQL and real Celery workers. See docs/operations.md,
+"Environment reference".
 """
 
 from pathlib import Path
@@ -19,19 +20,40 @@ env = environ.Env()
 DATABASE_URL = env.str("DATABASE_URL", default="")
 REDIS_URL = env.str("REDIS_URL", default="")
 
-# The embedded default (no DATABASE_URL) is a developer's machine, so DEBUG defaults on
-# there; any real database means DEBUG must be asked for explicitly.
-DEBUG = env.bool("DEBUG", default=not DATABASE_URL)
+# DEBUG is off unless asked for: `make demo`, `make run` and `make test` ask for it.
+DEBUG = env.bool("DEBUG", default=False)
+
+_DEV_SECRET_KEY = "dev-only-not-secret-csrisk-local-development-key-0123456789"
+# Keys anyone can read (this file, .env.example) or guess; refused with DEBUG off.
+_PLACEHOLDER_SECRET_KEYS = {
+    _DEV_SECRET_KEY,
+    "change-me-to-a-long-random-string",
+    "changeme",
+    "change-me",
+    "secret",
+    "secret-key",
+    "secretkey",
+}
+_HOW_TO_SECRET = (
+    "Set SECRET_KEY to a long random string "
+    "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+    "or set DEBUG=1 for local development and tests."
+)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY to a long random "
-            "string (python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
-            "or set DEBUG=1 for local development."
-        )
-    SECRET_KEY = "dev-only-not-secret-csrisk-local-development-key-0123456789"
+if not DEBUG and not SECRET_KEY:
+    raise ImproperlyConfigured(f"SECRET_KEY is required when DEBUG is off. {_HOW_TO_SECRET}")
+# Django's own deployment check (security.W009) asks for 50 characters, 5 distinct.
+if not DEBUG and (
+    SECRET_KEY.lower() in _PLACEHOLDER_SECRET_KEYS
+    or len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a placeholder or too weak (under 50 characters, or fewer than 5 "
+        f"distinct ones) and DEBUG is off. {_HOW_TO_SECRET}"
+    )
+SECRET_KEY = SECRET_KEY or _DEV_SECRET_KEY
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

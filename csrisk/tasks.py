@@ -1,16 +1,16 @@
 """Delivery of notifications. Thin: each task calls a service and is safe to run twice."""
 
-import smtplib
-import urllib.error
+from typing import Any
 
 from celery import shared_task
 
 from csrisk import notifications
 
-TRANSIENT = (OSError, smtplib.SMTPException, urllib.error.URLError)
+TRANSIENT = notifications.TRANSIENT
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT,
@@ -19,9 +19,12 @@ TRANSIENT = (OSError, smtplib.SMTPException, urllib.error.URLError)
     retry_jitter=True,
     max_retries=6,
 )
-def deliver_notification_task(notification_id: int) -> dict[str, bool]:
-    """E-mail and chat for one notification; a failing SMTP or webhook is retried."""
-    return notifications.deliver(notification_id)
+def deliver_notification_task(self: Any, notification_id: int) -> dict[str, bool]:
+    """E-mail and chat for one notification; a failing SMTP or webhook is retried, and
+    recorded as a delivery failure when the last retry fails too."""
+    # In-process (eager) work cannot wait and retry: its first attempt is its last.
+    last = self.request.is_eager or self.request.retries >= (self.max_retries or 0)
+    return notifications.deliver(notification_id, last_attempt=last)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

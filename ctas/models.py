@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from csrisk import clock
+from csrisk.validators import validate_one_line
 from ctas.choices import CtaType, Outcome, Priority, Source, Status
 from scorecards.choices import AreaCode
 
@@ -15,7 +16,7 @@ class CtaReason(models.Model):
     """A reason a CTA of a type may be opened for (configuration, editable in the admin)."""
 
     type = models.CharField(max_length=20, choices=CtaType.choices)
-    label = models.CharField(max_length=200)
+    label = models.CharField(max_length=200, validators=[validate_one_line])
     area = models.CharField(max_length=20, choices=AreaCode.choices, blank=True)
     active = models.BooleanField(default=True)
 
@@ -30,7 +31,7 @@ class CtaReason(models.Model):
 class Playbook(models.Model):
     """A reusable list of tasks applied to a CTA (editable in the admin)."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[validate_one_line])
     description = models.TextField(blank=True)
     cta_type = models.CharField(max_length=20, choices=CtaType.choices, blank=True)
 
@@ -46,7 +47,7 @@ class PlaybookStep(models.Model):
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(default=0)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_one_line])
     owner_role = models.CharField(
         max_length=20, default="owner", help_text="owner, team_lead, sponsor, vp_cs, …"
     )
@@ -73,7 +74,7 @@ class Cta(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="ctas")
     type = models.CharField(max_length=20, choices=CtaType.choices, default=CtaType.RISK)
     area = models.CharField(max_length=20, choices=AreaCode.choices, blank=True)
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(max_length=200, validators=[validate_one_line])
     description = models.TextField(blank=True)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     owner = models.ForeignKey(
@@ -105,6 +106,8 @@ class Cta(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The page form's one-time token: a double submit returns the CTA it opened.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-flagged", "due_date", "pk"]
@@ -113,13 +116,16 @@ class Cta(models.Model):
             models.Index(fields=["account", "area", "status"]),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "submission"], name="one_cta_per_submission"
+            ),
             # Rules never open a second CTA for the same account, type and reason while one
             # is still live; manual CTAs are the CSM's call.
             models.UniqueConstraint(
                 fields=["account", "type", "reason"],
                 condition=Q(source="rule") & ~Q(status="closed"),
                 name="one_live_rule_cta",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,7 +145,7 @@ class CtaTask(models.Model):
 
     cta = models.ForeignKey(Cta, on_delete=models.CASCADE, related_name="tasks")
     position = models.PositiveSmallIntegerField(default=0)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_one_line])
     guidance = models.TextField(blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -175,9 +181,16 @@ class Comment(models.Model):
     body = models.TextField(max_length=5000)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created_at = models.DateTimeField()
+    # The chatter form's one-time token: a double submit adds the comment once.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "submission"], name="one_comment_per_submission"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.author}: {self.body[:40]}"

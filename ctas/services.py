@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +17,7 @@ from csrisk import audit, clock, events
 from csrisk.models import User
 from csrisk.notifications import notify
 from csrisk.roles import Role
+from csrisk.validators import control_character_reason
 from ctas.choices import LIVE_STATUSES, CtaType, Outcome, Priority, Source, Status
 from ctas.models import Comment, Cta, CtaTask, Playbook, PlaybookStep
 from ctas.rules import can_assign, can_assign_to, can_work_cta
@@ -107,13 +109,21 @@ def cta_create(
     description: str = "",
     source: str = Source.MANUAL,
     playbook: Playbook | None = None,
+    submission: uuid.UUID | None = None,
 ) -> Cta:
     """Open a CTA. A rule's CTA is de-duplicated on account + type + reason while live:
-    the live one is returned instead of a second."""
+    the live one is returned instead of a second. A form's ``submission`` token posted
+    again returns the CTA it opened the first time."""
     if source == Source.MANUAL and (
         by is None or not (can_change_account(by, account) or by.is_org_wide)
     ):
         raise PermissionDenied("You may open CTAs only on accounts of your book or team.")
+    if submission is not None and by is not None:
+        done = Cta.objects.filter(created_by=by, submission=submission).first()
+        if done is not None:
+            return done
+    else:
+        submission = None
     if not reason.strip():
         raise ValidationError({"reason": "Say why this CTA exists."})
     if area and area not in AreaCode.values:
@@ -147,6 +157,7 @@ def cta_create(
         created_by=by,
         created_at=now,
         updated_at=now,
+        submission=submission,
     )
     if source == Source.RULE:
         existing = Cta.objects.filter(
@@ -171,7 +182,14 @@ def cta_create(
             )
     else:
         cta.full_clean(exclude=["owner", "account", "playbook", "created_by"])
-        cta.save()
+        try:
+            with transaction.atomic():
+                cta.save()
+        except IntegrityError:
+            if submission is None:
+                raise
+            # The same form, posted twice at once: the other request opened it.
+            return Cta.objects.get(created_by=by, submission=submission)
     if playbook is not None:
         playbook_apply(cta=cta, playbook=playbook)
     audit.record(
@@ -386,9 +404,14 @@ def wake_snoozed() -> int:
     )
 
 
-def comment_add(*, cta: Cta, by: User, body: str) -> Comment:
-    """Add to the chatter; every @username mentioned is notified at once."""
+def comment_add(*, cta: Cta, by: User, body: str, submission: uuid.UUID | None = None) -> Comment:
+    """Add to the chatter; every @username mentioned is notified at once. A form's
+    ``submission`` token posted again returns the comment it added the first time."""
     _check(by, cta)
+    if submission is not None:
+        done = Comment.objects.filter(author=by, submission=submission).first()
+        if done is not None:
+            return done
     body = body.strip()
     if not body:
         raise ValidationError({"body": "Write something."})
@@ -399,7 +422,15 @@ def comment_add(*, cta: Cta, by: User, body: str) -> Comment:
         User.objects.filter(username__in=names, is_active=True).exclude(role=Role.INTEGRATION)
     )
     with transaction.atomic():
-        comment = Comment.objects.create(cta=cta, author=by, body=body, created_at=clock.now())
+        try:
+            with transaction.atomic():
+                comment = Comment.objects.create(
+                    cta=cta, author=by, body=body, created_at=clock.now(), submission=submission
+                )
+        except IntegrityError:
+            if submission is None:
+                raise
+            return Comment.objects.get(author=by, submission=submission)
         comment.mentions.set(mentioned)
         Cta.objects.filter(pk=cta.pk).update(updated_at=comment.created_at)
         events.emit(
@@ -513,6 +544,8 @@ def task_add(
         raise PermissionDenied("You may hand this task only to someone of the CTA's team.")
     if not title.strip():
         raise ValidationError({"title": "Name the task."})
+    if reason := control_character_reason(title.strip()):
+        raise ValidationError({"title": reason})
     position = cta.tasks.order_by("-position").values_list("position", flat=True).first() or 0
     task = CtaTask.objects.create(
         cta=cta,

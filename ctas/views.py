@@ -30,7 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import Account
 from accounts.rules import can_change_account
 from csrisk import clock, panels
-from csrisk.forms import add_service_errors
+from csrisk.forms import add_service_errors, submission_key
 from csrisk.models import User
 from csrisk.roles import Role
 from ctas import rules, services
@@ -366,7 +366,12 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
     cta = get_object_or_404(Cta.objects.select_related("account"), pk=pk)
     error = None
     try:
-        services.comment_add(cta=cta, by=request.user, body=request.POST.get("body", ""))
+        services.comment_add(
+            cta=cta,
+            by=request.user,
+            body=request.POST.get("body", ""),
+            submission=submission_key(request.POST),
+        )
     except ValidationError as exc:
         error = " ".join(exc.messages)
     except PermissionDenied:
@@ -458,6 +463,7 @@ def cta_open(request: HttpRequest, account_id: int) -> HttpResponse:
                 due_date=data["due_date"],
                 playbook=data["playbook"],
                 description=data["description"],
+                submission=submission_key(request.POST),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -3,7 +3,6 @@ organisations with the match action, CSV upload, and the account timeline panel.
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django import forms
@@ -20,6 +19,7 @@ from accounts.importing import ImportFileError, check_size
 from accounts.models import Account
 from accounts.rules import can_import_accounts
 from csrisk import clock
+from csrisk.exports import csv_writer
 from signals import aggregates, backtest, charts, selectors, services
 from signals.filtersets import SignalFilterSet
 from signals.models import SignalImport
@@ -221,7 +221,7 @@ def summary_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="summary-{table}-{clock.today():%Y-%m-%d}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     if table == "blind_spots":
         writer.writerow(["account", "arr", "renewal_date", "signal", "what", "date"])
         for b in data.blind_spots:
