@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from accounts.models import Account
 from accounts.rules import can_change_account
@@ -29,7 +30,7 @@ MENTION = re.compile(r"(?<![\w.])@([\w.+-]+)")
 
 
 def _url(cta: Cta) -> str:
-    return f"/cockpit/ctas/{cta.pk}/"
+    return reverse("cockpit:cta", args=[cta.pk])
 
 
 def sync_scorecard(account_id: int, area: str) -> None:
@@ -529,7 +530,7 @@ def alert_color_change(*, account_id: int, old: str, new: str, reason: str) -> i
             kind=kind,
             title=title,
             body=reason,
-            url=f"/accounts/{account.pk}/",
+            url=reverse("accounts:detail", args=[account.pk]),
             dedupe_key=f"{kind}:{account.pk}:{stamp}",
         ):
             told += 1

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 
 from accounts.choices import ContactRole, PeopleChangeKind
 from accounts.models import Contact, ContactTitleChange, PeopleChange, PriorRelationship
@@ -54,7 +55,7 @@ SWEEP_BATCH = 500
 
 
 def _url(escalation: Escalation) -> str:
-    return f"/cockpit/ctas/{escalation.cta_id}/#escalation"
+    return reverse("cockpit:cta", args=[escalation.cta_id]) + "#escalation"
 
 
 def _name(user: User | None) -> str:

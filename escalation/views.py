@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -151,7 +152,7 @@ def _act(
         messages.error(request, error)
     else:
         messages.success(request, done)
-    return redirect(f"/cockpit/ctas/{cta.pk}/#escalation")
+    return redirect(reverse("cockpit:cta", args=[cta.pk]) + "#escalation")
 
 
 def _escalation(pk: int) -> Escalation:
@@ -331,4 +332,5 @@ def agenda_review(request: HttpRequest, slug: str) -> HttpResponse:
             {"item": item, "meeting": meeting, "date": date, "now": clock.now()},
         )
     messages.success(request, "Reviewed.")
-    return redirect(f"/escalations/meetings/{meeting.slug}/?date={date.isoformat()}#{key}")
+    agenda = reverse("escalation:agenda", args=[meeting.slug])
+    return redirect(f"{agenda}?date={date.isoformat()}#{key}")

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 
 from accounts.models import Account
 from accounts.rules import can_change_account
@@ -525,7 +526,7 @@ def expire_overrides() -> int:
                 body=f"Your {o.color} override ({o.reason}) ended on "
                 f"{o.expires_at:%Y-%m-%d %H:%M}. {area} is {score.color} again from its "
                 f"measures: {_head(score.reasons)}",
-                url=f"/accounts/{o.account_id}/",
+                url=reverse("accounts:detail", args=[o.account_id]),
                 dedupe_key=f"override-expired:{o.pk}",
             )
         events.emit_on_commit(

@@ -27,6 +27,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 
 from accounts.importing import ImportFileError
 from accounts.models import (
@@ -1085,7 +1086,7 @@ def summary_email_send(now: dt.datetime | None = None) -> int:
             kind="executive_summary",
             title=f"Executive summary, week {week}: {s.total.at_risk:,.0f} ARR at risk",
             body=body,
-            url="/summary/",
+            url=reverse("summary:index"),
             dedupe_key=f"exec-summary:{year}-W{week:02d}:{user.pk}",
         ):
             sent += 1

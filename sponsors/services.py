@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from accounts.models import Account
 from csrisk import audit, clock
@@ -111,7 +112,7 @@ def sponsorship_assign(
             kind="sponsor_assigned",
             title=f"You now sponsor {account.name}",
             body=f"{_name(by)} assigned you as executive sponsor. {reason}".strip(),
-            url=f"/accounts/{account.pk}/#sponsor",
+            url=reverse("accounts:detail", args=[account.pk]) + "#sponsor",
             dedupe_key=f"sponsor-assigned:{sponsorship.pk}",
         )
     )
@@ -310,7 +311,7 @@ def checkin_create(*, sponsorship: Sponsorship, program: Program, index: int) ->
             kind="sponsor_checkin",
             title=f"Check-in due with {account.name} by {due:%b %d}",
             body=body,
-            url=f"/cockpit/ctas/{cta.pk}/",
+            url=reverse("cockpit:cta", args=[cta.pk]),
             dedupe_key=f"checkin:{checkin.pk}",
         )
     )
@@ -433,7 +434,7 @@ def checkins_chase_overdue(on: dt.date | None = None) -> int:
             title=f"Sponsor check-in overdue: {checkin.account.name}",
             body=f"{_name(checkin.cta.owner)} has not logged the check-in due "
             f"{checkin.due_date:%b %d}.",
-            url=f"/cockpit/ctas/{checkin.cta_id}/",
+            url=reverse("cockpit:cta", args=[checkin.cta_id]),
             dedupe_key=f"checkin-overdue:{checkin.pk}",
         )
         told += 1
@@ -483,7 +484,7 @@ def help_request_create(*, account: Account, by: User, context: str) -> HelpRequ
             kind="sponsor_help",
             title=f"{_name(by)} asks for your help with {account.name}",
             body=context.strip()[:1000],
-            url=f"/cockpit/ctas/{cta.pk}/",
+            url=reverse("cockpit:cta", args=[cta.pk]),
             dedupe_key=f"sponsor-help:{request.pk}",
         )
     )

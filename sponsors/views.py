@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Account
@@ -108,7 +109,7 @@ def _back(request: HttpRequest, account_id: int, fn: Callable[[], Any], done: st
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, done)
-    return redirect(f"/accounts/{account_id}/#sponsor")
+    return redirect(reverse("accounts:detail", args=[account_id]) + "#sponsor")
 
 
 @require_POST
@@ -187,7 +188,7 @@ def checkin_log(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Check-in logged.")
-    return redirect(f"/cockpit/ctas/{checkin.cta_id}/#checkin")
+    return redirect(reverse("cockpit:cta", args=[checkin.cta_id]) + "#checkin")
 
 
 @require_POST
@@ -197,6 +198,6 @@ def checkin_open_risk(request: HttpRequest, pk: int, index: int) -> HttpResponse
         cta = services.checkin_open_risk(checkin=checkin, index=index, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect(f"/cockpit/ctas/{checkin.cta_id}/#checkin")
+        return redirect(reverse("cockpit:cta", args=[checkin.cta_id]) + "#checkin")
     messages.success(request, f"Risk CTA opened for {cta.owner}.")
-    return redirect(f"/cockpit/ctas/{cta.pk}/")
+    return redirect("cockpit:cta", cta.pk)
