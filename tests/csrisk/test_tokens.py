@@ -1,0 +1,121 @@
+"""API tokens: stored as digests, expiring, listed and revoked by their owner and admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management import call_command
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from csrisk import clock
+from csrisk.models import ApiToken
+from tests.conftest import login
+
+ACCOUNTS = "/api/v1/accounts/"
+
+
+def token_for(username: str, capsys, *args: str) -> str:
+    call_command("api_token", username, *args)
+    return capsys.readouterr().out.strip()
+
+
+def with_key(key: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_it_stores_only_a_digest_of_the_key(org, capsys):
+    key = token_for("csm_a", capsys)
+    token = ApiToken.objects.get(user=org.csm_a)
+    stored = [str(getattr(token, f.attname)) for f in ApiToken._meta.concrete_fields]
+    assert not any(key in value for value in stored)
+    assert token.prefix == key[:8]
+    assert with_key(key).get(ACCOUNTS).status_code == 200
+    assert with_key(key[:-1] + "x").get(ACCOUNTS).status_code == 401
+
+
+@override_settings(CSRISK_API_TOKEN_TTL_DAYS=30)
+def test_it_expires_a_persons_token_but_not_an_integrations_by_default(org, capsys):
+    person = token_for("csm_a", capsys)
+    bot = token_for("bot", capsys, "--create-integration")
+    later = clock.now() + dt.timedelta(days=31)
+    with clock.frozen(later):
+        response = with_key(person).get(ACCOUNTS)
+        assert response.status_code == 401
+        assert "expired" in response.json()["detail"]
+        assert with_key(bot).post("/api/v1/signals/", {}, format="json").status_code == 400
+
+
+def test_it_makes_a_new_token_each_time_and_keeps_the_old_one_working(org, capsys):
+    first = token_for("csm_a", capsys)
+    second = token_for("csm_a", capsys)
+    assert first != second
+    assert with_key(first).get(ACCOUNTS).status_code == 200
+    token_for("csm_a", capsys, "--rotate")
+    assert with_key(first).get(ACCOUNTS).status_code == 401
+    assert ApiToken.objects.filter(user=org.csm_a, revoked_at=None).count() == 1
+
+
+def test_it_lists_and_revokes_the_owners_tokens_on_the_tokens_page(org, capsys):
+    key = token_for("csm_a", capsys)
+    other = token_for("csm_b", capsys)
+    page = login(org.csm_a).get("/tokens/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert key[:8] in html and other[:8] not in html and key not in html
+    mine = ApiToken.objects.get(user=org.csm_a)
+    theirs = ApiToken.objects.get(user=org.csm_b)
+    assert login(org.csm_a).post(f"/tokens/{theirs.pk}/revoke/").status_code == 404
+    response = login(org.csm_a).post(f"/tokens/{mine.pk}/revoke/")
+    assert response.status_code == 302
+    assert with_key(key).get(ACCOUNTS).status_code == 401
+    assert with_key(other).get(ACCOUNTS).status_code == 200
+    from csrisk.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="csrisk.token_revoked", actor=org.csm_a).exists()
+
+
+def test_it_creates_a_token_on_the_page_and_shows_the_key_once(org):
+    client = login(org.csm_a)
+    response = client.post("/tokens/", {"name": "laptop"})
+    assert response.status_code == 200
+    token = ApiToken.objects.get(user=org.csm_a)
+    assert token.name == "laptop" and token.expires_at is not None
+    html = response.content.decode()
+    import re
+
+    key = re.search(r'<code id="new-token">([^<]+)</code>', html).group(1)
+    assert with_key(key).get(ACCOUNTS).status_code == 200
+    assert key not in client.get("/tokens/").content.decode()
+
+
+def test_it_lists_and_revokes_own_tokens_over_the_api(org, capsys):
+    key = token_for("csm_a", capsys)
+    token_for("csm_b", capsys)
+    client = with_key(key)
+    listed = client.get("/api/v1/tokens/").json()["results"]
+    assert [t["prefix"] for t in listed] == [key[:8]]
+    assert "key" not in listed[0] and "digest" not in listed[0]
+    theirs = ApiToken.objects.get(user=org.csm_b)
+    assert client.post(f"/api/v1/tokens/{theirs.pk}/revoke/").status_code == 404
+    assert client.post(f"/api/v1/tokens/{listed[0]['id']}/revoke/").status_code == 200
+    assert client.get("/api/v1/tokens/").status_code == 401
+
+
+def test_it_binds_an_integration_token_to_sources(db, capsys):
+    token_for("jira-bot", capsys, "--create-integration", "--sources", "jira, zendesk")
+    assert ApiToken.objects.get().sources == ["jira", "zendesk"]
+
+
+def test_it_lets_an_admin_revoke_any_token_in_the_admin(org, capsys):
+    key = token_for("csm_b", capsys)
+    token = ApiToken.objects.get()
+    client = login(org.admin)
+    response = client.post(
+        "/admin/csrisk/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
+    assert response.status_code == 302
+    assert with_key(key).get(ACCOUNTS).status_code == 401
