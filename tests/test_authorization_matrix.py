@@ -15,11 +15,10 @@ from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from accounts.choices import ImportKind
 from accounts.models import ImportJob
-from csrisk import clock
+from csrisk import clock, tokens
 from ctas import services as ctas
 from escalation.models import Escalation
 from sponsors import services as sponsors
@@ -382,9 +381,8 @@ def test_api(org, world, role):
     client = APIClient()
     if role != "anonymous":
         user = _user(org, role)
-        client.credentials(
-            HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}"
-        )
+        key = tokens.token_create(user=user, by=None)[1]
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     for name, pattern in routes():
         if name not in API_GET and name not in INGESTION:
             continue

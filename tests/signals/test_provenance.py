@@ -158,7 +158,7 @@ def test_it_rejects_csv_rows_on_accounts_outside_the_leads_teams(org, account_a,
         by=org.lead_a, filename="t.csv", content=CSV.encode(), kind="tickets"
     )
     assert upload.status == "invalid"
-    assert [(e["row"], "team" in e["message"]) for e in upload.errors] == [(3, True)]
+    assert [(e["row"], "team" in e["reason"]) for e in upload.errors] == [(3, True)]
 
 
 def test_it_lets_the_vp_upload_for_any_account_and_records_the_uploader(
@@ -180,9 +180,7 @@ def test_it_checks_a_csv_files_accounts_with_one_query_whatever_its_length(
 ):
     AccountFactory.create_batch(3, owner=org.csm_a)
     short = "ticket_id,account,opened_at\nT-1,A-1,2026-10-01\n"
-    long = "ticket_id,account,opened_at\n" + "".join(
-        f"T-{i},A-1,2026-10-01\n" for i in range(200)
-    )
+    long = "ticket_id,account,opened_at\n" + "".join(f"T-{i},A-1,2026-10-01\n" for i in range(200))
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -209,5 +207,5 @@ def test_it_refuses_a_csv_row_that_would_overwrite_an_integrations_signal(
         by=org.lead_a, filename="t.csv", content=text.encode(), kind="tickets"
     )
     assert upload.status == "invalid"
-    assert "zendesk" in upload.errors[0]["message"]
+    assert "zendesk" in upload.errors[0]["reason"]
     assert Signal.objects.get().payload["attributes"]["status"] == "open"
