@@ -70,12 +70,9 @@ class Sender:
             return ""
         if self.bound:
             return ""  # the source's own authority (a bound token or its signed webhook)
-        if not stored.sent_bound:
-            if self.via == CSV and stored.sent_via == CSV:
-                return ""
-            if self.via == TOKEN and stored.sent_via == TOKEN:
-                if stored.sent_by_id == self.user_id:
-                    return ""
+        same_class = self.via == stored.sent_via and not stored.sent_bound
+        if same_class and (self.via == CSV or stored.sent_by_id == self.user_id):
+            return ""  # another upload, or the same unbound integration user
         return (
             f"stored by {stored.sender or 'another sender'}; only that sender or one bound "
             f"to source {source!r} may update it"
