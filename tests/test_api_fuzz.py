@@ -53,6 +53,10 @@ def test_the_api_survives_fuzzing(live_server, org, transactional_db):
         "--request-timeout",
         "60",
         "--warnings=off",
+        # Revoking a token could revoke the one the fuzzer authenticates with, and every
+        # later request would be a 401 (tests/csrisk/test_tokens.py covers revoking).
+        "--exclude-path-regex",
+        "/tokens/.*/revoke/",
         *(["--seed", seed] if seed != "random" else []),
     ]
     result = subprocess.run(

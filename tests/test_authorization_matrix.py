@@ -228,10 +228,9 @@ def world(org, django_capture_on_commit_callbacks):
     job = ImportJob.objects.create(
         kind=ImportKind.ACCOUNTS, filename="x.csv", content=b"name\n", created_by=org.lead_b
     )
+    from signals import services as signal_services
     from signals.models import Signal as SignalModel
     from signals.models import SignalImport
-
-    from signals import services as signal_services
     from tests.signals.helpers import ticket
 
     signal_services.signals_store([ticket("T-B", account.pk)], publish=False)

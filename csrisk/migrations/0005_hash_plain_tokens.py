@@ -7,6 +7,16 @@ import hashlib
 
 from django.db import migrations
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+
+def _aware(value, default):
+    """SQLite hands the raw column back as text, PostgreSQL as an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None:
+        return default
+    return timezone.make_aware(value, dt.UTC) if timezone.is_naive(value) else value
 
 
 def hash_plain_tokens(apps, schema_editor):
@@ -28,7 +38,7 @@ def hash_plain_tokens(apps, schema_editor):
                 prefix=key[:8],
                 digest=hashlib.sha256(key.encode()).hexdigest(),
                 sources=[],
-                created_at=created or now,
+                created_at=_aware(created, now),
                 # People's old tokens had no expiry: give them the default lifetime
                 # from today; integrations keep theirs until revoked.
                 expires_at=None

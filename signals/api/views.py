@@ -146,6 +146,7 @@ def ingest(
                 "rejected": sum(o.status == services.REJECTED for o in outcomes),
                 "unmatched": sum(o.unmatched for o in outcomes),
                 "results": [o.as_dict() for o in outcomes],
+                "sender": sender.label,  # as the stored signals record it
             }
             code = 202
             if single and outcomes[0].status == services.REJECTED:

@@ -119,3 +119,31 @@ def test_it_lets_an_admin_revoke_any_token_in_the_admin(org, capsys):
     )
     assert response.status_code == 302
     assert with_key(key).get(ACCOUNTS).status_code == 401
+
+
+def test_it_hashes_plain_drf_tokens_and_deletes_them(org):
+    """The data migration: an integration's old DRF key keeps working, now hashed."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("csrisk.migrations.0005_hash_plain_tokens")
+    key = "0123456789abcdef0123456789abcdef01234567"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
+            "created datetime NOT NULL, user_id bigint NOT NULL)"
+        )
+        cursor.execute(
+            "INSERT INTO authtoken_token VALUES (%s, %s, %s)",
+            [key, "2026-01-01 00:00:00", org.integration.pk],
+        )
+    migration.hash_plain_tokens(apps, SimpleNamespace(connection=connection))
+    token = ApiToken.objects.get(user=org.integration)
+    assert (token.prefix, token.expires_at) == (key[:8], None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM authtoken_token")
+        assert cursor.fetchone()[0] == 0
+    assert with_key(key).post("/api/v1/signals/", {}, format="json").status_code == 400

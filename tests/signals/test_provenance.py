@@ -116,8 +116,9 @@ def test_it_records_the_user_and_token_that_sent_a_signal(
 ):
     key = integration_token("zendesk-bot", capsys, "zendesk")
     client = token_client(key, django_capture_on_commit_callbacks)
-    post(client, zendesk())
+    answer = post(client, zendesk()).json()
     signal = Signal.objects.get()
+    assert answer["sender"] == signal.sender
     assert signal.sent_by.username == "zendesk-bot"
     assert "zendesk-bot" in signal.sender and key[:8] in signal.sender
     assert key not in signal.sender
