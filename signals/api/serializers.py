@@ -22,6 +22,7 @@ class IngestAnswerSerializer(serializers.Serializer):
     unmatched = serializers.IntegerField()
     results = ItemResultSerializer(many=True)
     sender = serializers.CharField(
-        help_text="Who sent these signals, as each stored version records it (provenance)."
+        required=False,
+        help_text="Who sent these signals, as each stored version records it (provenance).",
     )
     detail = serializers.CharField(required=False)

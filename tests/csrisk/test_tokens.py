@@ -147,3 +147,38 @@ def test_it_hashes_plain_drf_tokens_and_deletes_them(org):
         cursor.execute("SELECT count(*) FROM authtoken_token")
         assert cursor.fetchone()[0] == 0
     assert with_key(key).post("/api/v1/signals/", {}, format="json").status_code == 400
+
+
+def test_it_adds_a_bound_integration_token_in_the_admin_and_shows_the_key_once(org):
+    client = login(org.admin)
+    response = client.post(
+        "/admin/csrisk/apitoken/add/",
+        {"user": org.integration.pk, "name": "zendesk", "sources": "zendesk, jira"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    token = ApiToken.objects.get(user=org.integration)
+    assert (token.sources, token.expires_at, token.created_by) == (
+        ["jira", "zendesk"], None, org.admin,
+    )  # fmt: skip
+    shown = [str(m) for m in response.context["messages"]]
+    key = next(m for m in shown if "not shown again" in m).rsplit(" ", 1)[1]
+    assert token.prefix == key[:8]
+    assert with_key(key).post("/api/v1/signals/", {}, format="json").status_code == 400
+    refused = client.post(
+        "/admin/csrisk/apitoken/add/", {"user": org.csm_a.pk, "sources": "zendesk"}
+    )
+    assert refused.status_code == 200  # the form again, with the error
+    assert "Only integration tokens" in refused.content.decode()
+
+
+def test_it_rebinds_a_token_in_the_admin_but_never_changes_its_owner(org, capsys):
+    token_for("bot", capsys, "--create-integration", "--sources", "jira")
+    token = ApiToken.objects.get()
+    response = login(org.admin).post(
+        f"/admin/csrisk/apitoken/{token.pk}/change/",
+        {"user": org.csm_a.pk, "name": "bot", "sources": "zendesk"},
+    )
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert (token.user.username, token.sources) == ("bot", ["zendesk"])
