@@ -182,3 +182,16 @@ def test_it_rebinds_a_token_in_the_admin_but_never_changes_its_owner(org, capsys
     assert response.status_code == 302
     token.refresh_from_db()
     assert (token.user.username, token.sources) == ("bot", ["zendesk"])
+
+
+def test_it_lists_tokens_with_a_constant_number_of_queries(org, django_assert_max_num_queries):
+    from csrisk import tokens
+
+    key = tokens.token_create(user=org.csm_a, by=None)[1]
+    for _ in range(20):
+        tokens.token_create(user=org.csm_a, by=None)
+    client, page = with_key(key), login(org.csm_a)
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/tokens/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert page.get("/tokens/").status_code == 200

@@ -97,6 +97,8 @@ def test_it_keeps_a_stored_version_from_a_sender_without_the_sources_binding(
     # The bound sender itself may send the later version.
     again = post(zendesk_bot, zendesk(status="solved", updated_at="2026-10-09T00:00:00Z"))
     assert again.json()["results"][0] == {**again.json()["results"][0], "version": 2}
+    page = login(org.csm_a).get(f"/signals/{signal.pk}/").content.decode()
+    assert "Earlier versions" in page and page.count("zendesk-bot with token") == 2
 
 
 def test_it_lets_an_unbound_sender_update_only_its_own_signals(
