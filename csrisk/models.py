@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -168,11 +170,11 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
-    def state(self, now: object) -> str:
-        """ "active", "expired" or "revoked" at ``now``."""
+    def state(self, now: dt.datetime) -> str:
+        """The token's state at ``now``: active, expired or revoked."""
         if self.revoked_at is not None:
             return "revoked"
-        if self.expires_at is not None and self.expires_at <= now:  # type: ignore[operator]
+        if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "active"
 
