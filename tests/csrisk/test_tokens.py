@@ -134,7 +134,7 @@ def test_it_hashes_plain_drf_tokens_and_deletes_them(org):
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
-            "created datetime NOT NULL, user_id bigint NOT NULL)"
+            "created timestamp NOT NULL, user_id bigint NOT NULL)"
         )
         cursor.execute(
             "INSERT INTO authtoken_token VALUES (%s, %s, %s)",
