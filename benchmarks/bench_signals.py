@@ -87,10 +87,9 @@ def main() -> None:
         emit([])
         return
     from django.db import connection, transaction
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import Account
-    from csrisk import clock
+    from csrisk import clock, tokens
     from csrisk.models import User
     from csrisk.roles import Role
     from signals import services
@@ -158,7 +157,7 @@ def main() -> None:
     # (c) HTTP under gunicorn, token auth, idempotency keys
     truncate()
     user = User.objects.create(username="bench-integration", role=Role.INTEGRATION)
-    token = Token.objects.create(user=user).key
+    token = tokens.token_create(user=user, by=None)[1]
     connection.close()
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
     redis_port, web_port = free_port(), free_port()

@@ -90,9 +90,9 @@ def prepare() -> tuple[str, list[str]]:
     restore_configuration()
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import Account
+    from csrisk import tokens
     from csrisk.models import User
     from csrisk.roles import Role
 
@@ -100,7 +100,7 @@ def prepare() -> tuple[str, list[str]]:
     call_command("seed_demo", accounts=ACCOUNTS, verbosity=0)
     print(f"seeded the demo book ({ACCOUNTS} accounts) in {time.perf_counter() - started:.1f} s")
     bot = User.objects.create(username="load-bot", role=Role.INTEGRATION)
-    token = Token.objects.create(user=bot).key
+    token = tokens.token_create(user=bot, by=None)[1]
     crm_ids = list(
         Account.objects.exclude(crm_id=None).order_by("pk").values_list("crm_id", flat=True)[:200]
     )

@@ -1,7 +1,13 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from typing import Any
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+
+from csrisk import audit, tokens
 from csrisk.models import (
+    ApiToken,
     AuditEntry,
     DeliveryFailure,
     Notification,
@@ -92,3 +98,79 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "kind", "email", "chat")
     list_filter = ("kind", "email", "chat")
     list_select_related = ("user",)
+
+
+class ApiTokenForm(forms.ModelForm):
+    """Sources as "zendesk, jira" rather than JSON."""
+
+    sources = forms.CharField(
+        required=False,
+        help_text="Integration tokens: the signal sources it may write, comma-separated "
+        "(empty: any source).",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "sources", "expires_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["sources"] = ", ".join(self.instance.sources or [])
+
+    def clean_sources(self) -> list[str]:
+        sources = tokens.clean_sources(self.cleaned_data.get("sources") or "")
+        user = self.cleaned_data.get("user") or getattr(self.instance, "user", None)
+        if sources and user is not None and not user.is_integration:
+            raise forms.ValidationError("Only integration tokens are bound to signal sources.")
+        return sources
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens of everyone: add one (its key is shown once), bind sources, revoke."""
+
+    form = ApiTokenForm
+    list_display = ("prefix", "user", "name", "sources", "created_at", "expires_at", "revoked_at")
+    list_filter = ("user__role",)
+    search_fields = ("prefix", "user__username", "name")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    actions = ["revoke"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # revoke instead: the record of which token sent what stays
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        if obj is None:
+            return ()
+        return ("user", "prefix", "created_at", "created_by", "last_used_at", "revoked_at")
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            audit.record(
+                actor=request.user,
+                action="csrisk.token_changed",
+                target=obj,
+                changes={
+                    f: (form.initial.get(f), form.cleaned_data.get(f)) for f in form.changed_data
+                },
+            )
+            return
+        token, key = tokens.token_create(
+            user=obj.user,
+            by=request.user,
+            name=obj.name,
+            sources=obj.sources,
+            expires_at=obj.expires_at if obj.expires_at else "default",
+        )
+        obj.pk = token.pk
+        messages.warning(
+            request, f"The new token for {obj.user} (copy it now, it is not shown again): {key}"
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        n = sum(tokens.token_revoke(token=t, by=request.user) for t in queryset)
+        messages.success(request, f"Revoked {n} token{'s' if n != 1 else ''}.")

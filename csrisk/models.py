@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -161,3 +163,50 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.kind} → {self.email}"
+
+
+class ApiToken(models.Model):
+    """A REST credential (``Authorization: Token <key>``); only the key's SHA-256 is kept.
+
+    The key is 40 random bytes, so a plain SHA-256 (not a slow password hash) is enough:
+    nobody can guess their way back from the digest. ``prefix`` (the key's first eight
+    characters) lets the owner recognise it in lists. ``sources`` binds an integration
+    token to the signal sources it may write; empty means any source.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=8)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    sources = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Signal sources this token may write (empty: any source).",
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    def state(self, now: dt.datetime) -> str:
+        """The token's state at ``now``: active, expired or revoked."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+    def describe(self) -> str:
+        """How a signal's record names this token: its id, prefix and binding."""
+        bound = f", bound to {', '.join(self.sources)}" if self.sources else ", unbound"
+        return f"token #{self.pk} {self.prefix}…{bound}"

@@ -25,8 +25,23 @@ class IsStaffMember(BasePermission):
         return is_staff_member(user)
 
 
+class IsIntegration(BasePermission):
+    """Signal ingestion: integration users only (issue 19: people forged signals)."""
+
+    message = (
+        "Only integration users push signals (manage.py api_token NAME --create-integration); "
+        "team leads upload CSV files at /signals/upload/."
+    )
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return bool(user.is_active and user.is_integration)
+
+
 class IsIntegrationOrStaff(BasePermission):
-    """Signal ingestion: integration tokens and people alike."""
+    """The OpenAPI schema: integration tokens and people alike."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user

@@ -68,7 +68,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -274,6 +273,9 @@ JIRA_WEBHOOK_SECRET = env.str("JIRA_WEBHOOK_SECRET", default="")
 # without it (or when empty) an issue maps through its project key, matched once in the UI.
 JIRA_ACCOUNT_FIELD = env.str("JIRA_ACCOUNT_FIELD", default="")
 CSRISK_WEBHOOK_TOLERANCE_SECONDS = env.int("CSRISK_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# How long a person's API token lives (days; 0: no expiry). Integration tokens never
+# expire unless `manage.py api_token … --expires-days N` says so (docs/security.md).
+CSRISK_API_TOKEN_TTL_DAYS = env.int("CSRISK_API_TOKEN_TTL_DAYS", default=90)
 
 # --- E-mail and chat --------------------------------------------------------------------
 vars().update(
@@ -287,7 +289,7 @@ CSRISK_BASE_URL = env.str("CSRISK_BASE_URL", default="http://127.0.0.1:8000")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated client then gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "csrisk.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["csrisk.permissions.IsStaffMember"],

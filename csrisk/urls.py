@@ -23,6 +23,8 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_read, name="notifications-read"),
     path("notifications/settings/", views.notification_settings, name="notification-settings"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke-page"),
     path("accounts/", include("accounts.urls")),
     path("scorecards/", include("scorecards.urls")),
     path("cockpit/", include("ctas.urls")),

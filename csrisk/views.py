@@ -1,24 +1,26 @@
-"""Health probes, the home redirect, and pages whose capability has not landed yet."""
+"""Health probes, the home redirect, notifications, a person's API tokens, and pages
+whose capability has not landed yet."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from csrisk import notifications
+from csrisk import clock, notifications, tokens
 from csrisk.middleware import (
     current_database_error,
     database_unavailable,
     discard_broken_connections,
 )
-from csrisk.models import Notification, NotificationPreference
+from csrisk.models import ApiToken, Notification, NotificationPreference
 
 
 @require_GET
@@ -143,3 +145,37 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         email, chat = notifications.preference(request.user, kind)
         rows.append({"kind": kind, "label": label, "email": email, "chat": chat})
     return render(request, "notifications/settings.html", {"rows": rows, "modes": modes})
+
+
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    """The person's own API tokens: list, create one (its key shown once), revoke."""
+    new_key, status = "", 200
+    if request.method == "POST":
+        try:
+            _token, new_key = tokens.token_create(
+                user=request.user, by=request.user, name=request.POST.get("name", "").strip()
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status = 400
+    rows = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-pk")[:100]
+    now = clock.now()
+    return render(
+        request,
+        "csrisk/tokens.html",
+        {
+            "rows": [(t, t.state(now)) for t in rows],
+            "new_key": new_key,
+            "ttl_days": settings.CSRISK_API_TOKEN_TTL_DAYS,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    if tokens.token_revoke(token=token, by=request.user):
+        messages.success(request, f"Token {token.prefix}… revoked.")
+    return redirect("tokens")

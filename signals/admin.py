@@ -19,10 +19,12 @@ from signals.models import (
 
 @admin.register(Signal)
 class SignalAdmin(admin.ModelAdmin):
-    list_display = ("source", "external_id", "kind", "account", "status", "version", "occurred_at")
-    list_filter = ("status", "kind", "source")
-    search_fields = ("external_id", "org_ref")
-    raw_id_fields = ("account",)
+    list_display = (
+        "source", "external_id", "kind", "account", "status", "version", "occurred_at", "sender",
+    )  # fmt: skip
+    list_filter = ("status", "kind", "source", "sent_via")
+    search_fields = ("external_id", "org_ref", "sender")
+    raw_id_fields = ("account", "sent_by")
     list_select_related = ("account",)
 
 

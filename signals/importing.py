@@ -9,8 +9,11 @@ from typing import Any
 from django.db import transaction
 
 from accounts.importing import ImportFileError, RowError, map_columns, read_csv
+from accounts.models import Account
+from accounts.rules import changeable_accounts_q
 from csrisk import clock
-from signals import services
+from csrisk.models import User
+from signals import provenance, services
 from signals.normalise import Invalid, normalise
 
 ACCOUNT_ALIASES = (
@@ -75,6 +78,8 @@ class SignalPlan:
     total_rows: int
     raws: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # The accounts the uploader may write (None: any; the VP, the CEO, superusers).
+    account_ids: frozenset[int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -90,8 +95,22 @@ def _column(reason: str, columns: dict[str, str]) -> str:
     return ""
 
 
-def build_plan(content: bytes, *, kind: str) -> SignalPlan:
-    """Read and check every row; write nothing. Raises ImportFileError for the whole file."""
+def writable_accounts(by: User, account_ids: set[int]) -> frozenset[int] | None:
+    """Which of ``account_ids`` ``by`` may upload signals for, in one query (None: all).
+    The rule is the one for changing an account (accounts.rules)."""
+    if by.is_org_wide:
+        return None
+    return frozenset(
+        Account.objects.filter(changeable_accounts_q(by), pk__in=account_ids).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def build_plan(content: bytes, *, kind: str, by: User) -> SignalPlan:
+    """Read and check every row; write nothing. Raises ImportFileError for the whole file.
+    A row is an error when its account is not one ``by`` may change, or when it would
+    replace a signal ``by``'s upload may not replace (another sender's; provenance)."""
     if kind not in SPECS:
         raise ImportFileError("Choose tickets or contact changes.")
     known, required = SPECS[kind]
@@ -173,26 +192,35 @@ def build_plan(content: bytes, *, kind: str) -> SignalPlan:
         items.append((line, item))
         plan.raws.append(raw)
     found, _ = services.resolve_orgs([it for _, it in items])
+    plan.account_ids = writable_accounts(by, set(found.values()))
+    upload = provenance.sender_of_upload(by, 0, plan.account_ids)
+    stored = services.stored_senders([(it.source, it.external_id) for _, it in items])
     for line, item in items:
+        reason = ""
         if item.account_ref not in found:
+            reason = "no account has this CRM id or help-desk organisation id"
+        else:
+            reason = upload.account_refusal(found[item.account_ref])
+        if reason:
+            plan.errors.append(RowError(line, columns["account"], item.account_ref, reason))
+            continue
+        signal = stored.get((item.source, item.external_id))
+        reason = upload.update_refusal(signal, item.source) if signal is not None else ""
+        if reason:
             plan.errors.append(
-                RowError(
-                    line,
-                    columns["account"],
-                    item.account_ref,
-                    "no account has this CRM id or help-desk organisation id",
-                )
+                RowError(line, columns.get("external_id", ""), item.external_id, reason)
             )
     plan.errors.sort(key=lambda e: e.row)
     return plan
 
 
 @transaction.atomic
-def apply_plan(plan: SignalPlan) -> tuple[int, int]:
-    """Store every row or none; return (accepted, duplicates)."""
+def apply_plan(plan: SignalPlan, *, by: User, upload_id: int) -> tuple[int, int]:
+    """Store every row or none, recorded as ``by``'s upload; return (accepted, duplicates)."""
     if not plan.ok:
         raise ValueError("A plan with errors cannot be applied.")
-    outcomes = services.signals_store(plan.raws, default_source="csv")
+    sender = provenance.sender_of_upload(by, upload_id, plan.account_ids)
+    outcomes = services.signals_store(plan.raws, default_source="csv", sender=sender)
     bad = [o for o in outcomes if o.status == services.REJECTED]
     if bad:
         raise ImportFileError(f"Row {bad[0].index + 2}: {bad[0].reason}; nothing was imported.")

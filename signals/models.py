@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from signals.choices import Kind, RuleTrigger, SignalStatus
+from signals.provenance import VIA_CHOICES
 
 
 class Signal(models.Model):
@@ -51,6 +52,21 @@ class Signal(models.Model):
     processed_version = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # Who sent the current version (signals.provenance): the integration user or uploader,
+    # how, and whether the sender was bound to this source (which decides who may update).
+    sent_via = models.CharField(max_length=10, choices=VIA_CHOICES, blank=True, default="")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,  # as ``account``: no FK trigger on the hot append table
+    )
+    sender = models.CharField(
+        max_length=200, blank=True, default="", help_text="Who or what sent it, in words."
+    )
+    sent_bound = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -72,6 +88,10 @@ class Signal(models.Model):
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id} ({self.kind})"
 
+    @property
+    def provenance(self) -> str:
+        return self.sender or "unknown (received before csrisk recorded senders)"
+
 
 class SignalVersion(models.Model):
     """A superseded version of a signal (e.g. the ticket before it was solved)."""
@@ -81,6 +101,10 @@ class SignalVersion(models.Model):
     payload = models.JSONField(default=dict)
     digest = models.CharField(max_length=40)
     received_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["signal", "-version"]

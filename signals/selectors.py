@@ -9,11 +9,20 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from csrisk import clock
 from signals.choices import SignalStatus
-from signals.models import IngestRejection, Signal
+from signals.models import IngestRejection, Signal, SignalVersion
 
 
 def feed() -> QuerySet[Signal]:
     return Signal.objects.select_related("account").defer("payload").order_by("-received_at", "-pk")
+
+
+def signal_detail() -> QuerySet[Signal]:
+    """Signals with their account and sender, payload included (the feed defers it)."""
+    return Signal.objects.select_related("account", "sent_by")
+
+
+def versions(signal: Signal) -> list[SignalVersion]:
+    return list(signal.versions.select_related("sent_by").order_by("-version")[:50])
 
 
 def timeline(account_id: int, limit: int = 25) -> list[Signal]:

@@ -60,6 +60,7 @@ from signals.models import (
     SignalVersion,
 )
 from signals.normalise import Head, Invalid, Item, normalise_head, normalise_rest
+from signals.provenance import SYSTEM_SENDER, Sender
 from sponsors.models import Sponsorship
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ Row = tuple[int, Item, int | None, str, str, str]
 
 _COLUMNS = (
     "source, external_id, month, kind, account_id, org_ref, occurred_at, source_updated_at, "
-    "received_at, payload, digest, status"
+    "received_at, payload, digest, status, sent_via, sent_by_id, sender, sent_bound"
 )
 _RETURNING = "RETURNING id, source, external_id"
 _CONFLICT = "ON CONFLICT (source, external_id, month) DO NOTHING"
@@ -169,14 +170,14 @@ def _key(row: Row) -> tuple[str, str]:
 
 
 def _insert_new(
-    rows: Iterable[Row], keys: Collection[tuple[str, str]], now: dt.datetime
+    rows: Iterable[Row], keys: Collection[tuple[str, str]], now: dt.datetime, sender: Sender
 ) -> list[tuple[Row, int | None]]:
     """Store the rows whose (source, external_id) is not stored yet, once however many
     senders race: the database, not a read-then-write, has the last word (the unique
     index). ``rows`` have distinct keys, all of them among ``keys``. Returns each row with
     its new id, or None where the key was stored before."""
     if connection.vendor == "postgresql":
-        return _insert_new_pg(rows, keys, now)
+        return _insert_new_pg(rows, keys, now, sender)
     rows = list(rows)
     if not rows:
         return []
@@ -187,7 +188,7 @@ def _insert_new(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
-            marks = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            marks = ", ".join([f"({', '.join(['%s'] * 16)})"] * len(chunk))
             params: list[Any] = []
             for _index, item, account_id, payload, digest, status in chunk:
                 upd = item.source_updated_at
@@ -197,6 +198,7 @@ def _insert_new(
                     ops.adapt_datetimefield_value(item.occurred_at),
                     ops.adapt_datetimefield_value(upd) if upd else None,
                     received, payload, digest, status,
+                    sender.via, sender.user_id, sender.label, sender.bound,
                 ]  # fmt: skip
             cursor.execute(
                 f"WITH v ({_COLUMNS}) AS (VALUES {marks}) "
@@ -224,8 +226,14 @@ def _copy_text(value: str) -> str:
     return value
 
 
-def _copy_line(row: Row, pk: int, received: str) -> str:
-    """One row in COPY's text format."""
+def _copy_sender(sender: Sender) -> str:
+    """The sender's columns in COPY's text format, the same for every row of a batch."""
+    user = _NULL if sender.user_id is None else str(sender.user_id)
+    return f"{sender.via}\t{user}\t{_copy_text(sender.label)}\t{'t' if sender.bound else 'f'}"
+
+
+def _copy_line(row: Row, pk: int, received: str, sent: str) -> str:
+    """One row in COPY's text format; ``sent`` is ``_copy_sender``'s text."""
     _index, item, account_id, payload, digest, status = row
     upd = item.source_updated_at
     return (
@@ -235,7 +243,7 @@ def _copy_line(row: Row, pk: int, received: str) -> str:
         f"{upd.isoformat() if upd else _NULL}\t{received}\t"
         # The payload is JSON with every control character escaped already: only its
         # backslashes need doubling.
-        f"{payload.replace(_BACKSLASH, _BACKSLASH_2)}\t{digest}\t{status}\t1\t0\t\n"
+        f"{payload.replace(_BACKSLASH, _BACKSLASH_2)}\t{digest}\t{status}\t{sent}\t1\t0\t\n"
     )
 
 
@@ -268,7 +276,7 @@ _SAMPLE = 32
 
 
 def _insert_new_pg(
-    rows: Iterable[Row], keys: Collection[tuple[str, str]], now: dt.datetime
+    rows: Iterable[Row], keys: Collection[tuple[str, str]], now: dt.datetime, sender: Sender
 ) -> list[tuple[Row, int | None]]:
     """PostgreSQL: the new rows go in by one COPY straight into the table, as fast as the
     table takes rows. Ids come from the table's sequence beforehand (COPY returns none; an
@@ -301,6 +309,7 @@ def _insert_new_pg(
 
         def lines() -> Iterator[str]:
             received = now.isoformat()
+            sent = _copy_sender(sender)
             free = iter(ids)
             for row in rows:
                 if taken and (row[1].source, row[1].external_id) in taken:
@@ -308,7 +317,7 @@ def _insert_new_pg(
                     continue
                 pk = next(free)
                 new.append((row, pk))
-                yield _copy_line(row, pk, received)
+                yield _copy_line(row, pk, received, sent)
 
         source = _CopySource(lines())
         if not _copy(cursor, source):
@@ -358,7 +367,8 @@ def _insert_staged(cursor: Any, text: str) -> dict[tuple[str, str], int]:
         "CREATE TEMP TABLE IF NOT EXISTS signals_stage_rows ("
         "id bigint, source text, external_id text, month date, kind text, account_id bigint, "
         "org_ref text, occurred_at timestamptz, source_updated_at timestamptz, "
-        "received_at timestamptz, payload jsonb, digest text, status text, version int, "
+        "received_at timestamptz, payload jsonb, digest text, status text, sent_via text, "
+        "sent_by_id bigint, sender text, sent_bound boolean, version int, "
         "processed_version int, error text"
         ") ON COMMIT DELETE ROWS"
     )
@@ -402,10 +412,15 @@ def _existing(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Signal]:
     if not keys:
         return {}
     found: dict[tuple[str, str], Signal] = {}
-    fields = ("pk", "source", "external_id", "month", "digest", "version", "source_updated_at")
+    fields = (
+        "pk", "source", "external_id", "month", "digest", "version", "source_updated_at",
+        "sent_via", "sent_by_id", "sent_bound", "sender",
+    )  # fmt: skip
     if connection.vendor == "postgresql":
         rows = _stored_pg(
-            "id, source, external_id, month, digest, version, source_updated_at", keys
+            "id, source, external_id, month, digest, version, source_updated_at, "
+            "sent_via, sent_by_id, sent_bound, sender",
+            keys,
         )
     else:
         sources = {src for src, _ in keys}
@@ -419,8 +434,14 @@ def _existing(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Signal]:
     return found
 
 
-def _update_version(signal: Signal, row: Row, now: dt.datetime) -> Outcome | None:
-    """Store a newer version of a known signal; None when it is the same (a duplicate)."""
+def stored_senders(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Signal]:
+    """The stored signals with these keys, with who sent their current version."""
+    return _existing(set(keys))
+
+
+def _update_version(signal: Signal, row: Row, now: dt.datetime, sender: Sender) -> Outcome | None:
+    """Store a newer version of a known signal; None when it is the same (a duplicate),
+    a rejection when ``sender`` may not replace the stored version (signals.provenance)."""
     _index, item, account_id, _payload, digest, status = row
     for _attempt in range(3):
         if signal.digest == digest:
@@ -431,9 +452,20 @@ def _update_version(signal: Signal, row: Row, now: dt.datetime) -> Outcome | Non
             and item.source_updated_at < signal.source_updated_at
         ):
             return None  # an older version arriving late: the newer one stays
-        old = Signal.objects.filter(pk=signal.pk).values("payload", "digest", "version").first()
+        refusal = sender.update_refusal(signal, item.source)
+        if refusal:
+            return Outcome(0, REJECTED, item.external_id, reason=refusal)
+        old = (
+            Signal.objects.filter(pk=signal.pk)
+            .values("payload", "digest", "version", "sent_via", "sent_by_id", "sender")
+            .first()
+        )
         if old is None:
             return None
+        if (old["sent_via"], old["sent_by_id"]) != (signal.sent_via, signal.sent_by_id):
+            # Another sender's version landed since ``signal`` was read: judge that one.
+            signal.refresh_from_db(fields=["digest", "version", "source_updated_at", *_SENT_FIELDS])
+            continue
         # Race-safe: the update only applies to the version read above.
         updated = Signal.objects.filter(pk=signal.pk, version=old["version"]).update(
             kind=item.kind,
@@ -447,6 +479,10 @@ def _update_version(signal: Signal, row: Row, now: dt.datetime) -> Outcome | Non
             version=F("version") + 1,
             status=status,
             error="",
+            sent_via=sender.via,
+            sent_by_id=sender.user_id,
+            sender=sender.label,
+            sent_bound=sender.bound,
         )
         if updated:
             SignalVersion.objects.create(
@@ -455,10 +491,15 @@ def _update_version(signal: Signal, row: Row, now: dt.datetime) -> Outcome | Non
                 payload=old["payload"],
                 digest=old["digest"],
                 received_at=now,
+                sent_by_id=old["sent_by_id"],
+                sender=old["sender"],
             )
             return Outcome(0, ACCEPTED, item.external_id, signal.pk, old["version"] + 1)
-        signal.refresh_from_db(fields=["digest", "version", "source_updated_at"])
+        signal.refresh_from_db(fields=["digest", "version", "source_updated_at", *_SENT_FIELDS])
     return None
+
+
+_SENT_FIELDS = ["sent_via", "sent_by_id", "sent_bound", "sender"]
 
 
 @contextmanager
@@ -478,12 +519,18 @@ def gc_paused() -> Iterator[None]:
 
 
 def signals_store(
-    raws: Sequence[Any], *, default_source: str = "", publish: bool = True
+    raws: Sequence[Any],
+    *,
+    default_source: str = "",
+    publish: bool = True,
+    sender: Sender = SYSTEM_SENDER,
 ) -> list[Outcome]:
     """Check and store signals; one outcome per item, in order. Call inside a transaction
-    (the API's); processing is queued after that transaction commits."""
+    (the API's); processing is queued after that transaction commits. Every stored
+    version records ``sender``; an item outside the sender's sources or accounts, or a
+    version the sender may not replace, is rejected (signals.provenance)."""
     with gc_paused():
-        return _store(raws, default_source, publish)
+        return _store(raws, default_source, publish, sender)
 
 
 def _rejected(index: int, raw: Any, reason: str) -> Outcome:
@@ -491,7 +538,9 @@ def _rejected(index: int, raw: Any, reason: str) -> Outcome:
     return Outcome(index, REJECTED, str(ext or "")[:200], reason=reason)
 
 
-def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outcome]:
+def _store(
+    raws: Sequence[Any], default_source: str, publish: bool, sender: Sender
+) -> list[Outcome]:
     now = clock.now()
     outcomes: list[Outcome | None] = [None] * len(raws)
     # First the keys and accounts (a fraction of the checks), so that the stored keys and
@@ -500,9 +549,15 @@ def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outc
     heads: list[tuple[int, Any, Head]] = []
     for index, raw in enumerate(raws):
         try:
-            heads.append((index, raw, normalise_head(raw, default_source=default_source)))
+            head = normalise_head(raw, default_source=default_source)
         except Invalid as exc:
             outcomes[index] = _rejected(index, raw, str(exc))
+            continue
+        refusal = sender.source_refusal(head.source)
+        if refusal:
+            outcomes[index] = Outcome(index, REJECTED, head.external_id, reason=refusal)
+        else:
+            heads.append((index, raw, head))
     found, existing_ids = resolve_orgs([head for _, _, head in heads])
     later: list[Row] = []  # a second copy within this batch, or already stored
 
@@ -530,6 +585,9 @@ def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outc
                 )
                 continue
             account_id = item.account_id or found.get(item.account_ref)
+            if sender.account_ids is not None and (refusal := sender.account_refusal(account_id)):
+                outcomes[index] = Outcome(index, REJECTED, item.external_id, reason=refusal)
+                continue
             status = SignalStatus.PENDING if account_id else SignalStatus.UNMATCHED
             row = (index, item, account_id, payload, digest, status)
             key = (item.source, item.external_id)
@@ -540,7 +598,7 @@ def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outc
                 yield row
 
     keys = {(head.source, head.external_id) for _, _, head in heads}
-    for row, pk in _insert_new(checked(), keys, now):
+    for row, pk in _insert_new(checked(), keys, now, sender):
         if pk is None:  # stored before (or just now by a concurrent request): compare
             later.append(row)
             continue
@@ -558,7 +616,7 @@ def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outc
                 continue
             # A later version updates the row the first receipt created, whatever month
             # its own occurred_at falls in: the first receipt fixed the partition key.
-            result = _update_version(signal, row, now)
+            result = _update_version(signal, row, now, sender)
             if result is None:
                 outcomes[index] = Outcome(
                     index,
@@ -570,7 +628,7 @@ def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outc
                 )
             else:
                 result.index = index
-                result.unmatched = not account_id
+                result.unmatched = result.status == ACCEPTED and not account_id
                 outcomes[index] = result
     final = [o for o in outcomes if o is not None]
     _count_rejections(final, default_source or _first_source(raws), now)
@@ -951,7 +1009,7 @@ def signal_import_create(*, by: User, filename: str, content: bytes, kind: str) 
 
     if not can_import_accounts(by):
         raise PermissionDenied("Uploads are for team leads, the VP and the CEO.")
-    plan = build_plan(content, kind=kind)  # ImportFileError for a bad file
+    plan = build_plan(content, kind=kind, by=by)  # ImportFileError for a bad file
     return SignalImport.objects.create(
         kind=kind,
         filename=filename[:255],
@@ -974,14 +1032,15 @@ def signal_import_commit(*, upload: SignalImport, by: User) -> SignalImport:
     locked = SignalImport.objects.select_for_update().get(pk=upload.pk)
     if locked.status != "previewed":
         raise ValidationError("This upload cannot be imported (again).")
-    plan = build_plan(bytes(locked.content), kind=locked.kind)
+    # Checked again: the uploader's teams or the stored signals may have changed since.
+    plan = build_plan(bytes(locked.content), kind=locked.kind, by=by)
     if not plan.ok:
         locked.status = "invalid"
         locked.errors = [e.as_dict() for e in plan.errors[:2000]]
         locked.save(update_fields=["status", "errors"])
         return locked
     try:
-        accepted, duplicates = apply_plan(plan)
+        accepted, duplicates = apply_plan(plan, by=by, upload_id=locked.pk)
     except ImportFileError as exc:
         raise ValidationError(str(exc)) from None
     locked.status, locked.accepted, locked.duplicates = "done", accepted, duplicates

@@ -6,6 +6,7 @@ app_name = "signals"
 
 urlpatterns = [
     path("", views.feed, name="feed"),
+    path("<int:pk>/", views.signal_detail, name="detail"),
     path("health/", views.health, name="health"),
     path("segments/", views.segments, name="segments"),
     path("unmatched/", views.unmatched, name="unmatched"),

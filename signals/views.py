@@ -45,6 +45,15 @@ def feed(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
+def signal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One signal: its payload, who sent it (provenance) and its earlier versions."""
+    signal = get_object_or_404(selectors.signal_detail(), pk=pk)
+    return render(
+        request, "signals/detail.html", {"signal": signal, "versions": selectors.versions(signal)}
+    )
+
+
+@require_http_methods(["GET"])
 def health(request: HttpRequest) -> HttpResponse:
     return render(request, "signals/health.html", {"rows": selectors.health()})
 

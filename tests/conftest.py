@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from csrisk import tokens
 from csrisk.celery import app as celery_app
 from csrisk.models import Team, User
 from csrisk.roles import Role, TeamFunction
@@ -110,7 +110,7 @@ def api(user: User | None = None, *, token: bool = False) -> APIClient:
     client = APIClient()
     if user is not None:
         if token:
-            key = Token.objects.get_or_create(user=user)[0].key
+            key = tokens.token_create(user=user, by=None, name="test")[1]
             client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         else:
             client.force_authenticate(user)

@@ -16,11 +16,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from accounts.choices import ImportKind
 from accounts.models import ImportJob
-from csrisk import clock
+from csrisk import clock, tokens
 from ctas import services as ctas
 from escalation.models import Escalation
 from sponsors import services as sponsors
@@ -44,6 +43,9 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "notifications": ALL_OK,
         "notifications-read": post_only,
         "notification-settings": ALL_OK,
+        # each person's own API tokens
+        "tokens": ALL_OK,
+        "token-revoke-page": post_only,
         "accounts:list": ALL_OK,
         "accounts:detail": ALL_OK,
         # the matrix's ids name no fact of the account (the kind is an id too): not found,
@@ -101,6 +103,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "sponsors:checkin-log": post_only,
         "sponsors:open-risk": post_only,
         "signals:feed": ALL_OK,
+        "signals:detail": ALL_OK,
         "signals:health": ALL_OK,
         "signals:segments": ALL_OK,
         "signals:unmatched": ALL_OK,
@@ -166,8 +169,12 @@ API_GET = {
     "checkin-log": 405,
     "checkin-open-risk": 405,
     "api-root": "ok",
+    # a person's own tokens (people only: integration tokens are managed by admins)
+    "token-list": "ok",
+    "token-revoke": 405,
 }
-# Signal ingestion: the only thing an integration token may do (POSTs; a GET is a 405).
+# Signal ingestion: the only thing an integration token may do, and only it (issue 19:
+# people forged signals). POSTs of an empty object: 400 for the integration, 403 for people.
 INGESTION = {"api-signals", "api-webhook-zendesk", "api-webhook-jira", "api-webhook-crm"}
 SKIPPED = {"login", "logout", "healthz", "readyz", "schema", "api-docs", ""}
 
@@ -222,8 +229,12 @@ def world(org, django_capture_on_commit_callbacks):
     job = ImportJob.objects.create(
         kind=ImportKind.ACCOUNTS, filename="x.csv", content=b"name\n", created_by=org.lead_b
     )
+    from signals import services as signal_services
+    from signals.models import Signal as SignalModel
     from signals.models import SignalImport
+    from tests.signals.helpers import ticket
 
+    signal_services.signals_store([ticket("T-B", account.pk)], publish=False)
     upload = SignalImport.objects.create(
         kind="tickets",
         filename="t.csv",
@@ -242,6 +253,8 @@ def world(org, django_capture_on_commit_callbacks):
         "checkin": checkin.pk,
         "job": job.pk,
         "upload": upload.pk,
+        "signal": SignalModel.objects.get().pk,
+        "token": tokens.token_create(user=org.csm_b, by=None)[0].pk,
         "contact": None,
         "playbook": cta.playbook_id or 1,
         "program": Program.objects.get().pk,
@@ -266,6 +279,9 @@ OBJECT_OF = {
     "sponsors:open-risk": "checkin",
     "sponsors:": "account",
     "signals:upload": "upload",
+    "signals:detail": "signal",
+    "token-revoke-page": "token",
+    "token-": "token",
     "account-": "account",
     "contact-": "contact",
     "scorecard-": "account",
@@ -383,15 +399,14 @@ def test_api(org, world, role):
     client = APIClient()
     if role != "anonymous":
         user = _user(org, role)
-        client.credentials(
-            HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}"
-        )
+        key = tokens.token_create(user=user, by=None)[1]
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     for name, pattern in routes():
         if name not in API_GET and name not in INGESTION:
             continue
         url = _url(name, pattern, world)
         if name in INGESTION:
-            method, expected = "post", {"anonymous": 401}.get(role, 400)
+            method, expected = "post", {"anonymous": 401, "integration": 400}.get(role, 403)
             response = client.post(url, {}, format="json")
         else:
             method = "get"
@@ -764,3 +779,43 @@ def test_a_new_task_is_given_by_the_same_rule(org):
     with pytest.raises(PermissionDenied):
         ctas.task_add(cta=cta, by=org.csm_a, title="Call them", owner=org.csm_b)
     assert ctas.task_add(cta=cta, by=org.csm_a, title="Call", owner=org.csm_a2).owner == org.csm_a2
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_nobody_revokes_someone_elses_token(org, world, role):
+    """csm_b's token: not found for everyone else, on the page and over the API."""
+    from rest_framework.test import APIClient
+
+    from csrisk.models import ApiToken
+
+    user = _user(org, role)
+    assert login(user).post(f"/tokens/{world['token']}/revoke/").status_code == 404
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {tokens.token_create(user=user, by=None)[1]}")
+    assert client.post(f"/api/v1/tokens/{world['token']}/revoke/").status_code == 404
+    listed = client.get("/api/v1/tokens/").json()["results"]
+    assert {t["id"] for t in listed} == set(
+        ApiToken.objects.filter(user=user).values_list("pk", flat=True)
+    )
+    assert ApiToken.objects.get(pk=world["token"]).revoked_at is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_integrations_push_signals(org, world, role):
+    """Issue 19: a person's token (or none) may not push a signal onto team B's account."""
+    import json
+
+    from rest_framework.test import APIClient
+
+    from signals.models import Signal
+    from tests.signals.helpers import ticket
+
+    client = APIClient()
+    if role != "anonymous":
+        key = tokens.token_create(user=_user(org, role), by=None)[1]
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    body = json.dumps({**ticket("Z-9", world["account"]), "source": "zendesk"})
+    response = client.post("/api/v1/signals/", body, content_type="application/json")
+    expected = {"anonymous": 401, "integration": 202}.get(role, 403)
+    assert response.status_code == expected, response.content
+    assert Signal.objects.filter(external_id="Z-9").exists() == (role == "integration")

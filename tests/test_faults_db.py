@@ -66,7 +66,7 @@ pytestmark = [
 ]
 
 SETUP = """
-from rest_framework.authtoken.models import Token
+from csrisk import tokens
 from accounts.models import Account
 from csrisk.models import User
 from csrisk.roles import Role
@@ -77,7 +77,7 @@ bot = User.objects.create(username="faults-bot", role=Role.INTEGRATION)
 person = User.objects.create_user("faults-vp", password="faults-pw", role=Role.VP_CS)
 for i in range(%d):
     Account.objects.create(name=f"Faults {i}", crm_id=f"FA-{i}", owner=person)
-print("TOKEN", Token.objects.create(user=bot).key)
+print("TOKEN", tokens.token_create(user=bot, by=None)[1])
 """
 
 

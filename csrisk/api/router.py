@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
+from csrisk.api.tokens import TokenViewSet
 from ctas.api.views import CtaViewSet, PlaybookViewSet
 from escalation.api.views import EscalationViewSet, MeetingViewSet
 from scorecards.api.views import ScorecardViewSet
@@ -19,3 +20,4 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("sponsor-programs", ProgramViewSet, basename="sponsor-program")
 router.register("sponsorships", SponsorshipViewSet, basename="sponsorship")
 router.register("checkins", CheckInViewSet, basename="checkin")
+router.register("tokens", TokenViewSet, basename="token")

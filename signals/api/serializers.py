@@ -21,4 +21,8 @@ class IngestAnswerSerializer(serializers.Serializer):
     rejected = serializers.IntegerField()
     unmatched = serializers.IntegerField()
     results = ItemResultSerializer(many=True)
+    sender = serializers.CharField(
+        required=False,
+        help_text="Who sent these signals, as each stored version records it (provenance).",
+    )
     detail = serializers.CharField(required=False)

@@ -28,8 +28,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from csrisk import clock
-from csrisk.permissions import IsIntegrationOrStaff
-from signals import adapters, services
+from csrisk.permissions import IsIntegration
+from signals import adapters, provenance, services
 from signals.api.serializers import IngestAnswerSerializer
 from signals.models import IdempotencyRecord
 from signals.normalise import Invalid
@@ -41,7 +41,7 @@ ERRORS = {
         "signal of a list, was rejected (reasons given per item)."
     },
     401: {"description": "No or invalid credentials, or a bad webhook signature."},
-    403: {"description": "This user may not push signals."},
+    403: {"description": "Not an integration user: people may not push signals."},
     413: {"description": "Body larger than the limit, or more than 5,000 signals."},
     422: {"description": "Idempotency-Key reused with a different body."},
     429: {"description": "Rate limit of this token exceeded; retry after Retry-After."},
@@ -121,9 +121,11 @@ def ingest(
     raws: list[Any],
     *,
     single: bool,
+    sender: provenance.Sender,
     source: str = "",
 ) -> Response:
-    """Store ``raws`` and answer with a result per item (shared by every endpoint)."""
+    """Store ``raws`` as sent by ``sender`` and answer with a result per item (shared by
+    every endpoint)."""
     if len(raws) > services.MAX_BATCH:
         return _error(413, f"{len(raws)} signals; send at most {services.MAX_BATCH} per request.")
     if not raws:
@@ -137,13 +139,14 @@ def ingest(
             return replay
     try:
         with transaction.atomic():
-            outcomes = services.signals_store(raws, default_source=source)
+            outcomes = services.signals_store(raws, default_source=source, sender=sender)
             answer = {
                 "accepted": sum(o.status == services.ACCEPTED for o in outcomes),
                 "duplicates": sum(o.status == services.DUPLICATE for o in outcomes),
                 "rejected": sum(o.status == services.REJECTED for o in outcomes),
                 "unmatched": sum(o.unmatched for o in outcomes),
                 "results": [o.as_dict() for o in outcomes],
+                "sender": sender.label,  # as the stored signals record it
             }
             code = 202
             if single and outcomes[0].status == services.REJECTED:
@@ -184,7 +187,10 @@ def _replayed(user: Any, key: str, digest: str) -> Response | None:
 
 
 def _handle(
-    request: Request, convert: Callable[[Any], tuple[list[Any], bool]], source: str = ""
+    request: Request,
+    convert: Callable[[Any], tuple[list[Any], bool]],
+    sender: provenance.Sender,
+    source: str = "",
 ) -> Response:
     body = _body(request)
     if isinstance(body, Response):
@@ -195,13 +201,13 @@ def _handle(
         except Invalid as exc:
             services.rejection_record(source=source or "api", count=1, reason=str(exc))
             return _error(400, str(exc))
-        return ingest(request, body, raws, single=single, source=source)
+        return ingest(request, body, raws, single=single, sender=sender, source=source)
 
 
 class SignalIngestView(APIView):
     """POST one generic signal or a JSON list of up to 5,000 (CONTRACT.md)."""
 
-    permission_classes = [IsIntegrationOrStaff]
+    permission_classes = [IsIntegration]
     throttle_classes = [IngestRateThrottle]
 
     @extend_schema(
@@ -223,12 +229,12 @@ class SignalIngestView(APIView):
                 return [data], True
             raise Invalid("Send a JSON object (one signal) or a list of them.")
 
-        return _handle(request, convert)
+        return _handle(request, convert, provenance.sender_of_token(request.user, request.auth))
 
 
 class SignedWebhookView(APIView, abc.ABC):
-    """A native webhook: authenticated by its HMAC signature when a secret is configured,
-    otherwise by an integration token."""
+    """A native webhook: authenticated by its HMAC signature when a secret is configured
+    (the sender is then the tool itself), otherwise by an integration user's token."""
 
     permission_classes = [AllowAny]  # checked in ``post``: signature or token
     throttle_classes = [IngestRateThrottle]
@@ -255,9 +261,14 @@ class SignedWebhookView(APIView, abc.ABC):
                     source=self.source, count=1, reason=refused.data["detail"]
                 )
                 return refused
+            sender = provenance.sender_of_webhook(self.source)
         elif not (request.user and request.user.is_authenticated and request.user.is_active):
             return _error(401, "Authentication credentials were not provided.")
-        return _handle(request, self.convert, self.source)
+        elif not request.user.is_integration:
+            return _error(403, provenance.NOT_INTEGRATION)
+        else:
+            sender = provenance.sender_of_token(request.user, request.auth)
+        return _handle(request, self.convert, sender, self.source)
 
 
 class ZendeskWebhookView(SignedWebhookView):
