@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from csrisk import notifications
+from csrisk.inputs import BadInput, require_id
 from csrisk.middleware import (
     current_database_error,
     database_unavailable,
@@ -95,7 +96,8 @@ def _notifications(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification (``id``) or all of them read."""
     raw = request.POST.get("id")
-    ids = [int(raw)] if raw and raw.isdigit() else None
+    # No id: mark them all. An id that is not one is refused, not taken for "all".
+    ids = [require_id(raw, field="id")] if raw else None
     notifications.mark_read(user=request.user, ids=ids)
     if request.htmx:
         return _notifications(request)
@@ -112,6 +114,14 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400: the reason, when it is one of ours (BadInput); JSON for API clients."""
+    reason = str(exception) if isinstance(exception, BadInput) else "The request is malformed."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": reason}, status=400)
+    return render(request, "400.html", {"reason": reason}, status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
