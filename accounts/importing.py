@@ -7,8 +7,6 @@ help-desk id, then exact name) instead of creating duplicates.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from django.conf import settings
 from django.db import transaction
 
 from accounts.choices import (
@@ -30,6 +27,14 @@ from accounts.choices import (
 from accounts.models import Account, Contact, ContactTitleChange, RenewalOutcome
 from accounts.rules import can_change_account, can_reassign_to
 from csrisk import audit, clock
+from csrisk.csvfiles import (
+    CsvFileError,
+    RowError,
+    check_cells,
+    normalise_header,
+    read_csv,
+)
+from csrisk.csvfiles import check_size as check_size  # re-exported for the upload views
 from csrisk.models import AuditEntry, Team, User
 
 # field -> header names recognised for it (compared after normalising: lower case,
@@ -146,19 +151,8 @@ _CURRENCY_JUNK = re.compile(r"[\s,$€£¥]|^[A-Z]{3}\s*|\s*[A-Z]{3}$")
 BATCH = 1000
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (encoding, size, shape); nothing was written."""
-
-
-@dataclass
-class RowError:
-    row: int  # 1-based line number in the file, the header being line 1
-    column: str
-    value: str
-    reason: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+# The reading is shared by every CSV import (csrisk.csvfiles); the old names stay here.
+ImportFileError = CsvFileError
 
 
 @dataclass
@@ -176,56 +170,6 @@ class Plan:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def normalise_header(header: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(header).strip().lower()).strip("_")
-
-
-def check_size(n_bytes: int) -> None:
-    """Refuse a file over CSRISK_IMPORT_MAX_BYTES (checked before reading an upload, too)."""
-    limit = settings.CSRISK_IMPORT_MAX_BYTES
-    if n_bytes > limit:
-        raise ImportFileError(
-            f"The file is {n_bytes / 1_048_576:.1f} MB; the limit is "
-            f"{limit / 1_048_576:.0f} MB. Split it into smaller files."
-        )
-
-
-def read_csv(content: bytes, *, encoding: str = "utf-8") -> pd.DataFrame:
-    """Decode and parse; every cell a stripped string. Raises ImportFileError with a reason."""
-    check_size(len(content))
-    if not content.strip():
-        raise ImportFileError("The file is empty.")
-    if b"\x00" in content[:4096]:
-        raise ImportFileError("This is not a CSV text file (it contains binary data).")
-    try:
-        text = content.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"The file is not valid {encoding} text: byte 0x{content[exc.start]:02x} at "
-            f"position {exc.start} cannot be read. Save it as 'CSV UTF-8' or choose the "
-            "file's encoding (e.g. latin-1)."
-        ) from None
-    except LookupError:
-        raise ImportFileError(f"Unknown encoding {encoding!r}.") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise ImportFileError(f"The file is not a readable CSV: {exc}") from None
-    if len(frame.columns) == 0:
-        raise ImportFileError("The file has no header row.")
-    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
-    if frame.empty:
-        raise ImportFileError("The file has a header row but no data rows.")
-    return frame
 
 
 def map_columns(
@@ -261,9 +205,6 @@ def map_columns(
     if missing:
         hints = "; ".join(f"{f}: one of {', '.join(known[f][:4])}" for f in missing)
         raise ImportFileError(f"Missing required column(s) — {hints}.")
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
-    if dupes:
-        raise ImportFileError(f"The header repeats column(s): {', '.join(map(str, dupes))}.")
     return columns, [str(h) for h in frame.columns if h not in used]
 
 
@@ -596,9 +537,18 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         row: dict[str, Any] = {"name": col("name")[i]}
         if not row["name"]:
             plan.errors.append(RowError(row_no, columns["name"], "", "name is required"))
+        elif len(row["name"]) > 200:
+            plan.errors.append(
+                RowError(
+                    row_no, columns["name"], row["name"][:40] + "…", "longer than 200 characters"
+                )
+            )
         email = col("email")[i]
         if email:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            if len(email) > 254:
+                too_long = "longer than 254 characters"
+                plan.errors.append(RowError(row_no, columns["email"], email[:40] + "…", too_long))
+            elif not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 plan.errors.append(
                     RowError(row_no, columns["email"], email, "not an e-mail address")
                 )
@@ -629,6 +579,10 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                     )
                 )
         crm_id = col("crm_id")[i]
+        if len(crm_id) > 64:
+            plan.errors.append(
+                RowError(row_no, columns["crm_id"], crm_id[:40] + "…", "longer than 64 characters")
+            )
         if crm_id:
             row["crm_id"] = crm_id
             first = seen.setdefault(("crm", crm_id), row_no)
@@ -686,7 +640,7 @@ def build_plan(
     mapping: dict[str, str] | None = None,
     encoding: str = "utf-8",
 ) -> Plan:
-    frame = read_csv(content, encoding=encoding)
+    frame, bad_cells = check_cells(read_csv(content, encoding=encoding))
     kind = kind or detect_kind(frame)
     if kind == ImportKind.CONTACTS:
         columns, ignored = map_columns(frame, CONTACT_HEADERS, CONTACT_REQUIRED, mapping)
@@ -697,7 +651,14 @@ def build_plan(
     else:
         raise ImportFileError(f"Unknown import kind {kind!r}; use accounts or contacts.")
     plan.ignored_columns = ignored
+    _add_cell_errors(plan, bad_cells)
     return plan
+
+
+def _add_cell_errors(plan: Plan | OutcomePlan, found: list[RowError]) -> None:
+    """Control characters anywhere in the file stop the import like any other bad cell."""
+    if found:
+        plan.errors = sorted([*plan.errors, *found], key=lambda e: (e.row, e.column))
 
 
 # --- apply -------------------------------------------------------------------------------
@@ -800,7 +761,7 @@ class OutcomePlan:
 
 def plan_outcomes(content: bytes, *, encoding: str = "utf-8") -> OutcomePlan:
     """Validate a ``crm_id,renewal_date,outcome[,arr_before,arr_after]`` CSV row by row."""
-    frame = read_csv(content, encoding=encoding)
+    frame, bad_cells = check_cells(read_csv(content, encoding=encoding))
     frame.columns = [normalise_header(c) for c in frame.columns]
     missing = [c for c in OUTCOME_FIELDS[:3] if c not in frame.columns]
     if missing:
@@ -859,6 +820,9 @@ def plan_outcomes(content: bytes, *, encoding: str = "utf-8") -> OutcomePlan:
                 **money,
             }
         )
+    _add_cell_errors(plan, bad_cells)
+    if plan.errors:
+        plan.rows = []
     return plan
 
 

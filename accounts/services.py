@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +36,8 @@ ACCOUNT_FIELDS = frozenset(
         "helpdesk_org_id",
     }
 )
+log = logging.getLogger(__name__)
+
 CONTACT_FIELDS = frozenset({"name", "email", "title", "roles", "at_company", "left_on", "crm_id"})
 
 
@@ -256,12 +259,33 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 events.emit_on_commit(events.accounts_changed, account_ids=None)
             return job
     except ImportFileError as exc:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportStatus.FAILED, message=str(exc), finished_at=clock.now()
-        )
+        _import_job_fail(job_id, str(exc))
+    except Exception as exc:
+        # Whatever stopped the write (the database refusing a value, a bug), the
+        # transaction rolled it all back: say so on the job instead of leaving it queued.
+        log.exception("import job %s failed", job_id)
+        if not _import_job_fail(job_id, f"The database refused it ({exc})."):
+            raise  # the database is unreachable: the task is retried (acks_late)
     finally:
         cache.delete(key)
     return ImportJob.objects.get(pk=job_id)
+
+
+def _import_job_fail(job_id: int, reason: str) -> bool:
+    """Mark a job failed with ``reason``; False when even that cannot be written."""
+    from django.db import DatabaseError
+
+    from csrisk.csvfiles import escape_controls
+
+    message = f"The import failed; nothing was imported. {escape_controls(reason)[:500]}"
+    try:
+        ImportJob.objects.filter(
+            pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        ).update(status=ImportStatus.FAILED, message=message, finished_at=clock.now())
+    except DatabaseError:
+        log.exception("import job %s could not be marked failed", job_id)
+        return False
+    return True
 
 
 def import_job_progress(job: ImportJob) -> int:

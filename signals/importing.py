@@ -10,6 +10,7 @@ from django.db import transaction
 
 from accounts.importing import ImportFileError, RowError, map_columns, read_csv
 from csrisk import clock
+from csrisk.csvfiles import check_cells
 from signals import services
 from signals.normalise import Invalid, normalise
 
@@ -95,7 +96,7 @@ def build_plan(content: bytes, *, kind: str) -> SignalPlan:
     if kind not in SPECS:
         raise ImportFileError("Choose tickets or contact changes.")
     known, required = SPECS[kind]
-    frame = read_csv(content)
+    frame, bad_cells = check_cells(read_csv(content))  # control characters, NUL included
     columns, _ignored = map_columns(frame, known, required)
     blank = [""] * len(frame)
     data = {f: frame[columns[f]].tolist() if f in columns else blank for f in known}
@@ -183,6 +184,7 @@ def build_plan(content: bytes, *, kind: str) -> SignalPlan:
                     "no account has this CRM id or help-desk organisation id",
                 )
             )
+    plan.errors.extend(bad_cells)
     plan.errors.sort(key=lambda e: e.row)
     return plan
 
