@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from django.db import transaction
+from django.db import models, transaction
 
 from accounts.choices import (
     ContactRole,
@@ -25,7 +25,7 @@ from accounts.choices import (
     Tier,
 )
 from accounts.models import Account, Contact, ContactTitleChange, RenewalOutcome
-from accounts.rules import can_change_account, can_reassign_to
+from accounts.rules import AccountScope
 from csrisk import audit, clock
 from csrisk.csvfiles import (
     CsvFileError,
@@ -149,6 +149,8 @@ _TRUE = {"yes", "y", "true", "1", "active", "current", "employed"}
 _FALSE = {"no", "n", "false", "0", "left", "inactive", "former", "departed"}
 _CURRENCY_JUNK = re.compile(r"[\s,$€£¥]|^[A-Z]{3}\s*|\s*[A-Z]{3}$")
 BATCH = 1000
+PROGRESS_EVERY = 1000  # rows between progress reports while checking a file
+ProgressFn = Callable[[int], None]
 
 
 # The reading is shared by every CSV import (csrisk.csvfiles); the old names stay here.
@@ -267,7 +269,13 @@ def _column_lists(
     return {f: frame[columns[f]].tolist() if f in columns else blank for f in known}
 
 
-def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> Plan:
+def plan_accounts(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    by: User,
+    progress: ProgressFn | None = None,
+) -> Plan:
     """Validate every row of an accounts file against the book; write nothing."""
     plan = Plan(ImportKind.ACCOUNTS, len(frame), columns, [])
 
@@ -310,6 +318,7 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
     if "crm_id" not in columns:
         for a in Account.objects.filter(name__in=names):
             by_name.setdefault(a.name.lower(), []).append(a)
+    scope = AccountScope(by)  # the permission read once for the file, not once per row
     emails = {v.lower() for v in col("owner_email") if v}
     owners = (
         {
@@ -319,11 +328,16 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         if emails
         else {}
     )
-    owners |= {u.username.lower(): u for u in User.objects.filter(username__in=list(emails))}
+    owners |= {
+        u.username.lower(): u
+        for u in User.objects.filter(username__in=list(emails)).select_related("team")
+    }
     teams = {t.name.lower(): t for t in Team.objects.all()}
 
     seen: dict[tuple[str, str], int] = {}
     for i in range(len(frame)):
+        if progress and i % PROGRESS_EVERY == 0:
+            progress(i)
         row_no = int(line[i])
         errors_before = len(plan.errors)
         row: dict[str, Any] = {}
@@ -443,12 +457,12 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         if len(plan.errors) > errors_before:
             continue
         # Permission per row: a team lead imports only into the teams they lead.
-        if existing is not None and not can_change_account(by, existing):
+        if existing is not None and not scope.can_change(existing):
             plan.errors.append(
                 RowError(row_no, columns["name"], name, "you may not change this account")
             )
             continue
-        if "owner" in row and not can_reassign_to(by, owner):
+        if "owner" in row and not scope.can_reassign_to(owner):
             plan.errors.append(
                 RowError(
                     row_no,
@@ -461,7 +475,7 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         if (
             existing is None
             and not by.is_org_wide
-            and not can_change_account(by, Account(owner=row.get("owner"), team=row.get("team")))
+            and not scope.can_change(Account(owner=row.get("owner"), team=row.get("team")))
         ):
             plan.errors.append(
                 RowError(
@@ -480,16 +494,18 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
 # --- contacts ------------------------------------------------------------------------------
 
 
-def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> Plan:
+def plan_contacts(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    by: User,
+    progress: ProgressFn | None = None,
+) -> Plan:
     """Validate every row of a contacts file; write nothing."""
-    plan = Plan(ImportKind.CONTACTS, len(frame), columns, [])
-    if "account_crm_id" not in columns and "account_name" not in columns:
-        raise ImportFileError(
-            "A contacts file needs an account column: account_crm_id (or account_id) or "
-            "account_name."
-        )
+    plan = Plan(ImportKind.CONTACTS, len(frame), columns, [])  # read_file checked columns
 
     data = _column_lists(frame, columns, CONTACT_HEADERS)
+    scope = AccountScope(by)  # the permission read once for the file, not once per row
 
     def col(name: str) -> list[str]:
         return data[name]
@@ -511,6 +527,8 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
 
     seen: dict[tuple[Any, ...], int] = {}
     for i in range(len(frame)):
+        if progress and i % PROGRESS_EVERY == 0:
+            progress(i)
         row_no = i + 2
         n_errors = len(plan.errors)
         account = None
@@ -602,7 +620,7 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                 )
         if len(plan.errors) > n_errors or account is None:
             continue
-        if not can_change_account(by, account):
+        if not scope.can_change(account):
             header = columns.get("account_crm_id") or columns["account_name"]
             plan.errors.append(
                 RowError(row_no, header, account.name, "you may not change this account")
@@ -632,6 +650,54 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
     return plan
 
 
+@dataclass
+class ReadFile:
+    """A file read and checked as a whole (encoding, header, columns); rows not yet planned."""
+
+    frame: pd.DataFrame
+    kind: str
+    columns: dict[str, str]
+    ignored: list[str]
+    bad_cells: list[RowError]
+
+    @property
+    def total_rows(self) -> int:
+        return len(self.frame)
+
+
+def read_file(
+    content: bytes,
+    *,
+    kind: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str = "utf-8",
+) -> ReadFile:
+    """Every whole-file check, fast enough for a request; raises ImportFileError."""
+    frame, bad_cells = check_cells(read_csv(content, encoding=encoding))
+    kind = kind or detect_kind(frame)
+    if kind == ImportKind.CONTACTS:
+        columns, ignored = map_columns(frame, CONTACT_HEADERS, CONTACT_REQUIRED, mapping)
+        if "account_crm_id" not in columns and "account_name" not in columns:
+            raise ImportFileError(
+                "A contacts file needs an account column: account_crm_id (or account_id) or "
+                "account_name."
+            )
+    elif kind == ImportKind.ACCOUNTS:
+        columns, ignored = map_columns(frame, ACCOUNT_HEADERS, ACCOUNT_REQUIRED, mapping)
+    else:
+        raise ImportFileError(f"Unknown import kind {kind!r}; use accounts or contacts.")
+    return ReadFile(frame, kind, columns, ignored, bad_cells)
+
+
+def plan_file(read: ReadFile, *, by: User, progress: ProgressFn | None = None) -> Plan:
+    """Validate every row of a read file against the book; write nothing."""
+    planner = plan_contacts if read.kind == ImportKind.CONTACTS else plan_accounts
+    plan = planner(read.frame, read.columns, by=by, progress=progress)
+    plan.ignored_columns = read.ignored
+    _add_cell_errors(plan, read.bad_cells)
+    return plan
+
+
 def build_plan(
     content: bytes,
     *,
@@ -639,20 +705,10 @@ def build_plan(
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
     encoding: str = "utf-8",
+    progress: ProgressFn | None = None,
 ) -> Plan:
-    frame, bad_cells = check_cells(read_csv(content, encoding=encoding))
-    kind = kind or detect_kind(frame)
-    if kind == ImportKind.CONTACTS:
-        columns, ignored = map_columns(frame, CONTACT_HEADERS, CONTACT_REQUIRED, mapping)
-        plan = plan_contacts(frame, columns, by=by)
-    elif kind == ImportKind.ACCOUNTS:
-        columns, ignored = map_columns(frame, ACCOUNT_HEADERS, ACCOUNT_REQUIRED, mapping)
-        plan = plan_accounts(frame, columns, by=by)
-    else:
-        raise ImportFileError(f"Unknown import kind {kind!r}; use accounts or contacts.")
-    plan.ignored_columns = ignored
-    _add_cell_errors(plan, bad_cells)
-    return plan
+    read = read_file(content, kind=kind, mapping=mapping, encoding=encoding)
+    return plan_file(read, by=by, progress=progress)
 
 
 def _add_cell_errors(plan: Plan | OutcomePlan, found: list[RowError]) -> None:
@@ -664,7 +720,14 @@ def _add_cell_errors(plan: Plan | OutcomePlan, found: list[RowError]) -> None:
 # --- apply -------------------------------------------------------------------------------
 
 
-ProgressFn = Callable[[int], None]
+def _current(obj: Any, name: str) -> Any:
+    """A field's stored value; a foreign key as its id, so comparing reads no row."""
+    field = obj._meta.get_field(name)
+    return getattr(obj, field.attname) if field.is_relation else getattr(obj, name)
+
+
+def _plain(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
 
 
 @transaction.atomic
@@ -695,7 +758,9 @@ def apply_plan(plan: Plan, *, by: User, progress: ProgressFn | None = None) -> t
         changed: list[Any] = []
         fields: set[str] = set()
         for obj, row in chunk:
-            diff = {k: (getattr(obj, k), v) for k, v in row.items() if getattr(obj, k) != v}
+            diff = {
+                k: (_current(obj, k), v) for k, v in row.items() if _current(obj, k) != _plain(v)
+            }
             if not diff:
                 continue
             if isinstance(obj, Contact):

@@ -169,24 +169,79 @@ def import_job_create(
 
     Raises ``ImportFileError`` when the file as a whole is unreadable; nothing is stored.
     """
-    from accounts.importing import build_plan
+    from django.conf import settings
+
+    from accounts.importing import plan_file, read_file
+    from accounts.tasks import check_import_task
 
     if not can_import_accounts(by):
         raise PermissionDenied("Imports are for team leads, the VP and the CEO.")
-    plan = build_plan(content, by=by, kind=kind, mapping=mapping, encoding=encoding)
-    job = ImportJob.objects.create(
-        kind=plan.kind,
+    read = read_file(content, kind=kind, mapping=mapping, encoding=encoding)
+    job = ImportJob(
+        kind=read.kind,
         filename=filename[:255],
         content=content,
-        mapping={"columns": plan.columns, "ignored": plan.ignored_columns, "encoding": encoding},
-        status=ImportStatus.PREVIEWED if plan.ok else ImportStatus.INVALID,
-        total_rows=plan.total_rows,
-        created_count=len(plan.creates),
-        updated_count=len(plan.updates),
-        errors=[e.as_dict() for e in plan.errors[:5000]],
-        message="" if plan.ok else f"{len(plan.errors)} problem(s) found; nothing was imported.",
+        mapping={"columns": read.columns, "ignored": read.ignored, "encoding": encoding},
+        total_rows=read.total_rows,
         created_by=by,
     )
+    if read.total_rows > settings.CSRISK_IMPORT_INLINE_ROWS:
+        # Checking every row against the book takes a while for a large file: a task
+        # does it (in-process without Redis) while the job page shows its progress.
+        job.status = ImportStatus.CHECKING
+        job.save()
+        transaction.on_commit(lambda: check_import_task.delay(job.pk))
+        return job
+    _set_preview(job, plan_file(read, by=by))
+    job.save()
+    return job
+
+
+def _set_preview(job: ImportJob, plan: Any) -> None:
+    """The dry run's outcome on the job: ready to commit, or every problem found."""
+    job.status = ImportStatus.PREVIEWED if plan.ok else ImportStatus.INVALID
+    job.total_rows = plan.total_rows
+    job.created_count = len(plan.creates)
+    job.updated_count = len(plan.updates)
+    job.errors = [e.as_dict() for e in plan.errors[:5000]]
+    job.message = "" if plan.ok else f"{len(plan.errors)} problem(s) found; nothing was imported."
+
+
+def import_job_check(*, job_id: int) -> ImportJob:
+    """Check a large file's rows (the preview) in the background; safe to run twice."""
+    from django.core.cache import cache
+
+    from accounts.importing import ImportFileError, build_plan
+
+    key = IMPORT_PROGRESS_KEY.format(pk=job_id)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != ImportStatus.CHECKING:
+        return job or ImportJob.objects.get(pk=job_id)
+    try:
+        if job.created_by is None:
+            raise ImportFileError("The person who uploaded this file no longer exists.")
+        plan = build_plan(
+            bytes(job.content),
+            by=job.created_by,
+            kind=job.kind,
+            mapping=job.mapping.get("columns"),
+            encoding=job.mapping.get("encoding", "utf-8"),
+            progress=lambda n: cache.set(key, n, timeout=3600),
+        )
+        _set_preview(job, plan)
+    except ImportFileError as exc:
+        job.status, job.message = ImportStatus.INVALID, f"{exc} Nothing was imported."
+    except Exception as exc:
+        log.exception("checking import job %s failed", job_id)
+        job.status = ImportStatus.FAILED
+        job.message = f"Checking the file failed; nothing was imported. ({exc})"[:500]
+    finally:
+        cache.delete(key)
+    fields = ["status", "total_rows", "created_count", "updated_count", "errors", "message"]
+    ImportJob.objects.filter(pk=job_id, status=ImportStatus.CHECKING).update(
+        **{f: getattr(job, f) for f in fields}
+    )
+    job.refresh_from_db()
     return job
 
 
@@ -205,6 +260,8 @@ def import_job_commit(*, job: ImportJob, by: User) -> ImportJob:
     job.refresh_from_db()
     if not moved and job.status == ImportStatus.INVALID:
         raise ValidationError("This file has errors; fix them and upload it again.")
+    if not moved and job.status == ImportStatus.CHECKING:
+        raise ValidationError("The file is still being checked; import it once it is ready.")
     return job
 
 
@@ -289,9 +346,10 @@ def _import_job_fail(job_id: int, reason: str) -> bool:
 
 
 def import_job_progress(job: ImportJob) -> int:
-    """Rows written so far; the import runs in one transaction, so progress lives in the cache."""
+    """Rows checked or written so far; the work runs in one transaction (or a task), so
+    progress lives in the cache."""
     from django.core.cache import cache
 
-    if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+    if job.status in (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING):
         return int(cache.get(IMPORT_PROGRESS_KEY.format(pk=job.pk)) or 0)
     return job.total_rows if job.status == ImportStatus.DONE else 0

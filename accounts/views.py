@@ -200,7 +200,7 @@ def _import_status(request: HttpRequest, job: ImportJob) -> HttpResponse:
     context = {
         "job": job,
         "progress": services.import_job_progress(job),
-        "running": job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+        "running": job.status in (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING),
         "errors": job.errors[:500],
     }
     # Only the status poll (and the commit button) swap the fragment; any other htmx
