@@ -104,6 +104,25 @@ def test_it_answers_odd_ids_in_pages_without_a_500(org, path):
 
 
 @pytest.mark.parametrize("raw", ODD_IDS)
+def test_it_answers_an_odd_sponsor_id_without_a_500(org, account_a, raw):
+    response = client_for(org.vp).post(
+        f"/sponsors/accounts/{account_a.pk}/assign/", {"sponsor": raw}
+    )
+    assert_safe(response)
+
+
+@pytest.mark.parametrize("raw", [*ODD_IDS, "1" * 30])
+def test_it_answers_an_odd_escalation_level_without_a_500(org, cta, raw):
+    from escalation.models import Escalation
+
+    cta_services.cta_flag(cta=cta, by=org.csm_a, reason="Need help")
+    escalation = Escalation.objects.get(cta=cta, status="open")
+    response = client_for(org.vp).post(f"/escalations/{escalation.pk}/escalate/", {"level": raw})
+    assert_safe(response)
+    assert response.status_code != 404
+
+
+@pytest.mark.parametrize("raw", ODD_IDS)
 def test_it_answers_an_odd_reassign_owner_without_a_500(org, cta, raw):
     response = client_for(org.lead_a).post(f"/cockpit/ctas/{cta.pk}/reassign/", {"owner": raw})
     assert_safe(response)
