@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -189,6 +190,7 @@ def import_job_create(
         # Checking every row against the book takes a while for a large file: a task
         # does it (in-process without Redis) while the job page shows its progress.
         job.status = ImportStatus.CHECKING
+        job.queued_at = clock.now()
         job.save()
         transaction.on_commit(lambda: check_import_task.delay(job.pk))
         return job
@@ -253,7 +255,7 @@ def import_job_commit(*, job: ImportJob, by: User) -> ImportJob:
         raise PermissionDenied("Only the person who uploaded this file may import it.")
     with transaction.atomic():
         moved = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-            status=ImportStatus.QUEUED
+            status=ImportStatus.QUEUED, queued_at=clock.now()
         )
         if moved:
             transaction.on_commit(lambda: run_import_task.delay(job.pk))
@@ -326,6 +328,36 @@ def import_job_run(*, job_id: int) -> ImportJob:
     finally:
         cache.delete(key)
     return ImportJob.objects.get(pk=job_id)
+
+
+IMPORT_RESEND_AFTER = dt.timedelta(minutes=10)
+IMPORT_GIVE_UP_AFTER = dt.timedelta(hours=24)
+
+
+def import_jobs_sweep() -> tuple[int, int]:
+    """Resend the task of a job waiting too long (a lost message); give up on one waiting
+    a day, marking it failed with the reason. Returns (resent, failed)."""
+    from accounts.tasks import check_import_task, run_import_task
+
+    now = clock.now()
+    waiting = ImportJob.objects.filter(
+        status__in=[ImportStatus.CHECKING, ImportStatus.QUEUED],
+        queued_at__lt=now - IMPORT_RESEND_AFTER,
+    )
+    failed = waiting.filter(queued_at__lt=now - IMPORT_GIVE_UP_AFTER).update(
+        status=ImportStatus.FAILED,
+        message="The import never ran (no background worker took it); nothing was imported. "
+        "Upload the file again.",
+        finished_at=now,
+    )
+    resent = 0
+    for pk, status in waiting.values_list("pk", "status"):
+        # Conditional: a job that moved on meanwhile is left alone.
+        if ImportJob.objects.filter(pk=pk, status=status).update(queued_at=now):
+            task = check_import_task if status == ImportStatus.CHECKING else run_import_task
+            transaction.on_commit(lambda pk=pk, task=task: task.delay(pk))
+            resent += 1
+    return resent, failed
 
 
 def _import_job_fail(job_id: int, reason: str) -> bool:

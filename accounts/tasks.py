@@ -13,3 +13,9 @@ def run_import_task(job_id: int) -> str:
 def check_import_task(job_id: int) -> str:
     """Check every row of a large uploaded file (the preview); idempotent."""
     return services.import_job_check(job_id=job_id).status
+
+
+@shared_task
+def sweep_import_jobs_task() -> list[int]:
+    """Beat: resend the tasks of import jobs left waiting by a lost message."""
+    return list(services.import_jobs_sweep())

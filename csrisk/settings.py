@@ -188,6 +188,8 @@ CELERY_BEAT_SCHEDULE = {
     # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
     "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
     "signals-sweep": {"task": "signals.tasks.sweep_signals_task", "schedule": 30.0},
+    # An import job whose task was lost is resent, or failed with the reason after a day.
+    "import-jobs-sweep": {"task": "accounts.tasks.sweep_import_jobs_task", "schedule": 300.0},
     # Monday 06:00 UTC, after the nightly recompute: the executive summary to leadership.
     "executive-summary-weekly": {
         "task": "signals.tasks.weekly_summary_task",

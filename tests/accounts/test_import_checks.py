@@ -188,3 +188,32 @@ def test_a_commit_that_fails_marks_the_job_failed_with_the_reason(
     assert not Account.objects.exists()
     page = client.get(f"/accounts/import/{job.pk}/").content.decode()
     assert "No space left on device" in page
+
+
+def test_the_sweeper_runs_an_import_whose_task_was_lost_and_fails_a_day_old_one(
+    org, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from accounts.tasks import sweep_import_jobs_task
+    from csrisk import clock
+
+    client = login(org.vp)
+    upload(client, b"name,arr\nFoo,1\n")
+    upload(client, b"name,arr\nBar,2\n")
+    lost, ancient = ImportJob.objects.order_by("pk")
+    with django_capture_on_commit_callbacks(execute=False):  # the messages are lost
+        client.post(f"/accounts/import/{lost.pk}/commit/")
+        client.post(f"/accounts/import/{ancient.pk}/commit/")
+    now = clock.now()
+    ImportJob.objects.filter(pk=lost.pk).update(queued_at=now - dt.timedelta(minutes=11))
+    ImportJob.objects.filter(pk=ancient.pk).update(queued_at=now - dt.timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_import_jobs_task.apply().get() == [1, 1]
+    lost.refresh_from_db()
+    ancient.refresh_from_db()
+    assert lost.status == "done"
+    assert ancient.status == "failed" and "never ran" in ancient.message
+    assert list(Account.objects.values_list("name", flat=True)) == ["Foo"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_import_jobs_task.apply().get() == [0, 0]
