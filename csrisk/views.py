@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -121,7 +122,8 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     reason = str(exception) if isinstance(exception, BadInput) else "The request is malformed."
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": reason}, status=400)
-    return render(request, "400.html", {"reason": reason}, status=400)
+    # No request context: a 400 may come before the middleware set request.user.
+    return HttpResponse(loader.render_to_string("400.html", {"reason": reason}), status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -128,6 +128,17 @@ def test_it_answers_an_odd_reassign_owner_without_a_500(org, cta, raw):
     assert_safe(response)
 
 
+def test_it_answers_a_foreign_host_header_with_a_400():
+    response = Client(raise_request_exception=False).get("/accounts/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+
+
+def test_it_shows_the_reason_of_a_bad_id_on_a_plain_page(org):
+    response = client_for(org.csm_a).post("/notifications/read/", {"id": "abc"})
+    assert response.status_code == 400
+    assert b"id: &#x27;abc&#x27; is not an id" in response.content
+
+
 # --- next ------------------------------------------------------------------------------------
 
 
