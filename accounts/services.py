@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +19,11 @@ from accounts.rules import (
 )
 from csrisk import audit, clock, events
 from csrisk.models import User
+
+if TYPE_CHECKING:
+    from accounts.importing import Plan
+
+log = logging.getLogger(__name__)
 
 ACCOUNT_FIELDS = frozenset(
     {
@@ -37,8 +42,6 @@ ACCOUNT_FIELDS = frozenset(
         "helpdesk_org_id",
     }
 )
-log = logging.getLogger(__name__)
-
 CONTACT_FIELDS = frozenset({"name", "email", "title", "roles", "at_company", "left_on", "crm_id"})
 
 
@@ -199,7 +202,7 @@ def import_job_create(
     return job
 
 
-def _set_preview(job: ImportJob, plan: Any) -> None:
+def _set_preview(job: ImportJob, plan: Plan) -> None:
     """The dry run's outcome on the job: ready to commit, or every problem found."""
     job.status = ImportStatus.PREVIEWED if plan.ok else ImportStatus.INVALID
     job.total_rows = plan.total_rows
@@ -214,6 +217,7 @@ def import_job_check(*, job_id: int) -> ImportJob:
     from django.core.cache import cache
 
     from accounts.importing import ImportFileError, build_plan
+    from csrisk.csvfiles import escape_controls
 
     key = IMPORT_PROGRESS_KEY.format(pk=job_id)
     job = ImportJob.objects.filter(pk=job_id).first()
@@ -237,6 +241,7 @@ def import_job_check(*, job_id: int) -> ImportJob:
         log.exception("checking import job %s failed", job_id)
         job.status = ImportStatus.FAILED
         job.message = f"Checking the file failed; nothing was imported. ({exc})"[:500]
+        job.message = escape_controls(job.message)
     finally:
         cache.delete(key)
     fields = ["status", "total_rows", "created_count", "updated_count", "errors", "message"]
@@ -323,7 +328,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
         # Whatever stopped the write (the database refusing a value, a bug), the
         # transaction rolled it all back: say so on the job instead of leaving it queued.
         log.exception("import job %s failed", job_id)
-        if not _import_job_fail(job_id, f"The database refused it ({exc})."):
+        if not _import_job_fail(job_id, f"The write stopped: {exc}"):
             raise  # the database is unreachable: the task is retried (acks_late)
     finally:
         cache.delete(key)
