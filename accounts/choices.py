@@ -55,6 +55,7 @@ class ImportKind(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", "Checking"  # a large file's rows are being checked in the background
     PREVIEWED = "previewed", "Previewed"
     INVALID = "invalid", "Has errors"
     QUEUED = "queued", "Queued"

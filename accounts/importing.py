@@ -7,8 +7,6 @@ help-desk id, then exact name) instead of creating duplicates.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,8 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
-from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 
 from accounts.choices import (
     ContactRole,
@@ -29,9 +26,17 @@ from accounts.choices import (
     Tier,
 )
 from accounts.models import Account, Contact, RenewalOutcome
-from accounts.rules import can_change_account, can_move_account, can_reassign_to
+from accounts.rules import AccountScope
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import audit, clock
+from csrisk.csvfiles import (
+    CsvFileError,
+    RowError,
+    check_cells,
+    normalise_header,
+    read_csv,
+)
+from csrisk.csvfiles import check_size as check_size  # re-exported for the upload views
 from csrisk.models import AuditEntry, Team, User
 from csrisk.validators import control_character_reason
 
@@ -147,21 +152,12 @@ _TRUE = {"yes", "y", "true", "1", "active", "current", "employed"}
 _FALSE = {"no", "n", "false", "0", "left", "inactive", "former", "departed"}
 _CURRENCY_JUNK = re.compile(r"[\s,$€£¥]|^[A-Z]{3}\s*|\s*[A-Z]{3}$")
 BATCH = 1000
+PROGRESS_EVERY = 1000  # rows between progress reports while checking a file
+ProgressFn = Callable[[int], None]
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (encoding, size, shape); nothing was written."""
-
-
-@dataclass
-class RowError:
-    row: int  # 1-based line number in the file, the header being line 1
-    column: str
-    value: str
-    reason: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+# The reading is shared by every CSV import (csrisk.csvfiles); the old names stay here.
+ImportFileError = CsvFileError
 
 
 @dataclass
@@ -179,56 +175,6 @@ class Plan:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def normalise_header(header: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(header).strip().lower()).strip("_")
-
-
-def check_size(n_bytes: int) -> None:
-    """Refuse a file over CSRISK_IMPORT_MAX_BYTES (checked before reading an upload, too)."""
-    limit = settings.CSRISK_IMPORT_MAX_BYTES
-    if n_bytes > limit:
-        raise ImportFileError(
-            f"The file is {n_bytes / 1_048_576:.1f} MB; the limit is "
-            f"{limit / 1_048_576:.0f} MB. Split it into smaller files."
-        )
-
-
-def read_csv(content: bytes, *, encoding: str = "utf-8") -> pd.DataFrame:
-    """Decode and parse; every cell a stripped string. Raises ImportFileError with a reason."""
-    check_size(len(content))
-    if not content.strip():
-        raise ImportFileError("The file is empty.")
-    if b"\x00" in content[:4096]:
-        raise ImportFileError("This is not a CSV text file (it contains binary data).")
-    try:
-        text = content.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            f"The file is not valid {encoding} text: byte 0x{content[exc.start]:02x} at "
-            f"position {exc.start} cannot be read. Save it as 'CSV UTF-8' or choose the "
-            "file's encoding (e.g. latin-1)."
-        ) from None
-    except LookupError:
-        raise ImportFileError(f"Unknown encoding {encoding!r}.") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise ImportFileError(f"The file is not a readable CSV: {exc}") from None
-    if len(frame.columns) == 0:
-        raise ImportFileError("The file has no header row.")
-    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
-    if frame.empty:
-        raise ImportFileError("The file has a header row but no data rows.")
-    return frame
 
 
 def map_columns(
@@ -264,9 +210,6 @@ def map_columns(
     if missing:
         hints = "; ".join(f"{f}: one of {', '.join(known[f][:4])}" for f in missing)
         raise ImportFileError(f"Missing required column(s) — {hints}.")
-    dupes = frame.columns[frame.columns.duplicated()].tolist()
-    if dupes:
-        raise ImportFileError(f"The header repeats column(s): {', '.join(map(str, dupes))}.")
     return columns, [str(h) for h in frame.columns if h not in used]
 
 
@@ -329,7 +272,13 @@ def _column_lists(
     return {f: frame[columns[f]].tolist() if f in columns else blank for f in known}
 
 
-def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> Plan:
+def plan_accounts(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    by: User,
+    progress: ProgressFn | None = None,
+) -> Plan:
     """Validate every row of an accounts file against the book; write nothing."""
     plan = Plan(ImportKind.ACCOUNTS, len(frame), columns, [])
 
@@ -372,6 +321,7 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
     if "crm_id" not in columns:
         for a in Account.objects.filter(name__in=names):
             by_name.setdefault(a.name.lower(), []).append(a)
+    scope = AccountScope(by)  # the permission read once for the file, not once per row
     emails = {v.lower() for v in col("owner_email") if v}
     owners = (
         {
@@ -381,11 +331,16 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         if emails
         else {}
     )
-    owners |= {u.username.lower(): u for u in User.objects.filter(username__in=list(emails))}
+    owners |= {
+        u.username.lower(): u
+        for u in User.objects.filter(username__in=list(emails)).select_related("team")
+    }
     teams = {t.name.lower(): t for t in Team.objects.all()}
 
     seen: dict[tuple[str, str], int] = {}
     for i in range(len(frame)):
+        if progress and i % PROGRESS_EVERY == 0:
+            progress(i)
         row_no = int(line[i])
         errors_before = len(plan.errors)
         row: dict[str, Any] = {}
@@ -507,12 +462,12 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         if len(plan.errors) > errors_before:
             continue
         # Permission per row: a team lead imports only into the teams they lead.
-        if existing is not None and not can_change_account(by, existing):
+        if existing is not None and not scope.can_change(existing):
             plan.errors.append(
                 RowError(row_no, columns["name"], name, "you may not change this account")
             )
             continue
-        if "owner" in row and not can_reassign_to(by, owner):
+        if "owner" in row and not scope.can_reassign_to(owner):
             plan.errors.append(
                 RowError(
                     row_no,
@@ -525,7 +480,7 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         if (
             existing is None
             and not by.is_org_wide
-            and not can_change_account(by, Account(owner=row.get("owner"), team=row.get("team")))
+            and not scope.can_change(Account(owner=row.get("owner"), team=row.get("team")))
         ):
             plan.errors.append(
                 RowError(
@@ -537,7 +492,7 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
         # team, or another team for an existing account, is a move (accounts.rules).
         home = existing.team_id if existing is not None else (row.get("owner") or by).team_id
         team = row.get("team")
-        if "team" in row and not can_move_account(by, home, team.pk if team else None):
+        if "team" in row and not scope.can_move(home, team.pk if team else None):
             key = "team" if "team" in columns and col("team")[i] else "owner_email"
             plan.errors.append(
                 RowError(
@@ -560,16 +515,18 @@ def plan_accounts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
 # --- contacts ------------------------------------------------------------------------------
 
 
-def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> Plan:
+def plan_contacts(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    by: User,
+    progress: ProgressFn | None = None,
+) -> Plan:
     """Validate every row of a contacts file; write nothing."""
-    plan = Plan(ImportKind.CONTACTS, len(frame), columns, [])
-    if "account_crm_id" not in columns and "account_name" not in columns:
-        raise ImportFileError(
-            "A contacts file needs an account column: account_crm_id (or account_id) or "
-            "account_name."
-        )
+    plan = Plan(ImportKind.CONTACTS, len(frame), columns, [])  # read_file checked columns
 
     data = _column_lists(frame, columns, CONTACT_HEADERS)
+    scope = AccountScope(by)  # the permission read once for the file, not once per row
 
     def col(name: str) -> list[str]:
         return data[name]
@@ -591,6 +548,8 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
 
     seen: dict[tuple[Any, ...], int] = {}
     for i in range(len(frame)):
+        if progress and i % PROGRESS_EVERY == 0:
+            progress(i)
         row_no = i + 2
         n_errors = len(plan.errors)
         account = None
@@ -619,9 +578,18 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
             plan.errors.append(RowError(row_no, columns["name"], "", "name is required"))
         elif why := control_character_reason(row["name"]):
             plan.errors.append(RowError(row_no, columns["name"], row["name"][:40], why))
+        elif len(row["name"]) > 200:
+            plan.errors.append(
+                RowError(
+                    row_no, columns["name"], row["name"][:40] + "…", "longer than 200 characters"
+                )
+            )
         email = col("email")[i]
         if email:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            if len(email) > 254:
+                too_long = "longer than 254 characters"
+                plan.errors.append(RowError(row_no, columns["email"], email[:40] + "…", too_long))
+            elif not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 plan.errors.append(
                     RowError(row_no, columns["email"], email, "not an e-mail address")
                 )
@@ -654,6 +622,10 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                     )
                 )
         crm_id = col("crm_id")[i]
+        if len(crm_id) > 64:
+            plan.errors.append(
+                RowError(row_no, columns["crm_id"], crm_id[:40] + "…", "longer than 64 characters")
+            )
         if crm_id:
             row["crm_id"] = crm_id
             first = seen.setdefault(("crm", crm_id), row_no)
@@ -673,7 +645,7 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
                 )
         if len(plan.errors) > n_errors or account is None:
             continue
-        if not can_change_account(by, account):
+        if not scope.can_change(account):
             header = columns.get("account_crm_id") or columns["account_name"]
             plan.errors.append(
                 RowError(row_no, header, account.name, "you may not change this account")
@@ -703,6 +675,54 @@ def plan_contacts(frame: pd.DataFrame, columns: dict[str, str], *, by: User) -> 
     return plan
 
 
+@dataclass
+class ReadFile:
+    """A file read and checked as a whole (encoding, header, columns); rows not yet planned."""
+
+    frame: pd.DataFrame
+    kind: str
+    columns: dict[str, str]
+    ignored: list[str]
+    bad_cells: list[RowError]
+
+    @property
+    def total_rows(self) -> int:
+        return len(self.frame)
+
+
+def read_file(
+    content: bytes,
+    *,
+    kind: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str = "utf-8",
+) -> ReadFile:
+    """Every whole-file check, fast enough for a request; raises ImportFileError."""
+    frame, bad_cells = check_cells(read_csv(content, encoding=encoding))
+    kind = kind or detect_kind(frame)
+    if kind == ImportKind.CONTACTS:
+        columns, ignored = map_columns(frame, CONTACT_HEADERS, CONTACT_REQUIRED, mapping)
+        if "account_crm_id" not in columns and "account_name" not in columns:
+            raise ImportFileError(
+                "A contacts file needs an account column: account_crm_id (or account_id) or "
+                "account_name."
+            )
+    elif kind == ImportKind.ACCOUNTS:
+        columns, ignored = map_columns(frame, ACCOUNT_HEADERS, ACCOUNT_REQUIRED, mapping)
+    else:
+        raise ImportFileError(f"Unknown import kind {kind!r}; use accounts or contacts.")
+    return ReadFile(frame, kind, columns, ignored, bad_cells)
+
+
+def plan_file(read: ReadFile, *, by: User, progress: ProgressFn | None = None) -> Plan:
+    """Validate every row of a read file against the book; write nothing."""
+    planner = plan_contacts if read.kind == ImportKind.CONTACTS else plan_accounts
+    plan = planner(read.frame, read.columns, by=by, progress=progress)
+    plan.ignored_columns = read.ignored
+    _add_cell_errors(plan, read.bad_cells)
+    return plan
+
+
 def build_plan(
     content: bytes,
     *,
@@ -710,25 +730,29 @@ def build_plan(
     kind: str | None = None,
     mapping: dict[str, str] | None = None,
     encoding: str = "utf-8",
+    progress: ProgressFn | None = None,
 ) -> Plan:
-    frame = read_csv(content, encoding=encoding)
-    kind = kind or detect_kind(frame)
-    if kind == ImportKind.CONTACTS:
-        columns, ignored = map_columns(frame, CONTACT_HEADERS, CONTACT_REQUIRED, mapping)
-        plan = plan_contacts(frame, columns, by=by)
-    elif kind == ImportKind.ACCOUNTS:
-        columns, ignored = map_columns(frame, ACCOUNT_HEADERS, ACCOUNT_REQUIRED, mapping)
-        plan = plan_accounts(frame, columns, by=by)
-    else:
-        raise ImportFileError(f"Unknown import kind {kind!r}; use accounts or contacts.")
-    plan.ignored_columns = ignored
-    return plan
+    read = read_file(content, kind=kind, mapping=mapping, encoding=encoding)
+    return plan_file(read, by=by, progress=progress)
+
+
+def _add_cell_errors(plan: Plan | OutcomePlan, found: list[RowError]) -> None:
+    """Control characters anywhere in the file stop the import like any other bad cell."""
+    if found:
+        plan.errors = sorted([*plan.errors, *found], key=lambda e: (e.row, e.column))
 
 
 # --- apply -------------------------------------------------------------------------------
 
 
-ProgressFn = Callable[[int], None]
+def _current(obj: Any, name: str) -> Any:
+    """A field's stored value; a foreign key as its id, so comparing reads no row."""
+    field = obj._meta.get_field(name)
+    return getattr(obj, field.attname) if field.is_relation else getattr(obj, name)
+
+
+def _plain(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
 
 
 @transaction.atomic
@@ -761,7 +785,9 @@ def apply_plan(plan: Plan, *, by: User, progress: ProgressFn | None = None) -> t
         changed: list[Any] = []
         fields: set[str] = set()
         for obj, row in chunk:
-            diff = {k: (getattr(obj, k), v) for k, v in row.items() if getattr(obj, k) != v}
+            diff = {
+                k: (_current(obj, k), v) for k, v in row.items() if _current(obj, k) != _plain(v)
+            }
             if not diff:
                 continue
             if isinstance(obj, Contact):
@@ -841,7 +867,7 @@ class OutcomePlan:
 
 def plan_outcomes(content: bytes, *, encoding: str = "utf-8") -> OutcomePlan:
     """Validate a ``crm_id,renewal_date,outcome[,arr_before,arr_after]`` CSV row by row."""
-    frame = read_csv(content, encoding=encoding)
+    frame, bad_cells = check_cells(read_csv(content, encoding=encoding))
     frame.columns = [normalise_header(c) for c in frame.columns]
     missing = [c for c in OUTCOME_FIELDS[:3] if c not in frame.columns]
     if missing:
@@ -900,6 +926,9 @@ def plan_outcomes(content: bytes, *, encoding: str = "utf-8") -> OutcomePlan:
                 **money,
             }
         )
+    _add_cell_errors(plan, bad_cells)
+    if plan.errors:
+        plan.rows = []
     return plan
 
 

@@ -11,6 +11,8 @@ does, a team lead only between teams they lead, the VP, the CEO and superusers a
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.db.models import Q
 
 from accounts.models import Account
@@ -31,18 +33,55 @@ def changeable_accounts_q(user: User) -> Q:
     return Q(pk__in=[])
 
 
-def can_change_account(user: User, account: Account) -> bool:
-    if not user.is_authenticated or not user.is_active or user.is_integration:
+class AccountScope:
+    """Which accounts one person may change. A bulk import makes one and asks it per row:
+    a team lead's teams are read once, on the first question that needs them."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @cached_property
+    def led_team_ids(self) -> frozenset[int]:
+        return frozenset(self.user.led_team_ids())
+
+    def can_change(self, account: Account) -> bool:
+        user = self.user
+        if not user.is_authenticated or not user.is_active or user.is_integration:
+            return False
+        if user.is_org_wide:
+            return True
+        if user.role == Role.TEAM_LEAD:
+            return account.owner_id == user.pk or (
+                account.team_id is not None and account.team_id in self.led_team_ids
+            )
+        if user.role == Role.CSM:
+            return account.owner_id == user.pk
         return False
-    if user.is_org_wide:
-        return True
-    if user.role == Role.TEAM_LEAD:
-        return account.owner_id == user.pk or (
-            account.team_id is not None and account.team_id in user.led_team_ids()
-        )
-    if user.role == Role.CSM:
-        return account.owner_id == user.pk
-    return False
+
+    def can_reassign_to(self, new_owner: User | None) -> bool:
+        """A lead hands accounts only to people of their own teams; org-wide roles to anyone."""
+        user = self.user
+        if user.is_org_wide or new_owner is None:
+            return user.is_org_wide or user.role == Role.TEAM_LEAD
+        if user.role == Role.TEAM_LEAD:
+            return new_owner.team_id is not None and new_owner.team_id in self.led_team_ids
+        return False
+
+    def can_move(self, from_team_id: int | None, to_team_id: int | None) -> bool:
+        """See ``can_move_account``."""
+        user = self.user
+        if not user.is_authenticated or not user.is_active or user.is_integration:
+            return False
+        if from_team_id == to_team_id or user.is_org_wide:
+            return True
+        if user.role == Role.TEAM_LEAD:
+            led = self.led_team_ids
+            return to_team_id in led and (from_team_id is None or from_team_id in led)
+        return False
+
+
+def can_change_account(user: User, account: Account) -> bool:
+    return AccountScope(user).can_change(account)
 
 
 def can_import_accounts(user: User) -> bool:
@@ -56,11 +95,7 @@ def can_import_accounts(user: User) -> bool:
 
 def can_reassign_to(user: User, new_owner: User | None) -> bool:
     """A lead may hand accounts only to people of their own teams; org-wide roles to anyone."""
-    if user.is_org_wide or new_owner is None:
-        return user.is_org_wide or user.role == Role.TEAM_LEAD
-    if user.role == Role.TEAM_LEAD:
-        return new_owner.team_id is not None and new_owner.team_id in user.led_team_ids()
-    return False
+    return AccountScope(user).can_reassign_to(new_owner)
 
 
 def can_move_account(user: User, from_team_id: int | None, to_team_id: int | None) -> bool:
@@ -68,13 +103,6 @@ def can_move_account(user: User, from_team_id: int | None, to_team_id: int | Non
 
     Leads move accounts from a team they lead (or none) to a team they lead; the VP and the
     CEO anywhere; nobody else. Keeping the team is no move. One rule for the API, the edit
-    form, account creation and the CSV import.
+    form, account creation and the CSV import (``AccountScope.can_move``).
     """
-    if not user.is_authenticated or not user.is_active or user.is_integration:
-        return False
-    if from_team_id == to_team_id or user.is_org_wide:
-        return True
-    if user.role == Role.TEAM_LEAD:
-        led = set(user.led_team_ids())
-        return to_team_id in led and (from_team_id is None or from_team_id in led)
-    return False
+    return AccountScope(user).can_move(from_team_id, to_team_id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,6 +23,11 @@ from accounts.rules import (
 )
 from csrisk import audit, clock, events
 from csrisk.models import User
+
+if TYPE_CHECKING:
+    from accounts.importing import Plan
+
+log = logging.getLogger(__name__)
 
 ACCOUNT_FIELDS = frozenset(
     {
@@ -403,24 +409,82 @@ def import_job_create(
 
     Raises ``ImportFileError`` when the file as a whole is unreadable; nothing is stored.
     """
-    from accounts.importing import build_plan
+    from django.conf import settings
+
+    from accounts.importing import plan_file, read_file
+    from accounts.tasks import check_import_task
 
     if not can_import_accounts(by):
         raise PermissionDenied("Imports are for team leads, the VP and the CEO.")
-    plan = build_plan(content, by=by, kind=kind, mapping=mapping, encoding=encoding)
-    job = ImportJob.objects.create(
-        kind=plan.kind,
+    read = read_file(content, kind=kind, mapping=mapping, encoding=encoding)
+    job = ImportJob(
+        kind=read.kind,
         filename=filename[:255],
         content=content,
-        mapping={"columns": plan.columns, "ignored": plan.ignored_columns, "encoding": encoding},
-        status=ImportStatus.PREVIEWED if plan.ok else ImportStatus.INVALID,
-        total_rows=plan.total_rows,
-        created_count=len(plan.creates),
-        updated_count=len(plan.updates),
-        errors=[e.as_dict() for e in plan.errors[:5000]],
-        message="" if plan.ok else f"{len(plan.errors)} problem(s) found; nothing was imported.",
+        mapping={"columns": read.columns, "ignored": read.ignored, "encoding": encoding},
+        total_rows=read.total_rows,
         created_by=by,
     )
+    if read.total_rows > settings.CSRISK_IMPORT_INLINE_ROWS:
+        # Checking every row against the book takes a while for a large file: a task
+        # does it (in-process without Redis) while the job page shows its progress.
+        job.status = ImportStatus.CHECKING
+        job.queued_at = clock.now()
+        job.save()
+        transaction.on_commit(lambda: check_import_task.delay(job.pk))
+        return job
+    _set_preview(job, plan_file(read, by=by))
+    job.save()
+    return job
+
+
+def _set_preview(job: ImportJob, plan: Plan) -> None:
+    """The dry run's outcome on the job: ready to commit, or every problem found."""
+    job.status = ImportStatus.PREVIEWED if plan.ok else ImportStatus.INVALID
+    job.total_rows = plan.total_rows
+    job.created_count = len(plan.creates)
+    job.updated_count = len(plan.updates)
+    job.errors = [e.as_dict() for e in plan.errors[:5000]]
+    job.message = "" if plan.ok else f"{len(plan.errors)} problem(s) found; nothing was imported."
+
+
+def import_job_check(*, job_id: int) -> ImportJob:
+    """Check a large file's rows (the preview) in the background; safe to run twice."""
+    from django.core.cache import cache
+
+    from accounts.importing import ImportFileError, build_plan
+    from csrisk.csvfiles import escape_controls
+
+    key = IMPORT_PROGRESS_KEY.format(pk=job_id)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != ImportStatus.CHECKING:
+        return job or ImportJob.objects.get(pk=job_id)
+    try:
+        if job.created_by is None:
+            raise ImportFileError("The person who uploaded this file no longer exists.")
+        plan = build_plan(
+            bytes(job.content),
+            by=job.created_by,
+            kind=job.kind,
+            mapping=job.mapping.get("columns"),
+            encoding=job.mapping.get("encoding", "utf-8"),
+            progress=lambda n: cache.set(key, n, timeout=3600),
+        )
+        _set_preview(job, plan)
+    except ImportFileError as exc:
+        job.status, job.message = ImportStatus.INVALID, f"{exc} Nothing was imported."
+    except Exception as exc:
+        log.exception("checking import job %s failed", job_id)
+        job.status = ImportStatus.FAILED
+        job.message = f"Checking the file failed; nothing was imported. ({exc})"[:500]
+        job.message = escape_controls(job.message)
+    finally:
+        cache.delete(key)
+    fields = ["status", "total_rows", "created_count", "updated_count", "errors", "message"]
+    ImportJob.objects.filter(pk=job_id, status=ImportStatus.CHECKING).update(
+        **{f: getattr(job, f) for f in fields}
+    )
+    job.refresh_from_db()
     return job
 
 
@@ -432,13 +496,15 @@ def import_job_commit(*, job: ImportJob, by: User) -> ImportJob:
         raise PermissionDenied("Only the person who uploaded this file may import it.")
     with transaction.atomic():
         moved = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-            status=ImportStatus.QUEUED
+            status=ImportStatus.QUEUED, queued_at=clock.now()
         )
         if moved:
             transaction.on_commit(lambda: run_import_task.delay(job.pk))
     job.refresh_from_db()
     if not moved and job.status == ImportStatus.INVALID:
         raise ValidationError("This file has errors; fix them and upload it again.")
+    if not moved and job.status == ImportStatus.CHECKING:
+        raise ValidationError("The file is still being checked; import it once it is ready.")
     return job
 
 
@@ -493,18 +559,70 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 events.emit_on_commit(events.accounts_changed, account_ids=None)
             return job
     except ImportFileError as exc:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportStatus.FAILED, message=str(exc), finished_at=clock.now()
-        )
+        _import_job_fail(job_id, str(exc))
+    except Exception as exc:
+        # Whatever stopped the write (the database refusing a value, a bug), the
+        # transaction rolled it all back: say so on the job instead of leaving it queued.
+        log.exception("import job %s failed", job_id)
+        if not _import_job_fail(job_id, f"The write stopped: {exc}"):
+            raise  # the database is unreachable: the task is retried (acks_late)
     finally:
         cache.delete(key)
     return ImportJob.objects.get(pk=job_id)
 
 
+IMPORT_RESEND_AFTER = dt.timedelta(minutes=10)
+IMPORT_GIVE_UP_AFTER = dt.timedelta(hours=24)
+
+
+def import_jobs_sweep() -> tuple[int, int]:
+    """Resend the task of a job waiting too long (a lost message); give up on one waiting
+    a day, marking it failed with the reason. Returns (resent, failed)."""
+    from accounts.tasks import check_import_task, run_import_task
+
+    now = clock.now()
+    waiting = ImportJob.objects.filter(
+        status__in=[ImportStatus.CHECKING, ImportStatus.QUEUED],
+        queued_at__lt=now - IMPORT_RESEND_AFTER,
+    )
+    failed = waiting.filter(queued_at__lt=now - IMPORT_GIVE_UP_AFTER).update(
+        status=ImportStatus.FAILED,
+        message="The import never ran (no background worker took it); nothing was imported. "
+        "Upload the file again.",
+        finished_at=now,
+    )
+    resent = 0
+    for pk, status in waiting.values_list("pk", "status"):
+        # Conditional: a job that moved on meanwhile is left alone.
+        if ImportJob.objects.filter(pk=pk, status=status).update(queued_at=now):
+            task = check_import_task if status == ImportStatus.CHECKING else run_import_task
+            transaction.on_commit(lambda pk=pk, task=task: task.delay(pk))
+            resent += 1
+    return resent, failed
+
+
+def _import_job_fail(job_id: int, reason: str) -> bool:
+    """Mark a job failed with ``reason``; False when even that cannot be written."""
+    from django.db import DatabaseError
+
+    from csrisk.csvfiles import escape_controls
+
+    message = f"The import failed; nothing was imported. {escape_controls(reason)[:500]}"
+    try:
+        ImportJob.objects.filter(
+            pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        ).update(status=ImportStatus.FAILED, message=message, finished_at=clock.now())
+    except DatabaseError:
+        log.exception("import job %s could not be marked failed", job_id)
+        return False
+    return True
+
+
 def import_job_progress(job: ImportJob) -> int:
-    """Rows written so far; the import runs in one transaction, so progress lives in the cache."""
+    """Rows checked or written so far; the work runs in one transaction (or a task), so
+    progress lives in the cache."""
     from django.core.cache import cache
 
-    if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+    if job.status in (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING):
         return int(cache.get(IMPORT_PROGRESS_KEY.format(pk=job.pk)) or 0)
     return job.total_rows if job.status == ImportStatus.DONE else 0

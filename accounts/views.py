@@ -20,6 +20,7 @@ from accounts.models import Account, ImportJob
 from accounts.rules import can_change_account, can_import_accounts
 from csrisk import panels
 from csrisk.forms import add_service_errors
+from csrisk.inputs import parse_int
 
 SORTS = {
     "name": ("name", "pk"),
@@ -47,11 +48,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort not in sorts:
         sort = "name"
-    try:
-        per_page = int(request.GET.get("per_page", 50))
-    except ValueError:
-        per_page = 50
-    per_page = per_page if per_page in PAGE_SIZES else 50
+    per_page = parse_int(request.GET.get("per_page"), default=50, allowed=PAGE_SIZES)
     queryset = filterset.qs if filterset.is_valid() else Account.objects.none()
     page = Paginator(queryset.order_by(*sorts[sort]), per_page).get_page(request.GET.get("page"))
     for column in columns:
@@ -200,7 +197,7 @@ def _import_status(request: HttpRequest, job: ImportJob) -> HttpResponse:
     context = {
         "job": job,
         "progress": services.import_job_progress(job),
-        "running": job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+        "running": job.status in (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING),
         "errors": job.errors[:500],
     }
     # Only the status poll (and the commit button) swap the fragment; any other htmx

@@ -188,6 +188,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "signals.tasks.*": {"queue": "ingest"},
     "accounts.tasks.run_import_task": {"queue": "ingest"},
+    "accounts.tasks.check_import_task": {"queue": "ingest"},
     "scorecards.tasks.*": {"queue": "recompute"},
     "csrisk.tasks.*": {"queue": "notify"},
 }
@@ -208,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
     # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
     "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
     "signals-sweep": {"task": "signals.tasks.sweep_signals_task", "schedule": 30.0},
+    # An import job whose task was lost is resent, or failed with the reason after a day.
+    "import-jobs-sweep": {"task": "accounts.tasks.sweep_import_jobs_task", "schedule": 300.0},
     # Monday 06:00 UTC, after the nightly recompute: the executive summary to leadership.
     "executive-summary-weekly": {
         "task": "signals.tasks.weekly_summary_task",
@@ -256,6 +259,8 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # A JSON batch of 5,000 signals is a few MB; files stream to disk past 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 CSRISK_IMPORT_MAX_BYTES = env.int("CSRISK_IMPORT_MAX_BYTES", default=25 * 1024 * 1024)
+# An account import of more rows is checked in the background (a task) after the upload.
+CSRISK_IMPORT_INLINE_ROWS = env.int("CSRISK_IMPORT_INLINE_ROWS", default=2000)
 
 # --- Scorecards ----------------------------------------------------------------------------
 # A recompute of at least this many accounts on PostgreSQL reads its facts on several

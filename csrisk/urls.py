@@ -50,5 +50,6 @@ urlpatterns = [
     ],
 ]
 
+handler400 = "csrisk.views.bad_request"
 handler404 = "csrisk.views.not_found"
 handler500 = "csrisk.views.server_error"

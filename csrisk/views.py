@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from csrisk import clock, notifications, tokens
+from csrisk.inputs import BadInput, require_id
 from csrisk.middleware import (
     current_database_error,
     database_unavailable,
@@ -97,7 +99,8 @@ def _notifications(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification (``id``) or all of them read."""
     raw = request.POST.get("id")
-    ids = [int(raw)] if raw and raw.isdigit() else None
+    # No id: mark them all. An id that is not one is refused, not taken for "all".
+    ids = [require_id(raw, field="id")] if raw else None
     notifications.mark_read(user=request.user, ids=ids)
     if request.htmx:
         return _notifications(request)
@@ -114,6 +117,15 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400: the reason, when it is one of ours (BadInput); JSON for API clients."""
+    reason = str(exception) if isinstance(exception, BadInput) else "The request is malformed."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": reason}, status=400)
+    # No request context: a 400 may come before the middleware set request.user.
+    return HttpResponse(loader.render_to_string("400.html", {"reason": reason}), status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

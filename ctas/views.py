@@ -31,6 +31,7 @@ from accounts.models import Account
 from accounts.rules import can_change_account
 from csrisk import clock, panels
 from csrisk.forms import add_service_errors, submission_key
+from csrisk.inputs import parse_id, redirect_next
 from csrisk.models import User
 from csrisk.roles import Role
 from ctas import rules, services
@@ -47,9 +48,10 @@ def _cockpit_owner(request: HttpRequest) -> User:
     raw = request.GET.get("user") or request.POST.get("cockpit_user")
     if not raw:
         return request.user
-    if not raw.isdigit():
+    pk = parse_id(raw)
+    if pk is None:
         raise Http404("No such person.")
-    person = get_object_or_404(User, pk=int(raw), is_active=True)
+    person = get_object_or_404(User, pk=pk, is_active=True)
     if not rules.can_open_cockpit(request.user, person):
         raise PermissionDenied("You may open your own cockpit, or your team's as their lead.")
     return person
@@ -209,7 +211,7 @@ def _act(request: HttpRequest, pk: int, fn: Callable[[Cta], Any]) -> HttpRespons
         )
     if error:
         messages.error(request, error)
-    return redirect(request.POST.get("next") or "cockpit:index")
+    return redirect_next(request, "cockpit:index")
 
 
 def _date(raw: str) -> dt.date:
@@ -261,8 +263,8 @@ def snooze(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     def run(c: Cta) -> Cta:
-        raw = request.POST.get("owner", "")
-        person = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        pk = parse_id(request.POST.get("owner"))
+        person = User.objects.filter(pk=pk).first() if pk else None
         if person is None:
             raise ValidationError("Choose who takes it over.")
         return services.cta_reassign(cta=c, by=request.user, owner=person)
@@ -346,8 +348,8 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(CtaTask.objects.select_related("cta__account", "cta__owner"), pk=pk)
-    raw = request.POST.get("owner", "")
-    person = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    pk = parse_id(request.POST.get("owner"))
+    person = User.objects.filter(pk=pk).first() if pk else None
     if person is None:
         messages.error(request, "Choose who takes the task over.")
     else:

@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from csrisk import clock
+from csrisk.inputs import parse_int
 from csrisk.models import User
 from csrisk.roles import Role
 from ctas.choices import LIVE_STATUSES
@@ -163,10 +164,10 @@ def _escalation(pk: int) -> Escalation:
 
 
 def _level(raw: str | None) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        raise ValidationError({"level": "Choose a level."}) from None
+    level = parse_int(raw, default=0)
+    if not level:
+        raise ValidationError({"level": "Choose a level."})
+    return level
 
 
 @require_POST

@@ -18,6 +18,7 @@ from accounts.models import Account
 from accounts.rules import can_change_account
 from csrisk import clock, panels
 from csrisk.forms import add_service_errors
+from csrisk.inputs import parse_id
 from scorecards import rules, selectors, services
 from scorecards.choices import AreaCode, Color
 from scorecards.forms import OverrideForm
@@ -123,9 +124,9 @@ def review(request: HttpRequest) -> HttpResponse:
     if not people.exists():
         raise PermissionDenied("The 1:1 review is for team leads, the VP and the CEO.")
     teams = rules.review_teams(request.user)
-    team_id = request.GET.get("team") or ""
-    if team_id and team_id.isdigit():
-        people = people.filter(team_id=int(team_id))
+    team_id = parse_id(request.GET.get("team"))
+    if team_id is not None:
+        people = people.filter(team_id=team_id)
     people = list(people.order_by("team__name", "first_name", "username"))
     csm_id = request.GET.get("csm") or ""
     chosen = next((p for p in people if str(p.pk) == csm_id), None)
@@ -150,7 +151,7 @@ def review(request: HttpRequest) -> HttpResponse:
     context = {
         "people": people,
         "teams": teams,
-        "team_id": team_id,
+        "team_id": "" if team_id is None else str(team_id),
         "chosen": chosen,
         "rows": rows,
         "sort": sort,

@@ -12,6 +12,7 @@ from accounts.importing import ImportFileError, RowError, map_columns, read_csv
 from accounts.models import Account
 from accounts.rules import changeable_accounts_q
 from csrisk import clock
+from csrisk.csvfiles import check_cells
 from csrisk.models import User
 from signals import provenance, services
 from signals.normalise import Invalid, normalise
@@ -114,7 +115,7 @@ def build_plan(content: bytes, *, kind: str, by: User) -> SignalPlan:
     if kind not in SPECS:
         raise ImportFileError("Choose tickets or contact changes.")
     known, required = SPECS[kind]
-    frame = read_csv(content)
+    frame, bad_cells = check_cells(read_csv(content))  # control characters, NUL included
     columns, _ignored = map_columns(frame, known, required)
     blank = [""] * len(frame)
     data = {f: frame[columns[f]].tolist() if f in columns else blank for f in known}
@@ -210,6 +211,7 @@ def build_plan(content: bytes, *, kind: str, by: User) -> SignalPlan:
             plan.errors.append(
                 RowError(line, columns.get("external_id", ""), item.external_id, reason)
             )
+    plan.errors.extend(bad_cells)
     plan.errors.sort(key=lambda e: e.row)
     return plan
 

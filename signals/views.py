@@ -20,6 +20,7 @@ from accounts.models import Account
 from accounts.rules import can_import_accounts
 from csrisk import clock
 from csrisk.exports import csv_writer
+from csrisk.inputs import parse_int, require_id
 from signals import aggregates, backtest, charts, selectors, services
 from signals.filtersets import SignalFilterSet
 from signals.models import SignalImport
@@ -272,7 +273,9 @@ def summary_csv(request: HttpRequest) -> HttpResponse:
 @require_POST
 def summary_action(request: HttpRequest) -> HttpResponse:
     _leadership_only(request)
-    account = get_object_or_404(Account, pk=request.POST.get("account") or 0)
+    account = get_object_or_404(
+        Account, pk=require_id(request.POST.get("account"), field="account")
+    )
     signal = request.POST.get("signal", "")
     try:
         cta = services.summary_action_take(
@@ -291,12 +294,7 @@ def summary_action(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def backtest_page(request: HttpRequest) -> HttpResponse:
     _leadership_only(request)
-    try:
-        horizon = int(request.GET.get("horizon", 90))
-    except ValueError:
-        horizon = 90
-    if horizon not in backtest.HORIZONS:
-        horizon = 90
+    horizon = parse_int(request.GET.get("horizon"), default=90, allowed=backtest.HORIZONS)
     results = backtest.cached_backtest(horizon)
     chart = charts.auc_bars([(r.label, r.auc) for r in results])
     return render(

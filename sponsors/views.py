@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Account
 from csrisk import clock
+from csrisk.inputs import parse_id
 from csrisk.models import User
 from ctas.models import Cta
 from scorecards.choices import AreaCode
@@ -117,8 +118,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     if not rules.can_assign_sponsor(request.user, account):
         raise PermissionDenied("Team leads (for their teams), the VP and the CEO assign sponsors.")
-    raw = request.POST.get("sponsor", "")
-    sponsor = User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+    sponsor_id = parse_id(request.POST.get("sponsor"))
+    sponsor = User.objects.filter(pk=sponsor_id).first() if sponsor_id else None
 
     def run() -> Sponsorship:
         if sponsor is None:
