@@ -66,8 +66,16 @@ def test_it_reports_other_control_characters_per_row(org):
 
 
 def test_it_keeps_tabs_and_line_breaks_inside_quoted_cells(org):
-    upload(login(org.vp), b'name,arr,industry\n"Two\r\nlines",1,"a\tb"\n')
+    # The reader keeps them in a free-text cell; names and titles are one line (below).
+    upload(login(org.vp), b'name,arr,industry\n"Two lines",1,"a\tb\r\nc"\n')
     assert ImportJob.objects.get().status == "previewed"
+
+
+def test_it_refuses_a_line_break_in_a_name(org):
+    upload(login(org.vp), b'name,arr\n"Two\r\nlines",1\n')
+    job = ImportJob.objects.get()
+    assert job.status == "invalid"
+    assert "name" in str(job.errors).lower()
 
 
 def test_it_names_the_line_of_bad_utf8_late_in_the_file(org):
