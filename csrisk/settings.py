@@ -330,3 +330,52 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Login lockout, failed-token throttle and Content-Security-Policy (issue 19) --------
+# Kept together, after everything else, so parallel edits to the sections above merge
+# cleanly. docs/security.md, "Login, lockout and CSP", explains each setting.
+from datetime import timedelta  # noqa: E402
+
+INSTALLED_APPS += ["axes"]
+# Last, as django-axes requires: it turns a locked-out login into the lockout page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+# AxesStandaloneBackend refuses a locked-out username or address before ModelBackend
+# checks the password. It needs the request: tests use force_login, or pass
+# request=HttpRequest() to client.login.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of the app that append to X-Forwarded-For (csrisk.security.client_ip);
+# without it every client behind a load balancer would share the proxy's address.
+CSRISK_TRUSTED_PROXIES = env.int(
+    "CSRISK_TRUSTED_PROXIES", default=1 if env.bool("BEHIND_TLS_PROXY", default=False) else 0
+)
+CSRISK_LOGIN_FAILURE_LIMIT = env.int("CSRISK_LOGIN_FAILURE_LIMIT", default=5)
+CSRISK_LOGIN_COOLOFF_MINUTES = env.int("CSRISK_LOGIN_COOLOFF_MINUTES", default=15)
+AXES_FAILURE_LIMIT = CSRISK_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=CSRISK_LOGIN_COOLOFF_MINUTES)
+# Each on its own: a username guessed from many addresses, or an address guessing many
+# usernames, is locked out.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "csrisk.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "csrisk.security.locked_out"
+# A success does not wipe the count: with both parameters it would also wipe the count of
+# every other username tried from that address.
+AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+# Token guessing on the API: this many failed token authentications from one address in a
+# window of this many seconds answer 429 until the window ends (csrisk.api.authentication).
+CSRISK_API_AUTH_FAILURE_LIMIT = env.int("CSRISK_API_AUTH_FAILURE_LIMIT", default=10)
+CSRISK_API_AUTH_FAILURE_WINDOW_SECONDS = env.int(
+    "CSRISK_API_AUTH_FAILURE_WINDOW_SECONDS", default=300
+)
+# Whatever reads the token (tests/csrisk/test_api_token_throttle.py holds every configured
+# class other than the session to being throttled).
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "csrisk.api.authentication.ThrottledTokenAuthentication"
+    if path == "rest_framework.authentication.TokenAuthentication"
+    else path
+    for path in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
+]
