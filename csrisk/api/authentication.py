@@ -31,7 +31,7 @@ def _window(now: float) -> tuple[int, int]:
 
 
 def _key(address: str, start: int) -> str:
-    return f"csrisk:api-auth-failures:{address}:{start}"
+    return f"api-auth-failures:{address}:{start}"
 
 
 class FailedAuthenticationThrottle:
