@@ -143,7 +143,7 @@ def test_it_keeps_inline_code_out_of_every_template():
         for path in sorted(TEMPLATES.rglob("*.html"))
         if str(path.relative_to(TEMPLATES)) not in EMAIL_TEMPLATES
         for what, pattern in patterns.items()
-        if pattern.search(path.read_text())
+        if pattern.search(re.sub(r"{#.*?#}", "", path.read_text()))  # not in comments
     ]
     assert found == []
 
