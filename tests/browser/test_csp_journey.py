@@ -29,6 +29,15 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+EXPECTED = (
+    # the lockout page's 429, which Chromium logs as a failed resource load
+    "the server responded with a status of 429 (Too Many Requests)",
+    # Chromium's notice when the admin's add form focuses its first field before the
+    # autofocus attribute is processed: a race in the admin's own scripts, not a policy
+    "Autofocus processing was blocked because a document already has a focused element.",
+)
+
+
 class Watch:
     """Everything the browser said while the test walked the pages."""
 
@@ -161,6 +170,5 @@ def test_every_main_page_runs_under_the_policy_without_a_complaint(
     guesser.close()
     context.close()  # no request may outlive the test and its live server
 
-    # Chromium logs the lockout's 429 as a failed resource load; that one is expected.
-    problems = [p for p in watch.problems if "status of 429" not in p]
+    problems = [p for p in watch.problems if not p.endswith(EXPECTED)]
     assert problems == [], "\n".join(problems)
