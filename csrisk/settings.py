@@ -385,6 +385,12 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     for path in REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]
 ]
 
+# DRF's HTML pages allow inline styles, and only they (csrisk.api.renderers).
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    "csrisk.api.renderers.BrowsableAPIRenderer",
+]
+
 # Everything the pages load comes from static/ on this origin: no inline script, no eval,
 # no other origin. Pico's form icons are data: SVGs in its CSS.
 CONTENT_SECURITY_POLICY = {

@@ -2,8 +2,8 @@
 no console message, no uncaught error, no `securitypolicyviolation` (issue 19).
 
 A CSM, a team lead, the VP and the admin each walk their pages, use the behaviours that
-used to be inline handlers (print, the cockpit switcher) and htmx swaps, open the API docs
-and the admin; last, a run of wrong passwords ends on the lockout page.
+used to be inline handlers (print, the cockpit switcher) and htmx swaps, open the API docs,
+the browsable API and the admin; last, a run of wrong passwords ends on the lockout page.
 """
 
 from __future__ import annotations
@@ -139,6 +139,8 @@ def test_every_main_page_runs_under_the_policy_without_a_complaint(
     vp.locator(".opblock-summary", has_text="/api/v1/accounts/").first.click()
     expect(vp.locator(".opblock-body").first).to_be_visible()
     shot(vp, "api-docs")
+    vp.goto(f"{url}/api/v1/accounts/")  # DRF's browsable API, with its filter buttons
+    expect(vp.locator(".request-info")).to_contain_text("GET /api/v1/accounts/")
     vp.close()
     context.clear_cookies()
 

@@ -169,3 +169,13 @@ def test_it_keeps_the_policy_on_the_admin(org, path):
     response = login(org.admin).get(path)
     assert response.status_code == 200
     assert policy(response)["script-src"] == ["'self'"]
+
+
+def test_it_allows_inline_styles_on_the_browsable_api_only(org):
+    client = login(org.vp)
+    page = client.get("/api/v1/accounts/", HTTP_ACCEPT="text/html")
+    assert page["Content-Type"].startswith("text/html")
+    assert policy(page)["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert policy(page)["script-src"] == ["'self'"]
+    data = client.get("/api/v1/accounts/")
+    assert policy(data)["style-src"] == ["'self'"]
