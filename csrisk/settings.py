@@ -369,6 +369,8 @@ AXES_LOCKOUT_CALLABLE = "csrisk.security.locked_out"
 # every other username tried from that address.
 AXES_RESET_ON_SUCCESS = False
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# No start-up banner on every manage.py command; lockouts are still logged as warnings.
+AXES_VERBOSE = False
 
 # Token guessing on the API: this many failed token authentications from one address in a
 # window of this many seconds answer 429 until the window ends (csrisk.api.authentication).
