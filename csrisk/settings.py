@@ -359,3 +359,77 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Login lockout, failed-token throttle and Content-Security-Policy (issue 19) --------
+# Kept together, after everything else, so parallel edits to the sections above merge
+# cleanly. docs/security.md, "Login, lockout and CSP", explains each setting.
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["axes", "csp"]
+# Outermost but for SecurityMiddleware: the 503 of DatabaseUnavailableMiddleware and the
+# lockout page get the policy too.
+MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+# Last, as django-axes requires: it turns a locked-out login into the lockout page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+# AxesStandaloneBackend refuses a locked-out username or address before ModelBackend
+# checks the password. It needs the request: tests use force_login, or pass
+# request=HttpRequest() to client.login.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of the app that append to X-Forwarded-For (csrisk.security.client_ip);
+# without it every client behind a load balancer would share the proxy's address.
+CSRISK_TRUSTED_PROXIES = env.int(
+    "CSRISK_TRUSTED_PROXIES", default=1 if env.bool("BEHIND_TLS_PROXY", default=False) else 0
+)
+CSRISK_LOGIN_FAILURE_LIMIT = env.int("CSRISK_LOGIN_FAILURE_LIMIT", default=5)
+CSRISK_LOGIN_COOLOFF_MINUTES = env.int("CSRISK_LOGIN_COOLOFF_MINUTES", default=15)
+AXES_FAILURE_LIMIT = CSRISK_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=CSRISK_LOGIN_COOLOFF_MINUTES)
+# Each on its own: a username guessed from many addresses, or an address guessing many
+# usernames, is locked out.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "csrisk.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "csrisk.security.locked_out"
+# A success does not wipe the count: with both parameters it would also wipe the count of
+# every other username tried from that address.
+AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# No start-up banner on every manage.py command; lockouts are still logged as warnings.
+AXES_VERBOSE = False
+
+# Token guessing on the API: this many failed token authentications from one address in a
+# window of this many seconds answer 429 until the window ends (csrisk.api.authentication).
+CSRISK_API_AUTH_FAILURE_LIMIT = env.int("CSRISK_API_AUTH_FAILURE_LIMIT", default=10)
+CSRISK_API_AUTH_FAILURE_WINDOW_SECONDS = env.int(
+    "CSRISK_API_AUTH_FAILURE_WINDOW_SECONDS", default=300
+)
+# The token class (csrisk.api.authentication.ApiTokenAuthentication) throttles failed
+# attempts per address; tests/csrisk/test_api_token_throttle.py holds every configured
+# class other than the session to being throttled.
+
+# DRF's HTML pages allow inline styles, and only they (csrisk.api.renderers).
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    "csrisk.api.renderers.BrowsableAPIRenderer",
+]
+
+# Everything the pages load comes from static/ on this origin: no inline script, no eval,
+# no other origin. Pico's form icons are data: SVGs in its CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

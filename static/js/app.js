@@ -1,4 +1,15 @@
 // Small behaviours on top of htmx. No framework; everything works without it too.
+// The Content-Security-Policy runs no inline script or handler: markup asks for behaviour
+// with data- attributes, and this file supplies it.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
+document.addEventListener("change", (event) => {
+  // A select that acts at once (the cockpit switcher, a task's owner); htmx hears the
+  // submit event on forms that post with it. Without JavaScript a <noscript> button does.
+  const select = event.target.closest("select[data-submit-on-change]");
+  if (select && select.form) select.form.requestSubmit();
+});
 document.addEventListener("htmx:xhr:progress", (event) => {
   // Upload progress for CSV imports (the form carries data-upload-progress).
   const form = event.target.closest("form[data-upload-progress]");

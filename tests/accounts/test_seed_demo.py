@@ -1,4 +1,5 @@
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from accounts.demo import DEMO_LOGINS
 from accounts.models import Account, Contact, RenewalOutcome
@@ -29,7 +30,8 @@ def test_it_builds_the_contract_logins_and_a_mixed_book(db, client):
     call_command("seed_demo")
     assert Account.objects.count() == 300
     for username, _ in DEMO_LOGINS:
-        assert client.login(username=username, password="demo"), username
+        # the lockout backend (django-axes) needs the request the test client does not pass
+        assert client.login(request=HttpRequest(), username=username, password="demo"), username
     assert (
         User.objects.get(username="lead1").led_teams.get() == User.objects.get(username="csm1").team
     )
@@ -64,4 +66,4 @@ def test_it_leaves_an_existing_book_alone_with_if_empty(db, capsys):
 
 def test_it_refuses_the_integration_user_a_login(db, client):
     call_command("seed_demo", "--accounts", "5")
-    assert not client.login(username="integration", password="demo")
+    assert not client.login(request=HttpRequest(), username="integration", password="demo")
