@@ -802,6 +802,29 @@ def recurrence(f: Frames, t: Threshold) -> pd.DataFrame:
 _NO_REPEAT = "No tagged support tickets recently."
 
 
+def backlog_age(f: Frames, t: Threshold) -> pd.DataFrame:
+    """How long the open non-critical support tickets have waited: the median age, in days
+    at ``now``, of the support tickets open then whose priority is not in
+    params["critical"] (["urgent"]). Needs at least params["min_open"] (3) of them: one old
+    ticket is not a backlog. The database takes the median per account (the declaration's
+    own ``TicketAggregate``); the links are the five oldest of those tickets."""
+    tk = _columns(f.tickets, ["b_n", "b_age", "b_refs"])
+    tk = tk[tk["b_n"].fillna(0).astype(float) >= float(t.params.get("min_open", 3))]
+    value = tk["b_age"].astype(float)
+    sentence = pd.Series(
+        [
+            f"{int(n)} open non-urgent tickets, waiting {age:.0f} days at the median"
+            for n, age in zip(tk["b_n"].tolist(), value.tolist(), strict=True)
+        ],
+        index=value.index,
+        dtype=object,
+    )
+    return _result(f, t, value, sentence, _id_refs(tk["b_refs"], "ticket"), _NO_BACKLOG)
+
+
+_NO_BACKLOG = "Fewer than three open non-urgent tickets: no backlog to age."
+
+
 # --- implementation ---------------------------------------------------------------------
 
 
@@ -950,156 +973,322 @@ def open_defects(f: Frames, t: Threshold) -> pd.DataFrame:
 _NO_DEF = "No open defects."
 
 
-# --- registry and defaults --------------------------------------------------------------
+# --- declarations ------------------------------------------------------------------------
+#
+# Each measure is declared once, below. Everything else that must know about measures is
+# derived from these declarations: the registry and the default thresholds here; in
+# ``selectors``, which fact tables and ticket aggregates a recompute reads and how far back,
+# which deferred links it looks up; the config seed (migrations); docs/measures.md
+# (``manage.py measures_reference``). Adding a measure is one declaration, its tests and a
+# migration that seeds its thresholds (see 0011_ticket_backlog_age).
 
 MeasureFn = Callable[[Frames, Threshold], pd.DataFrame]
 
-MEASURES: dict[str, MeasureFn] = {
-    "habits.usage_drop": usage_drop,
-    "habits.license_utilization": license_utilization,
-    "habits.adoption_trend": adoption_trend,
-    "sentiment.nps_level": nps_level,
-    "sentiment.nps_drop": nps_drop,
-    "sentiment.csat_level": csat_level,
-    "sentiment.csat_drop": csat_drop,
-    "company.key_contact_left": key_contact_left,
-    "company.title_downgrade": title_downgrade,
-    "company.no_edm": no_edm,
-    "company.reorg": reorg,
-    "company.competitor_executive": competitor_executive,
-    "support.noncritical_velocity": noncritical_velocity,
-    "support.urgent_open": urgent_open,
-    "support.resolution_time_trend": resolution_time_trend,
-    "support.recurrence": recurrence,
-    "implementation.late_milestones": late_milestones,
-    "readiness.assessment": readiness_assessment,
-    "product.competitor_exposure": competitor_exposure,
-    "defect.open_defects": open_defects,
-}
+# The fact reads a measure may name (``Measure.reads``): the raw fact tables of ``Frames``,
+# the ticket aggregates computed by the database ("tickets.<name>", ``selectors``), and
+# weekly usage.
+FACT_READS = (
+    "sentiment",
+    "contacts",
+    "people",
+    "competitors",
+    "milestones",
+    "readiness",
+    "usage",
+    "tickets.velocity",
+    "tickets.state",
+    "tickets.recurrence",
+)
 
-DEFAULT_THRESHOLDS: list[Threshold] = [
-    Threshold(
-        "habits.usage_drop",
-        "habits",
-        "Active-user trend",
-        0.15,
-        0.30,
-        best=-0.2,
-        params={"recent_days": 28, "baseline_days": 56},
+
+@dataclass(frozen=True)
+class TicketAggregate:
+    """A measure's own per-account aggregate over ``accounts_ticket``, computed by the
+    database as of ``now`` (``selectors.declared_ticket_stats``), for a measure that none of
+    the shared ticket aggregates serves.
+
+    ``where`` keeps the rows it aggregates, over unqualified ticket columns; ``columns``
+    names each output column and its aggregate: ``count``, ``median_age_days`` (median age
+    at ``now`` in days), ``oldest`` (earliest opened_at), ``latest_ids`` or ``oldest_ids``
+    (the five opened last or first, as reason links). Both may use ``{open}`` (open as of now),
+    ``{noncritical}`` (priority not in the threshold's params["critical"]) and
+    ``%(now)s``; tickets opened after ``now`` never count. ``oldest_ids`` gives the five
+    opened first."""
+
+    where: str
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure, declared once: its thresholds by default (code, area, label, windows,
+    parameters), its computation, the facts it reads, how much further back than its window
+    it reads a dated table, the ticket aggregate whose windows its threshold sets, how its
+    deferred reason links are looked up, and its own SQL aggregate if it has one."""
+
+    default: Threshold
+    compute: MeasureFn
+    reads: tuple[str, ...]
+    # dated table → how many of the measure's windows it reads back (the drops read two)
+    reads_back: tuple[tuple[str, int], ...] = ()
+    # the shared ticket aggregate whose windows and parameters this measure's threshold sets
+    sets_windows_of: str = ""
+    # the name of the lookup of its reason links when its rows carry a signature (DEFERRED)
+    deferred_links: str = ""
+    ticket_sql: TicketAggregate | None = None
+
+    @property
+    def code(self) -> str:
+        return self.default.code
+
+    @property
+    def area(self) -> str:
+        return self.default.area
+
+    @property
+    def label(self) -> str:
+        return self.default.label
+
+
+DECLARED: tuple[Measure, ...] = (
+    Measure(
+        Threshold(
+            "habits.usage_drop",
+            "habits",
+            "Active-user trend",
+            0.15,
+            0.30,
+            best=-0.2,
+            params={"recent_days": 28, "baseline_days": 56},
+        ),
+        usage_drop,
+        reads=("usage",),
     ),
-    Threshold(
-        "habits.license_utilization",
-        "habits",
-        "Licence utilisation",
-        0.50,
-        0.30,
-        higher_is_worse=False,
-        best=1.0,
+    Measure(
+        Threshold(
+            "habits.license_utilization",
+            "habits",
+            "Licence utilisation",
+            0.50,
+            0.30,
+            higher_is_worse=False,
+            best=1.0,
+        ),
+        license_utilization,
+        reads=("usage",),
     ),
-    Threshold(
-        "habits.adoption_trend",
-        "habits",
-        "Feature adoption trend",
-        0.10,
-        0.20,
-        best=-0.1,
+    Measure(
+        Threshold(
+            "habits.adoption_trend", "habits", "Feature adoption trend", 0.10, 0.20, best=-0.1
+        ),
+        adoption_trend,
+        reads=("usage",),
     ),
-    Threshold(
-        "sentiment.nps_level",
-        "sentiment",
-        "NPS level",
-        7.0,
-        6.0,
-        higher_is_worse=False,
-        best=10.0,
-        window_days=180,
+    Measure(
+        Threshold(
+            "sentiment.nps_level",
+            "sentiment",
+            "NPS level",
+            7.0,
+            6.0,
+            higher_is_worse=False,
+            best=10.0,
+            window_days=180,
+        ),
+        nps_level,
+        reads=("sentiment",),
+        reads_back=(("sentiment", 1),),
     ),
-    Threshold("sentiment.nps_drop", "sentiment", "NPS drop", 2.0, 4.0, best=-1.0, window_days=90),
-    Threshold(
-        "sentiment.csat_level",
-        "sentiment",
-        "CSAT (satisfied share)",
-        0.55,
-        0.40,
-        higher_is_worse=False,
-        best=1.0,
-        window_days=90,
-        params={"min_responses": 5},
+    Measure(
+        Threshold(
+            "sentiment.nps_drop", "sentiment", "NPS drop", 2.0, 4.0, best=-1.0, window_days=90
+        ),
+        nps_drop,
+        reads=("sentiment",),
+        reads_back=(("sentiment", 2),),
     ),
-    Threshold(
-        "sentiment.csat_drop",
-        "sentiment",
-        "CSAT drop",
-        0.20,
-        0.35,
-        best=-0.05,
-        window_days=90,
-        params={"min_responses": 5},
+    Measure(
+        Threshold(
+            "sentiment.csat_level",
+            "sentiment",
+            "CSAT (satisfied share)",
+            0.55,
+            0.40,
+            higher_is_worse=False,
+            best=1.0,
+            window_days=90,
+            params={"min_responses": 5},
+        ),
+        csat_level,
+        reads=("sentiment",),
+        reads_back=(("sentiment", 1),),
     ),
-    Threshold(
-        "company.key_contact_left",
-        "company",
-        "Decision maker or champion left",
-        1,
-        2,
-        window_days=180,
+    Measure(
+        Threshold(
+            "sentiment.csat_drop",
+            "sentiment",
+            "CSAT drop",
+            0.20,
+            0.35,
+            best=-0.05,
+            window_days=90,
+            params={"min_responses": 5},
+        ),
+        csat_drop,
+        reads=("sentiment",),
+        reads_back=(("sentiment", 2),),
     ),
-    Threshold(
-        "company.title_downgrade", "company", "Key contact title downgrade", 1, 2, window_days=180
+    Measure(
+        Threshold(
+            "company.key_contact_left",
+            "company",
+            "Decision maker or champion left",
+            1,
+            2,
+            window_days=180,
+        ),
+        key_contact_left,
+        reads=("contacts", "people"),
     ),
-    Threshold("company.no_edm", "company", "Executive Decision Maker on record", 1, 2),
-    Threshold("company.reorg", "company", "Reorganisation", 1, 2, window_days=90),
-    Threshold(
-        "company.competitor_executive",
-        "company",
-        "New executive from a competitor's customer base",
-        1,
-        2,
-        window_days=180,
-        params={"competitor_customers": [], "competitors": []},
+    Measure(
+        Threshold(
+            "company.title_downgrade",
+            "company",
+            "Key contact title downgrade",
+            1,
+            2,
+            window_days=180,
+        ),
+        title_downgrade,
+        reads=("contacts", "people"),
     ),
-    Threshold(
-        "support.noncritical_velocity",
-        "support",
-        "Non-critical ticket velocity",
-        0.5,
-        1.0,
-        best=-0.5,
-        params={"floor": 8, "critical": ["urgent"]},
+    Measure(
+        Threshold("company.no_edm", "company", "Executive Decision Maker on record", 1, 2),
+        no_edm,
+        reads=("contacts",),
     ),
-    Threshold("support.urgent_open", "support", "Urgent tickets open", 1, 3),
-    Threshold(
-        "support.resolution_time_trend",
-        "support",
-        "Resolution time trend",
-        0.5,
-        1.0,
-        best=-0.5,
-        window_days=90,
-        params={"floor_days": 1, "min_tickets": 3},
+    Measure(
+        Threshold("company.reorg", "company", "Reorganisation", 1, 2, window_days=90),
+        reorg,
+        reads=("people",),
     ),
-    Threshold("support.recurrence", "support", "Same issue, same team", 4, 8, window_days=90),
-    Threshold("implementation.late_milestones", "implementation", "Late milestones", 1, 30),
-    Threshold(
-        "readiness.assessment",
-        "readiness",
-        "Readiness assessment",
-        3,
-        2,
-        higher_is_worse=False,
-        best=5.0,
+    Measure(
+        Threshold(
+            "company.competitor_executive",
+            "company",
+            "New executive from a competitor's customer base",
+            1,
+            2,
+            window_days=180,
+            params={"competitor_customers": [], "competitors": []},
+        ),
+        competitor_executive,
+        reads=("people",),
     ),
-    Threshold(
-        "product.competitor_exposure",
-        "product",
-        "Competitor exposure",
-        1.0,
-        2.5,
-        window_days=180,
-        params={"half_life_days": 45},
+    Measure(
+        Threshold(
+            "support.noncritical_velocity",
+            "support",
+            "Non-critical ticket velocity",
+            0.5,
+            1.0,
+            best=-0.5,
+            params={"floor": 8, "critical": ["urgent"]},
+        ),
+        noncritical_velocity,
+        reads=("tickets.velocity",),
+        sets_windows_of="tickets.velocity",
+        deferred_links="velocity",
     ),
-    Threshold("defect.open_defects", "defect", "Open defects by severity", 2, 4),
-]
+    Measure(
+        Threshold("support.urgent_open", "support", "Urgent tickets open", 1, 3),
+        urgent_open,
+        reads=("tickets.state",),
+    ),
+    Measure(
+        Threshold(
+            "support.resolution_time_trend",
+            "support",
+            "Resolution time trend",
+            0.5,
+            1.0,
+            best=-0.5,
+            window_days=90,
+            params={"floor_days": 1, "min_tickets": 3},
+        ),
+        resolution_time_trend,
+        reads=("tickets.state",),
+        sets_windows_of="tickets.state",
+    ),
+    Measure(
+        Threshold(
+            "support.backlog_age",
+            "support",
+            "Ticket backlog age",
+            30,
+            60,
+            params={"critical": ["urgent"], "min_open": 3},
+            # Off until a team turns it on (Admin → Measure configs): a new colour source
+            # and one more statement per recompute, which the demo book has not been
+            # measured with.
+            enabled=False,
+        ),
+        backlog_age,
+        reads=(),
+        ticket_sql=TicketAggregate(
+            where="kind = 'support' AND {noncritical} AND {open}",
+            columns=(("b_n", "count"), ("b_age", "median_age_days"), ("b_refs", "oldest_ids")),
+        ),
+    ),
+    Measure(
+        Threshold("support.recurrence", "support", "Same issue, same team", 4, 8, window_days=90),
+        recurrence,
+        reads=("tickets.recurrence",),
+        sets_windows_of="tickets.recurrence",
+    ),
+    Measure(
+        Threshold("implementation.late_milestones", "implementation", "Late milestones", 1, 30),
+        late_milestones,
+        reads=("milestones",),
+    ),
+    Measure(
+        Threshold(
+            "readiness.assessment",
+            "readiness",
+            "Readiness assessment",
+            3,
+            2,
+            higher_is_worse=False,
+            best=5.0,
+        ),
+        readiness_assessment,
+        reads=("readiness",),
+    ),
+    Measure(
+        Threshold(
+            "product.competitor_exposure",
+            "product",
+            "Competitor exposure",
+            1.0,
+            2.5,
+            window_days=180,
+            params={"half_life_days": 45},
+        ),
+        competitor_exposure,
+        reads=("competitors",),
+        reads_back=(("competitors", 1),),
+    ),
+    Measure(
+        Threshold("defect.open_defects", "defect", "Open defects by severity", 2, 4),
+        open_defects,
+        reads=("tickets.state",),
+    ),
+)
+
+# Derived: the registry and the default thresholds, in declaration order.
+DECLARATIONS: dict[str, Measure] = {m.code: m for m in DECLARED}
+MEASURES: dict[str, MeasureFn] = {m.code: m.compute for m in DECLARED}
+DEFAULT_THRESHOLDS: list[Threshold] = [m.default for m in DECLARED]
 
 
 def as_of(f: Frames) -> Frames:

@@ -22,11 +22,13 @@ from scorecards.choices import AreaCode
 from scorecards.colour_rule import AreaInfo, CtaFloor, OverrideInfo
 from scorecards.measures import (
     COLOR_RANK,
+    DECLARED,
     DEFAULT_THRESHOLDS,
     DEFERRED,
     MEASURE_COLUMNS,
     Frames,
     Threshold,
+    TicketAggregate,
     run_measures,
 )
 from scorecards.models import (
@@ -104,25 +106,10 @@ _KEY_ROLE = {
 }
 
 
-# frame → the measures that read it: a frame no enabled measure reads is not queried (like
-# ``TICKET_GROUPS``). tests/scorecards/test_loader.py checks each measure against it.
+# frame → the measures that read it (from their declarations): a frame no enabled measure
+# reads is not queried (like ``TICKET_GROUPS``).
 FRAME_READERS: dict[str, tuple[str, ...]] = {
-    "sentiment": (
-        "sentiment.nps_level",
-        "sentiment.nps_drop",
-        "sentiment.csat_level",
-        "sentiment.csat_drop",
-    ),
-    "contacts": ("company.key_contact_left", "company.title_downgrade", "company.no_edm"),
-    "people": (
-        "company.key_contact_left",
-        "company.title_downgrade",
-        "company.reorg",
-        "company.competitor_executive",
-    ),
-    "competitors": ("product.competitor_exposure",),
-    "milestones": ("implementation.late_milestones",),
-    "readiness": ("readiness.assessment",),
+    name: tuple(m.code for m in DECLARED if name in m.reads) for name in FRAME_SQL
 }
 
 
@@ -324,17 +311,12 @@ def frames_from(ids: list[int], now: dt.datetime, results: dict[str, object]) ->
 
 
 # The measures that read each dated fact table, and how far back each reads: its window
-# (``window_days``) or, for the drops, two windows. (People changes stay HORIZON_DAYS: few
-# rows, and ``measures.reorg`` tells "none at all" from "none in the window" as
-# ``nps_level`` does.)
+# (``window_days``) or, for the drops, two windows (``Measure.reads_back``). (People changes
+# stay HORIZON_DAYS: few rows, and ``measures.reorg`` tells "none at all" from "none in the
+# window" as ``nps_level`` does.)
 _READS_BACK: dict[str, dict[str, int]] = {
-    "sentiment": {
-        "sentiment.nps_level": 1,
-        "sentiment.nps_drop": 2,
-        "sentiment.csat_level": 1,
-        "sentiment.csat_drop": 2,
-    },
-    "competitors": {"product.competitor_exposure": 1},
+    table: {m.code: n for m in DECLARED for t, n in m.reads_back if t == table}
+    for table in ("sentiment", "competitors")
 }
 HORIZON_DAYS = 400  # the longest any measure looks back
 
@@ -357,12 +339,6 @@ def _horizon_days(configured: list[Threshold], table: str) -> int:
 # ``measures.as_of``: tickets opened after ``now`` do not exist; a ticket solved after ``now``
 # was still open (and not yet solved).
 
-TICKET_GROUPS: dict[str, tuple[str, ...]] = {
-    # query → the measures that read its columns
-    "velocity": ("support.noncritical_velocity",),
-    "state": ("support.urgent_open", "defect.open_defects", "support.resolution_time_trend"),
-    "recurrence": ("support.recurrence",),
-}
 TICKET_COLUMNS: dict[str, list[str]] = {
     "velocity": ["v_n1", "v_n0", "v_refs"],
     "state": [
@@ -382,6 +358,19 @@ TICKET_COLUMNS: dict[str, list[str]] = {
         "r_refs",
     ],
     "recurrence": ["c_n", "c_group", "c_tag", "c_refs"],
+}
+# The measures' own aggregates (``Measure.ticket_sql``): one statement each, its columns.
+for _m in DECLARED:
+    if _m.ticket_sql is not None:
+        TICKET_COLUMNS[_m.code] = [c for c, _ in _m.ticket_sql.columns]
+# aggregate → the measures that read its columns (from their declarations)
+TICKET_GROUPS: dict[str, tuple[str, ...]] = {
+    group: tuple(
+        m.code
+        for m in DECLARED
+        if f"tickets.{group}" in m.reads or (m.ticket_sql is not None and m.code == group)
+    )
+    for group in TICKET_COLUMNS
 }
 _OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
 # Where PostgreSQL and SQLite differ: the fragments below, nothing else. Conditions are
@@ -554,7 +543,8 @@ def _velocity_links(ids: list[int], now: dt.datetime, t: Threshold) -> dict[int,
 
 
 # The measures whose reason links are deferred (``measures.DEFERRED``): how to look them up.
-_DEFERRED_LINKS = {"support.noncritical_velocity": _velocity_links}
+_LINK_LOOKUPS = {"velocity": _velocity_links}
+_DEFERRED_LINKS = {m.code: _LINK_LOOKUPS[m.deferred_links] for m in DECLARED if m.deferred_links}
 
 
 def deferred_links(
@@ -667,11 +657,70 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
     return frame
 
 
-_TICKET_QUERIES = {
-    "velocity": ("support.noncritical_velocity", _velocity_stats),
-    "state": ("support.resolution_time_trend", _state_stats),
-    "recurrence": ("support.recurrence", _recurrence_stats),
+_AGE_DAYS = {
+    "postgresql": "(EXTRACT(EPOCH FROM (%(now)s - opened_at)) / 86400.0)",
+    "sqlite": "(julianday(%(now)s) - julianday(opened_at))",
 }
+
+
+def declared_ticket_stats(
+    spec: TicketAggregate, ids: list[int], now: dt.datetime, t: Threshold
+) -> pd.DataFrame:
+    """A measure's own aggregate (``measures.TicketAggregate``) per account, as of ``now``:
+    one grouped statement over the tickets ``spec.where`` keeps, opened by ``now``."""
+    v = _vendor()
+    critical = [str(c) for c in t.params.get("critical", ["urgent"])]
+    params: dict[str, object] = {
+        "ids": id_array(ids),
+        "now": _when(now),
+        **{f"crit{i}": c for i, c in enumerate(critical)},
+    }
+    noncritical = (
+        "priority NOT IN (" + ", ".join(f"%(crit{i})s" for i in range(len(critical))) + ")"
+        if critical
+        else "1 = 1"
+    )
+    where = "opened_at <= %(now)s AND " + spec.where.format(open=_OPEN, noncritical=noncritical)
+    age = _AGE_DAYS["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    aggregates = {
+        "count": "count(*)",
+        "median_age_days": v["median"].format(expr=age, where=where, cond="1 = 1"),
+        "oldest": "min(opened_at)",
+        "latest_ids": v["latest"].format(ts="opened_at", cond=where),
+        "oldest_ids": v["latest"].replace("DESC", "ASC").format(ts="opened_at", cond=where),
+    }
+    selected = ", ".join(aggregates[kind] for _, kind in spec.columns)
+    sql = f"""
+        SELECT account_id, {selected} FROM accounts_ticket
+        WHERE account_id {_in_ids(ids)} AND {where}
+        GROUP BY account_id
+    """
+    frame = _fetch(sql, params, [c for c, _ in spec.columns], ids)
+    for column, kind in spec.columns:
+        if kind == "median_age_days":
+            frame[column] = frame[column].astype(float)
+        elif kind == "oldest":
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        elif kind in ("latest_ids", "oldest_ids"):
+            frame[column] = _id_lists(frame[column])
+    return frame
+
+
+# The shared ticket aggregates, and the measures' own (``Measure.ticket_sql``): aggregate →
+# (the measure whose threshold sets its windows and parameters, the query).
+_SHARED_QUERIES = {
+    "velocity": _velocity_stats,
+    "state": _state_stats,
+    "recurrence": _recurrence_stats,
+}
+_TICKET_QUERIES: dict[str, tuple[str, Callable[[list[int], dt.datetime, Threshold], pd.DataFrame]]]
+_TICKET_QUERIES = {
+    group: (next(m.code for m in DECLARED if m.sets_windows_of == f"tickets.{group}"), query)
+    for group, query in _SHARED_QUERIES.items()
+}
+for _m in DECLARED:
+    if _m.ticket_sql is not None:
+        _TICKET_QUERIES[_m.code] = (_m.code, partial(declared_ticket_stats, _m.ticket_sql))
 
 
 def _ticket_queries(
@@ -707,7 +756,7 @@ def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 # --- weekly usage, aggregated per account in SQL ---------------------------------------------
 
-USAGE_READERS = ("habits.usage_drop", "habits.license_utilization", "habits.adoption_trend")
+USAGE_READERS = tuple(m.code for m in DECLARED if "usage" in m.reads)
 USAGE_COLUMNS = ["u_recent", "u_base", "a_recent", "a_base", "l_week", "l_active", "l_licensed"]
 
 

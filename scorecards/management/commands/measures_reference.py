@@ -24,10 +24,12 @@ measures in scorecards/measures.py, not this file. -->
 
 Every scorecard area's colour is the worst colour of its measures (see
 [features.md](features.md#scorecards) for areas, overrides, CTA precedence and history).
-A measure is a plain pandas function in `scorecards/measures.py`, registered in `MEASURES`;
-its default thresholds (`DEFAULT_THRESHOLDS`) seed Admin → Measure configs, where each
-can be changed or switched off. This page is generated from those two declarations, so it
-lists exactly the measures csrisk runs today.
+A measure is declared once in `scorecards/measures.py` (`DECLARED`): its code, area, label,
+default thresholds, computation (a plain pandas function), the facts it reads and its own
+SQL aggregate if it has one; every registry is derived from the declarations. The
+defaults seed Admin → Measure configs, where each can be changed or switched off. This
+page is generated from the declarations, so it lists exactly the measures csrisk runs
+today.
 
 How a value becomes a colour and a score (`scorecards.measures.classify`): when higher is
 worse, red at `value ≥ red`, yellow at `value ≥ yellow`; when lower is worse, the same
