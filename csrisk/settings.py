@@ -271,8 +271,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["csrisk.permissions.IsStaffMember"],
     "DEFAULT_PAGINATION_CLASS": "csrisk.api.pagination.PageNumberPagination",
     # The API speaks JSON (CONTRACT.md); a form-encoded body is a 415, not a guess at what
-    # an empty field meant. The signal endpoints read their raw bodies themselves.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # an empty field meant. The signal endpoints read their raw bodies themselves (with the
+    # same parse_json). Too deep or an over-long number is a 400 with a reason, not a 500.
+    "DEFAULT_PARSER_CLASSES": ["csrisk.api.parsers.JSONParser"],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "csrisk.api.filters.StrictFilterBackend",

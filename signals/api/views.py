@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,8 +27,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from csrisk import clock
+from csrisk.api.parsers import MalformedJSON, parse_json
 from csrisk.permissions import IsIntegrationOrStaff
-from signals import adapters, services
+from signals import adapters, normalise, services
 from signals.api.serializers import IngestAnswerSerializer
 from signals.models import IdempotencyRecord
 from signals.normalise import Invalid
@@ -87,7 +87,7 @@ class _Replay(Exception):
 
 
 def _error(code: int, detail: str, **extra: Any) -> Response:
-    return Response({"detail": detail, **extra}, status=code)
+    return Response({"detail": normalise.printable(detail), **extra}, status=code)
 
 
 def _body(request: Request) -> bytes | Response:
@@ -108,11 +108,11 @@ def _json(body: bytes) -> Any:
     if not body.strip():
         raise Invalid("The body is empty; send a JSON object or list.")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Invalid(f"Malformed JSON: {exc}") from None
-    except RecursionError:
-        raise Invalid("Malformed JSON: nested too deeply.") from None
+        # The API's parser (csrisk.api.parsers), as lenient as json.loads has always been
+        # here: NaN is read, and refused by the field that gets it.
+        return parse_json(body, strict=False)
+    except MalformedJSON as exc:
+        raise Invalid(str(exc)) from None
 
 
 def ingest(
