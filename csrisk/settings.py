@@ -248,6 +248,9 @@ CSRISK_SIGNALS_MAX_BODY_BYTES = env.int("CSRISK_SIGNALS_MAX_BODY_BYTES", default
 # Webhook secrets: when set, the webhook is authenticated by its signature (no token).
 ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
 JIRA_WEBHOOK_SECRET = env.str("JIRA_WEBHOOK_SECRET", default="")
+# The CRM webhook has no native signature: whatever forwards the CRM's events signs them
+# as Zendesk does (X-CRM-Signature, X-CRM-Signature-Timestamp) when this is set.
+CRM_WEBHOOK_SECRET = env.str("CRM_WEBHOOK_SECRET", default="")
 # The Jira custom field holding the customer's CRM or help-desk id (e.g. customfield_10050);
 # without it (or when empty) an issue maps through its project key, matched once in the UI.
 JIRA_ACCOUNT_FIELD = env.str("JIRA_ACCOUNT_FIELD", default="")

@@ -75,9 +75,10 @@ def _strings(value: Any, what: str) -> list[str]:
     return items
 
 
-def _time(value: Any, what: str) -> Any:
-    """A time field as sent (a string, or epoch milliseconds); normalise reads it."""
-    if value is None or type(value) in (str, int, float):
+def _time(value: Any, what: str, *, number_ok: bool = False) -> Any:
+    """A time field as sent: an ISO 8601 string, or (``number_ok``, where the tool sends
+    one) epoch milliseconds; normalise reads it."""
+    if value is None or type(value) is str or (number_ok and type(value) in (int, float)):
         return value
     raise Invalid(f"{what} must be a time (a string), not {_kind(value)}")
 
@@ -99,11 +100,21 @@ def _each(items: list[Any], convert: Any, key: str | None) -> list[Any]:
 # --- Zendesk -------------------------------------------------------------------------------
 
 
-def zendesk_signature_ok(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
-    """Zendesk signs base64(HMAC-SHA256(secret, timestamp + body))."""
-    expected = base64.b64encode(
-        hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
-    ).decode()
+def hmac_sha256(secret: str, message: bytes) -> bytes:
+    """The one signature every signed webhook uses: HMAC-SHA256 of ``message``."""
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def timestamped_signature_ok(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """base64(HMAC-SHA256(secret, timestamp + body)): Zendesk's scheme, which the CRM webhook
+    uses too (the timestamp is signed, so it bounds replays)."""
+    expected = base64.b64encode(hmac_sha256(secret, timestamp.encode() + body)).decode()
+    return hmac.compare_digest(expected, signature or "")
+
+
+def jira_signature_ok(secret: str, body: bytes, signature: str) -> bool:
+    """Jira Cloud signs with X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>."""
+    expected = "sha256=" + hmac_sha256(secret, body).hex()
     return hmac.compare_digest(expected, signature or "")
 
 
@@ -115,10 +126,12 @@ def _zendesk_ticket(t: Any, updated_hint: Any = None) -> dict[str, Any]:
     org = _str(t.get("organization_id"), "ticket.organization_id", number_ok=True)
     requester = _str(t.get("requester_id"), "ticket.requester_id", number_ok=True)
     ticket_type = _str(t.get("type"), "ticket.type").lower()
-    subject = _str(t.get("subject"), "ticket.subject") or _str(
-        t.get("raw_subject"), "ticket.raw_subject"
-    )
-    updated = _time(t.get("updated_at"), "ticket.updated_at")
+    # Every field read is checked, also one a fallback leaves unused (one rule for all).
+    raw_subject = _str(t.get("raw_subject"), "ticket.raw_subject")
+    subject = _str(t.get("subject"), "ticket.subject") or raw_subject
+    hint = _time(updated_hint, "time")
+    updated = _time(t.get("updated_at"), "ticket.updated_at") or hint
+    solved = _time(t.get("solved_at"), "ticket.solved_at")
     return {
         "source": ZENDESK,
         "external_id": ticket_id,
@@ -128,7 +141,7 @@ def _zendesk_ticket(t: Any, updated_hint: Any = None) -> dict[str, Any]:
         if org
         else {"external_id": f"requester:{requester or 'unknown'}"},
         "occurred_at": _time(t.get("created_at"), "ticket.created_at"),
-        "updated_at": updated or _time(updated_hint, "time"),
+        "updated_at": updated,
         "attributes": {
             "priority": _str(t.get("priority"), "ticket.priority").lower() or "normal",
             "status": status or "new",
@@ -136,11 +149,7 @@ def _zendesk_ticket(t: Any, updated_hint: Any = None) -> dict[str, Any]:
             "subject": subject[:300],
             "type": "defect" if ticket_type == "problem" else "support",
             "requester_group": _str(t.get("group_id"), "ticket.group_id", number_ok=True)[:100],
-            **(
-                {"solved_at": _time(t.get("solved_at"), "ticket.solved_at") or updated}
-                if status in ("solved", "closed")
-                else {}
-            ),
+            **({"solved_at": solved or updated} if status in ("solved", "closed") else {}),
         },
     }
 
@@ -196,11 +205,8 @@ def jira_signals(payload: Any, *, account_field: str = "") -> list[dict[str, Any
     account_ref = (
         _jira_account_ref(fields.get(account_field), account_field) if account_field else ""
     )
-    if not account_ref:
-        project = _str(
-            _obj(fields.get("project"), "fields.project").get("key"), "fields.project.key"
-        )
-        account_ref = f"project:{project or key.split('-')[0]}"
+    project = _str(_obj(fields.get("project"), "fields.project").get("key"), "fields.project.key")
+    account_ref = account_ref or f"project:{project or key.split('-')[0]}"
     status = _obj(fields.get("status"), "fields.status")
     category = _obj(status.get("statusCategory"), "fields.status.statusCategory")
     category_key = _str(category.get("key"), "fields.status.statusCategory.key")
@@ -216,6 +222,8 @@ def jira_signals(payload: Any, *, account_field: str = "") -> list[dict[str, Any
             components.append(name)
     priority = _obj(fields.get("priority"), "fields.priority")
     resolved = _time(fields.get("resolutiondate"), "fields.resolutiondate")
+    updated = _time(fields.get("updated"), "fields.updated")
+    sent = _time(payload.get("timestamp"), "timestamp", number_ok=True)
     return [
         {
             "source": JIRA,
@@ -223,8 +231,7 @@ def jira_signals(payload: Any, *, account_field: str = "") -> list[dict[str, Any
             "kind": "ticket",
             "account": {"external_id": account_ref},
             "occurred_at": _time(fields.get("created"), "fields.created"),
-            "updated_at": _time(fields.get("updated"), "fields.updated")
-            or _time(payload.get("timestamp"), "timestamp"),
+            "updated_at": updated or sent,
             "attributes": {
                 "priority": _str(priority.get("name"), "fields.priority.name").lower() or "normal",
                 "status": mapped,
@@ -246,7 +253,8 @@ def _contact_change(
     record: dict[str, Any], *, changed: list[str], event_id: str, when: Any, now: dt.datetime
 ) -> list[dict[str, Any]]:
     account = _str(record.get("AccountId"), "AccountId")
-    contact_id = _str(record.get("Id"), "Id") or _str(record.get("recordId"), "recordId")
+    record_id = _str(record.get("recordId"), "recordId")
+    contact_id = _str(record.get("Id"), "Id") or record_id
     if not contact_id:
         raise Invalid("a contact change needs the contact's Id")
     first, last = (
@@ -262,16 +270,14 @@ def _contact_change(
         "title": title,
     }
     roles = record.get("Roles__c")
-    if roles:
+    if roles is not None:
         # A multi-select picklist: "a;b" as Salesforce sends it, or already a list.
         contact["roles"] = (
             _strings(roles, "Roles__c") if type(roles) is list else _str(roles, "Roles__c")
         )
-    occurred = (
-        _time(when, "commitTimestamp")
-        or _time(record.get("LastModifiedDate"), "LastModifiedDate")
-        or _time(record.get("SystemModstamp"), "SystemModstamp")
-    )
+    modified = _time(record.get("LastModifiedDate"), "LastModifiedDate")
+    stamp = _time(record.get("SystemModstamp"), "SystemModstamp")
+    occurred = _time(when, "commitTimestamp", number_ok=True) or modified or stamp
     bounced = _str(record.get("EmailBouncedReason"), "EmailBouncedReason")
     out = []
 
@@ -313,10 +319,10 @@ def _change_event(data: dict[str, Any], body: dict[str, Any], now: dt.datetime) 
         raise Invalid(f"not a Contact change event: {entity}")
     ids = _list(header.get("recordIds"), "ChangeEventHeader.recordIds")
     changed = _strings(header.get("changedFields"), "ChangeEventHeader.changedFields")
-    replay = _str(
-        _obj(data.get("event"), "event").get("replayId"), "event.replayId", number_ok=True
-    ) or _str(header.get("transactionKey"), "ChangeEventHeader.transactionKey")
-    when = _time(header.get("commitTimestamp"), "ChangeEventHeader.commitTimestamp")
+    transaction = _str(header.get("transactionKey"), "ChangeEventHeader.transactionKey")
+    replay_id = _obj(data.get("event"), "event").get("replayId")
+    replay = _str(replay_id, "event.replayId", number_ok=True) or transaction
+    when = _time(header.get("commitTimestamp"), "ChangeEventHeader.commitTimestamp", number_ok=True)
 
     def one(rid: Any) -> list[dict[str, Any]]:
         rid = _str(rid, "ChangeEventHeader.recordIds[]", required=True)
@@ -345,9 +351,8 @@ def crm_signals(payload: Any, *, now: dt.datetime) -> list[Any]:
     kind = _str(_obj(payload.get("attributes"), "attributes").get("type"), "attributes.type")
     if kind not in ("", "Contact"):
         raise Invalid(f"not a Contact record: {kind}")
-    stamp = _time(payload.get("LastModifiedDate"), "LastModifiedDate") or _time(
-        payload.get("SystemModstamp"), "SystemModstamp"
-    )
+    modified = _time(payload.get("LastModifiedDate"), "LastModifiedDate")
+    stamp = modified or _time(payload.get("SystemModstamp"), "SystemModstamp")
     contact_id = _str(payload.get("Id"), "Id")
     return _contact_change(
         payload, changed=[], event_id=f"{contact_id}:{stamp or ''}", when=None, now=now
