@@ -589,7 +589,7 @@ def _store(raws: Sequence[Any], default_source: str, publish: bool) -> list[Outc
     except ITEM_ERRORS:
         # One value the database refuses fails the whole statement (COPY, or the multi-row
         # INSERT): store the batch again item by item, so it costs only its own item.
-        log.warning("a batch of signals failed to store; storing them one by one")
+        log.warning("a batch of signals failed to store; storing them one by one", exc_info=True)
         for _row in rows:  # check the rest of the batch (``checked`` adds it to ``given``)
             pass
         inserted = _insert_each(given, now, outcomes)
