@@ -253,7 +253,7 @@ class Ticket(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tickets")
     source = models.CharField(max_length=40, default="manual")
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=200, null=True, blank=True)
     kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.SUPPORT)
     subject = models.CharField(max_length=300, blank=True)
     priority = models.CharField(
@@ -312,7 +312,7 @@ class SentimentResponse(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sentiment")
     source = models.CharField(max_length=40, default="manual")
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=200, null=True, blank=True)
     responded_at = models.DateTimeField()
     nps = models.PositiveSmallIntegerField(null=True, blank=True)
     csat = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -345,7 +345,7 @@ class PeopleChange(models.Model):
     new_title = models.CharField(max_length=200, blank=True)
     from_company = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=40, default="manual")
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=200, null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -367,7 +367,7 @@ class CompetitorEvent(models.Model):
     occurred_at = models.DateTimeField()
     note = models.TextField(blank=True)
     source = models.CharField(max_length=40, default="manual")
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=200, null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at"]

@@ -274,6 +274,9 @@ CSRISK_SIGNALS_MAX_BODY_BYTES = env.int("CSRISK_SIGNALS_MAX_BODY_BYTES", default
 # Webhook secrets: when set, the webhook is authenticated by its signature (no token).
 ZENDESK_WEBHOOK_SECRET = env.str("ZENDESK_WEBHOOK_SECRET", default="")
 JIRA_WEBHOOK_SECRET = env.str("JIRA_WEBHOOK_SECRET", default="")
+# The CRM webhook has no native signature: whatever forwards the CRM's events signs them
+# as Zendesk does (X-CRM-Signature, X-CRM-Signature-Timestamp) when this is set.
+CRM_WEBHOOK_SECRET = env.str("CRM_WEBHOOK_SECRET", default="")
 # The Jira custom field holding the customer's CRM or help-desk id (e.g. customfield_10050);
 # without it (or when empty) an issue maps through its project key, matched once in the UI.
 JIRA_ACCOUNT_FIELD = env.str("JIRA_ACCOUNT_FIELD", default="")
@@ -300,8 +303,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["csrisk.permissions.IsStaffMember"],
     "DEFAULT_PAGINATION_CLASS": "csrisk.api.pagination.PageNumberPagination",
     # The API speaks JSON (CONTRACT.md); a form-encoded body is a 415, not a guess at what
-    # an empty field meant. The signal endpoints read their raw bodies themselves.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # an empty field meant. The signal endpoints read their raw bodies themselves (with the
+    # same parse_json). Too deep or an over-long number is a 400 with a reason, not a 500.
+    "DEFAULT_PARSER_CLASSES": ["csrisk.api.parsers.JSONParser"],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "csrisk.api.filters.StrictFilterBackend",

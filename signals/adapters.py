@@ -18,52 +18,138 @@ import hashlib
 import hmac
 from typing import Any
 
-from signals.normalise import Invalid, parse_time
+from signals.normalise import Invalid, Unreadable, parse_time
 
 ZENDESK = "zendesk"
 JIRA = "jira"
 CRM = "crm"
 
 
+# --- reading a field: each one has the type the tool documents, or the item is refused ----
+
+_JSON_TYPES = {dict: "an object", list: "an array", bool: "a boolean", int: "a number",
+               float: "a number", str: "a string", type(None): "null"}  # fmt: skip
+
+
+def _kind(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _str(value: Any, what: str, *, required: bool = False, number_ok: bool = False) -> str:
+    """A text field ("" when absent). ``number_ok``: an id that may arrive as a number."""
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"{what} is required")
+        return ""
+    if type(value) is str:
+        return value
+    if number_ok and type(value) is int:
+        return str(value)
+    raise Invalid(f"{what} must be {'a string or a number' if number_ok else 'a string'}, "
+                  f"not {_kind(value)}")  # fmt: skip
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    """An object field ({} when absent)."""
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        raise Invalid(f"{what} must be an object, not {_kind(value)}")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    """An array field ([] when absent)."""
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise Invalid(f"{what} must be an array, not {_kind(value)}")
+    return value
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    """An array of strings ([] when absent)."""
+    items = _list(value, what)
+    if any(type(x) is not str for x in items):
+        raise Invalid(f"{what} must be an array of strings")
+    return items
+
+
+def _time(value: Any, what: str, *, number_ok: bool = False) -> Any:
+    """A time field as sent: an ISO 8601 string, or (``number_ok``, where the tool sends
+    one) epoch milliseconds; normalise reads it."""
+    if value is None or type(value) is str or (number_ok and type(value) in (int, float)):
+        return value
+    raise Invalid(f"{what} must be a time (a string), not {_kind(value)}")
+
+
+def _each(items: list[Any], convert: Any, key: str | None) -> list[Any]:
+    """``convert`` each item of a list; an item it cannot read becomes an ``Unreadable``
+    with the reason and its id (the item's ``key``, or the item itself when None), which
+    the store rejects while it keeps the others."""
+    out: list[Any] = []
+    for item in items:
+        try:
+            out += convert(item)
+        except Invalid as exc:
+            ref = item if key is None else item.get(key) if isinstance(item, dict) else None
+            out.append(Unreadable(str(exc), str(ref) if type(ref) in (str, int) else ""))
+    return out
+
+
 # --- Zendesk -------------------------------------------------------------------------------
 
 
-def zendesk_signature_ok(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
-    """Zendesk signs base64(HMAC-SHA256(secret, timestamp + body))."""
-    expected = base64.b64encode(
-        hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
-    ).decode()
+def hmac_sha256(secret: str, message: bytes) -> bytes:
+    """The one signature every signed webhook uses: HMAC-SHA256 of ``message``."""
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def timestamped_signature_ok(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """base64(HMAC-SHA256(secret, timestamp + body)): Zendesk's scheme, which the CRM webhook
+    uses too (the timestamp is signed, so it bounds replays)."""
+    expected = base64.b64encode(hmac_sha256(secret, timestamp.encode() + body)).decode()
     return hmac.compare_digest(expected, signature or "")
 
 
-def _zendesk_ticket(t: dict[str, Any], updated_hint: Any = None) -> dict[str, Any]:
-    if not isinstance(t, dict) or t.get("id") in (None, ""):
-        raise Invalid("a Zendesk ticket needs an id")
-    status = str(t.get("status") or "").lower()
-    org = t.get("organization_id")
-    ticket_type = str(t.get("type") or "").lower()
+def jira_signature_ok(secret: str, body: bytes, signature: str) -> bool:
+    """Jira Cloud signs with X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>."""
+    expected = "sha256=" + hmac_sha256(secret, body).hex()
+    return hmac.compare_digest(expected, signature or "")
+
+
+def _zendesk_ticket(t: Any, updated_hint: Any = None) -> dict[str, Any]:
+    if not isinstance(t, dict):
+        raise Invalid(f"a Zendesk ticket must be an object, not {_kind(t)}")
+    ticket_id = _str(t.get("id"), "ticket.id", required=True, number_ok=True)
+    status = _str(t.get("status"), "ticket.status").lower()
+    org = _str(t.get("organization_id"), "ticket.organization_id", number_ok=True)
+    requester = _str(t.get("requester_id"), "ticket.requester_id", number_ok=True)
+    ticket_type = _str(t.get("type"), "ticket.type").lower()
+    # Every field read is checked, also one a fallback leaves unused (one rule for all).
+    raw_subject = _str(t.get("raw_subject"), "ticket.raw_subject")
+    subject = _str(t.get("subject"), "ticket.subject") or raw_subject
+    hint = _time(updated_hint, "time")
+    updated = _time(t.get("updated_at"), "ticket.updated_at") or hint
+    solved = _time(t.get("solved_at"), "ticket.solved_at")
     return {
         "source": ZENDESK,
-        "external_id": str(t["id"]),
+        "external_id": ticket_id,
         "kind": "ticket",
         # No organisation: parked under the requester, matched by a person later.
-        "account": {"external_id": str(org)}
-        if org not in (None, "")
-        else {"external_id": f"requester:{t.get('requester_id') or 'unknown'}"},
-        "occurred_at": t.get("created_at"),
-        "updated_at": t.get("updated_at") or updated_hint,
+        "account": {"external_id": org}
+        if org
+        else {"external_id": f"requester:{requester or 'unknown'}"},
+        "occurred_at": _time(t.get("created_at"), "ticket.created_at"),
+        "updated_at": updated,
         "attributes": {
-            "priority": str(t.get("priority") or "normal").lower(),
+            "priority": _str(t.get("priority"), "ticket.priority").lower() or "normal",
             "status": status or "new",
-            "tags": [str(x) for x in t.get("tags") or []],
-            "subject": (t.get("subject") or t.get("raw_subject") or "")[:300],
+            "tags": _strings(t.get("tags"), "ticket.tags"),
+            "subject": subject[:300],
             "type": "defect" if ticket_type == "problem" else "support",
-            "requester_group": str(t.get("group_id") or "")[:100],
-            **(
-                {"solved_at": t.get("solved_at") or t.get("updated_at")}
-                if status in ("solved", "closed")
-                else {}
-            ),
+            "requester_group": _str(t.get("group_id"), "ticket.group_id", number_ok=True)[:100],
+            **({"solved_at": solved or updated} if status in ("solved", "closed") else {}),
         },
     }
 
@@ -78,7 +164,7 @@ def zendesk_signals(payload: Any) -> list[dict[str, Any]]:
             raise Invalid("a Zendesk ticket event needs its detail (the ticket)")
         return [_zendesk_ticket(detail, payload.get("time"))]
     if isinstance(payload, dict) and isinstance(payload.get("tickets"), list):
-        return [_zendesk_ticket(t) for t in payload["tickets"]]
+        return _each(payload["tickets"], lambda t: [_zendesk_ticket(t)], "id")
     if isinstance(payload, dict) and isinstance(payload.get("ticket"), dict):
         return [_zendesk_ticket(payload["ticket"])]
     if isinstance(payload, dict) and "id" in payload and "status" in payload:
@@ -92,6 +178,16 @@ def zendesk_signals(payload: Any) -> list[dict[str, Any]]:
 # --- Jira ----------------------------------------------------------------------------------
 
 
+def _jira_account_ref(value: Any, field: str) -> str:
+    """The customer named by the configured custom field: a text or number field, a select
+    list ({"value": "ACME-001", …}) or a multi-select (its first choice)."""
+    if type(value) is list:
+        value = value[0] if value else None
+    if type(value) is dict:
+        value = value.get("value")
+    return _str(value, f"fields.{field}", number_ok=True)
+
+
 def jira_signals(payload: Any, *, account_field: str = "") -> list[dict[str, Any]]:
     if not isinstance(payload, dict):
         raise Invalid("a Jira webhook body is a JSON object")
@@ -102,46 +198,47 @@ def jira_signals(payload: Any, *, account_field: str = "") -> list[dict[str, Any
             "jira:issue_updated"
         )
     issue = payload.get("issue")
-    if not isinstance(issue, dict) or not issue.get("key"):
+    if not isinstance(issue, dict):
         raise Invalid("a Jira issue webhook needs issue.key")
-    fields = issue.get("fields") or {}
-    account_ref = ""
-    if account_field:
-        value = fields.get(account_field)
-        if isinstance(value, dict):  # select lists arrive as {"value": "ACME-001", …}
-            value = value.get("value")
-        if isinstance(value, list) and value:
-            value = value[0].get("value") if isinstance(value[0], dict) else value[0]
-        account_ref = str(value or "")
-    if not account_ref:
-        project = (fields.get("project") or {}).get("key") or issue["key"].split("-")[0]
-        account_ref = f"project:{project}"
-    status = ((fields.get("status") or {}).get("statusCategory") or {}).get("key") or ""
-    status_name = str((fields.get("status") or {}).get("name") or "").lower()
-    mapped = {"new": "new", "indeterminate": "open", "done": "solved"}.get(
-        status, status_name or "new"
+    key = _str(issue.get("key"), "issue.key", required=True)
+    fields = _obj(issue.get("fields"), "issue.fields")
+    account_ref = (
+        _jira_account_ref(fields.get(account_field), account_field) if account_field else ""
     )
-    labels = [str(x) for x in fields.get("labels") or []]
-    components = [str(c.get("name")) for c in fields.get("components") or [] if c.get("name")]
+    project = _str(_obj(fields.get("project"), "fields.project").get("key"), "fields.project.key")
+    account_ref = account_ref or f"project:{project or key.split('-')[0]}"
+    status = _obj(fields.get("status"), "fields.status")
+    category = _obj(status.get("statusCategory"), "fields.status.statusCategory")
+    category_key = _str(category.get("key"), "fields.status.statusCategory.key")
+    status_name = _str(status.get("name"), "fields.status.name").lower()
+    mapped = {"new": "new", "indeterminate": "open", "done": "solved"}.get(
+        category_key, status_name or "new"
+    )
+    labels = _strings(fields.get("labels"), "fields.labels")
+    components = []
+    for component in _list(fields.get("components"), "fields.components"):
+        name = _str(_obj(component, "fields.components[]").get("name"), "fields.components[].name")
+        if name:
+            components.append(name)
+    priority = _obj(fields.get("priority"), "fields.priority")
+    resolved = _time(fields.get("resolutiondate"), "fields.resolutiondate")
+    updated = _time(fields.get("updated"), "fields.updated")
+    sent = _time(payload.get("timestamp"), "timestamp", number_ok=True)
     return [
         {
             "source": JIRA,
-            "external_id": issue["key"],
+            "external_id": key,
             "kind": "ticket",
             "account": {"external_id": account_ref},
-            "occurred_at": fields.get("created"),
-            "updated_at": fields.get("updated") or payload.get("timestamp"),
+            "occurred_at": _time(fields.get("created"), "fields.created"),
+            "updated_at": updated or sent,
             "attributes": {
-                "priority": str((fields.get("priority") or {}).get("name") or "normal").lower(),
+                "priority": _str(priority.get("name"), "fields.priority.name").lower() or "normal",
                 "status": mapped,
                 "tags": labels + components,
-                "subject": str(fields.get("summary") or "")[:300],
+                "subject": _str(fields.get("summary"), "fields.summary")[:300],
                 "type": "defect",
-                **(
-                    {"solved_at": fields.get("resolutiondate")}
-                    if fields.get("resolutiondate")
-                    else {}
-                ),
+                **({"solved_at": resolved} if resolved else {}),
             },
         }
     ]
@@ -155,22 +252,33 @@ LEFT_FIELDS = ("Left_Company__c", "Left__c", "HasLeftCompany__c")
 def _contact_change(
     record: dict[str, Any], *, changed: list[str], event_id: str, when: Any, now: dt.datetime
 ) -> list[dict[str, Any]]:
-    account = record.get("AccountId")
-    contact_id = record.get("Id") or record.get("recordId")
+    account = _str(record.get("AccountId"), "AccountId")
+    record_id = _str(record.get("recordId"), "recordId")
+    contact_id = _str(record.get("Id"), "Id") or record_id
     if not contact_id:
         raise Invalid("a contact change needs the contact's Id")
-    name = record.get("Name") or " ".join(
-        x for x in (record.get("FirstName"), record.get("LastName")) if x
+    first, last = (
+        _str(record.get("FirstName"), "FirstName"),
+        _str(record.get("LastName"), "LastName"),
     )
-    contact = {
+    name = _str(record.get("Name"), "Name") or " ".join(x for x in (first, last) if x)
+    title = _str(record.get("Title"), "Title")
+    contact: dict[str, Any] = {
         "crm_id": contact_id,
-        "email": record.get("Email") or "",
+        "email": _str(record.get("Email"), "Email"),
         "name": name,
-        "title": record.get("Title") or "",
+        "title": title,
     }
-    if record.get("Roles__c"):
-        contact["roles"] = record["Roles__c"]
-    occurred = when or record.get("LastModifiedDate") or record.get("SystemModstamp")
+    roles = record.get("Roles__c")
+    if roles is not None:
+        # A multi-select picklist: "a;b" as Salesforce sends it, or already a list.
+        contact["roles"] = (
+            _strings(roles, "Roles__c") if type(roles) is list else _str(roles, "Roles__c")
+        )
+    modified = _time(record.get("LastModifiedDate"), "LastModifiedDate")
+    stamp = _time(record.get("SystemModstamp"), "SystemModstamp")
+    occurred = _time(when, "commitTimestamp", number_ok=True) or modified or stamp
+    bounced = _str(record.get("EmailBouncedReason"), "EmailBouncedReason")
     out = []
 
     def signal(suffix: str, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -187,50 +295,65 @@ def _contact_change(
     left = any(record.get(f) in (True, "true", "True") for f in LEFT_FIELDS)
     if left and (everything or set(changed) & set(LEFT_FIELDS)):
         out.append(signal("left", {"change": "left"}))
-    if record.get("EmailBouncedReason") and (everything or "EmailBouncedReason" in changed):
+    if bounced and (everything or "EmailBouncedReason" in changed):
         # A bounced work address is how CRMs usually learn that someone left.
         out.append(signal("bounced", {"change": "left", "evidence": "e-mail bounced"}))
-    if "Title" in changed and record.get("Title"):
-        out.append(signal("title", {"change": "title_changed", "new_title": record["Title"]}))
+    if "Title" in changed and title:
+        out.append(signal("title", {"change": "title_changed", "new_title": title}))
     if "AccountId" in changed and account:
         out.append(signal("joined", {"change": "joined"}))
-    if everything and not out and record.get("Title"):
+    if everything and not out and title:
         # A full record without a left flag: its title, compared with what we know.
-        out.append(signal("title", {"change": "title_changed", "new_title": record["Title"]}))
+        out.append(signal("title", {"change": "title_changed", "new_title": title}))
     if not account:
         raise Invalid("a contact change needs AccountId (the account's CRM id)")
     parse_time(occurred, "LastModifiedDate", now=now)
     return out
 
 
-def crm_signals(payload: Any, *, now: dt.datetime) -> list[dict[str, Any]]:
-    """A Contact record (or a list of them) or a Contact change event."""
+def _change_event(data: dict[str, Any], body: dict[str, Any], now: dt.datetime) -> list[Any]:
+    """A Contact change event (CDC): one change per record id it names."""
+    header = _obj(body["ChangeEventHeader"], "ChangeEventHeader")
+    entity = _str(header.get("entityName"), "ChangeEventHeader.entityName")
+    if entity not in ("", "Contact"):
+        raise Invalid(f"not a Contact change event: {entity}")
+    ids = _list(header.get("recordIds"), "ChangeEventHeader.recordIds")
+    changed = _strings(header.get("changedFields"), "ChangeEventHeader.changedFields")
+    transaction = _str(header.get("transactionKey"), "ChangeEventHeader.transactionKey")
+    replay_id = _obj(data.get("event"), "event").get("replayId")
+    replay = _str(replay_id, "event.replayId", number_ok=True) or transaction
+    when = _time(header.get("commitTimestamp"), "ChangeEventHeader.commitTimestamp", number_ok=True)
+
+    def one(rid: Any) -> list[dict[str, Any]]:
+        rid = _str(rid, "ChangeEventHeader.recordIds[]", required=True)
+        return _contact_change(
+            {**body, "Id": rid},
+            changed=changed or ["Title"],
+            event_id=f"{rid}:{replay or when}",
+            when=when,
+            now=now,
+        )
+
+    return _each(ids, one, None)
+
+
+def crm_signals(payload: Any, *, now: dt.datetime) -> list[Any]:
+    """A Contact record (or a list of them) or a Contact change event. In a list, a record
+    that cannot be read is an ``Unreadable`` item (rejected on its own)."""
     if isinstance(payload, list):
-        return [s for p in payload for s in crm_signals(p, now=now)]
+        return _each(payload, lambda p: crm_signals(p, now=now), "Id")
     if not isinstance(payload, dict):
         raise Invalid("a CRM payload is a JSON object or a list of them")
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else None
-    body = (data or {}).get("payload") or payload.get("payload")
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    body = data.get("payload") or payload.get("payload")
     if isinstance(body, dict) and "ChangeEventHeader" in body:
-        header = body["ChangeEventHeader"]
-        if header.get("entityName") not in (None, "Contact"):
-            raise Invalid(f"not a Contact change event: {header.get('entityName')}")
-        ids = header.get("recordIds") or []
-        replay = ((data or {}).get("event") or {}).get("replayId") or header.get("transactionKey")
-        out = []
-        for rid in ids:
-            out += _contact_change(
-                {**body, "Id": rid},
-                changed=list(header.get("changedFields") or []) or ["Title"],
-                event_id=f"{rid}:{replay or header.get('commitTimestamp')}",
-                when=header.get("commitTimestamp"),
-                now=now,
-            )
-        return out
-    attributes = payload.get("attributes") or {}
-    if attributes.get("type") not in (None, "Contact"):
-        raise Invalid(f"not a Contact record: {attributes.get('type')}")
-    stamp = payload.get("LastModifiedDate") or payload.get("SystemModstamp") or ""
+        return _change_event(data, body, now)
+    kind = _str(_obj(payload.get("attributes"), "attributes").get("type"), "attributes.type")
+    if kind not in ("", "Contact"):
+        raise Invalid(f"not a Contact record: {kind}")
+    modified = _time(payload.get("LastModifiedDate"), "LastModifiedDate")
+    stamp = modified or _time(payload.get("SystemModstamp"), "SystemModstamp")
+    contact_id = _str(payload.get("Id"), "Id")
     return _contact_change(
-        payload, changed=[], event_id=f"{payload.get('Id')}:{stamp}", when=None, now=now
+        payload, changed=[], event_id=f"{contact_id}:{stamp or ''}", when=None, now=now
     )

@@ -119,6 +119,59 @@ class Invalid(ValueError):
     """The item cannot be accepted; the message says why."""
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An item a native adapter could not read (a field of the wrong type): the store
+    rejects it, with this reason, like any other bad item, and keeps the good ones."""
+
+    reason: str
+    external_id: str = ""
+
+
+def storable_text(value: str) -> bool:
+    """Whether PostgreSQL can store ``value``: UTF-8 text (no lone surrogate, which JSON's
+    \\udc00 escape can carry into Python) and no NUL."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable(what: str, value: str) -> Invalid:
+    if "\x00" in value:
+        return Invalid(f"{what} contains a NUL character")
+    return Invalid(f"{what} contains a lone surrogate (\\ud800–\\udfff), which is not Unicode text")
+
+
+def storable_payload(payload: str) -> str:
+    """Why PostgreSQL cannot store this payload (JSON as ``encode_json`` writes it: ASCII,
+    every other character escaped), or "" when it can. A safety net behind the checks of
+    each field (``_text``), which name the field."""
+    if "\\u0000" in payload:
+        return "the signal contains a NUL character"
+    if "\\ud" in payload:
+        try:
+            json.dumps(json.loads(payload), ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return "the signal contains a lone surrogate, which is not Unicode text"
+    return ""
+
+
+def printable(text: str) -> str:
+    """``text`` as an answer or a stored reason can carry it: NUL and lone surrogates
+    escaped (a reason may quote what the sender sent)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode()
+
+
 @dataclass(slots=True)
 class Item:
     """A checked signal, ready to store."""
@@ -229,7 +282,12 @@ def parse_time(value: Any, what: str, *, now: dt.datetime, required: bool = True
 
 
 def _text(value: Any, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
-    if type(value) is str and 0 < len(value) <= limit and "\x00" not in value:
+    if (
+        type(value) is str
+        and 0 < len(value) <= limit
+        and "\x00" not in value
+        and (value.isascii() or storable_text(value))
+    ):
         value = value.strip()
         if value or not required:
             return value
@@ -246,8 +304,8 @@ def _text(value: Any, what: str, *, required: bool = False, limit: int = MAX_TEX
         raise Invalid(f"{what} is required")
     if len(value) > limit:
         raise Invalid(f"{what} is longer than {limit} characters")
-    if "\x00" in value:
-        raise Invalid(f"{what} contains a NUL character")
+    if not storable_text(value):
+        raise _unstorable(what, value)
     return value
 
 
@@ -302,6 +360,8 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
         for tag in tags:
             if type(tag) is not str:
                 raise Invalid("attributes.tags must be a list of strings")
+            if not storable_text(tag):
+                raise _unstorable("attributes.tags", tag)
             tag = tag.strip()
             if tag:
                 clean.append(tag.lower()[:50])
@@ -425,6 +485,8 @@ def normalise_head(raw: Any, *, default_source: str = "") -> Head:
     """The first half of ``normalise``: the kind, source, external id and account, checked
     in that order (so the first problem found is the same either way)."""
     if not isinstance(raw, dict):
+        if isinstance(raw, Unreadable):
+            raise Invalid(raw.reason)
         raise Invalid("each signal must be a JSON object")
     kind = raw.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:  # a list or an object is unhashable

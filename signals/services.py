@@ -49,7 +49,7 @@ from ctas.services import cta_create
 from escalation import rules as escalation_rules
 from escalation.services import escalation_escalate, escalation_open
 from scorecards.services import request_recompute
-from signals import rules
+from signals import normalise, rules
 from signals.choices import Kind, SignalStatus
 from signals.models import (
     IdempotencyRecord,
@@ -59,7 +59,7 @@ from signals.models import (
     SignalImport,
     SignalVersion,
 )
-from signals.normalise import Head, Invalid, Item, normalise_head, normalise_rest
+from signals.normalise import Head, Invalid, Item, Unreadable, normalise_head, normalise_rest
 from signals.provenance import SYSTEM_SENDER, Sender
 from sponsors.models import Sponsorship
 
@@ -71,6 +71,9 @@ INSERT_CHUNK = 1000
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 BAD_DATA = (IntegrityError, DataError, ValueError, KeyError, TypeError, AttributeError)
+# What the database (or its driver, encoding a value) raises for one item's data; a server
+# that is away raises OperationalError, which is not the item's fault and stays a 503.
+ITEM_ERRORS = (DataError, IntegrityError, ValueError)
 
 
 @dataclass(slots=True)
@@ -534,8 +537,44 @@ def signals_store(
 
 
 def _rejected(index: int, raw: Any, reason: str) -> Outcome:
-    ext = raw.get("external_id") if isinstance(raw, dict) else None
-    return Outcome(index, REJECTED, str(ext or "")[:200], reason=reason)
+    if isinstance(raw, dict):
+        ext = raw.get("external_id")
+    else:
+        ext = raw.external_id if isinstance(raw, Unreadable) else None
+    # The answer echoes what was sent: escaped where JSON in UTF-8 (and jsonb) cannot carry it.
+    return Outcome(
+        index,
+        REJECTED,
+        normalise.printable(str(ext or "")[:200]),
+        reason=normalise.printable(reason),
+    )
+
+
+def _refused(row: Row, exc: Exception) -> Outcome:
+    """The answer for an item the database refused (a value the checks let through)."""
+    log.warning("the database refused signal %s: %s", row[1].external_id, exc)
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Outcome(
+        row[0],
+        REJECTED,
+        row[1].external_id,
+        reason=normalise.printable(f"the database refused this signal: {first_line}")[:300],
+    )
+
+
+def _insert_each(
+    rows: list[Row], now: dt.datetime, outcomes: list[Outcome | None], sender: Sender
+) -> list[tuple[Row, int | None]]:
+    """The slow path after the fast one failed on a value: each row in its own savepoint,
+    so the one the database refuses is rejected and the others are stored."""
+    out: list[tuple[Row, int | None]] = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                out += _insert_new([row], [_key(row)], now, sender)
+        except ITEM_ERRORS as exc:
+            outcomes[row[0]] = _refused(row, exc)
+    return out
 
 
 def _store(
@@ -560,6 +599,7 @@ def _store(
             heads.append((index, raw, head))
     found, existing_ids = resolve_orgs([head for _, _, head in heads])
     later: list[Row] = []  # a second copy within this batch, or already stored
+    given: list[Row] = []  # what ``checked`` gave the fast path, in case it must be redone
 
     def checked() -> Iterator[Row]:
         """The items that pass every check, in order, the first copy of each key only."""
@@ -579,10 +619,10 @@ def _store(
                 )
                 continue
             payload, digest = item.encoded()
-            if "\\u0000" in payload:  # PostgreSQL stores no NUL in text or jsonb
-                outcomes[index] = Outcome(
-                    index, REJECTED, item.external_id, reason="the signal contains a NUL character"
-                )
+            # PostgreSQL stores no NUL, nor a lone surrogate, in text or jsonb (every field
+            # was checked; this is the net behind those checks).
+            if "\\u" in payload and (why := normalise.storable_payload(payload)):
+                outcomes[index] = Outcome(index, REJECTED, item.external_id, reason=why)
                 continue
             account_id = item.account_id or found.get(item.account_ref)
             if sender.account_ids is not None and (refusal := sender.account_refusal(account_id)):
@@ -595,10 +635,22 @@ def _store(
                 later.append(row)
             else:
                 seen.add(key)
+                given.append(row)
                 yield row
 
     keys = {(head.source, head.external_id) for _, _, head in heads}
-    for row, pk in _insert_new(checked(), keys, now, sender):
+    rows = checked()
+    try:
+        with transaction.atomic():
+            inserted = _insert_new(rows, keys, now, sender)
+    except ITEM_ERRORS:
+        # One value the database refuses fails the whole statement (COPY, or the multi-row
+        # INSERT): store the batch again item by item, so it costs only its own item.
+        log.warning("a batch of signals failed to store; storing them one by one", exc_info=True)
+        for _row in rows:  # check the rest of the batch (``checked`` adds it to ``given``)
+            pass
+        inserted = _insert_each(given, now, outcomes, sender)
+    for row, pk in inserted:
         if pk is None:  # stored before (or just now by a concurrent request): compare
             later.append(row)
             continue
@@ -616,7 +668,15 @@ def _store(
                 continue
             # A later version updates the row the first receipt created, whatever month
             # its own occurred_at falls in: the first receipt fixed the partition key.
-            result = _update_version(signal, row, now, sender)
+            if signal.digest == row[4]:  # a resend, the usual case: no savepoint needed
+                result = None
+            else:
+                try:
+                    with transaction.atomic():
+                        result = _update_version(signal, row, now, sender)
+                except ITEM_ERRORS as exc:
+                    outcomes[index] = _refused(row, exc)
+                    continue
             if result is None:
                 outcomes[index] = Outcome(
                     index,
@@ -660,6 +720,8 @@ def rejection_record(
     """Count refused items per source and day (ingestion health), race-safe."""
     now = now or clock.now()
     day = now.date()
+    # The source and reason may quote what a sender sent; stored escaped where needed.
+    source, reason = normalise.printable(source)[:40], normalise.printable(reason)
     n = IngestRejection.objects.filter(source=source, day=day).update(
         count=F("count") + count, last_reason=reason[:300], last_at=now
     )

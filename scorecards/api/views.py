@@ -147,9 +147,10 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         area = request.data.get("area") if hasattr(request.data, "get") else None
         if area not in AreaCode.values:
             raise serializers.ValidationError({"area": "An area code is required."})
-        override = get_object_or_404(
-            Override, account_id=account_id, area=area, ended_at__isnull=True
-        )
+        # The account first: its pk lookup refuses an id past the integer range (a 404),
+        # where a filter on the foreign key would send it to the database (a 500).
+        account = get_object_or_404(Account, pk=account_id)
+        override = get_object_or_404(Override, account=account, area=area, ended_at__isnull=True)
         reason = request.data.get("reason", "")
         override = services.override_clear(
             override=override, by=request.user, reason=str(reason)[:500]

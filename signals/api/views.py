@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -28,8 +28,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from csrisk import clock
+from csrisk.api.parsers import MalformedJSON, parse_json
 from csrisk.permissions import IsIntegration
-from signals import adapters, provenance, services
+from signals import adapters, normalise, provenance, services
+from signals.api import schemas
 from signals.api.serializers import IngestAnswerSerializer
 from signals.models import IdempotencyRecord
 from signals.normalise import Invalid
@@ -87,7 +89,7 @@ class _Replay(Exception):
 
 
 def _error(code: int, detail: str, **extra: Any) -> Response:
-    return Response({"detail": detail, **extra}, status=code)
+    return Response({"detail": normalise.printable(detail), **extra}, status=code)
 
 
 def _body(request: Request) -> bytes | Response:
@@ -108,11 +110,11 @@ def _json(body: bytes) -> Any:
     if not body.strip():
         raise Invalid("The body is empty; send a JSON object or list.")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Invalid(f"Malformed JSON: {exc}") from None
-    except RecursionError:
-        raise Invalid("Malformed JSON: nested too deeply.") from None
+        # The API's parser (csrisk.api.parsers), as lenient as json.loads has always been
+        # here: NaN is read, and refused by the field that gets it.
+        return parse_json(body, strict=False)
+    except MalformedJSON as exc:
+        raise Invalid(str(exc)) from None
 
 
 def ingest(
@@ -234,7 +236,9 @@ class SignalIngestView(APIView):
 
 class SignedWebhookView(APIView, abc.ABC):
     """A native webhook: authenticated by its HMAC signature when a secret is configured
-    (the sender is then the tool itself), otherwise by an integration user's token."""
+    (the sender is then the tool itself), otherwise by an integration user's token. A
+    signed request also carries the time it was sent (signed with it), and one older than
+    CSRISK_WEBHOOK_TOLERANCE_SECONDS is refused as a replay."""
 
     permission_classes = [AllowAny]  # checked in ``post``: signature or token
     throttle_classes = [IngestRateThrottle]
@@ -243,8 +247,20 @@ class SignedWebhookView(APIView, abc.ABC):
     def secret(self) -> str:
         return ""
 
-    def verify(self, request: Request, body: bytes) -> Response | None:
+    def signature_error(self, request: Request, body: bytes) -> str | None:
+        """Why the signature does not prove the body came from the tool, or None."""
         return None
+
+    def signed_at(self, request: Request, body: bytes) -> tuple[Any, str]:
+        """When the tool sent the request (a signed header or a field of the body), and
+        where that time is read from (for the reason of a refusal)."""
+        return None, ""
+
+    def verify(self, request: Request, body: bytes) -> Response | None:
+        reason = self.signature_error(request, body) or _replay_error(
+            *self.signed_at(request, body)
+        )
+        return _error(401, reason) if reason else None
 
     @abc.abstractmethod
     def convert(self, data: Any) -> tuple[list[Any], bool]:
@@ -271,6 +287,22 @@ class SignedWebhookView(APIView, abc.ABC):
         return _handle(request, self.convert, sender, self.source)
 
 
+def _replay_error(sent: Any, where: str) -> str | None:
+    """The replay window of every signed webhook: the time the sender signed must be within
+    CSRISK_WEBHOOK_TOLERANCE_SECONDS of now."""
+    if sent in (None, ""):
+        return f"Missing {where}: a signed webhook carries the time it was sent."
+    now = clock.now()
+    try:
+        when = normalise.parse_time(sent, where, now=now)
+    except Invalid:
+        return f"Unreadable {where}."
+    age = abs((now - when).total_seconds())
+    if age > settings.CSRISK_WEBHOOK_TOLERANCE_SECONDS:
+        return f"Stale webhook: signed {int(age)} s ago; replays are refused."
+    return None
+
+
 class ZendeskWebhookView(SignedWebhookView):
     """Zendesk ticket event webhooks and Ticket API objects."""
 
@@ -279,30 +311,28 @@ class ZendeskWebhookView(SignedWebhookView):
     def secret(self) -> str:
         return settings.ZENDESK_WEBHOOK_SECRET
 
-    def verify(self, request: Request, body: bytes) -> Response | None:
+    def signature_error(self, request: Request, body: bytes) -> str | None:
         signature = request.headers.get("X-Zendesk-Webhook-Signature", "")
         stamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
         if not signature or not stamp:
-            return _error(401, "Missing X-Zendesk-Webhook-Signature(-Timestamp).")
-        if not adapters.zendesk_signature_ok(self.secret(), stamp, body, signature):
-            return _error(401, "Invalid Zendesk webhook signature.")
-        try:
-            from signals.normalise import parse_time
-
-            sent = parse_time(stamp, "signature timestamp", now=clock.now())
-        except Invalid:
-            return _error(401, "Unreadable X-Zendesk-Webhook-Signature-Timestamp.")
-        age = abs((clock.now() - sent).total_seconds())
-        if age > settings.CSRISK_WEBHOOK_TOLERANCE_SECONDS:
-            return _error(401, f"Stale webhook: signed {int(age)} s ago; replays are refused.")
+            return "Missing X-Zendesk-Webhook-Signature(-Timestamp)."
+        if not adapters.timestamped_signature_ok(self.secret(), stamp, body, signature):
+            return "Invalid Zendesk webhook signature."
         return None
+
+    def signed_at(self, request: Request, body: bytes) -> tuple[Any, str]:
+        stamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
+        return stamp, "X-Zendesk-Webhook-Signature-Timestamp"
 
     def convert(self, data: Any) -> tuple[list[Any], bool]:
         items = adapters.zendesk_signals(data)
         return items, len(items) == 1
 
     @extend_schema(
-        request={"application/json": {"type": "object"}},
+        request={"application/json": schemas.ZENDESK_SCHEMA},
+        examples=[
+            OpenApiExample("Zendesk ticket event", value=schemas.ZENDESK_EXAMPLE, request_only=True)
+        ],
         responses=RESULT_SCHEMA,
         parameters=[IDEMPOTENCY],
         summary="Zendesk webhook",
@@ -319,21 +349,29 @@ class JiraWebhookView(SignedWebhookView):
     def secret(self) -> str:
         return settings.JIRA_WEBHOOK_SECRET
 
-    def verify(self, request: Request, body: bytes) -> Response | None:
-        # Jira Cloud signs with X-Hub-Signature: sha256=<hex HMAC of the body>.
-        import hmac
-
+    def signature_error(self, request: Request, body: bytes) -> str | None:
         given = request.headers.get("X-Hub-Signature", "")
-        expected = "sha256=" + hmac.new(self.secret().encode(), body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(given, expected):
-            return _error(401, "Invalid or missing X-Hub-Signature.")
+        if not adapters.jira_signature_ok(self.secret(), body, given):
+            return "Invalid or missing X-Hub-Signature."
         return None
+
+    def signed_at(self, request: Request, body: bytes) -> tuple[Any, str]:
+        # Jira puts the time of the event in the signed body (epoch milliseconds).
+        try:
+            data = _json(body)
+        except Invalid:
+            return None, "timestamp (the body is not JSON)"
+        sent = data.get("timestamp") if isinstance(data, dict) else None
+        return sent, "timestamp"
 
     def convert(self, data: Any) -> tuple[list[Any], bool]:
         return adapters.jira_signals(data, account_field=settings.JIRA_ACCOUNT_FIELD), True
 
     @extend_schema(
-        request={"application/json": {"type": "object"}},
+        request={"application/json": schemas.JIRA_SCHEMA},
+        examples=[
+            OpenApiExample("Jira issue created", value=schemas.JIRA_EXAMPLE, request_only=True)
+        ],
         responses=RESULT_SCHEMA,
         parameters=[IDEMPOTENCY],
         summary="Jira issue webhook",
@@ -343,9 +381,26 @@ class JiraWebhookView(SignedWebhookView):
 
 
 class CrmWebhookView(SignedWebhookView):
-    """Salesforce-style Contact records or change events → people changes."""
+    """Salesforce-style Contact records or change events → people changes. Signed like
+    Zendesk (X-CRM-Signature: base64 HMAC-SHA256 of X-CRM-Signature-Timestamp + body) when
+    CRM_WEBHOOK_SECRET is set, by the middleware or flow that forwards the CRM's events."""
 
     source = adapters.CRM
+
+    def secret(self) -> str:
+        return settings.CRM_WEBHOOK_SECRET
+
+    def signature_error(self, request: Request, body: bytes) -> str | None:
+        signature = request.headers.get("X-CRM-Signature", "")
+        stamp = request.headers.get("X-CRM-Signature-Timestamp", "")
+        if not signature or not stamp:
+            return "Missing X-CRM-Signature(-Timestamp)."
+        if not adapters.timestamped_signature_ok(self.secret(), stamp, body, signature):
+            return "Invalid CRM webhook signature."
+        return None
+
+    def signed_at(self, request: Request, body: bytes) -> tuple[Any, str]:
+        return request.headers.get("X-CRM-Signature-Timestamp", ""), "X-CRM-Signature-Timestamp"
 
     def convert(self, data: Any) -> tuple[list[Any], bool]:
         items = adapters.crm_signals(data, now=clock.now())
@@ -354,7 +409,12 @@ class CrmWebhookView(SignedWebhookView):
         return items, len(items) == 1
 
     @extend_schema(
-        request={"application/json": {"type": "object"}},
+        request={"application/json": schemas.CRM_SCHEMA},
+        examples=[
+            OpenApiExample(
+                "Salesforce Contact record", value=schemas.CRM_EXAMPLE, request_only=True
+            )
+        ],
         responses=RESULT_SCHEMA,
         parameters=[IDEMPOTENCY],
         summary="CRM contact change",

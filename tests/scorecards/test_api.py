@@ -163,3 +163,14 @@ def test_it_refuses_overrides_from_other_teams_and_integrations(org, red_account
 def test_it_answers_404_for_an_unknown_account(org):
     assert api(org.vp).get("/api/v1/scorecards/999999/").status_code == 404
     assert api(org.vp).post("/api/v1/scorecards/999999/override/", {}).status_code == 404
+
+
+def test_it_answers_404_for_an_account_id_past_the_integer_range(org):
+    # Found by the API fuzz test: the override lookup sent it to the database (a 500).
+    huge = "5847839878675005944439"
+    client = api(org.vp)
+    response = client.post(
+        f"/api/v1/scorecards/{huge}/override/clear/", {"area": "sentiment"}, format="json"
+    )
+    assert response.status_code == 404
+    assert client.post(f"/api/v1/scorecards/{huge}/override/", {}).status_code == 404

@@ -216,7 +216,7 @@ def test_it_never_answers_500_to_hostile_values(client, account_a):
     assert response.status_code == 400
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["rejected"] * 8
-    assert results[6]["reason"] == "the signal contains a NUL character"
+    assert results[6]["reason"] == "attributes.tags contains a NUL character"
     assert results[7]["reason"].startswith("unknown kind ['ticket']")
     deep = b"[" * 100_000 + b"]" * 100_000
     response = client.post(URL, data=deep, content_type="application/json")

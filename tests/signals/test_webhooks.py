@@ -204,3 +204,96 @@ def test_it_opens_one_company_risk_cta_when_an_edm_bounces(org, client):
     assert (cta.area, cta.priority, cta.source) == ("company", "urgent", "rule")
     assert cta.reason == "Executive decision maker left: Dana Boss"
     assert "level 2" in cta.description
+
+
+# --- replay windows and the CRM signature ----------------------------------------------------
+
+JIRA_SECRET = "jira-secret"
+CRM_SECRET = "crm-secret"
+
+
+def send_jira(client, payload, *, secret=JIRA_SECRET):
+    import hashlib
+    import hmac
+
+    body = dumps(payload)
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return client.post(
+        "/api/v1/webhooks/jira/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE=signature,
+    )
+
+
+@override_settings(JIRA_WEBHOOK_SECRET=JIRA_SECRET)
+def test_it_refuses_a_signed_jira_webhook_replayed_after_the_window(anonymous, org):
+    AccountFactory(owner=org.csm_a, crm_id="ACME-001")
+    sent = dt.datetime(2026, 10, 2, 9, 0, tzinfo=dt.UTC)
+    payload = {**jira_issue(), "timestamp": int(sent.timestamp() * 1000)}
+    with clock.frozen(sent + dt.timedelta(seconds=30)):
+        fresh = send_jira(anonymous, payload)
+    with clock.frozen(sent + dt.timedelta(hours=2)):
+        replayed = send_jira(anonymous, {**payload, "issue": {**payload["issue"], "key": "ENG-9"}})
+        undated = send_jira(anonymous, {k: v for k, v in payload.items() if k != "timestamp"})
+        forged = send_jira(anonymous, payload, secret="wrong")
+    assert fresh.status_code == 202, fresh.json()
+    assert replayed.status_code == 401
+    assert "Stale webhook" in replayed.json()["detail"]
+    assert undated.status_code == 401
+    assert "timestamp" in undated.json()["detail"]
+    assert forged.status_code == 401
+    assert list(Signal.objects.values_list("external_id", flat=True)) == ["ENG-42"]
+
+
+def crm_record() -> dict:
+    return {
+        "attributes": {"type": "Contact"},
+        "Id": "0035g00000EDM",
+        "AccountId": "0015g00000XyZ12AAB",
+        "Name": "Dana Boss",
+        "Title": "CFO",
+        "Left__c": True,
+        "LastModifiedDate": "2026-10-01T08:00:00.000+0000",
+    }
+
+
+def send_crm(client, payload, *, timestamp="2026-10-08T11:00:00Z", secret=CRM_SECRET, **extra):
+    body = dumps(payload)
+    headers = zendesk_headers(secret, body, timestamp)  # the same scheme, its own headers
+    return client.post(
+        "/api/v1/webhooks/crm/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_CRM_SIGNATURE=headers["HTTP_X_ZENDESK_WEBHOOK_SIGNATURE"],
+        HTTP_X_CRM_SIGNATURE_TIMESTAMP=timestamp,
+        **extra,
+    )
+
+
+@override_settings(CRM_WEBHOOK_SECRET=CRM_SECRET)
+def test_it_takes_a_signed_crm_webhook_and_refuses_unsigned_forged_or_stale(anonymous, org):
+    AccountFactory(owner=org.csm_a, crm_id="0015g00000XyZ12AAB")
+    with clock.frozen(NOW):
+        signed = send_crm(anonymous, crm_record())
+        forged = send_crm(anonymous, crm_record(), secret="wrong")
+        stale = send_crm(anonymous, crm_record(), timestamp="2026-10-08T09:00:00Z")
+        unsigned = anonymous.post(
+            "/api/v1/webhooks/crm/", data=dumps(crm_record()), content_type="application/json"
+        )
+    assert signed.status_code == 202, signed.json()
+    assert (forged.status_code, forged.json()) == (
+        401, {"detail": "Invalid CRM webhook signature."}
+    )  # fmt: skip
+    assert stale.status_code == 401
+    assert "Stale webhook" in stale.json()["detail"]
+    assert unsigned.status_code == 401
+    assert "X-CRM-Signature" in unsigned.json()["detail"]
+    assert Signal.objects.count() == 1
+
+
+def test_it_refuses_an_unsigned_crm_webhook_without_a_token(anonymous, org):
+    r = anonymous.post(
+        "/api/v1/webhooks/crm/", data=dumps(crm_record()), content_type="application/json"
+    )
+    assert r.status_code == 401
