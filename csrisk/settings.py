@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "escalation",
     "sponsors",
     "signals",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -213,7 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     "import-jobs-sweep": {"task": "accounts.tasks.sweep_import_jobs_task", "schedule": 300.0},
     # Monday 06:00 UTC, after the nightly recompute: the executive summary to leadership.
     "executive-summary-weekly": {
-        "task": "signals.tasks.weekly_summary_task",
+        "task": "insights.tasks.weekly_summary_task",
         "schedule": crontab(day_of_week=1, hour=6, minute=0),
     },
     "recompute-all-nightly": {

@@ -31,8 +31,9 @@ urlpatterns = [
     path("escalations/", include("escalation.urls")),
     path("sponsors/", include("sponsors.urls")),
     path("admin/", admin.site.urls),
+    path("signals/segments/", include("insights.segment_urls")),
     path("signals/", include("signals.urls")),
-    path("summary/", include("signals.summary_urls")),
+    path("summary/", include("insights.urls")),
     path("api/v1/", include("signals.api.urls")),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).

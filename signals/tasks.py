@@ -19,9 +19,3 @@ def sweep_signals_task() -> int:
     if more:
         sweep_signals_task.apply_async(countdown=1)
     return done
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def weekly_summary_task() -> int:
-    """Beat runs it on Mondays; idempotent per ISO week (notify's dedupe key)."""
-    return services.summary_email_send()

@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.feed, name="feed"),
     path("<int:pk>/", views.signal_detail, name="detail"),
     path("health/", views.health, name="health"),
-    path("segments/", views.segments, name="segments"),
     path("unmatched/", views.unmatched, name="unmatched"),
     path("unmatched/match/", views.match, name="match"),
     path("upload/", views.upload, name="upload"),

@@ -105,7 +105,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "signals:feed": ALL_OK,
         "signals:detail": ALL_OK,
         "signals:health": ALL_OK,
-        "signals:segments": ALL_OK,
+        "insights:segments": ALL_OK,
         "signals:unmatched": ALL_OK,
         "signals:match": post_only,
         "signals:upload": {

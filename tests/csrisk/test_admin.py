@@ -7,7 +7,16 @@ from django.urls import reverse
 
 from tests.conftest import login
 
-OUR_APPS = ("csrisk", "accounts", "scorecards", "ctas", "escalation", "sponsors", "signals")
+OUR_APPS = (
+    "csrisk",
+    "accounts",
+    "scorecards",
+    "ctas",
+    "escalation",
+    "sponsors",
+    "signals",
+    "insights",
+)
 
 
 def test_every_model_is_registered():

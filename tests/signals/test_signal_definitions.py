@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from accounts.choices import Segment
 from accounts.models import Account, Ticket
 from ctas.models import Cta
+from insights import aggregates, summary
 from scorecards.measures import run_measures
 from scorecards.models import MeasureConfig
 from scorecards.selectors import load_frames, thresholds
-from signals import aggregates, rules, summary
+from signals import rules
 from signals.choices import RuleTrigger
 from signals.models import Signal, SignalRule
 from tests.factories import AccountFactory

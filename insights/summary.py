@@ -1,7 +1,7 @@
 """Reads for the executive summary: ARR at risk, blind spots and prioritised actions.
 
 The summary reads every app (accounts, scorecards, escalation, sponsors), so it lives in
-``signals``, which nothing imports. Each figure is a fixed number of queries whatever the
+``insights``, which nothing imports. Each figure is a fixed number of queries whatever the
 size of the book; the arithmetic is plain Python over those rows.
 
 Colours in the past come from the colour history (``ColorChange``): an account's colour at

@@ -309,7 +309,8 @@ def cached_backtest(horizon_days: int) -> list[Result]:
     from csrisk import clock
 
     stamp = RenewalOutcome.objects.aggregate(n=Count("pk"), last=Max("pk"))
-    key = f"backtest:{horizon_days}:{stamp['n']}:{stamp['last']}:{clock.today()}"
+    # "insights-": entries pickled before the move name signals.backtest, which is gone.
+    key = f"insights-backtest:{horizon_days}:{stamp['n']}:{stamp['last']}:{clock.today()}"
     results = cache.get(key)
     if results is None:
         results = backtest(horizon_days)

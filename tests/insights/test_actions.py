@@ -9,7 +9,7 @@ from csrisk.models import AuditEntry
 from ctas.models import Cta
 from escalation.models import Escalation
 from tests.conftest import login
-from tests.summary.helpers import NOW, book
+from tests.insights.helpers import NOW, book
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from django.core import mail
 
 from csrisk import clock
 from csrisk.models import Notification
-from signals.tasks import weekly_summary_task
-from tests.summary.helpers import NOW, book
+from insights.tasks import weekly_summary_task
+from tests.insights.helpers import NOW, book
 
 
 def test_it_mails_the_summary_to_the_vp_and_ceo_once_a_week(
@@ -31,4 +31,4 @@ def test_it_mails_the_summary_to_the_vp_and_ceo_once_a_week(
 
 def test_it_is_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["executive-summary-weekly"]
-    assert entry["task"] == "signals.tasks.weekly_summary_task"
+    assert entry["task"] == "insights.tasks.weekly_summary_task"

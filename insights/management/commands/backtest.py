@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from signals import backtest
+from insights import backtest
 
 
 class Command(BaseCommand):

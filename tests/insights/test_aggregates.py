@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from accounts.models import Ticket, UsageSnapshot
-from signals import aggregates
+from insights import aggregates
 from tests.conftest import login
 from tests.factories import AccountFactory
 

@@ -1,8 +1,9 @@
-"""The executive summary and the signal backtest, mounted at /summary/."""
+"""The executive summary and the signal backtest, mounted at /summary/ (the segments page
+is in ``segment_urls``)."""
 
 from django.urls import path
 
-from signals import views
+from insights import views
 
 app_name = "summary"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signals.charts import CHAR_WIDTH, WIDTH, auc_bars
+from insights.charts import CHAR_WIDTH, WIDTH, auc_bars
 
 
 def test_the_label_column_is_as_wide_as_the_longest_label_needs():

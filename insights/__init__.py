@@ -1,0 +1,1 @@
+"""Executive summary, blind spots, actions, backtest and segment trends; reads every app."""

@@ -1,0 +1,157 @@
+"""Pages of the insights app: the executive summary with its CSV and one-click actions,
+the signal backtest, and the leading signals per segment."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Account
+from csrisk import clock
+from csrisk.exports import csv_writer
+from csrisk.inputs import parse_int, require_id
+from insights import aggregates, backtest, charts, services
+from insights.summary import SIGNAL_LABELS, executive_summary
+
+
+@require_http_methods(["GET"])
+def segments(request: HttpRequest) -> HttpResponse:
+    """Leading signals per segment and week: velocity, adoption, recurring complaints."""
+    now = clock.now()
+    trends = aggregates.segment_trends(now=now)
+    for trend in trends:
+        trend.velocity_points = aggregates.sparkline(trend.velocity)
+        trend.adoption_points = aggregates.sparkline(trend.adoption)
+    return render(
+        request,
+        "insights/segments.html",
+        {
+            "trends": trends,
+            "complaints": aggregates.recurring_complaints(now=now),
+            "window": aggregates.WINDOW_DAYS,
+        },
+    )
+
+
+# --- executive summary and backtest (mounted at /summary/) ----------------------------------
+
+CSV_TABLES = ("area", "segment", "team", "quarter", "blind_spots", "actions")
+
+
+def _leadership_only(request: HttpRequest) -> None:
+    if not services.can_see_summary(request.user):
+        raise PermissionDenied("The executive summary is for the VP, the CEO and executives.")
+
+
+@require_http_methods(["GET"])
+def summary(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    data = executive_summary(clock.now())
+    context = {
+        "s": data,
+        "tables": [
+            ("area", "By area", data.by_area),
+            ("segment", "By segment", data.by_segment),
+            ("team", "By team", data.by_team),
+            ("quarter", "By renewal quarter", data.by_quarter),
+        ],
+        "area_chart": charts.stacked_bars([(b.label, b.red, b.yellow) for b in data.by_area]),
+        "trend_chart": charts.line([(f"{p.on:%b %d}", p.at_risk) for p in data.trend]),
+        "signal_labels": SIGNAL_LABELS,
+        # Opening CTAs follows cta_create's rule; executives read, the VP and CEO act.
+        "can_act": request.user.is_org_wide,
+    }
+    return render(request, "insights/summary.html", context)
+
+
+@require_http_methods(["GET"])
+def summary_csv(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    table = request.GET.get("table", "area")
+    if table not in CSV_TABLES:
+        raise Http404("Unknown table.")
+    data = executive_summary(clock.now())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="summary-{table}-{clock.today():%Y-%m-%d}.csv"'
+    )
+    writer = csv_writer(response)
+    if table == "blind_spots":
+        writer.writerow(["account", "arr", "renewal_date", "signal", "what", "date"])
+        for b in data.blind_spots:
+            writer.writerow([b.account, b.arr, b.renewal_date or "", b.signal, b.sentence, b.on])
+    elif table == "actions":
+        writer.writerow(
+            ["rank", "account", "arr", "renewal_date", "signal", "what", "priority", "response"]
+        )
+        for i, a in enumerate(data.actions, start=1):
+            writer.writerow(
+                [
+                    i,
+                    a.account,
+                    a.arr,
+                    a.renewal_date or "",
+                    a.signal,
+                    a.sentence,
+                    round(a.priority),
+                    a.response.label,
+                ]
+            )
+    else:
+        buckets = {
+            "area": data.by_area,
+            "segment": data.by_segment,
+            "team": data.by_team,
+            "quarter": data.by_quarter,
+        }[table]
+        writer.writerow(
+            [table, "total_arr", "red_arr", "yellow_arr", "at_risk_arr", "change_30d", "change_90d"]
+        )
+        for b in buckets:
+            writer.writerow(
+                [b.label, b.total, b.red, b.yellow, b.at_risk, b.change_30, b.change_90]
+            )
+    return response
+
+
+@require_POST
+def summary_action(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    account = get_object_or_404(
+        Account, pk=require_id(request.POST.get("account"), field="account")
+    )
+    signal = request.POST.get("signal", "")
+    try:
+        cta = services.summary_action_take(
+            account=account, signal=signal, by=request.user, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("summary:index")
+    text = f"{cta.get_type_display()} CTA #{cta.pk} open for {account.name}: {cta.reason}"
+    if request.htmx:
+        return render(request, "insights/partials/_action_done.html", {"cta": cta, "text": text})
+    messages.success(request, text)
+    return redirect("summary:index")
+
+
+@require_http_methods(["GET"])
+def backtest_page(request: HttpRequest) -> HttpResponse:
+    _leadership_only(request)
+    horizon = parse_int(request.GET.get("horizon"), default=90, allowed=backtest.HORIZONS)
+    results = backtest.cached_backtest(horizon)
+    chart = charts.auc_bars([(r.label, r.auc) for r in results])
+    return render(
+        request,
+        "insights/backtest.html",
+        {
+            "results": results,
+            "horizon": horizon,
+            "horizons": backtest.HORIZONS,
+            "reading": backtest.reading(results),
+            "chart": chart,
+        },
+    )
