@@ -25,7 +25,7 @@ from csrisk import audit, clock, events, jobs
 from csrisk.models import User
 
 if TYPE_CHECKING:
-    from accounts.importing import Plan
+    from accounts.importing.plan import Plan
 
 log = logging.getLogger(__name__)
 
@@ -414,7 +414,8 @@ def import_job_create(
     """
     from django.conf import settings
 
-    from accounts.importing import plan_file, read_file
+    from accounts.importing.dry_run import plan_file
+    from accounts.importing.reading import read_file
 
     if not can_import_accounts(by):
         raise PermissionDenied("Imports are for team leads, the VP and the CEO.")
@@ -454,7 +455,8 @@ def import_job_check(*, job_id: int) -> ImportJob:
     """Check a large file's rows (the preview) in the background; safe to run twice."""
     from django.core.cache import cache
 
-    from accounts.importing import ImportFileError, build_plan
+    from accounts.importing.dry_run import build_plan
+    from accounts.importing.reading import ImportFileError
     from csrisk.csvfiles import escape_controls
 
     key = IMPORT_PROGRESS_KEY.format(pk=job_id)
@@ -512,7 +514,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
     """Apply a queued import, all or nothing; safe to run twice (the second does nothing)."""
     from django.core.cache import cache
 
-    from accounts.importing import ImportFileError, apply_plan, build_plan
+    from accounts.importing.committing import apply_plan
+    from accounts.importing.dry_run import build_plan
+    from accounts.importing.reading import ImportFileError
 
     key = IMPORT_PROGRESS_KEY.format(pk=job_id)
     try:
