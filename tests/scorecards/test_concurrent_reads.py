@@ -116,7 +116,7 @@ def test_a_full_recompute_on_several_connections_writes_what_one_connection_writ
     settings, monkeypatch
 ):
     calls = []
-    real = services.concurrent_reads
+    real = recomputation.concurrent_reads
 
     def spy(*args, **kwargs):
         calls.append(len(args[0]))
