@@ -21,11 +21,11 @@ from accounts.rules import (
     can_reassign_to,
     changeable_accounts_q,
 )
-from csrisk import audit, clock, events
+from csrisk import audit, clock, events, jobs
 from csrisk.models import User
 
 if TYPE_CHECKING:
-    from accounts.importing import Plan
+    from accounts.importing.plan import Plan
 
 log = logging.getLogger(__name__)
 
@@ -394,6 +394,9 @@ class _ContactIndex:
 # --- CSV imports -------------------------------------------------------------------------
 
 IMPORT_PROGRESS_KEY = "csrisk:import:{pk}:progress"
+# Queued by name (csrisk.jobs): services never import tasks, tasks import services.
+CHECK_IMPORT_TASK = "accounts.tasks.check_import_task"
+RUN_IMPORT_TASK = "accounts.tasks.run_import_task"
 
 
 def import_job_create(
@@ -411,8 +414,8 @@ def import_job_create(
     """
     from django.conf import settings
 
-    from accounts.importing import plan_file, read_file
-    from accounts.tasks import check_import_task
+    from accounts.importing.dry_run import plan_file
+    from accounts.importing.reading import read_file
 
     if not can_import_accounts(by):
         raise PermissionDenied("Imports are for team leads, the VP and the CEO.")
@@ -431,7 +434,7 @@ def import_job_create(
         job.status = ImportStatus.CHECKING
         job.queued_at = clock.now()
         job.save()
-        transaction.on_commit(lambda: check_import_task.delay(job.pk))
+        transaction.on_commit(lambda: jobs.queue(CHECK_IMPORT_TASK, job.pk))
         return job
     _set_preview(job, plan_file(read, by=by))
     job.save()
@@ -452,7 +455,8 @@ def import_job_check(*, job_id: int) -> ImportJob:
     """Check a large file's rows (the preview) in the background; safe to run twice."""
     from django.core.cache import cache
 
-    from accounts.importing import ImportFileError, build_plan
+    from accounts.importing.dry_run import build_plan
+    from accounts.importing.reading import ImportFileError
     from csrisk.csvfiles import escape_controls
 
     key = IMPORT_PROGRESS_KEY.format(pk=job_id)
@@ -490,8 +494,6 @@ def import_job_check(*, job_id: int) -> ImportJob:
 
 def import_job_commit(*, job: ImportJob, by: User) -> ImportJob:
     """Queue a previewed import. Race-safe: only one commit of a job is ever queued."""
-    from accounts.tasks import run_import_task
-
     if job.created_by_id != by.pk and not by.is_org_wide:
         raise PermissionDenied("Only the person who uploaded this file may import it.")
     with transaction.atomic():
@@ -499,7 +501,7 @@ def import_job_commit(*, job: ImportJob, by: User) -> ImportJob:
             status=ImportStatus.QUEUED, queued_at=clock.now()
         )
         if moved:
-            transaction.on_commit(lambda: run_import_task.delay(job.pk))
+            transaction.on_commit(lambda: jobs.queue(RUN_IMPORT_TASK, job.pk))
     job.refresh_from_db()
     if not moved and job.status == ImportStatus.INVALID:
         raise ValidationError("This file has errors; fix them and upload it again.")
@@ -512,7 +514,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
     """Apply a queued import, all or nothing; safe to run twice (the second does nothing)."""
     from django.core.cache import cache
 
-    from accounts.importing import ImportFileError, apply_plan, build_plan
+    from accounts.importing.committing import apply_plan
+    from accounts.importing.dry_run import build_plan
+    from accounts.importing.reading import ImportFileError
 
     key = IMPORT_PROGRESS_KEY.format(pk=job_id)
     try:
@@ -578,8 +582,6 @@ IMPORT_GIVE_UP_AFTER = dt.timedelta(hours=24)
 def import_jobs_sweep() -> tuple[int, int]:
     """Resend the task of a job waiting too long (a lost message); give up on one waiting
     a day, marking it failed with the reason. Returns (resent, failed)."""
-    from accounts.tasks import check_import_task, run_import_task
-
     now = clock.now()
     waiting = ImportJob.objects.filter(
         status__in=[ImportStatus.CHECKING, ImportStatus.QUEUED],
@@ -595,8 +597,8 @@ def import_jobs_sweep() -> tuple[int, int]:
     for pk, status in waiting.values_list("pk", "status"):
         # Conditional: a job that moved on meanwhile is left alone.
         if ImportJob.objects.filter(pk=pk, status=status).update(queued_at=now):
-            task = check_import_task if status == ImportStatus.CHECKING else run_import_task
-            transaction.on_commit(lambda pk=pk, task=task: task.delay(pk))
+            task = CHECK_IMPORT_TASK if status == ImportStatus.CHECKING else RUN_IMPORT_TASK
+            transaction.on_commit(lambda pk=pk, task=task: jobs.queue(task, pk))
             resent += 1
     return resent, failed
 

@@ -15,10 +15,11 @@ from accounts import selectors, services
 from accounts.choices import ImportStatus
 from accounts.filtersets import AccountFilterSet
 from accounts.forms import AccountForm, ImportForm
-from accounts.importing import ImportFileError, check_size
+from accounts.importing.reading import ImportFileError
 from accounts.models import Account, ImportJob
 from accounts.rules import can_change_account, can_import_accounts
 from csrisk import panels
+from csrisk.csvfiles import check_size
 from csrisk.forms import add_service_errors
 from csrisk.inputs import parse_int
 

@@ -25,7 +25,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-from csrisk import clock
+from csrisk import clock, jobs
 from csrisk.models import DeliveryFailure, Notification, NotificationPreference, User
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,8 @@ def notify(
 
 
 def _queue(notification_id: int) -> None:
-    from csrisk.tasks import deliver_notification_task
-
     try:
-        deliver_notification_task.delay(notification_id)
+        jobs.queue("csrisk.tasks.deliver_notification_task", notification_id)
     except Exception:  # a broker or an in-process delivery failure must not break the action
         log.exception("could not queue delivery of notification %s", notification_id)
 

@@ -15,7 +15,8 @@ from accounts.choices import LifecycleStage
 from csrisk import clock
 from ctas.choices import CtaType, Priority, Source
 from ctas.models import Comment, Cta, CtaTask, Playbook
-from ctas.services import playbook_tasks, sync_scorecards
+from ctas.services.playbooks import playbook_tasks
+from ctas.services.scorecard import sync_scorecards
 from scorecards.models import Scorecard
 
 PLAYBOOK_BY_AREA = {

@@ -34,11 +34,12 @@ from csrisk.forms import add_service_errors, submission_key
 from csrisk.inputs import parse_id, redirect_next
 from csrisk.models import User
 from csrisk.roles import Role
-from ctas import rules, services
+from ctas import rules
 from ctas.choices import LIVE_STATUSES, Outcome, Status
 from ctas.filtersets import DUE_WINDOWS, CtaFilterSet
 from ctas.forms import CtaCreateForm
 from ctas.models import Cta, CtaTask
+from ctas.services import chatter, creation, cta_tasks, transitions
 from scorecards.choices import AreaCode
 
 PAGE_SIZE = 25
@@ -226,13 +227,15 @@ def flag(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        lambda c: services.cta_flag(cta=c, by=request.user, reason=request.POST.get("reason", "")),
+        lambda c: transitions.cta_flag(
+            cta=c, by=request.user, reason=request.POST.get("reason", "")
+        ),
     )
 
 
 @require_POST
 def unflag(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda c: services.cta_unflag(cta=c, by=request.user))
+    return _act(request, pk, lambda c: transitions.cta_unflag(cta=c, by=request.user))
 
 
 @require_POST
@@ -240,7 +243,7 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        lambda c: services.cta_close(
+        lambda c: transitions.cta_close(
             cta=c,
             by=request.user,
             outcome=request.POST.get("outcome", ""),
@@ -254,7 +257,7 @@ def snooze(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         pk,
-        lambda c: services.cta_snooze(
+        lambda c: transitions.cta_snooze(
             cta=c, by=request.user, until=_date(request.POST.get("until", ""))
         ),
     )
@@ -267,7 +270,7 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
         person = User.objects.filter(pk=pk).first() if pk else None
         if person is None:
             raise ValidationError("Choose who takes it over.")
-        return services.cta_reassign(cta=c, by=request.user, owner=person)
+        return transitions.cta_reassign(cta=c, by=request.user, owner=person)
 
     return _act(request, pk, run)
 
@@ -337,7 +340,7 @@ def _work(request: HttpRequest, pk: int) -> HttpResponse:
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     cta = get_object_or_404(Cta.objects.select_related("account", "owner"), pk=pk)
     try:
-        services.task_add(cta=cta, by=request.user, title=request.POST.get("title", ""))
+        cta_tasks.task_add(cta=cta, by=request.user, title=request.POST.get("title", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
@@ -353,7 +356,7 @@ def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     if person is None:
         messages.error(request, "Choose who takes the task over.")
     else:
-        services.task_reassign(task=task, by=request.user, owner=person)
+        cta_tasks.task_reassign(task=task, by=request.user, owner=person)
     if request.htmx:
         return render(
             request,
@@ -368,7 +371,7 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
     cta = get_object_or_404(Cta.objects.select_related("account"), pk=pk)
     error = None
     try:
-        services.comment_add(
+        chatter.comment_add(
             cta=cta,
             by=request.user,
             body=request.POST.get("body", ""),
@@ -399,7 +402,7 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(CtaTask.objects.select_related("cta__account", "cta__owner"), pk=pk)
     try:
-        services.task_complete(task=task, by=request.user)
+        cta_tasks.task_complete(task=task, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
@@ -455,7 +458,7 @@ def cta_open(request: HttpRequest, account_id: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            cta = services.cta_create(
+            cta = creation.cta_create(
                 account=account,
                 by=request.user,
                 type=data["type"],

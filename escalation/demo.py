@@ -12,9 +12,10 @@ from csrisk import clock
 from csrisk.models import User
 from ctas.choices import LIVE_STATUSES
 from ctas.models import Cta
-from escalation import rules, services
+from escalation import rules
 from escalation.choices import Level, StepAction
 from escalation.models import Escalation, EscalationStep, Meeting
+from escalation.services import deadlines, levels, routing, suggestions
 from scorecards.models import Area
 
 STORY_CHECKED = 300  # suggestions are looked for at once on this many; the sweep does the rest
@@ -48,7 +49,7 @@ def build_demo_escalations(*, full: bool = True) -> int:
                 deadline_at=clock.add_business_days(
                     opened, float(config[Level.TEAM].ack_business_days)
                 ),
-                routes=services.routes_for(cta, areas=areas, meetings=meetings),
+                routes=routing.routes_for(cta, areas=areas, meetings=meetings),
             )
         )
     Escalation.objects.bulk_create(escalations, batch_size=1000)
@@ -70,10 +71,10 @@ def build_demo_escalations(*, full: bool = True) -> int:
     if not full:
         return len(escalations)
     for escalation in escalations[:STORY_CHECKED]:
-        services.suggestions_refresh(escalation)
+        suggestions.suggestions_refresh(escalation)
     # Deadlines already missed are chased now, so the demo starts settled (reminders,
     # automatic moves up) instead of changing under the first visitor five minutes in.
-    services.sweep()
+    deadlines.sweep()
     return len(escalations)
 
 
@@ -110,19 +111,19 @@ def _story(escalations: list[Escalation]) -> None:
 
     for escalation in [e for e in (to_vp, to_ceo) if e is not None]:
         with clock.frozen(between(escalation, 0.3)):
-            services.escalation_escalate(
+            levels.escalation_escalate(
                 escalation=escalation,
                 by=people["lead1"],
                 level=Level.VP,
                 reason="Renewal is close and their sponsor went quiet; VP call needed.",
             )
         with clock.frozen(between(escalation, 0.4)):
-            services.escalation_acknowledge(
+            levels.escalation_acknowledge(
                 escalation=escalation, by=people["vp"], note="I will call their COO this week."
             )
     if to_ceo is not None:
         with clock.frozen(between(to_ceo, 0.7)):
-            services.suggestions_refresh(to_ceo)
+            suggestions.suggestions_refresh(to_ceo)
             suggestion = to_ceo.suggestions.filter(rule="ceo_relationship").first()
             if suggestion is not None:
-                services.suggestion_accept(suggestion=suggestion, by=people["vp"])
+                suggestions.suggestion_accept(suggestion=suggestion, by=people["vp"])

@@ -7,19 +7,19 @@ from typing import Any
 
 from csrisk.models import User
 from ctas.models import Cta
-from escalation import services
+from escalation.services import levels, opening
 
 
 def on_cta_flagged(sender: Any, **event: Any) -> None:
     cta = Cta.objects.select_related("account", "owner__team__lead").get(pk=event["cta_id"])
     by = User.objects.filter(pk=event["by_id"]).first()
-    services.escalation_open(cta=cta, by=by, reason=event.get("reason", ""))
+    opening.escalation_open(cta=cta, by=by, reason=event.get("reason", ""))
 
 
 def on_cta_released(sender: Any, **event: Any) -> None:
     cta = Cta.objects.get(pk=event["cta_id"])
     by = User.objects.filter(pk=event["by_id"]).first()
-    services.escalation_release(cta=cta, by=by, reason=event.get("reason", ""))
+    levels.escalation_release(cta=cta, by=by, reason=event.get("reason", ""))
 
 
 def on_comment_added(sender: Any, **event: Any) -> None:
@@ -29,4 +29,4 @@ def on_comment_added(sender: Any, **event: Any) -> None:
     from ctas.models import Comment
 
     body = Comment.objects.filter(pk=event["comment_id"]).values_list("body", flat=True).first()
-    services.escalation_commented(cta=cta, by=by, body=body or "", mentioned=mentioned)
+    levels.escalation_commented(cta=cta, by=by, body=body or "", mentioned=mentioned)

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from escalation import services
+from escalation.services import deadlines
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def escalation_sweep_task() -> dict[str, int]:
-    return services.sweep()
+    return deadlines.sweep()

@@ -24,9 +24,10 @@ from csrisk.models import User
 from csrisk.roles import Role
 from ctas.choices import LIVE_STATUSES
 from ctas.models import Cta
-from escalation import rules, selectors, services
+from escalation import rules, selectors
 from escalation.choices import EscalationStatus, Level, MeetingKind
 from escalation.models import AgendaReview, Escalation, Meeting, Suggestion
+from escalation.services import agendas, levels, suggestions
 
 SHORT = {1: "Level 1 · team", 2: "Level 2 · VP", 3: "Level 3 · CEO"}
 
@@ -176,7 +177,7 @@ def escalate(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")[:2000]
 
     def run() -> Escalation:
-        return services.escalation_escalate(
+        return levels.escalation_escalate(
             escalation=escalation,
             by=request.user,
             level=_level(request.POST.get("level")),
@@ -191,7 +192,7 @@ def de_escalate(request: HttpRequest, pk: int) -> HttpResponse:
     escalation = _escalation(pk)
 
     def run() -> Escalation:
-        return services.escalation_de_escalate(
+        return levels.escalation_de_escalate(
             escalation=escalation,
             by=request.user,
             level=_level(request.POST.get("level")),
@@ -207,7 +208,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         escalation,
-        lambda: services.escalation_acknowledge(
+        lambda: levels.escalation_acknowledge(
             escalation=escalation, by=request.user, note=request.POST.get("note", "")[:1000]
         ),
         "Acknowledged.",
@@ -220,7 +221,7 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         escalation,
-        lambda: services.escalation_resolve(
+        lambda: levels.escalation_resolve(
             escalation=escalation, by=request.user, reason=request.POST.get("reason", "")[:2000]
         ),
         "Resolved.",
@@ -233,7 +234,7 @@ def suggestion_accept(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         suggestion.escalation,
-        lambda: services.suggestion_accept(suggestion=suggestion, by=request.user),
+        lambda: suggestions.suggestion_accept(suggestion=suggestion, by=request.user),
         f"Escalated to level {suggestion.level}.",
     )
 
@@ -244,7 +245,7 @@ def suggestion_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
         suggestion.escalation,
-        lambda: services.suggestion_dismiss(
+        lambda: suggestions.suggestion_dismiss(
             suggestion=suggestion, by=request.user, note=request.POST.get("note", "")[:300]
         ),
         "Suggestion dismissed.",
@@ -315,7 +316,7 @@ def agenda_review(request: HttpRequest, slug: str) -> HttpResponse:
     if item is None:
         raise Http404("That item is not on this agenda.")
     try:
-        services_review = services.agenda_review(
+        services_review = agendas.agenda_review(
             meeting=meeting,
             date=date,
             item=item,

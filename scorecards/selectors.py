@@ -849,7 +849,8 @@ def stored_areas(account_ids: list[int]) -> pd.DataFrame:
 
 
 def stored_cards(account_ids: list[int]) -> dict[int, tuple]:
-    """Per account, its Scorecard as a recompute compares it (``services.CARD_STATE``)."""
+    """Per account, its Scorecard as a recompute compares it
+    (``services.recomputation.CARD_STATE``)."""
     ids = list(account_ids)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from scorecards import services
+from scorecards.services import overrides, pending, recomputation
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -11,7 +11,7 @@ def recompute_pending_task() -> int:
 
     Also the sweeper: beat runs it every minute, so a lost message only delays work.
     """
-    done, more = services.recompute_pending()
+    done, more = pending.recompute_pending()
     if more:
         recompute_pending_task.apply_async(countdown=1)
     return done
@@ -20,9 +20,9 @@ def recompute_pending_task() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def recompute_all_task() -> int:
     """Nightly full recompute: windows slide with time even when no new fact arrives."""
-    return services.recompute().accounts
+    return recomputation.recompute().accounts
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def expire_overrides_task() -> int:
-    return services.expire_overrides()
+    return overrides.expire_overrides()

@@ -19,11 +19,12 @@ from accounts.rules import can_change_account
 from csrisk import clock, panels
 from csrisk.forms import add_service_errors
 from csrisk.inputs import parse_id
-from scorecards import rules, selectors, services
+from scorecards import rules, selectors
 from scorecards.choices import AreaCode, Color
 from scorecards.forms import OverrideForm
 from scorecards.measures import COLOR_RANK
 from scorecards.models import AreaScore, Override, ScorecardSettings
+from scorecards.services import overrides
 
 REVIEW_SORTS = {
     "arr": lambda r: (-r.account.arr, r.account.name),
@@ -67,7 +68,7 @@ def override_set(request: HttpRequest, pk: int) -> HttpResponse:
     form = OverrideForm(request.POST)
     if form.is_valid():
         try:
-            services.override_set(account=account, by=request.user, **form.cleaned_data)
+            overrides.override_set(account=account, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
     if request.htmx:
@@ -91,7 +92,7 @@ def override_clear(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_change_account(request.user, override.account):
         raise PermissionDenied("You may not change this account's scorecard.")
     try:
-        services.override_clear(
+        overrides.override_clear(
             override=override, by=request.user, reason=request.POST.get("reason", "")[:500]
         )
     except ValidationError as exc:

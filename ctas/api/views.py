@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from ctas import services
 from ctas.api.serializers import (
     CloseSerializer,
     CommentInSerializer,
@@ -25,6 +24,7 @@ from ctas.api.serializers import (
 )
 from ctas.filtersets import CtaFilterSet
 from ctas.models import Cta, Playbook
+from ctas.services import chatter, creation, transitions
 
 ERRORS = {
     400: {"description": "Invalid input, or a state change not allowed now (e.g. closed)."},
@@ -68,7 +68,7 @@ class CtaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values["area"] = values.get("area") or ""
-        cta = services.cta_create(by=request.user, **values)
+        cta = creation.cta_create(by=request.user, **values)
         return Response(
             CtaSerializer(self.get_queryset().get(pk=cta.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -80,8 +80,8 @@ class CtaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         values = dict(data.validated_data)
         owner = values.pop("owner", None)
         if owner is not None and owner != cta.owner:
-            cta = services.cta_reassign(cta=cta, by=request.user, owner=owner)
-        services.cta_update(cta=cta, by=request.user, **values)
+            cta = transitions.cta_reassign(cta=cta, by=request.user, owner=owner)
+        transitions.cta_update(cta=cta, by=request.user, **values)
         return Response(CtaSerializer(self.get_queryset().get(pk=cta.pk)).data)
 
     def _run(self, serializer: type[BaseSerializer], fn: Any, **extra: Any) -> Response:
@@ -94,22 +94,22 @@ class CtaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @_command(FlagSerializer, "Flag: ask for help (the area turns red, the lead is told)")
     @action(detail=True, methods=["post"])
     def flag(self, request: Request, pk: str) -> Response:
-        return self._run(FlagSerializer, services.cta_flag)
+        return self._run(FlagSerializer, transitions.cta_flag)
 
     @_command(UnflagSerializer, "Remove the flag")
     @action(detail=True, methods=["post"])
     def unflag(self, request: Request, pk: str) -> Response:
-        return self._run(UnflagSerializer, services.cta_unflag)
+        return self._run(UnflagSerializer, transitions.cta_unflag)
 
     @_command(CloseSerializer, "Close with an outcome (the measures speak again)")
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
-        return self._run(CloseSerializer, services.cta_close)
+        return self._run(CloseSerializer, transitions.cta_close)
 
     @_command(SnoozeSerializer, "Snooze until a date (at most 90 days)")
     @action(detail=True, methods=["post"])
     def snooze(self, request: Request, pk: str) -> Response:
-        return self._run(SnoozeSerializer, services.cta_snooze)
+        return self._run(SnoozeSerializer, transitions.cta_snooze)
 
     @extend_schema(
         request=CommentInSerializer,
@@ -121,7 +121,7 @@ class CtaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         cta = self.get_object()
         data = CommentInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        comment = services.comment_add(cta=cta, by=request.user, **data.validated_data)
+        comment = chatter.comment_add(cta=cta, by=request.user, **data.validated_data)
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: CommentSerializer(many=True), **ERRORS})

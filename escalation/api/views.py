@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from csrisk import clock
-from escalation import selectors, services
+from escalation import selectors
 from escalation.api.serializers import (
     AcknowledgeSerializer,
     AgendaQuerySerializer,
@@ -26,6 +26,7 @@ from escalation.api.serializers import (
 )
 from escalation.filtersets import EscalationFilterSet
 from escalation.models import Escalation, EscalationStep, Meeting, Suggestion
+from escalation.services import agendas, levels, suggestions
 
 ERRORS = {
     400: {"description": "Invalid input, or not allowed now (e.g. already resolved)."},
@@ -76,7 +77,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     def escalate(self, request: Request, pk: str) -> Response:
         escalation = self.get_object()
         values = self._input(EscalateSerializer)
-        services.escalation_escalate(escalation=escalation, by=request.user, **values)
+        levels.escalation_escalate(escalation=escalation, by=request.user, **values)
         return self._fresh(escalation)
 
     @_command(EscalateSerializer, "Hand back down to a lower level")
@@ -84,7 +85,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     def de_escalate(self, request: Request, pk: str) -> Response:
         escalation = self.get_object()
         values = self._input(EscalateSerializer)
-        services.escalation_de_escalate(escalation=escalation, by=request.user, **values)
+        levels.escalation_de_escalate(escalation=escalation, by=request.user, **values)
         return self._fresh(escalation)
 
     @_command(AcknowledgeSerializer, "Acknowledge at the current level (stops the deadline)")
@@ -92,7 +93,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     def acknowledge(self, request: Request, pk: str) -> Response:
         escalation = self.get_object()
         values = self._input(AcknowledgeSerializer)
-        services.escalation_acknowledge(escalation=escalation, by=request.user, **values)
+        levels.escalation_acknowledge(escalation=escalation, by=request.user, **values)
         return self._fresh(escalation)
 
     @_command(ResolveSerializer, "Resolve (also unflags the CTA)")
@@ -100,7 +101,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     def resolve(self, request: Request, pk: str) -> Response:
         escalation = self.get_object()
         values = self._input(ResolveSerializer)
-        services.escalation_resolve(escalation=escalation, by=request.user, **values)
+        levels.escalation_resolve(escalation=escalation, by=request.user, **values)
         return self._fresh(escalation)
 
     def _suggestion(self, escalation: Escalation, sid: str) -> Suggestion:
@@ -114,7 +115,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def accept_suggestion(self, request: Request, pk: str, sid: str) -> Response:
         escalation = self.get_object()
-        services.suggestion_accept(suggestion=self._suggestion(escalation, sid), by=request.user)
+        suggestions.suggestion_accept(suggestion=self._suggestion(escalation, sid), by=request.user)
         return self._fresh(escalation)
 
     @_command(DismissSerializer, "Dismiss a suggestion (recorded; not suggested again)")
@@ -126,7 +127,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     def dismiss_suggestion(self, request: Request, pk: str, sid: str) -> Response:
         escalation = self.get_object()
         values = self._input(DismissSerializer)
-        services.suggestion_dismiss(
+        suggestions.suggestion_dismiss(
             suggestion=self._suggestion(escalation, sid), by=request.user, **values
         )
         return self._fresh(escalation)
@@ -169,7 +170,7 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
         item = next((i for i in items if i.key == values["item"]), None)
         if item is None:
             raise NotFound("That item is not on this agenda.")
-        item.review = services.agenda_review(
+        item.review = agendas.agenda_review(
             meeting=meeting,
             date=values["date"],
             item=item,

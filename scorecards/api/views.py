@@ -12,7 +12,6 @@ from rest_framework.response import Response
 
 from accounts.choices import LifecycleStage
 from accounts.models import Account
-from scorecards import services
 from scorecards.api.serializers import (
     HistorySerializer,
     OverrideInSerializer,
@@ -22,6 +21,7 @@ from scorecards.api.serializers import (
 )
 from scorecards.choices import AreaCode, Color
 from scorecards.models import ColorChange, Override
+from scorecards.services import overrides
 
 ERRORS = {
     400: {"description": "Invalid input; the body names each bad field and why."},
@@ -128,7 +128,7 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         account = get_object_or_404(Account, pk=account_id)
         data = OverrideInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        override = services.override_set(account=account, by=request.user, **data.validated_data)
+        override = overrides.override_set(account=account, by=request.user, **data.validated_data)
         return Response(OverrideOutSerializer(override).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -152,7 +152,7 @@ class ScorecardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         account = get_object_or_404(Account, pk=account_id)
         override = get_object_or_404(Override, account=account, area=area, ended_at__isnull=True)
         reason = request.data.get("reason", "")
-        override = services.override_clear(
+        override = overrides.override_clear(
             override=override, by=request.user, reason=str(reason)[:500]
         )
         return Response(OverrideOutSerializer(override).data)

@@ -148,12 +148,10 @@ def test_it_writes_nothing_when_the_transaction_fails(org, monkeypatch):
     plan = build_plan(csv("A,1,,Y-1,smb,", "B,1,,Y-2,smb,"), by=org.vp)
     from django.db import IntegrityError
 
-    from accounts import importing
-
     def boom(*args, **kwargs):
         raise IntegrityError("disk on fire")
 
-    monkeypatch.setattr(importing.AuditEntry.objects, "bulk_create", boom)
+    monkeypatch.setattr(AuditEntry.objects, "bulk_create", boom)
     with pytest.raises(IntegrityError):
         apply_plan(plan, by=org.vp)
     assert Account.objects.count() == 0

@@ -30,7 +30,9 @@ def test_a_failing_job_does_not_stop_the_others(db, settings):
     later = T0 + dt.timedelta(minutes=5)
     with (
         mock.patch("celery.schedules.schedule.now", return_value=later),
-        mock.patch("scorecards.services.expire_overrides", side_effect=RuntimeError("boom")),
+        mock.patch(
+            "scorecards.services.overrides.expire_overrides", side_effect=RuntimeError("boom")
+        ),
     ):
         assert inprocess.run_due(last, later) == ["fine"]
     assert last["broken"] == later

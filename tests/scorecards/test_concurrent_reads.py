@@ -18,6 +18,7 @@ from csrisk import db as csrisk_db
 from csrisk.roles import Role
 from scorecards import selectors, services
 from scorecards.models import AreaScore, Scorecard
+from scorecards.services import recomputation
 from tests.factories import UserFactory
 
 NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -115,13 +116,13 @@ def test_a_full_recompute_on_several_connections_writes_what_one_connection_writ
     settings, monkeypatch
 ):
     calls = []
-    real = services.concurrent_reads
+    real = recomputation.concurrent_reads
 
     def spy(*args, **kwargs):
         calls.append(len(args[0]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "concurrent_reads", spy)
+    monkeypatch.setattr(recomputation, "concurrent_reads", spy)
     with clock.frozen(NOW):
         _book()
         settings.SCORECARD_CONCURRENT_READS_MIN = 1

@@ -16,6 +16,7 @@ from csrisk import clock
 from csrisk.models import AuditEntry, Notification
 from scorecards import selectors, services
 from scorecards.models import AreaScore, ColorChange, PendingRecompute, Scorecard
+from scorecards.services import pending
 from tests.factories import ContactFactory
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -295,7 +296,7 @@ def test_trend_reads_the_colour_as_it_stood_7_and_30_days_ago(healthy):
 def test_it_recomputes_a_burst_of_requests_once_per_account(
     org, account_a, account_b, django_capture_on_commit_callbacks
 ):
-    with mock.patch("scorecards.services.recompute", wraps=services.recompute) as spy:
+    with mock.patch("scorecards.services.pending.recompute", wraps=services.recompute) as spy:
         with django_capture_on_commit_callbacks(execute=False):
             for _ in range(50):  # 100 requests for 2 accounts
                 services.request_recompute([account_a.pk, account_b.pk])
@@ -314,7 +315,7 @@ def test_it_schedules_one_task_per_window_when_a_worker_runs(org, account_a, set
     settings.CELERY_TASK_ALWAYS_EAGER = False
     with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
         for _ in range(20):
-            services._schedule_pending()
+            pending._schedule_pending()
     assert queued.call_count == 1
     assert queued.call_args.kwargs["countdown"] == services.RECOMPUTE_WINDOW_SECONDS
 

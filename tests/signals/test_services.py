@@ -15,6 +15,7 @@ from csrisk import clock
 from ctas.models import Cta
 from scorecards import services as scorecard_services
 from scorecards.models import PendingRecompute
+from scorecards.services import pending as scorecard_pending
 from signals import services
 from signals.models import Signal, SignalRule
 from tests.factories import AccountFactory
@@ -49,9 +50,7 @@ def test_it_recomputes_each_of_k_accounts_once_per_window_for_a_burst(org, setti
     app.conf.task_always_eager = False
     with (
         mock.patch.object(recompute_pending_task, "apply_async") as scheduled,
-        mock.patch.object(
-            scorecard_services, "recompute", wraps=scorecard_services.recompute
-        ) as rc,
+        mock.patch.object(scorecard_pending, "recompute", wraps=scorecard_services.recompute) as rc,
     ):
         for start in range(0, 300, 20):  # fifteen worker tasks, each with its own commit
             with transaction.atomic():

@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
 from accounts.choices import ImportKind
-from accounts.importing import ImportFileError, apply_plan, build_plan
+from accounts.importing.committing import apply_plan
+from accounts.importing.dry_run import build_plan
+from accounts.importing.reading import ImportFileError
 from csrisk import audit
 from csrisk.models import User
 from csrisk.roles import Role

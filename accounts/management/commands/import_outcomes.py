@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.importing import ImportFileError, apply_outcomes, plan_outcomes
+from accounts.importing.outcomes import apply_outcomes, plan_outcomes
+from accounts.importing.reading import ImportFileError
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Account
-from scorecards import services
+from scorecards.services.recomputation import recompute
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No account with id {options['account']}.")
             ids = [options["account"]]
         started = time.perf_counter()
-        report = services.recompute(ids)
+        report = recompute(ids)
         self.stdout.write(
             f"Recomputed {report.accounts} account(s) in {time.perf_counter() - started:.2f}s: "
             f"{report.area_changes} area colour change(s), {report.overall_changes} overall."

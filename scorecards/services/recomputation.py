@@ -1,37 +1,23 @@
-"""Writes for scorecards: recompute, CTA precedence, overrides, coalesced recompute requests.
+"""The recompute: run the measures over the facts and write colours, scores and reasons.
 
-The interface other apps call:
-- ``cta_pressure_set(account_id=…, area=…, color=…, reasons=…)`` — the ctas app says which
-  open risk CTAs hold an area at least yellow (open) or red (flagged); ``color=None``
-  when none is open any more. The account is recomputed at once.
-- ``request_recompute(account_ids)`` — facts changed; recompute soon, coalesced.
+Vectorised over the book in chunks; only the rows that changed are written, and each colour
+change is recorded (``ColorChange``) and emitted as ``events.color_changed``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import logging
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
-from django.conf import settings
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 
-from accounts.models import Account
-from accounts.rules import can_change_account
-from csrisk import audit, clock, events
+from csrisk import clock, events
 from csrisk.db import concurrent_reads, insert_rows, update_rows
-from csrisk.models import User
-from csrisk.notifications import notify
 from scorecards import selectors
-from scorecards.choices import AreaCode, Color
-from scorecards.colour_rule import held_red
 from scorecards.compute import combine
 from scorecards.measures import (
     FACT_FRAMES,
@@ -42,17 +28,7 @@ from scorecards.measures import (
     measure_rows,
     run_measures,
 )
-from scorecards.models import (
-    AreaScore,
-    ColorChange,
-    CtaPressure,
-    Override,
-    PendingRecompute,
-    Scorecard,
-    ScorecardSettings,
-)
-
-log = logging.getLogger(__name__)
+from scorecards.models import AreaScore, ColorChange, Scorecard
 
 # Accounts per transaction of a full recompute. Each chunk pays every fact query and the
 # pandas set-up once: on the 10,000-account book, chunks of 10,000 took ~4.5 s where
@@ -60,8 +36,6 @@ log = logging.getLogger(__name__)
 # fit in a few hundred MB.
 CHUNK = 10_000
 BATCH = 1000
-RECOMPUTE_WINDOW_SECONDS = 5
-SCHEDULED_KEY = "csrisk:scorecards:recompute-scheduled"
 
 
 @dataclass
@@ -69,9 +43,6 @@ class RecomputeReport:
     accounts: int = 0
     area_changes: int = 0
     overall_changes: int = 0
-
-
-# --- recompute ----------------------------------------------------------------------------
 
 
 def recompute(
@@ -184,7 +155,7 @@ def _recompute_chunk(
         digest = r.digest
         if old is None:
             new_scores.append((r.account_id, r.area, *state, digest, now, now))
-            changed(r.account_id, r.area, "", r.color, r.score, _head(r.reasons))
+            changed(r.account_id, r.area, "", r.color, r.score, first_reason(r.reasons))
             continue
         pk, old_color, old_digest = old
         if old_digest == digest:
@@ -193,7 +164,7 @@ def _recompute_chunk(
             pk=pk, computed_at=now, digest=digest, **dict(zip(AREA_STATE, state, strict=True))
         )
         if old_color != r.color:
-            changed(r.account_id, r.area, old_color, r.color, r.score, _head(r.reasons))
+            changed(r.account_id, r.area, old_color, r.color, r.score, first_reason(r.reasons))
             score.changed_at = now
             report.area_changes += 1
         changed_scores.append(score)
@@ -316,224 +287,6 @@ COLOR_CHANGE_COLUMNS = (
 )
 
 
-def _head(reasons: list[dict]) -> str:
+def first_reason(reasons: list[dict]) -> str:
+    """The sentence a change is recorded with: the first reason, cut to fit."""
     return (reasons[0]["sentence"] if reasons else "")[:500]
-
-
-# --- coalesced requests --------------------------------------------------------------------
-
-
-def request_recompute(account_ids: Iterable[int]) -> None:
-    """Mark accounts for recompute. However many times an account is marked within the
-    window, it is recomputed once: the marks collapse into one PendingRecompute row."""
-    ids = set(account_ids)
-    if not ids:
-        return
-    now = clock.now()
-    PendingRecompute.objects.bulk_create(
-        [PendingRecompute(account_id=i, requested_at=now) for i in ids], ignore_conflicts=True
-    )
-    transaction.on_commit(_schedule_pending)
-
-
-def _schedule_pending() -> None:
-    from scorecards.tasks import recompute_pending_task
-
-    if settings.CELERY_TASK_ALWAYS_EAGER or getattr(
-        recompute_pending_task.app.conf, "task_always_eager", False
-    ):
-        recompute_pending_task.delay()
-        return
-    # One scheduled run per window, whatever the number of requests in it.
-    if cache.add(SCHEDULED_KEY, 1, timeout=RECOMPUTE_WINDOW_SECONDS):
-        recompute_pending_task.apply_async(countdown=RECOMPUTE_WINDOW_SECONDS)
-
-
-def recompute_pending(limit: int = 500) -> tuple[int, bool]:
-    """Recompute up to ``limit`` pending accounts; return (done, more_left)."""
-    started = clock.now()
-    ids = list(
-        PendingRecompute.objects.order_by("requested_at").values_list("account_id", flat=True)[
-            :limit
-        ]
-    )
-    if not ids:
-        return 0, False
-    recompute(ids)
-    # A request that arrived during the run stays pending for the next one.
-    PendingRecompute.objects.filter(account_id__in=ids, requested_at__lte=started).delete()
-    return len(ids), PendingRecompute.objects.exists()
-
-
-# --- CTA precedence (called by the ctas app) ------------------------------------------------
-
-
-def cta_pressure_set(
-    *, account_id: int, area: str, color: str | None, reasons: list[dict] | None = None
-) -> None:
-    """Hold an area at least ``color`` (yellow: open risk CTA, red: flagged) or release it.
-
-    Recomputes the account at once, so the page shows the new colour immediately.
-    """
-    if area not in AreaCode.values:
-        raise ValidationError(f"Unknown area {area!r}.")
-    if color not in (None, Color.YELLOW, Color.RED):
-        raise ValidationError("A CTA holds an area at yellow or red, or releases it (None).")
-    cta_pressures_set([(account_id, area, color, reasons or [])])
-
-
-def cta_pressures_set(pressures: list[tuple[int, str, str | None, list[dict]]]) -> None:
-    """Many (account_id, area, color | None, reasons) at once; each account recomputed once."""
-    now = clock.now()
-    with transaction.atomic():
-        for account_id, area, color, reasons in pressures:
-            if area not in AreaCode.values or color not in (None, Color.YELLOW, Color.RED):
-                raise ValidationError(f"Bad CTA pressure {area!r} {color!r}.")
-            if color is None:
-                CtaPressure.objects.filter(account_id=account_id, area=area).delete()
-            else:
-                CtaPressure.objects.update_or_create(
-                    account_id=account_id,
-                    area=area,
-                    defaults={"color": color, "reasons": reasons, "updated_at": now},
-                )
-        recompute({p[0] for p in pressures}, cause="cta")
-
-
-# --- overrides ------------------------------------------------------------------------------
-
-
-def override_set(
-    *, account: Account, area: str, color: str, reason: str, expires_at: dt.datetime, by: User
-) -> Override:
-    """Set an area's colour by hand until ``expires_at``; recomputes keep it until then."""
-    if not can_change_account(by, account):
-        raise PermissionDenied(
-            "Only the account's owner, their team lead, the VP or the CEO "
-            "may override its scorecard."
-        )
-    if area not in AreaCode.values:
-        raise ValidationError({"area": f"Unknown area {area!r}."})
-    if color not in Color.values:
-        raise ValidationError({"color": "Use green, yellow or red."})
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why: an override without a reason helps nobody."})
-    # The colour rule (colour_rule.held_red) holds a flagged area red whatever an override
-    # says: refuse the override that could not show, with the way that works.
-    floor = (
-        CtaPressure.objects.filter(account=account, area=area)
-        .values_list("color", flat=True)
-        .first()
-    )
-    if held_red(floor, color):
-        raise ValidationError(
-            {
-                "color": "A flagged CTA holds this area red: an override cannot turn it below "
-                "red. Lift the flag (or close the CTA) to let the colour change."
-            }
-        )
-    now = clock.now()
-    longest = ScorecardSettings.get().override_max_days
-    if expires_at <= now:
-        raise ValidationError({"expires_at": "The expiry must be in the future."})
-    if expires_at > now + dt.timedelta(days=longest):
-        raise ValidationError({"expires_at": f"An override may last at most {longest} days."})
-    with transaction.atomic():
-        before = AreaScore.objects.filter(account=account, area=area).first()
-        replaced = Override.objects.filter(account=account, area=area, ended_at__isnull=True)
-        replaced.update(ended_at=now, ended_by=by, end_reason="replaced")
-        override = Override.objects.create(
-            account=account,
-            area=area,
-            color=color,
-            reason=reason.strip(),
-            set_by=by,
-            set_at=now,
-            expires_at=expires_at,
-        )
-        audit.record(
-            actor=by,
-            action="scorecard.override_set",
-            target=override,
-            account_id=account.pk,
-            changes={
-                "color": (before.color if before else None, color),
-                "expires_at": (None, expires_at),
-            },
-            reason=reason.strip(),
-        )
-        recompute([account.pk], cause="override")
-    return override
-
-
-def override_clear(*, override: Override, by: User, reason: str = "") -> Override:
-    if not can_change_account(by, override.account):
-        raise PermissionDenied("You may not change this account's scorecard.")
-    with transaction.atomic():
-        ended = Override.objects.filter(pk=override.pk, ended_at__isnull=True).update(
-            ended_at=clock.now(), ended_by=by, end_reason="cleared"
-        )
-        if not ended:
-            raise ValidationError("This override has already ended.")
-        audit.record(
-            actor=by,
-            action="scorecard.override_cleared",
-            target=override,
-            account_id=override.account_id,
-            changes={"color": (override.color, None)},
-            reason=reason,
-        )
-        recompute([override.account_id], cause="override")
-    override.refresh_from_db()
-    return override
-
-
-def expire_overrides() -> int:
-    """End overrides past their expiry, recompute, and tell the owner and the setter."""
-    now = clock.now()
-    due = list(
-        Override.objects.filter(ended_at__isnull=True, expires_at__lte=now).select_related(
-            "account__owner", "set_by"
-        )
-    )
-    expired = []
-    for o in due:
-        with transaction.atomic():
-            # Race-safe: only one sweeper ends a given override.
-            if not Override.objects.filter(pk=o.pk, ended_at__isnull=True).update(
-                ended_at=now, end_reason="expired"
-            ):
-                continue
-            audit.record(
-                actor=None,
-                action="scorecard.override_expired",
-                target=o,
-                account_id=o.account_id,
-                changes={"color": (o.color, None)},
-                reason="expired",
-            )
-            recompute([o.account_id], cause="expiry")
-            expired.append(o)
-    for o in expired:
-        score = AreaScore.objects.get(account_id=o.account_id, area=o.area)
-        area = AreaCode(o.area).label
-        people = {u for u in (o.account.owner, o.set_by) if u is not None}
-        for person in people:
-            notify(
-                user=person,
-                kind="override_expired",
-                title=f"{o.account.name}: the {area} override expired",
-                body=f"Your {o.color} override ({o.reason}) ended on "
-                f"{o.expires_at:%Y-%m-%d %H:%M}. {area} is {score.color} again from its "
-                f"measures: {_head(score.reasons)}",
-                url=reverse("accounts:detail", args=[o.account_id]),
-                dedupe_key=f"override-expired:{o.pk}",
-            )
-        events.emit_on_commit(
-            events.override_expired,
-            account_id=o.account_id,
-            area=o.area,
-            color=score.color,
-            set_by_id=o.set_by_id,
-        )
-    return len(expired)

@@ -1,0 +1,59 @@
+"""Alerts: an overdue CTA, and an account's overall colour turning red or leaving red."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from accounts.models import Account
+from csrisk import clock
+from csrisk.notifications import notify
+from ctas.choices import Status
+from ctas.models import Cta
+from ctas.services.common import cta_url, lead_of
+
+
+def alert_overdue() -> int:
+    """Tell the owner and their team lead once about each CTA that went past its due date."""
+    today = clock.today()
+    told = 0
+    for cta in Cta.objects.filter(
+        status__in=(Status.OPEN, Status.IN_PROGRESS), due_date__lt=today
+    ).select_related("account", "owner__team__lead"):
+        for person in {cta.owner, lead_of(cta.owner)} - {None}:
+            if notify(
+                user=person,
+                kind="cta_overdue",
+                title=f"Overdue CTA on {cta.account.name}: {cta.reason}",
+                body=f"Due {cta.due_date:%b %d}; owner {cta.owner}.",
+                url=cta_url(cta),
+                dedupe_key=f"cta-overdue:{cta.pk}:{cta.due_date}:{person.pk}",
+            ):
+                told += 1
+    return told
+
+
+def alert_color_change(*, account_id: int, old: str, new: str, reason: str) -> int:
+    """An account's overall colour turned red, or left red: tell its owner and their lead."""
+    if (old == "red") == (new == "red"):
+        return 0
+    account = Account.objects.select_related("owner__team__lead").get(pk=account_id)
+    if account.owner is None:
+        return 0
+    turned_red = new == "red"
+    kind = "scorecard_red" if turned_red else "scorecard_recovered"
+    title = (
+        f"{account.name} turned red" if turned_red else f"{account.name} is no longer red ({new})"
+    )
+    stamp = clock.now().strftime("%Y%m%d%H%M")
+    told = 0
+    for person in {account.owner, lead_of(account.owner)} - {None}:
+        if notify(
+            user=person,
+            kind=kind,
+            title=title,
+            body=reason,
+            url=reverse("accounts:detail", args=[account.pk]),
+            dedupe_key=f"{kind}:{account.pk}:{stamp}",
+        ):
+            told += 1
+    return told

@@ -1,0 +1,64 @@
+"""Flag → level 1: ``escalation_open``, called by the receiver of ``events.cta_flagged`` inside
+the flag's transaction, routes the CTA and tells a live queue's people at once."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from csrisk import clock
+from csrisk.models import User
+from csrisk.notifications import notify
+from ctas.models import Cta
+from escalation import rules
+from escalation.choices import EscalationStatus, Level, StepAction
+from escalation.models import Escalation, Meeting
+from escalation.services.routing import queue_people, routes_for
+from escalation.services.suggestions import suggestions_refresh
+from escalation.services.timeline import ack_deadline, escalation_url, record_step
+
+
+@transaction.atomic
+def escalation_open(*, cta: Cta, by: User | None, reason: str) -> Escalation:
+    """Level 1 for a flagged CTA (the open one if it has one already)."""
+    existing = Escalation.objects.filter(cta=cta, status=EscalationStatus.OPEN).first()
+    if existing is not None:
+        return existing
+    config = rules.levels()
+    now = clock.now()
+    cta = Cta.objects.select_related("account", "owner__team__lead").get(pk=cta.pk)
+    escalation = Escalation(
+        cta=cta,
+        account=cta.account,
+        level=Level.TEAM,
+        reason=reason or cta.flag_reason or cta.reason,
+        opened_by=by,
+        opened_at=now,
+        level_since=now,
+        deadline_at=ack_deadline(Level.TEAM, now, config),
+        routes=routes_for(cta),
+    )
+    try:
+        with transaction.atomic():
+            escalation.save()
+    except IntegrityError:  # a concurrent flag (or the sweeper) opened it first
+        return Escalation.objects.get(cta=cta, status=EscalationStatus.OPEN)
+    record_step(escalation, by, StepAction.OPENED, to_level=Level.TEAM, reason=escalation.reason)
+    for route in escalation.routes:
+        if route["kind"] != "queue":
+            continue
+        meeting = Meeting.objects.filter(pk=route["id"]).first()
+        for person in queue_people(meeting) if meeting else []:
+            if by is not None and person.pk == by.pk:
+                continue
+            transaction.on_commit(
+                lambda person=person, meeting=meeting: notify(
+                    user=person,
+                    kind="escalation_queue",
+                    title=f"Flagged in {meeting.name}: {cta.account.name} — {cta.reason}",
+                    body=escalation.reason,
+                    url=escalation_url(escalation),
+                    dedupe_key=f"esc-queue:{escalation.pk}:{person.pk}",
+                )
+            )
+    suggestions_refresh(escalation)
+    return escalation

@@ -1,0 +1,44 @@
+"""CTA precedence, the interface the ctas app calls: an open manual risk CTA holds its area
+at least yellow, a flagged one red; the account is recomputed at once."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from csrisk import clock
+from scorecards.choices import AreaCode, Color
+from scorecards.models import CtaPressure
+from scorecards.services.recomputation import recompute
+
+
+def cta_pressure_set(
+    *, account_id: int, area: str, color: str | None, reasons: list[dict] | None = None
+) -> None:
+    """Hold an area at least ``color`` (yellow: open risk CTA, red: flagged) or release it.
+
+    Recomputes the account at once, so the page shows the new colour immediately.
+    """
+    if area not in AreaCode.values:
+        raise ValidationError(f"Unknown area {area!r}.")
+    if color not in (None, Color.YELLOW, Color.RED):
+        raise ValidationError("A CTA holds an area at yellow or red, or releases it (None).")
+    cta_pressures_set([(account_id, area, color, reasons or [])])
+
+
+def cta_pressures_set(pressures: list[tuple[int, str, str | None, list[dict]]]) -> None:
+    """Many (account_id, area, color | None, reasons) at once; each account recomputed once."""
+    now = clock.now()
+    with transaction.atomic():
+        for account_id, area, color, reasons in pressures:
+            if area not in AreaCode.values or color not in (None, Color.YELLOW, Color.RED):
+                raise ValidationError(f"Bad CTA pressure {area!r} {color!r}.")
+            if color is None:
+                CtaPressure.objects.filter(account_id=account_id, area=area).delete()
+            else:
+                CtaPressure.objects.update_or_create(
+                    account_id=account_id,
+                    area=area,
+                    defaults={"color": color, "reasons": reasons, "updated_at": now},
+                )
+        recompute({p[0] for p in pressures}, cause="cta")
