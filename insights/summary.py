@@ -24,11 +24,18 @@ from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
 from accounts.choices import LifecycleStage, Segment
-from accounts.models import Account, CompetitorEvent, ContactTitleChange, PeopleChange, Ticket
+from accounts.models import (
+    Account,
+    CompetitorEvent,
+    Contact,
+    ContactTitleChange,
+    PeopleChange,
+    Ticket,
+)
 from escalation.choices import EscalationStatus, Level
 from escalation.models import Escalation
 from scorecards.choices import AreaCode
-from scorecards.measures import seniority
+from scorecards.measures import EDM, EDM_LEFT, Threshold, seniority
 from scorecards.models import AreaScore, ColorChange
 from scorecards.selectors import deferred_links, measure_verdicts, thresholds
 from sponsors import selectors as sponsor_selectors
@@ -395,7 +402,8 @@ def executive_summary(now: dt.datetime) -> Summary:
         yellow = yellow_now - (yellow_after[first_later] if weeks_ago else 0.0)
         trend.append(TrendPoint(when.date(), _money(red), _money(yellow)))
 
-    velocity = _velocity(now, book.index)
+    configured = thresholds()  # the measures' configuration, read once for the page
+    velocity = _velocity(now, book.index, configured)
     return Summary(
         now=now,
         total=total,
@@ -407,7 +415,7 @@ def executive_summary(now: dt.datetime) -> Summary:
         escalations=open_escalations(),
         coverage=sponsor_coverage(now.date()),
         blind_spots=blind_spots(now, velocity, book),
-        actions=prioritised_actions(now, velocity=velocity, book=book),
+        actions=prioritised_actions(now, velocity=velocity, book=book, configured=configured),
     )
 
 
@@ -497,19 +505,23 @@ SIGNAL_LABELS = {
 # (account id, velocity, the measure's sentence, the latest ticket it counted)
 Velocity = list[tuple[int, float, str, dt.datetime]]
 VELOCITY = "support.noncritical_velocity"
+KEY_CONTACT_LEFT = "company.key_contact_left"
 
 
-def _velocity(now: dt.datetime, account_ids: Iterable[int]) -> Velocity:
+def _velocity(
+    now: dt.datetime, account_ids: Iterable[int], configured: list[Threshold] | None = None
+) -> Velocity:
     """The accounts whose non-critical ticket velocity — the scorecard measure, with its
     configured window, floor and critical priorities — is at least ``VELOCITY_LEAD``, with
     the measure's sentence and the date of the latest ticket it counted."""
-    rows = measure_verdicts([VELOCITY], account_ids, now)
+    configured = configured or thresholds()
+    rows = measure_verdicts([VELOCITY], account_ids, now, configured)
     rows = rows[(rows["measure"] == VELOCITY) & (rows["value"] >= VELOCITY_LEAD)]
     if rows.empty:
         return []
     ids = [int(a) for a in rows["account_id"].tolist()]
     # The measure's own evidence: the latest of the tickets it counted.
-    latest = deferred_links(VELOCITY, ids, now=now, measure_thresholds=thresholds())
+    latest = deferred_links(VELOCITY, ids, now=now, measure_thresholds=configured)
     first = {a: int(refs.split(",")[0]) for a, refs in latest.items() if refs}
     opened = dict(Ticket.objects.filter(pk__in=first.values()).values_list("pk", "opened_at"))
     return [
@@ -648,14 +660,47 @@ def closeness(days: int | None) -> float:
     return 1 / (1 + max(days, 0) / 90)
 
 
+def _edm_left(
+    now: dt.datetime, configured: list[Threshold] | None = None
+) -> list[tuple[int, str, dt.date]]:
+    """The accounts whose decision maker left, as the scorecard measure says it
+    (``company.key_contact_left`` at ``EDM_LEFT``, its configured window), with the
+    measure's sentence and the departure's date. Only accounts with a departure on record
+    in the window are asked (a handful, not the book)."""
+    configured = configured or thresholds()
+    t = next(t for t in configured if t.code == KEY_CONTACT_LEFT)
+    since = now - dt.timedelta(days=t.window_days)
+    dates: dict[int, dt.date] = {}
+    for account_id, roles, at in PeopleChange.objects.filter(
+        change="left", occurred_at__gt=since, occurred_at__lte=now
+    ).values_list("account_id", "roles", "occurred_at"):
+        if EDM in (roles or []):
+            dates[account_id] = max(dates.get(account_id, at.date()), at.date())
+    for account_id, roles, on in Contact.objects.filter(
+        at_company=False, left_on__gte=since.date(), left_on__lte=now.date()
+    ).values_list("account_id", "roles", "left_on"):
+        if EDM in (roles or []):
+            dates[account_id] = max(dates.get(account_id, on), on)
+    if not dates:
+        return []
+    rows = measure_verdicts([KEY_CONTACT_LEFT], dates, now, configured)
+    rows = rows[(rows["measure"] == KEY_CONTACT_LEFT) & (rows["value"] >= EDM_LEFT)]
+    return [
+        (int(a), sentence, dates[int(a)])
+        for a, sentence in zip(rows["account_id"].tolist(), rows["sentence"].tolist(), strict=True)
+    ]
+
+
 def prioritised_actions(
     now: dt.datetime,
     limit: int = ACTION_LIMIT,
     velocity: Velocity | None = None,
     book: pd.DataFrame | None = None,
+    configured: list[Threshold] | None = None,
 ) -> list[Action]:
     """The book's danger signals with the response that fits each, highest priority first."""
     book = book if book is not None else book_frame()
+    configured = configured or thresholds()
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
     # The live accounts are the book's: the fact queries read their tables alone, and the
     # findings of churned accounts are dropped below against the book, not by a join each.
@@ -666,18 +711,15 @@ def prioritised_actions(
             found[(account_id, signal)] = (sentence, on)
 
     if velocity is None:
-        velocity = _velocity(now, book.index)
+        velocity = _velocity(now, book.index, configured)
     for account_id, _v, sentence, last in velocity:  # one row per account
         found[(account_id, "velocity")] = (sentence, last)
     for account_id, competitor, at in CompetitorEvent.objects.filter(
         activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "occurred_at"):
         keep(account_id, "competitor", f"evaluating {competitor}", at.date())
-    for account_id, roles, at in PeopleChange.objects.filter(
-        change="left", occurred_at__gt=now - dt.timedelta(days=180), occurred_at__lte=now
-    ).values_list("account_id", "roles", "occurred_at"):
-        if "edm" in (roles or []):
-            keep(account_id, "edm_left", "Executive Decision Maker left", at.date())
+    for account_id, sentence, on in _edm_left(now, configured):
+        keep(account_id, "edm_left", sentence, on)
     last_logged = dict(
         CheckIn.objects.filter(logged_at__isnull=False)
         .values("sponsorship_id")

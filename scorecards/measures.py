@@ -491,6 +491,8 @@ _NO_CSAT_TREND = "Not enough CSAT answers to see a trend."
 # --- company (people) -------------------------------------------------------------------
 
 EDM, CHAMPION = "edm", "champion"
+# The values of ``key_contact_left``: who left.
+EDM_LEFT, CHAMPION_LEFT = 2, 1
 
 
 def _key_role(roles: Any) -> str | None:
@@ -503,7 +505,10 @@ def _key_role(roles: Any) -> str | None:
 
 
 def key_contact_left(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Executive Decision Maker (value 2) or Champion (value 1) left within the window."""
+    """Executive Decision Maker (value 2, ``EDM_LEFT``) or Champion (value 1) left within
+    the window: a key contact marked gone, or a departure among the people changes. The
+    one definition of "the decision maker left": the escalation suggestions and the
+    executive summary read this measure (``selectors.measure_verdicts``)."""
     since = (f.now - pd.Timedelta(days=t.window_days)).date()
     events: list[tuple[int, int, str, str]] = []  # account, severity, sentence, date
     c = f.contacts
@@ -517,10 +522,13 @@ def key_contact_left(f: Frames, t: Threshold) -> pd.DataFrame:
     if not p.empty:
         left = p[(p["change"] == "left") & (p["occurred_at"] > _days_ago(f.now, t.window_days))]
         known = {(e[0], e[2]) for e in events}
+        names = c.set_index("id")["name"] if not c.empty else pd.Series(dtype=object)
         for row in left.itertuples():
             role = _key_role(row.roles)
             if role:
-                ev = _left_event(row.account_id, role, "", row.old_title, row.occurred_at.date())
+                name = "" if pd.isna(row.contact_id) else str(names.get(int(row.contact_id), ""))
+                on = row.occurred_at.date()
+                ev = _left_event(row.account_id, role, name, row.old_title, on)
                 if (ev[0], ev[2]) not in known:
                     events.append(ev)
     if not events:
@@ -537,7 +545,8 @@ _NO_LEFT = "No Executive Decision Maker or Champion left recently."
 def _left_event(account_id: int, role: str, name: str, title: str, on: Any) -> tuple:
     label = "Executive Decision Maker" if role == EDM else "Champion"
     who = f"{name} ({title})" if name and title else (name or title or "someone")
-    return (account_id, 2 if role == EDM else 1, f"{label} {who} left on {on}", str(on))
+    severity = EDM_LEFT if role == EDM else CHAMPION_LEFT
+    return (account_id, severity, f"{label} {who} left on {on}", str(on))
 
 
 _SENIORITY = [

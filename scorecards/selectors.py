@@ -927,15 +927,19 @@ def thresholds() -> list[Threshold]:
 
 
 def measure_verdicts(
-    codes: Iterable[str], account_ids: Iterable[int], now: dt.datetime
+    codes: Iterable[str],
+    account_ids: Iterable[int],
+    now: dt.datetime,
+    configured: list[Threshold] | None = None,
 ) -> pd.DataFrame:
     """What the measures ``codes`` say about these accounts as of ``now``, with their
     configured thresholds: one row per account and enabled measure (``run_measures``'
     columns). The one definition of a signal for every reader that is not the scorecard
     itself — rules, the executive summary, escalation suggestions — so that none counts
-    it its own way. A disabled measure says nothing."""
+    it its own way. A disabled measure says nothing. ``configured``: the thresholds read
+    already (``thresholds()``), for a caller that asks more than once."""
     wanted = set(codes)
-    configured = [t for t in thresholds() if t.code in wanted]
+    configured = [t for t in (configured or thresholds()) if t.code in wanted]
     ids = sorted(set(account_ids))
     if not ids or not any(t.enabled for t in configured):
         return pd.DataFrame(columns=["account_id", *MEASURE_COLUMNS])

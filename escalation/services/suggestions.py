@@ -9,8 +9,8 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from accounts.choices import ContactRole, PeopleChangeKind
-from accounts.models import Contact, ContactTitleChange, PeopleChange, PriorRelationship
+from accounts.choices import PeopleChangeKind
+from accounts.models import PeopleChange, PriorRelationship
 from csrisk import clock
 from csrisk.models import User
 from csrisk.roles import Role
@@ -21,7 +21,11 @@ from escalation.models import Escalation, EscalationSettings, Suggestion
 from escalation.services.levels import escalation_escalate
 from escalation.services.timeline import person_name, record_step
 from scorecards.choices import AreaCode
+from scorecards.measures import EDM, EDM_LEFT
 from scorecards.models import AreaScore, Scorecard
+from scorecards.selectors import measure_verdicts
+
+KEY_CONTACT_LEFT = "company.key_contact_left"
 
 
 def suggestion_reasons(escalation: Escalation) -> list[tuple[str, int, str]]:
@@ -79,33 +83,25 @@ def suggestion_reasons(escalation: Escalation) -> list[tuple[str, int, str]]:
 
 
 def _edm_change(account_id: int, since: dt.date) -> str:
-    """A sentence when the executive decision maker left or changed title since ``since``."""
-    edm = ContactRole.EXECUTIVE_DECISION_MAKER
+    """A sentence when the executive decision maker left or changed title.
+
+    Left: the scorecard's own measure, ``company.key_contact_left`` at ``EDM_LEFT``, in its
+    configured window (one definition with the scorecard and the executive summary).
+    Changed title: the people changes (the one record of them) since ``since``."""
+    left = measure_verdicts([KEY_CONTACT_LEFT], [account_id], clock.now())
+    left = left[(left["measure"] == KEY_CONTACT_LEFT) & (left["value"] >= EDM_LEFT)]
+    if not left.empty:
+        return f"{left['sentence'].iloc[0]}."
     for change in PeopleChange.objects.filter(
         account_id=account_id,
-        change__in=[PeopleChangeKind.LEFT, PeopleChangeKind.TITLE_CHANGED],
+        change=PeopleChangeKind.TITLE_CHANGED,
         occurred_at__date__gte=since,
     ).select_related("contact")[:20]:
-        if edm in (change.roles or []) or (change.contact and change.contact.is_edm):
+        if EDM in (change.roles or []):
             who = change.contact.name if change.contact else "The executive decision maker"
-            what = (
-                "left the company"
-                if change.change == PeopleChangeKind.LEFT
-                else f"changed title ({change.old_title} → {change.new_title})"
-            )
-            return f"Executive decision maker {who} {what} on {change.occurred_at:%b %d}."
-    for contact in Contact.objects.filter(
-        account_id=account_id, at_company=False, left_on__gte=since
-    ):
-        if contact.is_edm:
-            return f"Executive decision maker {contact.name} left on {contact.left_on:%b %d}."
-    for change in ContactTitleChange.objects.filter(
-        contact__account_id=account_id, changed_on__gte=since
-    ).select_related("contact"):
-        if change.contact.is_edm:
             return (
-                f"Executive decision maker {change.contact.name} changed title "
-                f"({change.old_title} → {change.new_title}) on {change.changed_on:%b %d}."
+                f"Executive decision maker {who} changed title "
+                f"({change.old_title} → {change.new_title}) on {change.occurred_at:%b %d}."
             )
     return ""
 

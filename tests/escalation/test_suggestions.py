@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts.models import ContactTitleChange, PeopleChange, PriorRelationship
+from accounts.models import PeopleChange, PriorRelationship
 from csrisk import clock
 from escalation import services
 from escalation.models import Escalation, Suggestion
@@ -88,9 +88,15 @@ def test_the_executive_decision_maker_leaving_or_changing_role_suggests_level_tw
         edm.at_company = False
         edm.left_on = NOW.date() - dt.timedelta(days=5)
         edm.save()
-    else:
-        ContactTitleChange.objects.create(
-            contact=edm, old_title="VP Ops", new_title="Manager", changed_on=NOW.date()
+    else:  # the one record of a people change
+        PeopleChange.objects.create(
+            account=account_a,
+            contact=edm,
+            change="title_changed",
+            occurred_at=NOW - dt.timedelta(days=3),
+            roles=["edm"],
+            old_title="VP Ops",
+            new_title="Manager",
         )
     escalation = flag(open_cta(account_a, org.csm_a, area="company"), org.csm_a)
     suggestion = escalation.suggestions.get(rule="edm_changed")

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from accounts.choices import Segment
 from accounts.models import Account, Ticket
+from csrisk import clock
+from ctas import services as ctas
 from ctas.models import Cta
 from insights import aggregates, summary
 from scorecards.measures import run_measures
@@ -33,6 +35,7 @@ from tests.factories import AccountFactory
 NOW = dt.datetime(2026, 10, 19, 0, 0, tzinfo=dt.UTC)
 VELOCITY = "support.noncritical_velocity"
 URGENT = "support.urgent_open"
+EDM_LEFT_CODE = "company.key_contact_left"
 
 tickets_st = st.lists(
     st.tuples(
@@ -190,6 +193,72 @@ def test_a_one_account_segment_has_the_velocity_of_its_account(account, tickets,
                 if t.segment == Segment.STRATEGIC
             )
             assert trend.velocity_now == pytest.approx(round(value or 0.0, 3)), value
+            raise Rollback
+    except Rollback:
+        pass
+
+
+# --- "the decision maker left": the measure, the escalation suggestion, the summary ---------
+
+departures_st = st.lists(
+    st.tuples(
+        st.sampled_from([["edm"], ["champion"], ["user"], ["edm", "champion"]]),
+        st.sampled_from(["people_change", "contact"]),  # how the departure is on record
+        st.integers(0, 260),  # days before NOW
+    ),
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(departures=departures_st, window=st.sampled_from([90, 180]))
+def test_every_reader_of_edm_left_says_what_the_measure_says(org, account, departures, window):
+    from accounts.models import Contact, PeopleChange
+    from escalation.models import Escalation
+    from escalation.services import suggestions_refresh
+    from scorecards.measures import EDM_LEFT
+
+    try:
+        with transaction.atomic():
+            MeasureConfig.objects.filter(code=EDM_LEFT_CODE).update(window_days=window)
+            for i, (roles, how, days) in enumerate(departures):
+                when = NOW - dt.timedelta(days=days, hours=2)
+                contact = Contact.objects.create(
+                    account=account, name=f"Person {i}", title="VP Ops", roles=roles
+                )
+                if how == "contact":
+                    Contact.objects.filter(pk=contact.pk).update(
+                        at_company=False, left_on=when.date()
+                    )
+                else:
+                    PeopleChange.objects.create(
+                        account=account,
+                        contact=contact,
+                        change="left",
+                        occurred_at=when,
+                        roles=roles,
+                        source="test",
+                        external_id=f"left-{i}",
+                    )
+            value = measured(account, EDM_LEFT_CODE)
+            edm_left = value is not None and value >= EDM_LEFT
+            actions = {
+                a.signal
+                for a in summary.prioritised_actions(NOW, limit=50)
+                if a.account_id == account.pk
+            }
+            assert ("edm_left" in actions) == edm_left, (value, actions)
+            with clock.frozen(NOW):
+                cta = ctas.cta_create(
+                    account=account, by=org.csm_a, reason="Exec gone?", area="company"
+                )
+                ctas.cta_flag(cta=cta, by=org.csm_a, reason="Need the VP")
+                escalation = Escalation.objects.get(cta=cta, status="open")
+                suggestions_refresh(escalation)
+            suggested = set(escalation.suggestions.values_list("rule", flat=True))
+            assert ("edm_changed" in suggested) == edm_left, (value, suggested)
             raise Rollback
     except Rollback:
         pass
