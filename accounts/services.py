@@ -255,7 +255,7 @@ def people_changes_record(changes: Sequence[PeopleChangeIn]) -> list[PeopleChang
         if contact is None and (p.get("name") or p.get("email")):
             contact = Contact.objects.create(
                 account_id=c.account_id,
-                name=p.get("name") or p["email"],
+                name=(p.get("name") or p["email"])[:200],  # an address may be longer
                 email=p.get("email", ""),
                 title=new_title if c.change != PeopleChangeKind.LEFT else p.get("title", ""),
                 roles=p.get("roles") or c.roles or [],

@@ -6,6 +6,8 @@ failed-token throttle, so a proxy setting fixes both at once.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,7 +20,7 @@ def client_ip(request: HttpRequest) -> str:
     Counting from the right matters: a client can put anything at the left of the header,
     so only the entries our own proxies appended are believed.
     """
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    remote = _address(request.META.get("REMOTE_ADDR")) or UNKNOWN_ADDRESS
     proxies = settings.CSRISK_TRUSTED_PROXIES
     if not proxies:
         return remote
@@ -26,7 +28,21 @@ def client_ip(request: HttpRequest) -> str:
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < proxies:
         return remote  # not through all of our proxies: the header is not ours
-    return forwarded[-proxies]
+    return _address(forwarded[-proxies]) or remote
+
+
+# A request without a readable address (no REMOTE_ADDR: a management command's request, a
+# proxy that wrote "unknown") counts under one address that PostgreSQL's inet column, where
+# django-axes records logins, accepts.
+UNKNOWN_ADDRESS = "0.0.0.0"
+
+
+def _address(value: object) -> str | None:
+    """``value`` as a normalised IP address, or None when it is not one."""
+    try:
+        return str(ipaddress.ip_address(str(value).strip())) if value else None
+    except ValueError:
+        return None
 
 
 def locked_out(

@@ -23,6 +23,7 @@ from accounts.choices import (
     TicketPriority,
     TicketStatus,
 )
+from csrisk.validators import CONTROL_CHARACTERS_MESSAGE, control_character_reason
 from signals.choices import Kind
 
 MAX_TEXT = 200
@@ -281,6 +282,14 @@ def parse_time(value: Any, what: str, *, now: dt.datetime, required: bool = True
     return parsed.astimezone(dt.UTC)
 
 
+def _one_line(value: str, what: str) -> str:
+    """A name or title: one line, no control characters (they would break the e-mail
+    headers the name ends up in)."""
+    if control_character_reason(value):
+        raise Invalid(f"{what}: {CONTROL_CHARACTERS_MESSAGE}")
+    return value
+
+
 def _text(value: Any, what: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
     if (
         type(value) is str
@@ -411,13 +420,13 @@ def _attributes(kind: str, attrs: dict[str, Any], now: dt.datetime) -> dict[str,
             ),
             "contact": {
                 "email": email,
-                "name": _text(contact.get("name"), "contact.name"),
-                "title": _text(contact.get("title"), "contact.title"),
+                "name": _one_line(_text(contact.get("name"), "contact.name"), "contact.name"),
+                "title": _one_line(_text(contact.get("title"), "contact.title"), "contact.title"),
                 "roles": _roles(contact.get("roles")),
                 "crm_id": _text(contact.get("crm_id"), "contact.crm_id", limit=64),
             },
-            "old_title": _text(attrs.get("old_title"), "old_title"),
-            "new_title": _text(attrs.get("new_title"), "new_title"),
+            "old_title": _one_line(_text(attrs.get("old_title"), "old_title"), "old_title"),
+            "new_title": _one_line(_text(attrs.get("new_title"), "new_title"), "new_title"),
             "from_company": _text(attrs.get("from_company"), "from_company"),
         }
         if attrs.get("evidence"):

@@ -122,3 +122,19 @@ def test_it_lets_an_admin_unlock_from_the_admin(org):
     assert response.status_code == 302
     response = _client().post("/login/", {"username": "csm_a", "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_an_unreadable_client_address_is_counted_as_one_valid_address(settings):
+    # PostgreSQL's inet column (axes' login records) refuses "unknown": a request without
+    # REMOTE_ADDR, or a proxy that wrote garbage, counts under 0.0.0.0.
+    from django.http import HttpRequest
+
+    from csrisk.security import UNKNOWN_ADDRESS, client_ip
+
+    assert client_ip(HttpRequest()) == UNKNOWN_ADDRESS == "0.0.0.0"
+    settings.CSRISK_TRUSTED_PROXIES = 1
+    request = HttpRequest()
+    request.META.update(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="unknown")
+    assert client_ip(request) == "10.0.0.5"
+    request.META["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    assert client_ip(request) == "203.0.113.9"

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,21 @@ def test_it_stores_other_kinds_as_their_payload_encodes():
     for raw in raws:
         item = normalise(raw, now=NOW)
         assert item.encoded() == reference(item)
+
+
+def test_it_refuses_a_line_break_in_a_contact_name_or_title():
+    from signals.normalise import Invalid, normalise
+
+    base = {
+        "source": "crm",
+        "external_id": "P-1",
+        "kind": "org_change",
+        "account": {"external_id": "A-1"},
+        "occurred_at": "2026-10-01T09:30:00Z",
+    }
+    for attrs in (
+        {"change": "left", "contact": {"name": "Dana\r\nBcc: x@evil.example"}},
+        {"change": "title_changed", "contact": {"name": "Dana"}, "new_title": "VP\nOps"},
+    ):
+        with pytest.raises(Invalid, match="control character"):
+            normalise({**base, "attributes": attrs}, now=NOW)
