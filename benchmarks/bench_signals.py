@@ -93,6 +93,7 @@ def main() -> None:
     from csrisk.models import User
     from csrisk.roles import Role
     from signals import services
+    from signals.models import Signal
     from signals.normalise import normalise
 
     Account.objects.bulk_create(
@@ -143,7 +144,7 @@ def main() -> None:
     for _ in range(REPEATS):  # (a) and (b) in turns: the same conditions for both
         truncate()
         copy_s, _ = timed(copy)
-        assert services.Signal.objects.count() == ROWS
+        assert Signal.objects.count() == ROWS
         copy_runs.append(copy_s)
         truncate()
         store_s, accepted = timed(store)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "scorecards", "ctas", "escalation", "sponsors")
+APPS = ("accounts", "scorecards", "ctas", "escalation", "signals", "sponsors")
 
 
 def _service_files(app: str) -> list[Path]:

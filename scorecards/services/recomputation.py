@@ -7,16 +7,15 @@ change is recorded (``ColorChange``) and emitted as ``events.color_changed``.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 
 import pandas as pd
 from django.db import transaction
 
 from csrisk import clock, events
-from csrisk.db import concurrent_reads, insert_rows, update_rows
+from csrisk.db import concurrent_reads, gc_paused, insert_rows, update_rows
 from scorecards import selectors
 from scorecards.compute import combine
 from scorecards.measures import (
@@ -60,24 +59,11 @@ def recompute(
     concurrent = selectors.concurrent_reads_wanted(len(ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        with transaction.atomic(), _cyclic_gc_paused():
+        # No cyclic garbage collection while a chunk is computed: it allocates millions of
+        # objects (rows, sentences, frames) that live until its end (csrisk.db.gc_paused).
+        with transaction.atomic(), gc_paused():
             _recompute_chunk(chunk, thresholds, areas, cause, report, concurrent=concurrent)
     return report
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a chunk is computed. A chunk allocates millions of
-    objects (rows, sentences, frames) that live until its end, and each pass of the
-    collector walks them all again: ~0.1 s of a full recompute of the 10k book. The cycles
-    a chunk leaves behind are collected after it, as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _recompute_chunk(

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from csrisk import clock
+from csrisk import clock, db
 from csrisk.api.parsers import MalformedJSON, parse_json
 from csrisk.permissions import IsIntegration
 from signals import adapters, normalise, provenance, services
@@ -197,7 +197,7 @@ def _handle(
     body = _body(request)
     if isinstance(body, Response):
         return body
-    with services.gc_paused():  # parsing a batch allocates as much as storing it
+    with db.gc_paused():  # parsing a batch allocates as much as storing it
         try:
             raws, single = convert(_json(body))
         except Invalid as exc:

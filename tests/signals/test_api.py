@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import Ticket
+from csrisk import clock
 from scorecards.models import PendingRecompute
 from signals import services
 from signals.models import IdempotencyRecord, Signal, SignalVersion
@@ -158,7 +159,7 @@ def test_it_accepts_while_the_broker_is_down_and_the_sweeper_processes_later(cli
         response = post(client, [ticket("T-1"), ticket("T-2")])
     assert response.status_code == 202
     assert set(Signal.objects.values_list("status", flat=True)) == {"pending"}
-    Signal.objects.update(received_at=services.clock.now() - services.SWEEP_GRACE)
+    Signal.objects.update(received_at=clock.now() - services.SWEEP_GRACE)
     done, more = services.signals_sweep()
     assert (done, more) == (2, False)
     assert Ticket.objects.count() == 2

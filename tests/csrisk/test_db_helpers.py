@@ -1,0 +1,59 @@
+"""csrisk.db's shared pieces: the garbage-collector pause and COPY's text escaping (the COPY
+engine itself runs on PostgreSQL only; tests/signals covers it through the ingestion API)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from csrisk.db import COPY_NULL, CopySource, copy_text, gc_paused
+
+
+@pytest.fixture
+def collector_on():
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_it_pauses_the_collector_and_resumes_it_after(collector_on):
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_it_resumes_the_collector_after_an_error(collector_on):
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_it_leaves_the_collector_paused_for_an_outer_pause(collector_on):
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner pause did not resume it
+    assert gc.isenabled()
+
+
+def test_it_leaves_a_collector_the_process_turned_off_off(collector_on):
+    gc.disable()
+    with gc_paused():
+        pass
+    assert not gc.isenabled()
+
+
+def test_it_escapes_the_characters_copy_reads_specially():
+    assert copy_text("plain text") == "plain text"
+    assert copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert COPY_NULL == "\\N"
+
+
+def test_it_hands_copy_the_lines_in_chunks_and_keeps_them_all():
+    source = CopySource(iter(["aaaa\n", "bbbb\n", "cccc\n"]))
+    assert source.read(8) == "aaaa\nbbbb\n"
+    assert source.lines() == ["aaaa\n", "bbbb\n", "cccc\n"]
+    assert source.read(8) == ""
