@@ -107,7 +107,10 @@ def main() -> None:
             cursor.execute("TRUNCATE signals_signal, signals_signalversion")
             cursor.execute("VACUUM ANALYZE signals_signal")
 
-    # (a) raw COPY of the rows the storage path would write
+    # (a) raw COPY of the rows the storage path would write, sender columns included
+    from signals.provenance import SYSTEM_SENDER
+
+    sent = [SYSTEM_SENDER.via, "\\N", SYSTEM_SENDER.label, "f"]
     now = clock.now()
     buf = io.StringIO()
     for raw in raws:
@@ -117,13 +120,14 @@ def main() -> None:
             "\t".join(
                 [item.source, item.external_id, item.month.isoformat(), item.kind,
                  str(ids[item.account_ref]), "", item.occurred_at.isoformat(), "\\N",
-                 now.isoformat(), payload, item.digest(), "1", "pending", "0", ""]
+                 now.isoformat(), payload, item.digest(), "1", "pending", "0", "", *sent]
             ) + "\n"
         )  # fmt: skip
     text = buf.getvalue()
     cols = (
         "source, external_id, month, kind, account_id, org_ref, occurred_at, source_updated_at, "
-        "received_at, payload, digest, version, status, processed_version, error"
+        "received_at, payload, digest, version, status, processed_version, error, "
+        "sent_via, sent_by_id, sender, sent_bound"
     )
 
     def copy() -> None:
