@@ -30,14 +30,13 @@ from accounts.models import (
     Contact,
     ContactTitleChange,
     PeopleChange,
-    Ticket,
 )
 from escalation.choices import EscalationStatus, Level
 from escalation.models import Escalation
 from scorecards.choices import AreaCode
 from scorecards.measures import EDM, EDM_LEFT, Threshold, seniority
 from scorecards.models import AreaScore, ColorChange
-from scorecards.selectors import deferred_links, measure_verdicts, thresholds
+from scorecards.selectors import measure_verdicts, thresholds, velocity_latest
 from sponsors import selectors as sponsor_selectors
 from sponsors.models import CheckIn, Program, Sponsorship
 
@@ -520,12 +519,11 @@ def _velocity(
     if rows.empty:
         return []
     ids = [int(a) for a in rows["account_id"].tolist()]
-    # The measure's own evidence: the latest of the tickets it counted.
-    latest = deferred_links(VELOCITY, ids, now=now, measure_thresholds=configured)
-    first = {a: int(refs.split(",")[0]) for a, refs in latest.items() if refs}
-    opened = dict(Ticket.objects.filter(pk__in=first.values()).values_list("pk", "opened_at"))
+    # The date of the finding: the latest of the tickets the measure counted.
+    t = next(t for t in configured if t.code == VELOCITY)
+    opened = velocity_latest(ids, now, t)
     return [
-        (a, float(v), sentence, opened.get(first.get(a), now))
+        (a, float(v), sentence, opened.get(a, now))
         for a, v, sentence in zip(
             ids, rows["value"].tolist(), rows["sentence"].tolist(), strict=True
         )
