@@ -190,15 +190,17 @@ def load_frames(
     measure_thresholds: list[Threshold] | None = None,
     *,
     aggregates: bool = True,
+    links: bool = True,
 ) -> Frames:
     """Every fact the measures read for these accounts as of ``now``: per-account ticket
     and usage aggregates (for the windows of ``measure_thresholds``, the configured ones
     when None) and the other facts one query per table — only what the enabled measures
     among them read (the rest are empty). ``aggregates=False`` leaves the ticket and usage
-    aggregates empty, for a caller that takes them per date (the backtest)."""
+    aggregates empty, for a caller that takes them per date (the backtest). ``links=False``
+    skips what only stored reasons need (the velocity signature), for readers of values."""
     ids = list(account_ids)
     configured = thresholds() if measure_thresholds is None else measure_thresholds
-    return frames_from(ids, now, _read_all(_reads(ids, now, configured, aggregates)))
+    return frames_from(ids, now, _read_all(_reads(ids, now, configured, aggregates, links)))
 
 
 def load_frames_and_state(
@@ -269,7 +271,11 @@ def concurrent_reads_wanted(accounts: int) -> bool:
 
 
 def _reads(
-    ids: list[int], now: dt.datetime, configured: list[Threshold], aggregates: bool
+    ids: list[int],
+    now: dt.datetime,
+    configured: list[Threshold],
+    aggregates: bool,
+    links: bool = True,
 ) -> list[tuple[str, Callable[[], object]]]:
     """The reads of ``load_frames`` as (name, function), the longest first: the ticket
     aggregates of the enabled measures, weekly usage, and each fact table an enabled
@@ -284,7 +290,12 @@ def _reads(
     }
     enabled = {t.code for t in configured if t.enabled}
     reads: list[tuple[str, Callable[[], object]]] = [
-        (f"tickets.{group}", partial(query, ids, now, t))
+        (
+            f"tickets.{group}",
+            partial(query, ids, now, t, links=False)
+            if not links and group == "velocity"
+            else partial(query, ids, now, t),
+        )
         for group, query, t in _ticket_queries(configured if aggregates else [])
     ]
     reads.append(("usage", partial(usage_stats, ids, now, configured if aggregates else [])))
@@ -501,18 +512,23 @@ def _velocity_counted(now: dt.datetime, t: Threshold) -> tuple[str, dict[str, ob
     return f"kind = 'support' AND {not_critical} AND opened_at <= %(now)s", params
 
 
-def _velocity_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame:
+def _velocity_stats(
+    ids: list[int], now: dt.datetime, t: Threshold, *, links: bool = True
+) -> pd.DataFrame:
     """n1, n0 and a signature of the n1 tickets per account (see
     ``measures.noncritical_velocity``). The signature — a hash over each ticket's id and
     opening time — moves whenever the five latest tickets can have; they are looked up only
     for the reasons a recompute stores (``_velocity_links``).
     In this statement they would need the recent tickets of every account sorted, which
     cost more than the counts: the ordered aggregate forces a sort of every row read, where
-    the counts alone are a hash aggregate."""
+    the counts alone are a hash aggregate. ``links=False``: no signature (a reader of the
+    values, such as the executive summary, stores no reasons)."""
     counted, params = _velocity_counted(now, t)
     # FILTERs on the window alone: the WHERE clause already keeps only the counted tickets
-    signature = _vendor()["signature"].format(
-        mark="%(mark)s", ts="opened_at", cond="opened_at > %(cut)s"
+    signature = (
+        _vendor()["signature"].format(mark="%(mark)s", ts="opened_at", cond="opened_at > %(cut)s")
+        if links
+        else "''"
     )
     sql = f"""
         SELECT account_id,
@@ -959,7 +975,7 @@ def measure_verdicts(
     ids = sorted(set(account_ids))
     if not ids or not any(t.enabled for t in configured):
         return pd.DataFrame(columns=["account_id", *MEASURE_COLUMNS])
-    return run_measures(load_frames(ids, now, configured), configured)
+    return run_measures(load_frames(ids, now, configured, links=False), configured)
 
 
 def measure_threshold(code: str) -> Threshold:
