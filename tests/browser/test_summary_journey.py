@@ -12,7 +12,7 @@ from csrisk import clock
 from ctas.models import Cta
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD
-from tests.summary.helpers import NOW, book, days_ago
+from tests.insights.helpers import NOW, book, days_ago
 
 
 def test_the_vp_reads_the_summary_and_acts_on_a_blind_spot(
