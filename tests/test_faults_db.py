@@ -225,7 +225,7 @@ def test_it_answers_503_while_postgresql_restarts_and_loses_nothing(tmp_path: Pa
             text=True,
         )
         assert setup.returncode == 0, setup.stderr[-3000:]
-        token = re.search(r"TOKEN (\w+)", setup.stdout).group(1)  # type: ignore[union-attr]
+        token = re.search(r"TOKEN (\S+)", setup.stdout).group(1)  # type: ignore[union-attr]
 
         svc.start_redis()
         use_broker(svc.url)
