@@ -136,6 +136,7 @@ MEASURE_COLUMNS = [
     "threshold",
     "ref_type",
     "ref_ids",
+    "no_data",
 ]
 
 
@@ -158,8 +159,19 @@ def _result(
     sentences: pd.Series,
     refs: Refs | None = None,
     no_data: str = "No data on record.",
+    *,
+    absence_is_good: bool = False,
+    thin: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Assemble a measure's rows for every account; accounts without a value get no_data."""
+    """Assemble a measure's rows for every account; accounts without a value get no_data.
+
+    An account without a value is green, score 100, with the ``no_data`` sentence. Its row's
+    ``no_data`` flag says whether that is a reading ("no urgent ticket open":
+    ``absence_is_good``) or a gap in the data ("no NPS answers in the window"), which the
+    scorecard shows as "no data" (grey), never as risk. ``thin`` (bool per account) marks
+    values too thin to judge (a trend on a handful of tickets): they keep their value and
+    sentence but are green, score 100 and flagged ``no_data`` as well.
+    """
     index = frames.index
     n = len(index)
     # Aligned on plain arrays, and not at all for a measure without values (most measures
@@ -167,6 +179,11 @@ def _result(
     # made sixty of them.
     v = _aligned(values, index, np.nan, float) if len(values) else np.full(n, np.nan)
     has = ~np.isnan(v)
+    gap = np.zeros(n, dtype=bool) if absence_is_good else ~has
+    if thin is not None and len(thin):
+        weak = _aligned(thin.astype(bool), index, False, bool) & has
+        gap |= weak
+        has = has & ~weak
     color, score = _classify(np.where(has, v, float(t.best)), t)
     text = _aligned(sentences, index, None, object) if len(sentences) else None
     ref_ids = (
@@ -181,10 +198,15 @@ def _result(
             "value": v,
             "color": np.where(has, color, GREEN).astype(object),
             "score": np.where(has, score, 100),
-            "sentence": np.where(has, text, no_data) if text is not None else _repeat(no_data, n),
+            "sentence": (
+                np.where(has | gap & ~np.isnan(v), text, no_data)
+                if text is not None
+                else _repeat(no_data, n)
+            ),
             "threshold": np.full(n, _threshold_text(t), dtype=object),
             "ref_type": np.full(n, refs.kind if refs is not None else "", dtype=object),
             "ref_ids": ref_ids,
+            "no_data": gap,
         },
         index,
     )
@@ -532,11 +554,20 @@ def key_contact_left(f: Frames, t: Threshold) -> pd.DataFrame:
                 if (ev[0], ev[2]) not in known:
                     events.append(ev)
     if not events:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_LEFT)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_LEFT,
+            absence_is_good=True,
+        )
     df = pd.DataFrame(events, columns=["account_id", "severity", "sentence", "on"])
     df = df.sort_values(["severity", "on"], ascending=False).drop_duplicates("account_id")
     df = df.set_index("account_id")
-    return _result(f, t, df["severity"].astype(float), df["sentence"], no_data=_NO_LEFT)
+    return _result(
+        f, t, df["severity"].astype(float), df["sentence"], no_data=_NO_LEFT, absence_is_good=True
+    )
 
 
 _NO_LEFT = "No Executive Decision Maker or Champion left recently."
@@ -572,13 +603,27 @@ def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
     (``accounts.services.people_changes_record``), known contact or not."""
     p = f.people
     if p.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DOWN)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_DOWN,
+            absence_is_good=True,
+        )
     since = pd.Timestamp((f.now - pd.Timedelta(days=t.window_days)).date(), tz="UTC")
     tc = p[(p["change"] == "title_changed") & (p["occurred_at"] >= since)]
     tc = tc[tc["roles"].map(_key_role).notna()]
     tc = tc[tc["old_title"].map(seniority) > tc["new_title"].map(seniority)]
     if tc.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_DOWN)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_DOWN,
+            absence_is_good=True,
+        )
     names = f.contacts.set_index("id")["name"] if not f.contacts.empty else pd.Series(dtype=object)
     count = tc.groupby("account_id").size().astype(float)
     latest = tc.sort_values("occurred_at").groupby("account_id").tail(1).set_index("account_id")
@@ -592,7 +637,15 @@ def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
         index=count.index,
         dtype=object,
     )
-    return _result(f, t, count, sentence, _refs(tc, "people_change", "occurred_at"), _NO_DOWN)
+    return _result(
+        f,
+        t,
+        count,
+        sentence,
+        _refs(tc, "people_change", "occurred_at"),
+        _NO_DOWN,
+        absence_is_good=True,
+    )
 
 
 def _name(names: pd.Series, contact_id: Any) -> str:
@@ -628,7 +681,14 @@ def reorg(f: Frames, t: Threshold) -> pd.DataFrame:
     """Reorganisations reported within the window."""
     p = f.people
     if p.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_REORG)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_REORG,
+            absence_is_good=True,
+        )
     r = p[(p["change"] == "reorg") & (p["occurred_at"] > _days_ago(f.now, t.window_days))]
     count = r.groupby("account_id").size().astype(float)
     last = r.groupby("account_id")["occurred_at"].max()
@@ -640,7 +700,15 @@ def reorg(f: Frames, t: Threshold) -> pd.DataFrame:
         index=count.index,
         dtype=object,
     )
-    return _result(f, t, count, sentence, _refs(r, "people_change", "occurred_at"), _NO_REORG)
+    return _result(
+        f,
+        t,
+        count,
+        sentence,
+        _refs(r, "people_change", "occurred_at"),
+        _NO_REORG,
+        absence_is_good=True,
+    )
 
 
 _NO_REORG = "No reorganisation reported recently."
@@ -660,14 +728,28 @@ def competitor_executive(f: Frames, t: Threshold) -> pd.DataFrame:
         if c.strip()
     }
     if p.empty or not known:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_RIVAL)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_RIVAL,
+            absence_is_good=True,
+        )
     joined = p[
         (p["change"] == "joined")
         & (p["occurred_at"] > _days_ago(f.now, t.window_days))
         & p["from_company"].fillna("").str.strip().str.lower().isin(known)
     ]
     if joined.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_RIVAL)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_RIVAL,
+            absence_is_good=True,
+        )
     value = joined.groupby("account_id").size().astype(float)
     last = joined.sort_values("occurred_at").groupby("account_id").tail(1).set_index("account_id")
     sentence = pd.Series(
@@ -680,7 +762,15 @@ def competitor_executive(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(joined, "people_change", "occurred_at"), _NO_RIVAL)
+    return _result(
+        f,
+        t,
+        value,
+        sentence,
+        _refs(joined, "people_change", "occurred_at"),
+        _NO_RIVAL,
+        absence_is_good=True,
+    )
 
 
 _NO_RIVAL = "No new executive from a competitor's customer base."
@@ -748,7 +838,9 @@ def urgent_open(f: Frames, t: Threshold) -> pd.DataFrame:
         index=count.index,
         dtype=object,
     )
-    return _result(f, t, count, sentence, _id_refs(tk["u_refs"], "ticket"), _NO_URGENT)
+    return _result(
+        f, t, count, sentence, _id_refs(tk["u_refs"], "ticket"), _NO_URGENT, absence_is_good=True
+    )
 
 
 _NO_URGENT = "No urgent ticket open."
@@ -805,7 +897,9 @@ def recurrence(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _id_refs(tk["c_refs"], "ticket"), _NO_REPEAT)
+    return _result(
+        f, t, value, sentence, _id_refs(tk["c_refs"], "ticket"), _NO_REPEAT, absence_is_good=True
+    )
 
 
 _NO_REPEAT = "No tagged support tickets recently."
@@ -828,7 +922,9 @@ def backlog_age(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _id_refs(tk["b_refs"], "ticket"), _NO_BACKLOG)
+    return _result(
+        f, t, value, sentence, _id_refs(tk["b_refs"], "ticket"), _NO_BACKLOG, absence_is_good=True
+    )
 
 
 _NO_BACKLOG = "Fewer than three open non-urgent tickets: no backlog to age."
@@ -841,11 +937,25 @@ def late_milestones(f: Frames, t: Threshold) -> pd.DataFrame:
     """Days the most overdue open implementation milestone is late."""
     m = f.milestones
     if m.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_LATE)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_LATE,
+            absence_is_good=True,
+        )
     today = f.now.date()
     late = m[m["completed_on"].isna() & (m["due_on"] < today)].copy()
     if late.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_LATE)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_LATE,
+            absence_is_good=True,
+        )
     late["days"] = [(today - d).days for d in late["due_on"]]
     worst = late.sort_values("days").groupby("account_id").tail(1).set_index("account_id")
     count = late.groupby("account_id").size()
@@ -863,7 +973,9 @@ def late_milestones(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(late, "milestone", "days"), _NO_LATE)
+    return _result(
+        f, t, value, sentence, _refs(late, "milestone", "days"), _NO_LATE, absence_is_good=True
+    )
 
 
 _NO_LATE = "No implementation milestone is late."
@@ -912,11 +1024,25 @@ def competitor_exposure(f: Frames, t: Threshold) -> pd.DataFrame:
     """
     c = f.competitors
     if c.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_COMP)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_COMP,
+            absence_is_good=True,
+        )
     half = float(t.params.get("half_life_days", 45))
     c = c[c["occurred_at"] > _days_ago(f.now, t.window_days)].copy()
     if c.empty:
-        return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_COMP)
+        return _result(
+            f,
+            t,
+            pd.Series(dtype=float),
+            pd.Series(dtype=str),
+            no_data=_NO_COMP,
+            absence_is_good=True,
+        )
     age = (f.now - c["occurred_at"]).dt.total_seconds() / 86400
     c["w"] = c["activity"].map(ACTIVITY_WEIGHT).fillna(1.0) * np.power(0.5, age / half)
     value = c.groupby("account_id")["w"].sum()
@@ -940,7 +1066,15 @@ def competitor_exposure(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(c, "competitor_event", "occurred_at"), _NO_COMP)
+    return _result(
+        f,
+        t,
+        value,
+        sentence,
+        _refs(c, "competitor_event", "occurred_at"),
+        _NO_COMP,
+        absence_is_good=True,
+    )
 
 
 _NO_COMP = "No competitor activity recorded recently."
@@ -976,7 +1110,9 @@ def open_defects(f: Frames, t: Threshold) -> pd.DataFrame:
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _id_refs(tk["d_refs"], "ticket"), _NO_DEF)
+    return _result(
+        f, t, value, sentence, _id_refs(tk["d_refs"], "ticket"), _NO_DEF, absence_is_good=True
+    )
 
 
 _NO_DEF = "No open defects."
