@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from csrisk.notifications import unread_count
-from csrisk.roles import EXECUTIVE_ROLES
+from csrisk.roles import EXECUTIVE_ROLES, home_page
 
 NAV = [
     ("cockpit:index", "Cockpit"),
@@ -41,4 +41,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     leadership = bool(user and (user.is_superuser or getattr(user, "role", "") in EXECUTIVE_ROLES))
     # The executive summary is for leadership; others would only meet a 403 there.
     items = NAV if leadership else [n for n in NAV if n[0] != "summary:index"]
+    if user is not None and user.is_authenticated:
+        # The role's working page comes first (roles.home_page): it is where login lands.
+        home = home_page(user)
+        items = sorted(items, key=lambda n: n[0] != home)
     return {"nav_items": items, "nav_current": current, "unread_notifications": unread}

@@ -23,6 +23,7 @@ from csrisk.middleware import (
     discard_broken_connections,
 )
 from csrisk.models import ApiToken, Notification, NotificationPreference
+from csrisk.roles import home_page
 
 
 @require_GET
@@ -72,7 +73,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("accounts:list")
+    """Each role's working page (``roles.home_page``): where logging in lands."""
+    return redirect(home_page(request.user))
 
 
 def coming_soon(request: HttpRequest, *, title: str, issue: str) -> HttpResponse:

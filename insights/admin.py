@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from insights.models import RiskModel, RiskPrediction
+
+
+@admin.register(RiskModel)
+class RiskModelAdmin(admin.ModelAdmin):
+    list_display = ["version", "kind", "trained_at", "n_renewals", "n_churned", "active"]
+    list_filter = ["kind", "active"]
+    readonly_fields = [f.name for f in RiskModel._meta.fields]
+
+
+@admin.register(RiskPrediction)
+class RiskPredictionAdmin(admin.ModelAdmin):
+    list_display = ["account", "probability", "band", "expected_loss", "computed_at", "latest"]
+    list_filter = ["band", "latest"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account", "model"]
+    readonly_fields = [f.name for f in RiskPrediction._meta.fields]
