@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from csrisk.notifications import unread_count
@@ -45,4 +46,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         # The role's working page comes first (roles.home_page): it is where login lands.
         home = home_page(user)
         items = sorted(items, key=lambda n: n[0] != home)
-    return {"nav_items": items, "nav_current": current, "unread_notifications": unread}
+    return {
+        "nav_items": items,
+        "nav_current": current,
+        "unread_notifications": unread,
+        "live_poll_seconds": settings.CSRISK_LIVE_POLL_SECONDS,
+    }

@@ -151,6 +151,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # While the database is unreachable requests get 503 with this Retry-After (and /readyz).
 CSRISK_RETRY_AFTER_SECONDS = env.int("CSRISK_RETRY_AFTER_SECONDS", default=5)
+# How often open pages poll their live fragments (the bell, counters, queues), in seconds.
+CSRISK_LIVE_POLL_SECONDS = env.int("CSRISK_LIVE_POLL_SECONDS", default=20)
 
 # --- Cache ------------------------------------------------------------------------------
 if REDIS_URL:

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/bell/", views.notification_bell, name="notifications-bell"),
     path("notifications/read/", views.notification_read, name="notifications-read"),
     path("notifications/settings/", views.notification_settings, name="notification-settings"),
     path("tokens/", views.token_list, name="tokens"),

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -15,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from csrisk import clock, notifications, tokens
+from csrisk import clock, live, notifications, tokens
 from csrisk.inputs import BadInput, require_id
 from csrisk.middleware import (
     current_database_error,
@@ -95,6 +96,20 @@ def _notifications(request: HttpRequest) -> HttpResponse:
         "notifications/list.html",
         {"items": items, "unread": notifications.unread_count(request.user)},
     )
+
+
+@require_GET
+def notification_bell(request: HttpRequest) -> HttpResponse:
+    """The bell, polled by every page: a 304 while the unread notifications are the same."""
+    seen = Notification.objects.filter(user=request.user, read_at__isnull=True).aggregate(
+        n=Count("pk"), last=Max("pk")
+    )
+    request._csrisk_unread = seen["n"]  # the navigation's count, without a second query
+
+    def build() -> HttpResponse:
+        return render(request, "partials/_bell.html")
+
+    return live.fragment(request, live.etag_of("bell", seen["n"], seen["last"]), build)
 
 
 @require_POST
