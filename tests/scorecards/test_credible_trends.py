@@ -321,3 +321,42 @@ def test_measure_verdicts_gives_a_thin_row_no_value_to_flag():
     assert rows.loc[1, "no_data"] and math.isnan(rows.loc[1, "value"])  # nothing to flag
     assert rows.loc[1, "sentence"].endswith("too few to judge a trend")  # but it says why
     assert rows.loc[2, "value"] == pytest.approx(1.8) and not rows.loc[2, "no_data"]
+
+
+def test_the_migration_gives_existing_configs_the_credibility_parameters():
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from scorecards.models import MeasureConfig
+
+    def config(code: str, params: dict) -> None:
+        t = T[code]
+        MeasureConfig.objects.update_or_create(
+            code=code,
+            defaults={"area": t.area, "label": t.label, "yellow_at": t.yellow_at,
+                      "red_at": t.red_at, "params": params},
+        )  # fmt: skip
+
+    # as seeded before: old keys, old defaults, and one value a team changed
+    config("support.noncritical_velocity", {"floor": 5, "critical": ["urgent"]})
+    config("sentiment.csat_level", {"min_responses": 8})
+    config("support.resolution_time_trend", {"floor_days": 1, "min_tickets": 3})
+    config("sentiment.nps_level", {"min_answers": 4})
+    migration = importlib.import_module("scorecards.migrations.0012_credible_trends")
+    for _ in range(2):  # twice: the second run changes nothing
+        migration.forward(apps, SimpleNamespace(connection=connection))
+    params = dict(MeasureConfig.objects.values_list("code", "params"))
+    assert params["support.noncritical_velocity"] == {
+        "floor": 5, "critical": ["urgent"], "min_count": 6, "confidence": 0.95,
+    }  # fmt: skip
+    assert params["sentiment.csat_level"] == {"min_answers": 8}
+    assert params["support.resolution_time_trend"] == {"floor_days": 1, "min_tickets": 5}
+    assert params["sentiment.nps_level"] == {"min_answers": 4}
+    migration.backward(apps, SimpleNamespace(connection=connection))
+    params = dict(MeasureConfig.objects.values_list("code", "params"))
+    assert params["support.noncritical_velocity"] == {"floor": 5, "critical": ["urgent"]}
+    assert params["sentiment.csat_level"] == {"min_responses": 8}
+    assert params["support.resolution_time_trend"] == {"floor_days": 1, "min_tickets": 3}
