@@ -964,7 +964,7 @@ def _velocity_judged(
 ) -> tuple[str, bool]:
     """The velocity sentence of n1 tickets after n0, and whether they are too thin to judge:
     fewer than ``least`` in both windows, or a rise chance gives more often than ``alpha``."""
-    counts = f"{n1} non-critical tickets in the last {w} days vs {n0} before"
+    counts = f"{_s(n1, 'non-critical ticket')} in the last {w} days vs {n0} before"
     if n1 + n0 < least:
         return f"{counts}: too few to judge a trend", True
     if n1 > n0 and rise_p_value(n1, n0) > alpha:
@@ -1019,7 +1019,7 @@ def resolution_time_trend(f: Frames, t: Threshold) -> pd.DataFrame:
     few = (n1 < least) | (n0 < least)
     sentence = pd.Series(
         [
-            f"{a} support tickets solved in the last {w} days vs {b} before"
+            f"{_s(a, 'support ticket')} solved in the last {w} days vs {b} before"
             + (
                 f": too few to judge a resolution-time trend, at least {least} in each needed"
                 if thin
