@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -326,6 +326,32 @@ def rise_p_value(n1: int, n0: int) -> float:
         tail += term
         term = term * (n - k) // (k + 1)
     return tail / 2**n
+
+
+@lru_cache(maxsize=8192)
+def rise_needed(n: int, alpha: float) -> int:
+    """The fewest of n facts the latest window must hold for a credible rise: the smallest
+    k with ``rise_p_value(k, n − k) ≤ alpha``. What the velocity measure asks, once per
+    total instead of once per account: the tail is summed from the top down and stops at
+    the first k whose tail passes alpha (the same sums, so the same answers — a test
+    proves it against ``rise_p_value``)."""
+    if n > _EXACT_UP_TO:  # the tail is monotone in k: bisect on the approximation
+        low, high = 0, n + 1
+        while low < high:
+            mid = (low + high) // 2
+            if rise_p_value(mid, n - mid) <= alpha:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+    whole = 2**n
+    tail, term = 0, 1  # C(n, n)
+    for k in range(n, 0, -1):  # C(n, k − 1) = C(n, k) · k / (n − k + 1), exactly
+        tail += term
+        if tail / whole > alpha:
+            return k + 1
+        term = term * k // (n - k + 1)
+    return 1 if (tail + term) / whole > alpha else 0
 
 
 def share_fall_p_value(k1: int, n1: int, k0: int, n0: int) -> float:
@@ -967,7 +993,7 @@ def _velocity_judged(
     counts = f"{_s(n1, 'non-critical ticket')} in the last {w} days vs {n0} before"
     if n1 + n0 < least:
         return f"{counts}: too few to judge a trend", True
-    if n1 > n0 and rise_p_value(n1, n0) > alpha:
+    if n1 > n0 and n1 < rise_needed(n1 + n0, alpha):  # rise_p_value(n1, n0) > alpha
         return f"{counts} ({_pct(v)}): not a credible rise at {_confidence_text(t)}", True
     return f"{counts} ({_pct(v)})", False
 

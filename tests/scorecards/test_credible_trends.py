@@ -15,6 +15,8 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scorecards import measures as m
 from tests.scorecards.framesbuilder import NOW, build, days_ago
@@ -51,6 +53,24 @@ def test_it_computes_the_one_sided_binomial_tail_exactly():
     assert m.rise_p_value(3, 7) > 0.9  # a fall is no rise
     # large counts stay finite and small
     assert 0 <= m.rise_p_value(3000, 2500) < 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.one_of(st.integers(0, 120), st.integers(1990, 2600)),
+    at=st.floats(0, 1),
+    confidence=st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99, 0.999]),
+)
+def test_the_fast_rise_threshold_agrees_with_the_tail_sum(n, at, confidence):
+    # The velocity measure asks rise_needed once per total; the reference is rise_p_value.
+    alpha = round(1 - confidence, 12)
+    n1 = round(at * n)
+    needed = m.rise_needed(n, alpha)
+    assert (n1 >= needed) == (m.rise_p_value(n1, n - n1) <= alpha), (n1, n, needed)
+    if needed <= n:  # the threshold is tight: one fewer is not credible
+        assert m.rise_p_value(needed, n - needed) <= alpha
+    if needed > 0:
+        assert m.rise_p_value(needed - 1, n - needed + 1) > alpha
 
 
 def test_it_computes_the_one_sided_fisher_tail_exactly():
