@@ -466,7 +466,8 @@ def sponsor_coverage(today: dt.date) -> dict:
 #
 # - velocity:   the velocity measure (as configured) at least ``VELOCITY_LEAD`` (+25%). The
 #               measure colours yellow only at +50% by default, so +25–49% is a rise still
-#               under it.
+#               under it. A rise too thin to judge ("2 vs 0", or one chance explains) is
+#               no finding: ``measure_verdicts`` gives its row no value.
 # - people:     a contact left who was an EDM or champion, or whose title was director or
 #               above; or an EDM/champion's title lost seniority. The measures watch only
 #               EDM and champion, and only when the score was recomputed since.
@@ -511,8 +512,9 @@ def _velocity(
     now: dt.datetime, account_ids: Iterable[int], configured: list[Threshold] | None = None
 ) -> Velocity:
     """The accounts whose non-critical ticket velocity — the scorecard measure, with its
-    configured window, floor and critical priorities — is at least ``VELOCITY_LEAD``, with
-    the measure's sentence and the date of the latest ticket it counted."""
+    configured window, floor, critical priorities and credibility — is at least
+    ``VELOCITY_LEAD``, with the measure's sentence and the date of the latest ticket it
+    counted. A row too thin to judge has no value here (``measure_verdicts``)."""
     configured = configured or thresholds()
     rows = measure_verdicts([VELOCITY], account_ids, now, configured)
     rows = rows[(rows["measure"] == VELOCITY) & (rows["value"] >= VELOCITY_LEAD)]

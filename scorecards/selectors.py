@@ -968,14 +968,18 @@ def measure_verdicts(
     configured thresholds: one row per account and enabled measure (``run_measures``'
     columns). The one definition of a signal for every reader that is not the scorecard
     itself — rules, the executive summary, escalation suggestions — so that none counts
-    it its own way. A disabled measure says nothing. ``configured``: the thresholds read
+    it its own way. A disabled measure says nothing, and neither does a row that is no data
+    (a gap, or a value too thin to judge: "2 tickets vs 0"): its value is blank, so no
+    reader flags it; its sentence still says why. ``configured``: the thresholds read
     already (``thresholds()``), for a caller that asks more than once."""
     wanted = set(codes)
     configured = [t for t in (configured or thresholds()) if t.code in wanted]
     ids = sorted(set(account_ids))
     if not ids or not any(t.enabled for t in configured):
         return pd.DataFrame(columns=["account_id", *MEASURE_COLUMNS])
-    return run_measures(load_frames(ids, now, configured, links=False), configured)
+    rows = run_measures(load_frames(ids, now, configured, links=False), configured)
+    rows["value"] = rows["value"].where(~rows["no_data"].astype(bool))
+    return rows
 
 
 def measure_threshold(code: str) -> Threshold:

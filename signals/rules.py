@@ -45,7 +45,8 @@ MEASURE_OF = {
 
 
 def measured(code: str, account_ids: Sequence[int], now: dt.datetime) -> dict[int, float]:
-    """Measure ``code``'s value per account, for the accounts it has one for."""
+    """Measure ``code``'s value per account, for the accounts it has one for: a row that is
+    no data, or too thin to judge ("2 tickets vs 0"), has none (``measure_verdicts``)."""
     rows = measure_verdicts([code], account_ids, now)
     rows = rows[(rows["measure"] == code) & rows["value"].notna()]
     return dict(zip(rows["account_id"].tolist(), rows["value"].tolist(), strict=True))

@@ -41,7 +41,7 @@ def test_the_account_page_shows_colours_reasons_trend_and_timeline(org, scored):
     _, red = scored
     html = login(org.csm_a).get(f"/accounts/{red.pk}/").content.decode()
     assert 'id="scorecard-panel"' in html
-    assert "Support is red: Non-critical tickets up" in html
+    assert "Support is red: 30 non-critical tickets" in html
     assert "support.noncritical_velocity" in html
     assert "yellow ≥ 0.5, red ≥ 1" in html
     assert "Colours over the last 90 days" in html
@@ -146,7 +146,7 @@ def test_the_review_filters_sorts_and_answers_htmx(org, scored):
 def test_a_chip_opens_the_reasons(org, scored):
     _, red = scored
     html = login(org.lead_a).get(f"/scorecards/accounts/{red.pk}/reasons/support/").content
-    assert b"Non-critical tickets up" in html
+    assert b"30 non-critical tickets in the last 90 days" in html
     # the reasons link to the tickets they cite
     assert f'href="/accounts/{red.pk}/facts/ticket/'.encode() in html
     assert login(org.lead_a).get(f"/scorecards/accounts/{red.pk}/reasons/vibes/").status_code == 404
