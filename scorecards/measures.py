@@ -171,7 +171,10 @@ def _result(
     ``absence_is_good``) or a gap in the data ("no NPS answers in the window"), which the
     scorecard shows as "no data" (grey), never as risk. ``thin`` (bool per account) marks
     values too thin to judge (a trend on a handful of tickets): they keep their value and
-    sentence but are green, score 100 and flagged ``no_data`` as well.
+    sentence but are green and flagged ``no_data`` as well; their score stays in the green band
+    (70–100) but keeps its order (a thin +200% scores below a thin +10%), so rankings that read
+    scores — the backtest's AUC, the risk model's features — still learn from thin evidence
+    without it ever colouring anything.
     """
     index = frames.index
     n = len(index)
@@ -185,7 +188,8 @@ def _result(
         weak = _aligned(thin.astype(bool), index, False, bool) & has
         gap |= weak
         has = has & ~weak
-    color, score = _classify(np.where(has, v, float(t.best)), t)
+    known = ~np.isnan(v)
+    color, score = _classify(np.where(known, v, float(t.best)), t)
     text = _aligned(sentences, index, None, object) if len(sentences) else None
     ref_ids = (
         _aligned(refs.ids, index, "", object)
@@ -198,7 +202,7 @@ def _result(
             "area": np.full(n, t.area, dtype=object),
             "value": v,
             "color": np.where(has, color, GREEN).astype(object),
-            "score": np.where(has, score, 100),
+            "score": np.where(has, score, np.where(known & gap, _green_band(v, t), 100)),
             "sentence": (
                 np.where(has | gap & ~np.isnan(v), text, no_data)
                 if text is not None
@@ -211,6 +215,18 @@ def _result(
         },
         index,
     )
+
+
+def _green_band(v: np.ndarray, t: Threshold) -> np.ndarray:
+    """Scores of thin values, squeezed into the green band (70–100) in the same order: 100
+    at ``best``, 70 at one band-width past the red threshold or beyond."""
+    y, r, b = float(t.yellow_at), float(t.red_at), float(t.best)
+    x = np.nan_to_num(v, nan=b)
+    if not t.higher_is_worse:
+        x, r, b = -x, -r, -b
+    far = r + max(abs(r - y), 1e-9)  # where the full scale reaches 0
+    span = max(far - b, 1e-9)
+    return np.round(70 + 30 * np.clip((far - x) / span, 0, 1)).astype(int)
 
 
 def _aligned(series: pd.Series, index: pd.Index, fill: object, dtype: type) -> np.ndarray:
