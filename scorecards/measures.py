@@ -314,8 +314,9 @@ def _days_ago(now: pd.Timestamp, days: int) -> pd.Timestamp:
 # one NPS answer of 6 is "red" (PRODUCT.md: "Trends on tiny counts are not alarms"). So a
 # rate or trend measure judges only with enough facts (its ``min_…`` parameter) and, where
 # its facts allow an exact test, only a change that chance explains too rarely: a one-sided
-# test at ``params["confidence"]`` (0.95). Otherwise its row is thin (``_result(thin=…)``):
-# green, flagged no data, its value kept and its sentence saying why.
+# test at ``params["confidence"]`` (0.9 for velocity, 0.95 for the CSAT fall). Otherwise its
+# row is thin (``_result(thin=…)``): green, flagged no data, its value kept and its sentence
+# saying why.
 
 # Up to this many facts the tails below are summed exactly (integers, no rounding); past it
 # the normal approximation is as good as exact at any confidence anyone configures, and the
@@ -954,7 +955,7 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     so that 1 → 3 tickets is not "+200%". Non-critical = priority not in
     params["critical"] (["urgent"]). Judged only when credible: at least
     params["min_count"] (6) tickets in the two windows, and a rise only when chance gives
-    one as large less often than 1 − params["confidence"] (0.95): under "no change" n1 given
+    one as large less often than 1 − params["confidence"] (0.9): under "no change" n1 given
     n1 + n0 is Binomial(n1 + n0, ½) (``rise_p_value``); otherwise the row is thin (no data,
     green), its sentence saying why. The database counts n1 and n0 per account
     (``selectors.ticket_stats``); accounts with no such ticket in either window have no value.
@@ -1554,7 +1555,7 @@ DECLARED: tuple[Measure, ...] = (
             0.5,
             1.0,
             best=-0.5,
-            params={"floor": 8, "critical": ["urgent"], "min_count": 6, "confidence": 0.95},
+            params={"floor": 8, "critical": ["urgent"], "min_count": 6, "confidence": 0.9},
         ),
         noncritical_velocity,
         reads=("tickets.velocity",),

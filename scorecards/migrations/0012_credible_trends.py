@@ -11,7 +11,7 @@ migration means the same thing whatever the declarations say later.
 from django.db import migrations
 
 ADDED = {
-    "support.noncritical_velocity": {"min_count": 6, "confidence": 0.95},
+    "support.noncritical_velocity": {"min_count": 6, "confidence": 0.9},
     "sentiment.nps_level": {"min_answers": 2},
     "sentiment.nps_drop": {"min_answers": 2},
     "sentiment.csat_level": {"min_answers": 5},

@@ -119,7 +119,7 @@ def test_it_does_not_colour_a_rise_that_chance_explains():
     assert thin(r), r
     assert r["sentence"] == (
         "12 non-critical tickets in the last 90 days vs 8 before (+50%): "
-        "not a credible rise at 95% confidence"
+        "not a credible rise at 90% confidence"
     )
     # A team that accepts more chance (confidence 70%) sees it yellow.
     loose = with_params("support.noncritical_velocity", confidence=0.7)
@@ -331,7 +331,7 @@ def test_a_resolution_time_trend_on_few_tickets_is_thin_and_says_so():
 
 def test_the_declarations_carry_the_credibility_parameters():
     assert T["support.noncritical_velocity"].params["min_count"] == 6
-    assert T["support.noncritical_velocity"].params["confidence"] == 0.95
+    assert T["support.noncritical_velocity"].params["confidence"] == 0.9
     assert T["sentiment.csat_drop"].params["confidence"] == 0.95
     for code in ("sentiment.nps_level", "sentiment.nps_drop"):
         assert T[code].params["min_answers"] == 2
@@ -383,7 +383,7 @@ def test_the_migration_gives_existing_configs_the_credibility_parameters():
         migration.forward(apps, SimpleNamespace(connection=connection))
     params = dict(MeasureConfig.objects.values_list("code", "params"))
     assert params["support.noncritical_velocity"] == {
-        "floor": 5, "critical": ["urgent"], "min_count": 6, "confidence": 0.95,
+        "floor": 5, "critical": ["urgent"], "min_count": 6, "confidence": 0.9,
     }  # fmt: skip
     assert params["sentiment.csat_level"] == {"min_answers": 8}
     assert params["support.resolution_time_trend"] == {"floor_days": 1, "min_tickets": 5}
