@@ -55,5 +55,6 @@ urlpatterns = [
 ]
 
 handler400 = "csrisk.views.bad_request"
+handler403 = "csrisk.views.forbidden"
 handler404 = "csrisk.views.not_found"
 handler500 = "csrisk.views.server_error"

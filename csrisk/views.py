@@ -130,10 +130,29 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404: JSON for API clients, the site's page for people."""
+    """404: JSON for API clients, the site's page for people, with our reason when we gave
+    one ("You cannot review this person's book."), not Django's query text."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
-    return render(request, "404.html", status=404)
+    reason = _said(exception)
+    if "matches the given query" in reason:
+        reason = ""
+    return render(request, "404.html", {"reason": reason}, status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403: the site's page, saying why (our PermissionDenied messages are for people)."""
+    reason = _said(exception) or "Your role does not allow this."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": reason}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def _said(exception: Exception) -> str:
+    """The message an exception was raised with ("" for none, or for Django's resolver
+    details, which are a dict)."""
+    said = exception.args[0] if getattr(exception, "args", None) else ""
+    return said if isinstance(said, str) else ""
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
