@@ -78,7 +78,6 @@ ALLOWED: dict[Callable[[ast.AST], bool], dict[str, str]] = {
     ranks_titles: {MEASURES: "the definition"},
     reads_title_history: {
         "accounts/models.py": "the record",
-        "accounts/services.py": "written with every title change (people_changes_record)",
         "accounts/services/people.py": "written with every title change (people_changes_record)",
         "accounts/admin.py": "shown to admins",
     },
