@@ -397,6 +397,7 @@ def executive_summary(now: dt.datetime) -> Summary:
 
     configured = thresholds()  # the measures' configuration, read once for the page
     velocity = _velocity(now, book.index, configured)
+    people = _people(now, book.index, configured)  # read once for blind spots and actions
     return Summary(
         now=now,
         total=total,
@@ -407,8 +408,10 @@ def executive_summary(now: dt.datetime) -> Summary:
         trend=trend,
         escalations=open_escalations(),
         coverage=sponsor_coverage(now.date()),
-        blind_spots=blind_spots(now, velocity, book),
-        actions=prioritised_actions(now, velocity=velocity, book=book, configured=configured),
+        blind_spots=blind_spots(now, velocity, book, people),
+        actions=prioritised_actions(
+            now, velocity=velocity, book=book, configured=configured, people=people
+        ),
     )
 
 
@@ -525,7 +528,10 @@ def _velocity(
 
 
 def blind_spots(
-    now: dt.datetime, velocity: Velocity | None = None, book: pd.DataFrame | None = None
+    now: dt.datetime,
+    velocity: Velocity | None = None,
+    book: pd.DataFrame | None = None,
+    people: People | None = None,
 ) -> list[BlindSpot]:
     """Green accounts with a leading danger signal underneath; largest ARR first."""
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
@@ -540,8 +546,11 @@ def blind_spots(
     for account_id, _v, sentence, last in velocity:
         if account_id in green_ids:
             found.append((account_id, "velocity", sentence, last.date()))
-    for account_id, _code, _value, sentence, on in _people(now, green_ids):
-        found.append((account_id, "people", sentence, on))
+    if people is None:
+        people = _people(now, green_ids)
+    for account_id, _code, _value, sentence, on in people:
+        if account_id in green_ids:
+            found.append((account_id, "people", sentence, on))
     for account_id, competitor, activity, at in CompetitorEvent.objects.filter(
         occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "activity", "occurred_at"):
@@ -704,14 +713,16 @@ def _people(
 
 
 def _edm_left(
-    now: dt.datetime, configured: list[Threshold] | None = None
+    now: dt.datetime, configured: list[Threshold] | None = None, people: People | None = None
 ) -> list[tuple[int, str, dt.date]]:
     """The accounts whose decision maker left, as the scorecard measure says it
     (``company.key_contact_left`` at ``EDM_LEFT``, as configured), with the measure's
-    sentence and the departure's date (``_people``)."""
+    sentence and the departure's date (``_people``, unless read already)."""
+    if people is None:
+        people = _people(now, None, configured)
     return [
         (a, sentence, on)
-        for a, code, value, sentence, on in _people(now, None, configured)
+        for a, code, value, sentence, on in people
         if code == KEY_CONTACT_LEFT and value >= EDM_LEFT
     ]
 
@@ -722,6 +733,7 @@ def prioritised_actions(
     velocity: Velocity | None = None,
     book: pd.DataFrame | None = None,
     configured: list[Threshold] | None = None,
+    people: People | None = None,
 ) -> list[Action]:
     """The book's danger signals with the response that fits each, highest priority first."""
     book = book if book is not None else book_frame()
@@ -743,7 +755,7 @@ def prioritised_actions(
         activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "occurred_at"):
         keep(account_id, "competitor", f"evaluating {competitor}", at.date())
-    for account_id, sentence, on in _edm_left(now, configured):
+    for account_id, sentence, on in _edm_left(now, configured, people):
         keep(account_id, "edm_left", sentence, on)
     last_logged = dict(
         CheckIn.objects.filter(logged_at__isnull=False)
