@@ -99,6 +99,14 @@ def measured(account: Account, code: str) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
+def verdict(account: Account, code: str) -> tuple[str, bool, str]:
+    """The colour, no-data flag and sentence of the scorecard's measure ``code``."""
+    configured = [t for t in thresholds() if t.code == code]
+    rows = run_measures(load_frames([account.pk], NOW, configured), configured)
+    row = rows.loc[rows["measure"] == code].iloc[0]
+    return row["color"], bool(row["no_data"]), row["sentence"]
+
+
 @pytest.fixture
 def account(org):
     return AccountFactory(owner=org.csm_a, segment=Segment.STRATEGIC)
@@ -217,7 +225,8 @@ departures_st = st.lists(
 @given(departures=departures_st, window=st.sampled_from([90, 180]))
 def test_every_reader_of_edm_left_says_what_the_measure_says(org, account, departures, window):
     from accounts.models import Contact, PeopleChange
-    from escalation.models import Escalation
+    from escalation.models import Escalation, Meeting
+    from escalation.selectors import agenda
     from escalation.services import suggestions_refresh
     from scorecards.measures import EDM_LEFT
 
@@ -258,8 +267,15 @@ def test_every_reader_of_edm_left_says_what_the_measure_says(org, account, depar
                 ctas.cta_flag(cta=cta, by=org.csm_a, reason="Need the VP")
                 escalation = Escalation.objects.get(cta=cta, status="open")
                 suggestions_refresh(escalation)
+                # The agenda of the meeting that reviews the flagged company CTA says why
+                # in the measure's words exactly when the measure says yellow or red.
+                color, no_data, sentence = verdict(account, EDM_LEFT_CODE)
+                friday = Meeting.objects.get(slug="friday-cs-customer-issues")
+                item = next(i for i in agenda(friday, NOW.date()) if i.cta == cta)
             suggested = set(escalation.suggestions.values_list("rule", flat=True))
             assert ("edm_changed" in suggested) == edm_left, (value, suggested)
+            said = sentence in item.signals
+            assert said == (color != "green" and not no_data), (color, item.signals)
             raise Rollback
     except Rollback:
         pass
@@ -279,14 +295,6 @@ retitles_st = st.lists(
     max_size=4,
     unique_by=lambda change: change[3],
 )
-
-
-def verdict(account: Account, code: str) -> tuple[str, bool, str]:
-    """The colour, no-data flag and reason links of the scorecard's measure ``code``."""
-    configured = [t for t in thresholds() if t.code == code]
-    rows = run_measures(load_frames([account.pk], NOW, configured), configured)
-    row = rows.loc[rows["measure"] == code].iloc[0]
-    return row["color"], bool(row["no_data"]), row["ref_ids"]
 
 
 @settings(
