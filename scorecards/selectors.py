@@ -293,7 +293,7 @@ def _reads(
         (
             f"tickets.{group}",
             partial(query, ids, now, t, links=False)
-            if not links and group == "velocity"
+            if not links and group in SIGNED_GROUPS
             else partial(query, ids, now, t),
         )
         for group, query, t in _ticket_queries(configured if aggregates else [])
@@ -745,6 +745,13 @@ _SHARED_QUERIES = {
     "state": _state_stats,
     "recurrence": _recurrence_stats,
 }
+# The aggregates that sign their reason links for a later lookup (the measure whose windows
+# they follow declares ``deferred_links``): a reader of values only skips the signature.
+SIGNED_GROUPS = frozenset(
+    m.sets_windows_of.removeprefix("tickets.")
+    for m in DECLARED
+    if m.deferred_links and m.sets_windows_of
+)
 _TICKET_QUERIES: dict[str, tuple[str, Callable[[list[int], dt.datetime, Threshold], pd.DataFrame]]]
 _TICKET_QUERIES = {
     group: (next(m.code for m in DECLARED if m.sets_windows_of == f"tickets.{group}"), query)

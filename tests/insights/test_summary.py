@@ -104,7 +104,10 @@ def test_it_finds_green_accounts_with_danger_underneath(org):
     )
     assert spots[("Gamma", "velocity")].on == days_ago(5).date()
     assert spots[("Gamma", "competitor")].sentence == "Mention of Rival"
-    assert spots[("Gamma", "people")].sentence == "Executive Decision Maker left (CFO)"
+    assert (
+        spots[("Gamma", "people")].sentence
+        == f"Executive Decision Maker CFO left on {days_ago(8).date()}"
+    )
     assert spots[("Gamma", "people")].arr == 30 * K
 
 
