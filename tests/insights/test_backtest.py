@@ -109,3 +109,30 @@ def test_it_shows_the_backtest_page_to_leadership(org, history):
     assert response.status_code == 200
     body = response.content.decode()
     assert "T-30" in body and "<svg" in body and "Competitor exposure" in body
+
+
+@pytest.fixture
+def one_lucky_flag(org):
+    """Twelve renewals, two churned; a competitor evaluation before T-90 at one churned
+    account only: competitor exposure flags exactly one renewal, rightly (precision 100%,
+    lift 6×) — one lucky hit, not evidence."""
+    accounts = [AccountFactory(name=f"L{i}", owner=org.csm_a) for i in range(12)]
+    for i, account in enumerate(accounts):
+        RenewalOutcome.objects.create(
+            account=account, renewal_date=RENEWAL, outcome="churned" if i < 2 else "renewed"
+        )
+    CompetitorEvent.objects.create(
+        account=accounts[0],
+        competitor="Rival",
+        activity="evaluation",
+        occurred_at=AS_OF - dt.timedelta(days=10),
+    )
+    return accounts
+
+
+def test_it_praises_no_signal_that_flagged_too_few_renewals(one_lucky_flag):
+    results = backtest.backtest(90)
+    assert (result(results, CODE).flagged, result(results, CODE).true_positives) == (1, 1)
+    sentences = backtest.reading(results)
+    assert not any("precision 100%" in s or "Competitor exposure flagged 1" in s for s in sentences)
+    assert any("Competitor exposure" in s and "too few" in s for s in sentences), sentences
