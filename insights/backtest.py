@@ -206,6 +206,11 @@ def evaluate(
     base = positives / n if n else 0
     lift = precision / base if precision is not None and base else None
     is_probability = kind == PROBABILITY
+    weights = metrics.resample_weights(n)
+    auc = metrics.auc(y, s)
+    pr_auc = metrics.average_precision(y, s)
+    brier = metrics.brier(y, s) if is_probability else None
+    arr_recall = metrics.weighted_recall(y, f, w)
     return Result(
         signal=signal,
         label=label,
@@ -217,19 +222,17 @@ def evaluate(
         precision=precision,
         recall=recall,
         lift=lift,
-        auc=metrics.auc(y, s),
+        auc=auc,
         precision_ci=metrics.wilson(tp, flagged),
         recall_ci=metrics.wilson(tp, positives),
-        auc_ci=metrics.bootstrap(lambda i: metrics.auc(y[i], s[i]), n),
+        auc_ci=metrics.interval(metrics.auc_many(y, s, weights), auc),
         kind=kind,
-        pr_auc=metrics.average_precision(y, s),
-        pr_auc_ci=metrics.bootstrap(lambda i: metrics.average_precision(y[i], s[i]), n),
-        brier=metrics.brier(y, s) if is_probability else None,
-        brier_ci=(
-            metrics.bootstrap(lambda i: metrics.brier(y[i], s[i]), n) if is_probability else None
-        ),
-        arr_recall=metrics.weighted_recall(y, f, w),
-        arr_recall_ci=metrics.bootstrap(lambda i: metrics.weighted_recall(y[i], f[i], w[i]), n),
+        pr_auc=pr_auc,
+        pr_auc_ci=metrics.interval(metrics.average_precision_many(y, s, weights), pr_auc),
+        brier=brier,
+        brier_ci=metrics.interval(metrics.brier_many(y, s, weights), brier),
+        arr_recall=arr_recall,
+        arr_recall_ci=metrics.interval(metrics.weighted_recall_many(y, f, w, weights), arr_recall),
         calibration=metrics.calibration(y, s, probability=is_probability),
     )
 

@@ -12,11 +12,10 @@ times, and scikit-learn's input checks cost more than the sums.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 BOOTSTRAP = 200
 SEED = 7
@@ -45,7 +44,10 @@ def auc(labels: Sequence[bool], risks: Sequence[float]) -> float | None:
     neg = len(y) - pos
     if not pos or not neg:
         return None
-    rank_sum = float(rankdata(s)[y].sum())
+    # Average ranks (ties share the mean of their ranks), 1-based.
+    _, group, counts = np.unique(s, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[group]
+    rank_sum = float(ranks[y].sum())
     return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
 
 
@@ -88,26 +90,84 @@ def weighted_recall(
     return float(w[y & f].sum()) / lost
 
 
-def bootstrap(
-    statistic: Callable[[np.ndarray], float | None],
-    n: int,
-    rounds: int = BOOTSTRAP,
-    seed: int = SEED,
-) -> Interval | None:
-    """Seeded percentile 95% interval of ``statistic(indices)`` over renewals resampled
-    with replacement; rounds where it is undefined are skipped. Reproducible."""
-    if n == 0 or statistic(np.arange(n)) is None:
-        return None
+# --- the bootstrap: every resample at once ------------------------------------------------
+# Drawing n renewals with replacement is the same as giving each renewal a multinomial
+# count. With the counts as weights every metric above becomes a few matrix sums over all
+# resamples at once, instead of thousands of calls; tests prove each equal to its reference
+# above on the expanded resample.
+
+
+def resample_weights(n: int, rounds: int = BOOTSTRAP, seed: int = SEED) -> np.ndarray:
+    """(rounds × n) draw counts of each renewal per resample; seeded, so reproducible."""
+    if n == 0:
+        return np.zeros((rounds, 0))
     rng = np.random.default_rng(seed)
-    values = []
-    for idx in rng.integers(0, n, size=(rounds, n)):
-        value = statistic(idx)
-        if value is not None:
-            values.append(value)
-    if not values:
+    return rng.multinomial(n, np.full(n, 1 / n), size=rounds).astype(float)
+
+
+def _grouped(
+    labels: np.ndarray, risks: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted churned and kept counts per distinct risk value, ascending: (rounds × k)."""
+    _, group = np.unique(risks, return_inverse=True)
+    onehot = np.eye(group.max() + 1)[group] if len(group) else np.zeros((0, 0))
+    return (weights * labels) @ onehot, (weights * ~labels) @ onehot
+
+
+def auc_many(labels: Sequence[bool], risks: Sequence[float], weights: np.ndarray) -> np.ndarray:
+    """``auc`` of each weighted resample (NaN where undefined)."""
+    y, s = _arrays(labels, risks)
+    pos, neg = _grouped(y, s, weights)
+    below = np.cumsum(neg, axis=1) - neg
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (pos * (below + neg / 2)).sum(axis=1) / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
+def average_precision_many(
+    labels: Sequence[bool], risks: Sequence[float], weights: np.ndarray
+) -> np.ndarray:
+    """``average_precision`` of each weighted resample (NaN where undefined)."""
+    y, s = _arrays(labels, risks)
+    pos, neg = _grouped(y, s, weights)
+    pos, neg = pos[:, ::-1], neg[:, ::-1]  # highest risk first
+    tps = np.cumsum(pos, axis=1)
+    seen = np.cumsum(pos + neg, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(seen > 0, tps / np.where(seen > 0, seen, 1), 0.0)
+        out = (pos * precision).sum(axis=1) / pos.sum(axis=1)
+    out[(pos.sum(axis=1) == 0) | (neg.sum(axis=1) == 0)] = np.nan
+    return out
+
+
+def brier_many(
+    labels: Sequence[bool], probabilities: Sequence[float], weights: np.ndarray
+) -> np.ndarray:
+    """``brier`` of each weighted resample."""
+    y, p = _arrays(labels, probabilities)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (weights * (p - y) ** 2).sum(axis=1) / weights.sum(axis=1)
+
+
+def weighted_recall_many(
+    labels: Sequence[bool], flags: Sequence[bool], arr: Sequence[float], weights: np.ndarray
+) -> np.ndarray:
+    """``weighted_recall`` of each weighted resample (NaN where no ARR churned)."""
+    y, w = _arrays(labels, arr)
+    f = np.asarray(flags, dtype=bool)
+    lost = (weights * (w * y)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(lost > 0, (weights * (w * (y & f))).sum(axis=1) / lost, np.nan)
+
+
+def interval(values: np.ndarray, point: float | None) -> Interval | None:
+    """Percentile 95% interval of the resamples' values, skipping undefined ones; None
+    when the figure itself is undefined."""
+    if point is None:
         return None
-    values.sort()
-    return (values[int(0.025 * (len(values) - 1))], values[int(0.975 * (len(values) - 1))])
+    kept = np.sort(values[~np.isnan(values)])
+    if not len(kept):
+        return None
+    return (float(kept[int(0.025 * (len(kept) - 1))]), float(kept[int(0.975 * (len(kept) - 1))]))
 
 
 def calibration(

@@ -77,10 +77,11 @@ def test_it_knows_the_textbook_figures():
     low, high = metrics.wilson(2, 3)
     assert (round(low, 4), round(high, 4)) == (0.2077, 0.9385)
     assert metrics.wilson(0, 0) is None
-    y, s = np.array([True, True, False, False]), np.array([0.9, 0.4, 0.5, 0.1])
-    ci = metrics.bootstrap(lambda i: metrics.auc(y[i], s[i]), 4)
+    y, s = [True, True, False, False], [0.9, 0.4, 0.5, 0.1]
+    ci = metrics.interval(metrics.auc_many(y, s, metrics.resample_weights(4)), 0.75)
     assert 0 <= ci[0] <= 0.75 <= ci[1] <= 1
-    assert ci == metrics.bootstrap(lambda i: metrics.auc(y[i], s[i]), 4)  # seeded
+    # Seeded: the same renewals give the same interval.
+    assert ci == metrics.interval(metrics.auc_many(y, s, metrics.resample_weights(4)), 0.75)
 
 
 def test_it_computes_average_precision_and_brier_by_hand():
@@ -117,6 +118,49 @@ def test_it_agrees_with_scikit_learn(pairs):
     assert metrics.auc(y, s) == pytest.approx(roc_auc_score(y, s))
     assert metrics.average_precision(y, s) == pytest.approx(average_precision_score(y, s))
     assert metrics.brier(y, s) == pytest.approx(brier_score_loss(y, s))
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),
+            st.integers(min_value=0, max_value=10),
+            st.booleans(),
+            st.integers(min_value=0, max_value=5),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(min_value=0, max_value=2**16),
+)
+def test_it_bootstraps_every_resample_as_the_reference_would(rows, seed):
+    # The fast engine weighs each renewal by how often a resample drew it; expanded into
+    # the drawn renewals, each resample must give the reference figures exactly.
+    y = np.array([r[0] for r in rows])
+    s = np.array([r[1] / 10 for r in rows])
+    f = np.array([r[2] for r in rows])
+    w = np.array([float(r[3]) for r in rows])
+    weights = metrics.resample_weights(len(rows), rounds=8, seed=seed)
+    fast = {
+        "auc": metrics.auc_many(y, s, weights),
+        "ap": metrics.average_precision_many(y, s, weights),
+        "brier": metrics.brier_many(y, s, weights),
+        "arr": metrics.weighted_recall_many(y, f, w, weights),
+    }
+    for r, counts in enumerate(weights.astype(int)):
+        i = np.repeat(np.arange(len(rows)), counts)
+        reference = {
+            "auc": metrics.auc(y[i], s[i]),
+            "ap": metrics.average_precision(y[i], s[i]),
+            "brier": metrics.brier(y[i], s[i]),
+            "arr": metrics.weighted_recall(y[i], f[i], w[i]),
+        }
+        for name, value in reference.items():
+            if value is None:
+                assert np.isnan(fast[name][r]), name
+            else:
+                assert fast[name][r] == pytest.approx(value), name
 
 
 def test_it_tables_calibration_by_decile():
