@@ -34,6 +34,8 @@ RUN_TASK = "insights.tasks.backtest_run_task"
 RESEND_AFTER = dt.timedelta(minutes=10)
 STUCK_AFTER = dt.timedelta(minutes=30)
 MAX_ATTEMPTS = 3
+# A run no worker ever took (it is resent, never claimed) is given up after a day.
+GIVE_UP_AFTER = dt.timedelta(hours=24)
 ACTIVE = (BacktestStatus.QUEUED, BacktestStatus.RUNNING)
 
 
@@ -173,8 +175,16 @@ def backtest_run_execute(*, run_id: int) -> BacktestRun | None:
 
 def backtest_runs_sweep() -> tuple[int, int]:
     """Resend a run left queued too long (a lost message) or running too long (a worker
-    that died); after MAX_ATTEMPTS mark it failed with the reason. Returns (resent, failed)."""
+    that died); after MAX_ATTEMPTS runs, or a day queued, mark it failed with the reason.
+    Returns (resent, failed)."""
     now = clock.now()
+    failed = BacktestRun.objects.filter(
+        status=BacktestStatus.QUEUED, requested_at__lt=now - GIVE_UP_AFTER
+    ).update(
+        status=BacktestStatus.FAILED,
+        error="The run never started (no background worker took it); press Run again.",
+        finished_at=now,
+    )
     lost = list(
         BacktestRun.objects.filter(
             status=BacktestStatus.QUEUED, queued_at__lt=now - RESEND_AFTER
@@ -184,7 +194,7 @@ def backtest_runs_sweep() -> tuple[int, int]:
             status=BacktestStatus.RUNNING, started_at__lt=now - STUCK_AFTER
         ).values_list("pk", "status", "attempts")
     )
-    resent = failed = 0
+    resent = 0
     for pk, status, attempts in lost:
         # Conditional updates: a run that moved on meanwhile is left alone.
         if attempts >= MAX_ATTEMPTS:

@@ -170,6 +170,12 @@ def test_it_sweeps_lost_and_stuck_runs(org, outcomes, inline, django_capture_on_
     assert backtest_runs.backtest_runs_sweep() == (0, 1)
     stuck.refresh_from_db()
     assert stuck.status == BacktestStatus.FAILED and "lost 3 times" in stuck.error
+    never = backtest_runs.backtest_run_request(by=None)
+    BacktestRun.objects.filter(pk=never.pk).update(
+        requested_at=clock.now() - backtest_runs.GIVE_UP_AFTER - dt.timedelta(minutes=1)
+    )
+    assert backtest_runs.backtest_runs_sweep() == (0, 1)
+    assert "never started" in BacktestRun.objects.get(pk=never.pk).error
 
 
 # --- API ------------------------------------------------------------------------------------
