@@ -36,6 +36,7 @@ urlpatterns = [
     path("signals/", include("signals.urls")),
     path("summary/", include("insights.urls")),
     path("api/v1/", include("signals.api.urls")),
+    path("api/v1/", include("insights.api.urls")),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).
     # No `$`: a prefix, so a path with a newline or any other oddity still gets JSON.

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from insights.models import RiskModel, RiskPrediction
+from insights.models import BacktestRun, RiskModel, RiskPrediction
 
 
 @admin.register(RiskModel)
@@ -17,3 +17,13 @@ class RiskPredictionAdmin(admin.ModelAdmin):
     list_select_related = ["account"]
     raw_id_fields = ["account", "model"]
     readonly_fields = [f.name for f in RiskPrediction._meta.fields]
+
+
+@admin.register(BacktestRun)
+class BacktestRunAdmin(admin.ModelAdmin):
+    # Read-only: runs are written by the job; "Run again" on the page asks for one.
+    list_display = ["pk", "status", "progress", "as_of", "requested_by", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
+    exclude = ["results"]  # hundreds of figures; the page and the API show them
+    readonly_fields = [f.name for f in BacktestRun._meta.fields if f.name != "results"]
