@@ -205,9 +205,7 @@ def _result(
             "color": np.where(has, color, GREEN).astype(object),
             "score": np.where(has, score, 100),
             "sentence": (
-                np.where(has | gap & ~np.isnan(v), text, missing)
-                if text is not None
-                else missing
+                np.where(has | gap & ~np.isnan(v), text, missing) if text is not None else missing
             ),
             "threshold": np.full(n, _threshold_text(t), dtype=object),
             "ref_type": np.full(n, refs.kind if refs is not None else "", dtype=object),
