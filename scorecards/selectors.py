@@ -1074,6 +1074,7 @@ class AreaRow:
     reasons: list[dict]
     trend: Trend
     override: Override | None
+    no_data: bool = False  # ``AreaScore.no_data``: shown grey, "No data"
 
 
 @dataclass
@@ -1136,6 +1137,7 @@ def account_scorecard(account: Account, *, now: dt.datetime, days: int = 90) -> 
                 s.reasons,
                 trend[(account.pk, code)],
                 live.get(code),
+                s.no_data,
             )
         )
     return AccountScorecard(
