@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from csrisk.notifications import unread_count
-from csrisk.roles import EXECUTIVE_ROLES
+from csrisk.roles import EXECUTIVE_ROLES, Role
 
 NAV = [
     ("cockpit:index", "Cockpit"),
@@ -29,6 +29,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "sponsors:program"
     elif current.startswith("summary:"):
         current = "summary:index"
+    elif current.startswith("coverage:"):
+        current = "coverage:index"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:
@@ -41,4 +43,12 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     leadership = bool(user and (user.is_superuser or getattr(user, "role", "") in EXECUTIVE_ROLES))
     # The executive summary is for leadership; others would only meet a 403 there.
     items = NAV if leadership else [n for n in NAV if n[0] != "summary:index"]
+    # Data coverage: for those who answer for a book beyond their own (a CSM may still open
+    # /coverage/ for theirs).
+    if (
+        user is not None
+        and user.is_authenticated
+        and (user.is_org_wide or getattr(user, "role", "") == Role.TEAM_LEAD)
+    ):
+        items = [*items, ("coverage:index", "Data coverage")]
     return {"nav_items": items, "nav_current": current, "unread_notifications": unread}
