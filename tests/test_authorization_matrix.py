@@ -121,6 +121,9 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "summary:csv": LEADERSHIP,
         "summary:backtest": LEADERSHIP,
         "summary:action": post_only,
+        # each person their book's data coverage; no book, no page
+        "coverage:index": {**ALL_OK, "executive": 403, "support": 403},
+        "coverage:csv": {**ALL_OK, "executive": 403, "support": 403},
     }
 
 
