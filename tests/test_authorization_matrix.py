@@ -122,6 +122,9 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "summary:backtest": LEADERSHIP,
         "summary:backtest-run": post_only,
         "summary:action": post_only,
+        # each person their book's data coverage; no book, no page
+        "coverage:index": {**ALL_OK, "executive": 403, "support": 403},
+        "coverage:csv": {**ALL_OK, "executive": 403, "support": 403},
     }
 
 
