@@ -42,6 +42,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "home": {**dict.fromkeys(STAFF, 302)},
         "notifications": ALL_OK,
         "notifications-read": post_only,
+        # the bell a page polls: each person's own count
+        "notifications-bell": ALL_OK,
         "notification-settings": ALL_OK,
         # each person's own API tokens
         "tokens": ALL_OK,
@@ -72,6 +74,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "scorecards:reasons": ALL_OK,
         "scorecards:override-clear": post_only,
         "cockpit:index": ALL_OK,
+        # one's own counters, polled (a lead's view of a CSM's: tests/csrisk/test_live.py)
+        "cockpit:counters": ALL_OK,
         "cockpit:people": ALL_OK,
         "cockpit:open": post_only,
         "cockpit:cta": ALL_OK,
