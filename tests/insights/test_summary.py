@@ -222,8 +222,11 @@ def test_it_exports_each_table_as_csv(org):
     response = client.get("/summary/export.csv?table=segment")
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().splitlines()
-    assert lines[0] == "segment,total_arr,red_arr,yellow_arr,at_risk_arr,change_30d,change_90d"
-    assert "Enterprise,100000.00,100000.00,0.00,100000.00,0.00,100000.00" in lines
+    assert lines[0] == (
+        "segment,total_arr,red_arr,yellow_arr,at_risk_arr,change_30d,change_90d,expected_loss"
+    )
+    # No prediction yet: the expected loss is blank, not a zero risk.
+    assert "Enterprise,100000.00,100000.00,0.00,100000.00,0.00,100000.00," in lines
     for table in ("area", "team", "quarter", "blind_spots", "actions"):
         assert client.get(f"/summary/export.csv?table={table}").status_code == 200
     assert client.get("/summary/export.csv?table=nope").status_code == 404
