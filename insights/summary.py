@@ -838,12 +838,16 @@ def at_stake(book: pd.DataFrame, risk: RiskReading) -> np.ndarray:
 
 def _add_predictions(rows: list[BlindSpot] | list[Action], risk: RiskReading) -> None:
     """Set each row's probability, expected loss and prior flag from its account's latest
-    prediction (no query: the reading is already loaded)."""
-    scored = risk.scored
-    for row in rows:
-        if row.account_id in scored.index:
-            p, loss, prior = scored.loc[row.account_id, ["probability", "expected_loss", "prior"]]
-            row.probability, row.expected_loss, row.prior = float(p), _money(loss), bool(prior)
+    prediction (no query: the reading is already loaded; arrays, not a lookup per row)."""
+    if not rows or not risk.n_scored:
+        return
+    at = risk.scored.index.get_indexer([row.account_id for row in rows])
+    probability, loss, prior = (
+        risk.scored[c].to_numpy()[at].tolist() for c in ("probability", "expected_loss", "prior")
+    )
+    for row, i, p, x, flag in zip(rows, at.tolist(), probability, loss, prior, strict=True):
+        if i >= 0:
+            row.probability, row.expected_loss, row.prior = float(p), _money(x), bool(flag)
 
 
 def risk_blind_spots(book: pd.DataFrame, risk: RiskReading) -> list[BlindSpot]:
@@ -854,27 +858,23 @@ def risk_blind_spots(book: pd.DataFrame, risk: RiskReading) -> list[BlindSpot]:
     scored = risk.scored
     green = scored.index.isin(book.index[book["c0"] == G])
     top = scored[green & (scored["probability"].to_numpy() >= threshold)]
-    details = latest_details(top.index.tolist())
+    ids = top.index.tolist()
+    details = latest_details(ids)
+    at = book.index.get_indexer(ids)
+    name, arr, renewal = (book[c].to_numpy()[at].tolist() for c in ("name", "arr", "renewal"))
+    probability, prior = top["probability"].tolist(), top["prior"].tolist()
     share = f"top {TOP_SHARE:.0%} of the book"
     spots = []
-    for account_id, row in top.iterrows():
-        words, at = details.get(int(account_id), ([], None))
-        sentence = f"Green scorecard, but risk {row['probability']:.0%} — {share}"
+    for k, account_id in enumerate(ids):
+        words, computed = details.get(account_id, ([], None))
+        sentence = f"Green scorecard, but risk {probability[k]:.0%} — {share}"
         if words:
             sentence += ": " + "; ".join(words)
-        if row["prior"]:
+        if prior[k]:
             sentence += f" ({PRIOR_NOTE})"
-        i = book.index.get_loc(account_id)
+        on = computed.date() if computed else None
         spots.append(
-            BlindSpot(
-                int(account_id),
-                book["name"].iat[i],
-                _money(book["arr"].iat[i]),
-                book["renewal"].iat[i],
-                "risk",
-                sentence,
-                at.date() if at else None,
-            )
+            BlindSpot(account_id, name[k], _money(arr[k]), renewal[k], "risk", sentence, on)
         )
     return spots
 
