@@ -12,14 +12,6 @@ class InsightsConfig(AppConfig):
 
         from csrisk import panels
         from insights.predictions import annotate_latest, by_expected_loss
-        from insights.views import risk_panel
-
-        panels.register(
-            "account_detail",
-            panels.Panel(
-                "renewal_risk", "insights/partials/_risk_panel.html", risk_panel, order=15
-            ),
-        )
 
         # Renewal risk beside the colours on other apps' lists, sortable by expected ARR
         # loss; those apps never import insights (the columns arrive through csrisk.panels).

@@ -176,15 +176,3 @@ def annotate_latest(queryset: QuerySet, account: str = "pk") -> QuerySet:
 def by_expected_loss(*tiebreak: Any) -> tuple[Any, ...]:
     """order_by terms: the largest expected loss first, unscored rows last."""
     return (F("risk_expected_loss").desc(nulls_last=True), *tiebreak)
-
-
-HISTORY_LENGTH = 6
-
-
-def account_history(account_id: int, limit: int = HISTORY_LENGTH) -> list[RiskPrediction]:
-    """An account's latest predictions, newest first, each with its model: one query."""
-    return list(
-        RiskPrediction.objects.filter(account_id=account_id)
-        .select_related("model")
-        .order_by("-computed_at", "-pk")[:limit]
-    )

@@ -3,8 +3,6 @@ the signal backtest, and the leading signals per segment."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,24 +13,9 @@ from accounts.models import Account
 from csrisk import clock
 from csrisk.exports import csv_writer
 from csrisk.inputs import parse_int, require_id
-from insights import aggregates, backtest, charts, predictions, services
-from insights.models import RiskModelKind
+from insights import aggregates, backtest, charts, services
 from insights.predictions import PRIOR_NOTE
 from insights.summary import SIGNAL_LABELS, Action, BlindSpot, executive_summary
-
-
-def risk_panel(request: HttpRequest, account: Account) -> dict[str, Any]:
-    """The renewal-risk panel on the account page (registered in InsightsConfig.ready):
-    the latest prediction in words, what pushes it up, and its recent history."""
-    history = predictions.account_history(account.pk)
-    latest = next((p for p in history if p.latest), None)
-    return {
-        "account": account,
-        "latest": latest,
-        "words": predictions.reason_words(latest.reasons, limit=5) if latest else [],
-        "prior": latest is not None and latest.model.kind == RiskModelKind.PRIOR,
-        "history": history,
-    }
 
 
 @require_http_methods(["GET"])

@@ -237,35 +237,3 @@ def test_it_finds_no_app_importing_insights(app):
                 if name.split(".")[0] == "insights"
             ]
     assert not offences, "nothing imports insights (use csrisk.panels):\n" + "\n".join(offences)
-
-
-# --- the account page -------------------------------------------------------------------------
-
-
-def test_the_account_page_explains_the_risk_in_words(org, book):
-    RiskPredictionFactory(
-        account=book["mid"],
-        probability=0.2,
-        latest=False,
-        computed_at=dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
-    )
-    html = login(org.csm_a).get(f"/accounts/{book['mid'].pk}/").content.decode()
-    words = text(html)
-    assert "Renewal risk" in words
-    assert "40% chance that the renewal" in words and "expected ARR loss of 80,000" in words
-    assert "non-critical tickets up 40%" in words and "NPS promoter" not in words  # pulls down
-    assert "Recent history" in words and "May 1, 2026" in words
-    assert PRIOR_NOTE not in words
-
-
-def test_the_account_page_names_the_prior(org):
-    RiskModelFactory(kind=RiskModelKind.PRIOR)
-    account = AccountFactory(owner=org.csm_a)
-    RiskPredictionFactory(account=account, probability=0.3)
-    html = login(org.csm_a).get(f"/accounts/{account.pk}/").content.decode()
-    assert f"From the documented prior — {PRIOR_NOTE}." in text(html)
-
-
-def test_the_account_page_says_not_scored_yet(org, book):
-    html = login(org.csm_a).get(f"/accounts/{book['unscored'].pk}/").content.decode()
-    assert "Not scored yet" in html
