@@ -121,22 +121,26 @@ def risk_reading(live_ids: pd.Index) -> RiskReading:
 
 
 def reason_words(reasons: Any, limit: int = 3) -> list[str]:
-    """What pushes a prediction up, in words: the sentences the model stored, else the
-    labels of the features that add to the risk, the largest first."""
+    """What pushes a prediction up, in words, in the order the model stored them: a
+    reason's ``text`` (the scoring writes only the features that raise the risk), a plain
+    sentence, or else the ``label`` of a feature whose ``points`` or ``contribution`` is
+    positive, the largest first."""
     if not isinstance(reasons, list):
         return []
-    words = [r for r in reasons if isinstance(r, str) and r.strip()]
-    if words:
-        return words[:limit]
-    pushing = [
-        r
+    words = [
+        r["text"] if isinstance(r, dict) else r
         for r in reasons
-        if isinstance(r, dict)
-        and r.get("label")
-        and isinstance(r.get("contribution"), int | float)
-        and r["contribution"] > 0
+        if (isinstance(r, dict) and r.get("text")) or (isinstance(r, str) and r.strip())
     ]
-    pushing.sort(key=lambda r: -r["contribution"])
+    if words:
+        return [str(w) for w in words[:limit]]
+
+    def weight(r: dict) -> float:
+        value = r.get("points", r.get("contribution"))
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    pushing = [r for r in reasons if isinstance(r, dict) and r.get("label") and weight(r) > 0]
+    pushing.sort(key=lambda r: -weight(r))
     return [str(r["label"]) for r in pushing[:limit]]
 
 

@@ -185,3 +185,22 @@ def test_it_renders_with_predictions_in_a_constant_number_of_queries(
         RiskPredictionFactory(account=account, probability=0.7)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get("/summary/").status_code == 200
+
+
+def test_it_words_a_risk_blind_spot_from_the_scorings_reason_texts(org):
+    b = scored_book(org)
+    RiskPredictionFactory._meta.model.objects.filter(account=b["gamma"]).update(
+        reasons=[
+            {
+                "feature": "support.noncritical_velocity",
+                "label": "Ticket velocity",
+                "points": 12.0,
+                "text": "Non-critical tickets up 40%: +12 points",
+            },
+            {"feature": "log_arr", "label": "ARR", "points": 3.0, "text": "ARR 30,000: +3 points"},
+        ]
+    )
+    (spot,) = [s for s in executive_summary(NOW).blind_spots if s.signal == "risk"]
+    assert spot.sentence.endswith(
+        "top 10% of the book: Non-critical tickets up 40%: +12 points; ARR 30,000: +3 points"
+    )
