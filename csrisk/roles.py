@@ -31,3 +31,22 @@ class TeamFunction(models.TextChoices):
     PRODUCT = "product", "Product"
     ENGINEERING = "engineering", "Engineering"
     LEADERSHIP = "leadership", "Leadership"
+
+
+# The page each role works from: where logging in lands, and the first item of the
+# navigation. A CSM works their cockpit, a lead reviews their team's scorecards (the 1:1),
+# the VP works the escalation queue, the CEO reads the summary, an executive sponsor their
+# check-ins; the functions that own risk areas (RACI) work their CTAs.
+HOME_PAGES: dict[str, str] = {
+    Role.CSM: "cockpit:index",
+    Role.TEAM_LEAD: "scorecards:review",
+    Role.VP_CS: "escalation:list",
+    Role.CEO: "summary:index",
+    Role.EXECUTIVE: "sponsors:program",
+}
+DEFAULT_HOME_PAGE = "cockpit:index"
+
+
+def home_page(user: object) -> str:
+    """The URL name of ``user``'s working page (see ``HOME_PAGES``)."""
+    return HOME_PAGES.get(getattr(user, "role", ""), DEFAULT_HOME_PAGE)

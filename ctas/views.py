@@ -29,7 +29,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from accounts.rules import can_change_account
-from csrisk import clock, panels
+from csrisk import clock, live, panels
 from csrisk.forms import add_service_errors, submission_key
 from csrisk.inputs import parse_id, redirect_next
 from csrisk.models import User
@@ -191,6 +191,18 @@ def cockpit(request: HttpRequest) -> HttpResponse:
     return render(request, "ctas/cockpit.html", context)
 
 
+@require_GET
+def counters(request: HttpRequest) -> HttpResponse:
+    """The cockpit's counters, polled: a 304 while they are the same."""
+    owner = _cockpit_owner(request)
+    values = _counters(owner)
+
+    def build() -> HttpResponse:
+        return render(request, "ctas/partials/_counters.html", {"counters": values, "owner": owner})
+
+    return live.fragment(request, live.etag_of("counters", owner.pk, *values.values()), build)
+
+
 def _people_for(user: User) -> list[User]:
     """Whose cockpit ``user`` may open (for the switcher)."""
     if not user.is_org_wide and user.role != Role.TEAM_LEAD:
@@ -223,6 +235,7 @@ def _act(request: HttpRequest, pk: int, fn: Callable[[Cta], Any]) -> HttpRespons
             "cta_columns": columns,
             "cta": decorate_rows([row])[0] if row else None,
             "counters": _counters(cta.owner),
+            "owner": cta.owner,
             "error": error,
             "oob": True,
         }

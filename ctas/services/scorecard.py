@@ -1,5 +1,9 @@
 """A CTA's pressure on its area's colour: a flagged live CTA holds the area red, an open
-manual risk CTA yellow; none releases it (``scorecards.services.cta_pressures_set``)."""
+risk CTA a person raised yellow; none releases it (``scorecards.services.cta_pressures_set``).
+
+A person's risk CTA counts whatever page or program opened it (the cockpit, a sponsor's
+check-in, a summary action, the API): only rule-opened CTAs are left out, since their
+measures already speak for the area."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ def sync_scorecard(account_id: int, area: str) -> None:
 
 
 def sync_scorecards(pairs: list[tuple[int, str]]) -> None:
-    """For each (account, area): flagged live CTA → red, open manual risk CTA → yellow,
+    """For each (account, area): flagged live CTA → red, open risk CTA a person raised → yellow,
     none → released (the measures speak again). One query, one recompute per account."""
     pairs = sorted({p for p in pairs if p[1]})
     if not pairs:
@@ -32,7 +36,7 @@ def sync_scorecards(pairs: list[tuple[int, str]]) -> None:
     pressures = []
     for (account_id, area), ctas in live.items():
         flagged = [c for c in ctas if c.flagged]
-        manual = [c for c in ctas if c.type == CtaType.RISK and c.source == Source.MANUAL]
+        manual = [c for c in ctas if c.type == CtaType.RISK and c.source != Source.RULE]
         if flagged:
             pressures.append(
                 (

@@ -88,3 +88,17 @@ def test_it_lets_executives_read_but_not_open_ctas_on_accounts_they_do_not_work(
     response = client.post("/summary/actions/", {"account": alpha.pk, "signal": "competitor"})
     assert response.status_code == 403
     assert not Cta.objects.exists()
+
+
+def test_the_cta_it_opens_holds_its_area_at_least_yellow(org):
+    # A risk raised from the summary is a person's risk: it counts for the scorecard.
+    from scorecards.models import AreaScore
+
+    alpha = book(org)["alpha"]
+    login(org.vp).post("/summary/actions/", {"account": alpha.pk, "signal": "velocity"})
+    cta = Cta.objects.get(account=alpha)
+    area = AreaScore.objects.get(account=alpha, area="support")
+    assert area.color in ("yellow", "red")
+    assert {"type": "cta", "id": cta.pk} in [
+        ref for r in area.reasons if r["kind"] == "cta" for ref in r["refs"]
+    ]

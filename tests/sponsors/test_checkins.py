@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from csrisk import clock
 from csrisk.models import Notification
 from ctas.models import Cta
+from scorecards import services as scorecards
+from scorecards.models import AreaScore
 from sponsors import selectors, services
 from sponsors.models import CheckIn, HelpRequest
 from tests.factories import ContactFactory
@@ -141,6 +143,26 @@ def test_a_risk_found_opens_a_risk_cta_with_one_click(org, sponsored):
     assert checkin.risks[0]["cta"] == cta.pk
     with pytest.raises(ValidationError):
         services.checkin_open_risk(checkin=checkin, index=3, by=ava)
+
+
+def test_it_holds_the_area_yellow_for_a_risk_the_sponsor_found(org, sponsored):
+    # A risk a person raised counts for the scorecard, whichever program opened its CTA.
+    account, ava = sponsored
+    scorecards.recompute([account.pk])
+    assert AreaScore.objects.get(account=account, area="product").color == "green"
+    services.checkins_create_due()
+    checkin = services.checkin_log(
+        checkin=CheckIn.objects.get(),
+        by=ava,
+        notes="Piloting a competitor",
+        sentiment="negative",
+        risks=[{"area": "product", "description": "Piloting Rival Inc"}],
+    )
+    cta = services.checkin_open_risk(checkin=checkin, index=0, by=ava)
+    area = AreaScore.objects.get(account=account, area="product")
+    assert area.color == "yellow"
+    held_by = [ref for r in area.reasons if r["kind"] == "cta" for ref in r["refs"]]
+    assert held_by == [{"type": "cta", "id": cta.pk}]
 
 
 def test_an_overdue_check_in_is_highlighted_and_the_lead_told_once(org, sponsored):
