@@ -1,4 +1,4 @@
-"""The VP opens the executive summary, prints it on one page, opens a blind-spot account,
+"""The VP opens the executive summary, prints it legibly, opens a blind-spot account,
 takes a one-click action and reads the signal backtest (issue 8's journey)."""
 
 from __future__ import annotations
@@ -48,7 +48,14 @@ def test_the_vp_reads_the_summary_and_acts_on_a_blind_spot(
         pdf = page.pdf(prefer_css_page_size=True, print_background=True)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "test_summary_journey-summary.pdf").write_bytes(pdf)
-        assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1  # one printed page
+        # Legible on paper: no table text under 9 pt (12 px), no zoom; two sheets at most.
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) <= 2
+        sizes = page.eval_on_selector_all(
+            "#action-list td, #table-segment td, .small-print",
+            "cells => cells.map(c => parseFloat(getComputedStyle(c).fontSize))",
+        )
+        assert sizes and min(sizes) >= 12, sizes
+        assert page.eval_on_selector(".summary-page", "e => getComputedStyle(e).zoom") in ("1", "")
         page.emulate_media(media="screen")
 
         # one click opens the response that fits the competitor evaluation
