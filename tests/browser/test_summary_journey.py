@@ -48,8 +48,8 @@ def test_the_vp_reads_the_summary_and_acts_on_a_blind_spot(
         pdf = page.pdf(prefer_css_page_size=True, print_background=True)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "test_summary_journey-summary.pdf").write_bytes(pdf)
-        # Legible on paper: no table text under 9 pt (12 px), no zoom; two sheets at most.
-        assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) <= 2
+        # Legible on paper: no table text under 9 pt (12 px), no zoom; three sheets at most.
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) <= 3
         sizes = page.eval_on_selector_all(
             "#action-list td, #table-segment td, .small-print",
             "cells => cells.map(c => parseFloat(getComputedStyle(c).fontSize))",
