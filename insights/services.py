@@ -4,6 +4,7 @@ e-mail. They call the CTA and escalation services, which write the audit trail."
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -33,6 +34,30 @@ def can_see_summary(user: User) -> bool:
     )
 
 
+def action_reason(signal: str) -> str:
+    """The reason of the CTA a summary action opens: how a second click finds it again."""
+    return f"{SIGNAL_LABELS[signal]}: {RESPONSES[signal].label}"
+
+
+def actions_taken(actions: list[Any]) -> dict[tuple[int, str], Cta]:
+    """The live CTA each listed action (``account_id``, ``signal``) already opened, in one
+    query: the page shows "CTA #12 open" for those instead of offering the action again."""
+    wanted = {(a.account_id, action_reason(a.signal)): a.signal for a in actions}
+    if not wanted:
+        return {}
+    found = Cta.objects.filter(
+        account_id__in={a for a, _ in wanted},
+        reason__in={r for _, r in wanted},
+        status__in=LIVE_STATUSES,
+    ).order_by("pk")
+    taken: dict[tuple[int, str], Cta] = {}
+    for cta in found:
+        signal = wanted.get((cta.account_id, cta.reason))
+        if signal is not None:
+            taken.setdefault((cta.account_id, signal), cta)
+    return taken
+
+
 @transaction.atomic
 def summary_action_take(*, account: Account, signal: str, by: User, note: str = "") -> Cta:
     """Open the response that fits ``signal`` on ``account``: its CTA (the live one when it
@@ -43,7 +68,7 @@ def summary_action_take(*, account: Account, signal: str, by: User, note: str = 
     response = RESPONSES.get(signal)
     if response is None:
         raise ValidationError({"signal": f"Unknown signal {signal!r}."})
-    reason = f"{SIGNAL_LABELS[signal]}: {response.label}"
+    reason = action_reason(signal)
     cta = (
         Cta.objects.filter(account=account, reason=reason, status__in=LIVE_STATUSES)
         .order_by("pk")

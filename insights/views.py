@@ -70,6 +70,10 @@ def summary(request: HttpRequest) -> HttpResponse:
         "prior_note": PRIOR_NOTE,
         # Opening CTAs follows cta_create's rule; executives read, the VP and CEO act.
         "can_act": request.user.is_org_wide,
+        # An action already taken shows its CTA, not the button again.
+        "taken": {
+            f"{a}:{sig}": cta for (a, sig), cta in services.actions_taken(data.actions).items()
+        },
     }
     return render(request, "insights/summary.html", context)
 

@@ -44,6 +44,12 @@ def get_item(mapping: dict, key: str) -> object:
     return mapping.get(key, key)
 
 
+@register.filter
+def found_in(key: str, mapping: dict) -> object:
+    """``mapping[key]``, or None when it has none (``get_item`` falls back to the key)."""
+    return mapping.get(key)
+
+
 @register.simple_tag
 def prior_note() -> str:
     """The words beside any probability that comes from the documented prior."""

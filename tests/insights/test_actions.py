@@ -102,3 +102,21 @@ def test_the_cta_it_opens_holds_its_area_at_least_yellow(org):
     assert {"type": "cta", "id": cta.pk} in [
         ref for r in area.reasons if r["kind"] == "cta" for ref in r["refs"]
     ]
+
+
+def test_an_action_taken_shows_its_cta_instead_of_the_button(org):
+    from accounts.models import CompetitorEvent
+    from tests.insights.helpers import days_ago
+
+    alpha = book(org)["alpha"]
+    CompetitorEvent.objects.create(
+        account=alpha, competitor="Rival", activity="evaluation", occurred_at=days_ago(3)
+    )
+    client = login(org.vp)
+    button = 'name="signal" value="competitor"'
+    assert button in client.get("/summary/").content.decode()
+    client.post("/summary/actions/", {"account": alpha.pk, "signal": "competitor"})
+    cta = Cta.objects.get(account=alpha)
+    html = client.get("/summary/").content.decode()
+    assert f"CTA #{cta.pk} open" in html
+    assert button not in html
