@@ -40,6 +40,7 @@ from ctas.filtersets import DUE_WINDOWS, CtaFilterSet
 from ctas.forms import CtaCreateForm
 from ctas.models import Cta, CtaTask
 from ctas.services import chatter, creation, cta_tasks, transitions
+from scorecards import raci
 from scorecards.choices import AreaCode
 
 PAGE_SIZE = 25
@@ -175,6 +176,36 @@ def cockpit(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "cockpit-list":
         return render(request, "ctas/partials/_cockpit_list.html", context)
     return render(request, "ctas/cockpit.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def area_queue(request: HttpRequest) -> HttpResponse:
+    """A department's queue (RACI): the live CTAs of the areas its team owns, flagged
+    first, worked in place with the cockpit's rows and actions."""
+    user = request.user
+    areas = raci.user_areas(user)
+    if not areas:
+        raise Http404("Your team owns no risk area, so it has no area queue (RACI).")
+    live = Cta.objects.filter(area__in=areas, status__in=LIVE_STATUSES).exclude(
+        status=Status.SNOOZED
+    )
+    counts = live.aggregate(open=Count("pk"), flagged=Count("pk", filter=Q(flagged=True)))
+    paginator = Paginator(_rows(live.select_related("owner")), PAGE_SIZE)
+    paginator.count = counts["open"]
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = decorate_rows(page.object_list)
+    labels = dict(AreaCode.choices)
+    context = {
+        "title": f"{user.team.name} queue",
+        "areas": [labels.get(a, a) for a in areas],
+        "page": page,
+        "counts": counts,
+        "query": "",
+    }
+    if request.htmx and request.htmx.target == "cockpit-list":
+        return render(request, "ctas/partials/_cockpit_list.html", context)
+    return render(request, "ctas/queue.html", context)
 
 
 def _people_for(user: User) -> list[User]:

@@ -73,6 +73,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "scorecards:override-clear": post_only,
         "cockpit:index": ALL_OK,
         "cockpit:people": ALL_OK,
+        # a department's area queue (RACI): only teams that own an area have one
+        "cockpit:queue": {**dict.fromkeys(STAFF, 404), "support": "ok"},
         "cockpit:open": post_only,
         "cockpit:cta": ALL_OK,
         "cockpit:flag": post_only,
