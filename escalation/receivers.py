@@ -7,7 +7,11 @@ from typing import Any
 
 from csrisk.models import User
 from ctas.models import Cta
-from escalation.services import levels, opening
+from escalation.services import lane, levels, opening
+
+# Colour changes that can change a level-2 reason (overall: renewal at risk; habits; company:
+# the decision maker gone).
+LANE_AREAS = frozenset({"overall", "habits", "company"})
 
 
 def on_cta_flagged(sender: Any, **event: Any) -> None:
@@ -30,3 +34,16 @@ def on_comment_added(sender: Any, **event: Any) -> None:
 
     body = Comment.objects.filter(pk=event["comment_id"]).values_list("body", flat=True).first()
     levels.escalation_commented(cta=cta, by=by, body=body or "", mentioned=mentioned)
+
+
+def on_color_changed(sender: Any, **event: Any) -> None:
+    """The recompute keeps the VP's lane current: a colour change re-reads that account."""
+    if event.get("area") in LANE_AREAS:
+        lane.lane_refresh([event["account_id"]])
+
+
+def on_accounts_changed(sender: Any, **event: Any) -> None:
+    """A renewal date or a stage changed: re-read those accounts (many: the beat does)."""
+    ids = event.get("account_ids")
+    if ids and len(ids) <= lane.LANE_BATCH:
+        lane.lane_refresh(list(ids))

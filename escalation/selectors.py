@@ -16,7 +16,14 @@ from csrisk.roles import Role
 from ctas.choices import LIVE_STATUSES, CtaType
 from ctas.models import Cta
 from escalation.choices import EscalationStatus, MeetingKind, StepAction, SuggestionStatus
-from escalation.models import AgendaReview, Escalation, EscalationStep, Meeting, Suggestion
+from escalation.models import (
+    AccountSuggestion,
+    AgendaReview,
+    Escalation,
+    EscalationStep,
+    Meeting,
+    Suggestion,
+)
 from scorecards.models import AreaScore, Scorecard, ScorecardSettings
 from scorecards.selectors import leadership_review
 
@@ -227,3 +234,32 @@ def meeting_kinds() -> dict[str, list[Meeting]]:
     for m in meetings():
         result[m.kind].append(m)
     return result
+
+
+# --- the VP's lane ------------------------------------------------------------------------
+
+LANE_SIZE = 50
+
+
+def level_two_lane(limit: int = LANE_SIZE) -> tuple[list[AccountSuggestion], int]:
+    """Open level-2 suggestions of accounts not at level 2 yet (read now, so one raised
+    since the last refresh leaves at once), biggest ARR first; and how many in all.
+    ``open_level`` is the account's open escalation level (None: nothing flagged)."""
+    open_level = (
+        Escalation.objects.filter(account=OuterRef("account_id"), status=EscalationStatus.OPEN)
+        .order_by("-level")
+        .values("level")[:1]
+    )
+    qs = (
+        AccountSuggestion.objects.filter(status=SuggestionStatus.OPEN, level=2)
+        .exclude(account__lifecycle_stage="churned")
+        .annotate(open_level=Subquery(open_level))
+        .filter(Q(open_level__isnull=True) | Q(open_level__lt=2))
+    )
+    rows = list(
+        qs.select_related("account__scorecard", "account__owner").order_by(
+            "-account__arr", "account__renewal_date", "pk"
+        )[:limit]
+    )
+    total = len(rows) if len(rows) < limit else qs.count()
+    return rows, total

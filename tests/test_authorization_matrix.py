@@ -94,6 +94,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "escalation:acknowledge": post_only,
         "escalation:resolve": post_only,
         "escalation:suggestion-accept": post_only,
+        "escalation:lane-accept": post_only,
+        "escalation:lane-dismiss": post_only,
         "escalation:suggestion-dismiss": post_only,
         "escalation:meetings": ALL_OK,
         "escalation:agenda": ALL_OK,
