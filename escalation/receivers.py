@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from csrisk import jobs
 from csrisk.models import User
 from ctas.models import Cta
 from escalation.services import lane, levels, opening
-
-# Colour changes that can change a level-2 reason (overall: renewal at risk; habits; company:
-# the decision maker gone).
-LANE_AREAS = frozenset({"overall", "habits", "company"})
 
 
 def on_cta_flagged(sender: Any, **event: Any) -> None:
@@ -37,13 +34,21 @@ def on_comment_added(sender: Any, **event: Any) -> None:
 
 
 def on_color_changed(sender: Any, **event: Any) -> None:
-    """The recompute keeps the VP's lane current: a colour change re-reads that account."""
-    if event.get("area") in LANE_AREAS:
-        lane.lane_refresh([event["account_id"]])
+    """The recompute keeps the VP's lane current: a change that can move a level-2 reason
+    (overall or habits going into or out of red; any company change, the decision maker)
+    re-reads that account, in the background where there is a worker."""
+    area, old, new = event.get("area"), event.get("old"), event.get("new")
+    crosses_red = (old == "red") != (new == "red")
+    only = {"overall": "renewal_at_risk", "habits": "habits_red"}.get(area or "")
+    if area == "company":
+        only = "edm_changed"
+    elif only is None or not crosses_red:
+        return
+    jobs.queue("escalation.tasks.lane_refresh_task", [event["account_id"]], [only])
 
 
 def on_accounts_changed(sender: Any, **event: Any) -> None:
     """A renewal date or a stage changed: re-read those accounts (many: the beat does)."""
     ids = event.get("account_ids")
     if ids and len(ids) <= lane.LANE_BATCH:
-        lane.lane_refresh(list(ids))
+        jobs.queue("escalation.tasks.lane_refresh_task", list(ids))

@@ -40,9 +40,10 @@ def live_accounts():
     return Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
 
 
-def lane_refresh(account_ids: list[int]) -> dict[str, int]:
+def lane_refresh(account_ids: list[int], only: list[str] | None = None) -> dict[str, int]:
     """Store the level-2 suggestions that now apply to these accounts; drop the open ones
-    whose reason went away; reopen a decided one whose basis changed. Idempotent."""
+    whose reason went away; reopen a decided one whose basis changed. Idempotent.
+    ``only``: look at these rules alone (the others are left as they are)."""
     counts = {"suggested": 0, "reopened": 0, "dropped": 0}
     ids = sorted(set(live_accounts().filter(pk__in=account_ids).values_list("pk", flat=True)))
     if not ids:
@@ -55,11 +56,12 @@ def lane_refresh(account_ids: list[int]) -> dict[str, int]:
         levels_now[account_id] = max(level, levels_now.get(account_id, 0))
         if cta_type == CtaType.RENEWAL:
             renewal_ctas.add(account_id)
-    reasons = level_two_reasons(ids, flagged=set(levels_now), renewal_ctas=renewal_ctas)
+    reasons = level_two_reasons(ids, flagged=set(levels_now), renewal_ctas=renewal_ctas, only=only)
     now = clock.now()
-    existing = {
-        (s.account_id, s.rule): s for s in AccountSuggestion.objects.filter(account_id__in=ids)
-    }
+    rows = AccountSuggestion.objects.filter(account_id__in=ids)
+    if only is not None:
+        rows = rows.filter(rule__in=only)
+    existing = {(s.account_id, s.rule): s for s in rows}
     wanted: set[tuple[int, str]] = set()
     for account_id, found in reasons.items():
         if levels_now.get(account_id, 0) >= Level.VP:

@@ -57,6 +57,7 @@ def level_two_reasons(
     *,
     flagged: Collection[int] = (),
     renewal_ctas: Collection[int] = (),
+    only: Collection[str] | None = None,
 ) -> dict[int, list[Reason]]:
     """Why these accounts want the VP (PRODUCT.md: a renewal at risk, a red habits
     scorecard, the executive decision maker gone), in a handful of queries for any number
@@ -64,7 +65,8 @@ def level_two_reasons(
 
     A renewal is at risk when it falls inside the configured window and the account is
     red — or yellow while someone asked for help (a CTA of it is ``flagged``), or the
-    flagged CTA is the renewal itself (``renewal_ctas``)."""
+    flagged CTA is the renewal itself (``renewal_ctas``). ``only``: these rules alone
+    (a colour change re-reads what it can move, not the whole set)."""
     ids = sorted(set(account_ids))
     found: dict[int, list[Reason]] = {pk: [] for pk in ids}
     if not ids:
@@ -72,10 +74,12 @@ def level_two_reasons(
     settings = EscalationSettings.get()
     today = clock.today()
     until = today + dt.timedelta(days=settings.renewal_window_days)
+    wanted = set(only) if only is not None else set(SuggestionRule.values)
     colors = dict(Scorecard.objects.filter(account_id__in=ids).values_list("account_id", "color"))
-    for account in Account.objects.filter(
-        pk__in=ids, renewal_date__gte=today, renewal_date__lte=until
-    ).only("pk", "arr", "renewal_date"):
+    renewing = Account.objects.filter(pk__in=ids, renewal_date__gte=today, renewal_date__lte=until)
+    if SuggestionRule.RENEWAL_AT_RISK not in wanted:
+        renewing = renewing.none()
+    for account in renewing.only("pk", "arr", "renewal_date"):
         color = colors.get(account.pk)
         flagged_here = account.pk in flagged
         if color == "red" or (color == "yellow" and flagged_here) or account.pk in renewal_ctas:
@@ -89,7 +93,10 @@ def level_two_reasons(
                     f"renewal {account.renewal_date:%Y-%m-%d}",
                 )
             )
-    for habits in AreaScore.objects.filter(account_id__in=ids, area=AreaCode.HABITS, color="red"):
+    red_habits = AreaScore.objects.filter(account_id__in=ids, area=AreaCode.HABITS, color="red")
+    if SuggestionRule.HABITS_RED not in wanted:
+        red_habits = red_habits.none()
+    for habits in red_habits:
         # Red by what the measures or a person say — not red only because a CTA is flagged
         # there (that would suggest level 2 for every flagged habits CTA).
         measured = [r for r in (habits.reasons or []) if r.get("kind") != "cta"]
@@ -103,11 +110,14 @@ def level_two_reasons(
                     f"habits red since {habits.changed_at:%Y-%m-%d %H:%M}",
                 )
             )
-    for account_id, (sentence, basis) in _edm_changes(
-        ids, today - dt.timedelta(days=settings.people_change_days)
-    ).items():
+    edm = (
+        _edm_changes(ids, today - dt.timedelta(days=settings.people_change_days))
+        if SuggestionRule.EDM_CHANGED in wanted
+        else {}
+    )
+    for account_id, (sentence, basis) in edm.items():
         found[account_id].append((SuggestionRule.EDM_CHANGED, Level.VP, sentence, basis))
-    for source in _sources:
+    for source in _sources if only is None else []:
         for account_id, reasons in source(ids).items():
             if account_id in found:
                 found[account_id].extend(reasons)
