@@ -151,8 +151,19 @@ def _lane_act(
             raise
         error, status = str(exc) or "Not allowed.", 403
     if request.htmx:
-        context = {"lane": _lane(request.user), "error": error, "done": "" if error else done}
-        return render(request, "escalation/partials/_lane.html", context, status=status)
+        # The lane and the level-2 table below it: an accepted account moves from one to
+        # the other in the same swap.
+        qs = selectors.escalation_list(request.user, level=Level.VP)
+        context = {
+            "page": Paginator(qs, 50).get_page(1),
+            "level": Level.VP,
+            "status": EscalationStatus.OPEN,
+            "now": clock.now(),
+            "lane": _lane(request.user),
+            "error": error,
+            "done": "" if error else done,
+        }
+        return render(request, "escalation/partials/_list_table.html", context, status=status)
     if error:
         messages.error(request, error)
     else:

@@ -213,7 +213,8 @@ def test_accepting_in_place_answers_htmx_with_the_lane(org):
     response = login(org.vp).post(f"/escalations/lane/{suggestion.pk}/accept/", **HX)
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
-    assert "Raised to level 2" in html and "Wayne Capital" not in html
+    assert "Raised to level 2" in html and f'id="lane-{suggestion.pk}"' not in html
+    assert "Wayne Capital" in html and "Why level 2: Suggested (Renewal at risk)" in html
     assert Escalation.objects.get(account=account).level == 2
 
 
