@@ -21,10 +21,17 @@ from csrisk.models import User
 from ctas.choices import LIVE_STATUSES, CtaType
 from ctas.services import creation, transitions
 from escalation import rules
-from escalation.choices import EscalationStatus, Level, SuggestionRule, SuggestionStatus
-from escalation.models import AccountSuggestion, Escalation
+from escalation.choices import (
+    EscalationStatus,
+    Level,
+    StepAction,
+    SuggestionRule,
+    SuggestionStatus,
+)
+from escalation.models import AccountSuggestion, Escalation, Suggestion
 from escalation.services.levels import escalation_escalate
 from escalation.services.suggestions import level_two_reasons
+from escalation.services.timeline import record_step
 
 LANE_BATCH = 500
 
@@ -192,6 +199,26 @@ def lane_dismiss(*, suggestion: AccountSuggestion, by: User, note: str = "") -> 
     """Not now: recorded (who, when, why); it returns only when its basis changes."""
     _claim(suggestion, by, SuggestionStatus.DISMISSED, note)
     suggestion.refresh_from_db()
+    # One decision: the same suggestion on the account's open escalation (its CTA panel)
+    # is dismissed with it, on that escalation's timeline.
+    now = clock.now()
+    for twin in Suggestion.objects.filter(
+        escalation__account_id=suggestion.account_id,
+        escalation__status=EscalationStatus.OPEN,
+        rule=suggestion.rule,
+        status=SuggestionStatus.OPEN,
+    ).select_related("escalation"):
+        Suggestion.objects.filter(pk=twin.pk, status=SuggestionStatus.OPEN).update(
+            status=SuggestionStatus.DISMISSED, decided_by=by, decided_at=now, note=suggestion.note
+        )
+        record_step(
+            twin.escalation,
+            by,
+            StepAction.SUGGESTION_DISMISSED,
+            to_level=twin.level,
+            reason=f"{twin.reason} — dismissed in the VP's lane"
+            + (f": {suggestion.note}" if suggestion.note else ""),
+        )
     audit.record(
         actor=by,
         action="escalation.lane_dismissed",

@@ -267,3 +267,17 @@ def test_the_lane_takes_the_same_queries_for_more_rows(org, django_assert_max_nu
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get("/escalations/").content.decode()
     assert len(re.findall(r'<tr id="lane-\d+"', html)) == 6
+
+
+def test_dismissing_in_the_lane_dismisses_it_on_the_cta_panel_too(org):
+    account = renewing_red(org)
+    escalation = flag(open_cta(account, org.csm_a, area="support"), org.csm_a)
+    assert escalation.suggestions.get(rule="renewal_at_risk").status == "open"
+    lane.lane_refresh([account.pk])
+    lane.lane_dismiss(
+        suggestion=AccountSuggestion.objects.get(account=account), by=org.vp, note="Call Friday"
+    )
+    twin = escalation.suggestions.get(rule="renewal_at_risk")
+    assert (twin.status, twin.decided_by) == ("dismissed", org.vp)
+    step = escalation.steps.get(action="suggestion_dismissed")
+    assert "VP's lane: Call Friday" in step.reason and step.by == org.vp
