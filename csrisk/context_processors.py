@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from csrisk.notifications import unread_count
-from csrisk.roles import EXECUTIVE_ROLES, Role
+from csrisk.roles import DEPARTMENT_ROLES, EXECUTIVE_ROLES, Role, home_page
 
 NAV = [
     ("cockpit:index", "Cockpit"),
@@ -15,11 +16,26 @@ NAV = [
     ("accounts:list", "Accounts"),
 ]
 
-# People of the departments that own risk areas (RACI) get their area queue in the menu;
-# the role says so without a query on every page.
-DEPARTMENT_ROLES = frozenset(
-    {Role.SUPPORT, Role.SERVICES, Role.READINESS, Role.PRODUCT, Role.ENGINEERING}
-)
+
+# Pages a role would only meet a 403 on are not offered to it: the 1:1 review is for those
+# with a book or a team to review; the executive summary is for leadership.
+NAV_FOR: dict[str, frozenset[str]] = {
+    "scorecards:review": frozenset({Role.CSM, Role.TEAM_LEAD, Role.VP_CS, Role.CEO}),
+    "summary:index": EXECUTIVE_ROLES,
+}
+
+
+def nav_items_for(user: object) -> list[tuple[str, str]]:
+    """The navigation ``user`` may use, their working page first (``roles.home_page``)."""
+    superuser = bool(getattr(user, "is_superuser", False))
+    role = getattr(user, "role", "")
+    items = [n for n in NAV if superuser or n[0] not in NAV_FOR or role in NAV_FOR[n[0]]]
+    if role in DEPARTMENT_ROLES:
+        # The department's area queue (RACI): where the flagged CTAs of its areas are. The
+        # role says so without a query on every page.
+        items = [("cockpit:queue", f"{Role(role).label} queue"), *items]
+    home = home_page(user)
+    return sorted(items, key=lambda n: n[0] != home)
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -44,11 +60,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             unread = unread_count(user)
         request._csrisk_unread = unread
     user = getattr(request, "user", None)
-    leadership = bool(user and (user.is_superuser or getattr(user, "role", "") in EXECUTIVE_ROLES))
-    # The executive summary is for leadership; others would only meet a 403 there.
-    items = NAV if leadership else [n for n in NAV if n[0] != "summary:index"]
-    role = getattr(user, "role", "")
-    if role in DEPARTMENT_ROLES:
-        # The department's area queue (RACI) first: it is where their flagged CTAs are.
-        items = [("cockpit:queue", f"{Role(role).label} queue"), *items]
-    return {"nav_items": items, "nav_current": current, "unread_notifications": unread}
+    items = nav_items_for(user) if user is not None and user.is_authenticated else []
+    return {
+        "nav_items": items,
+        "nav_current": current,
+        "unread_notifications": unread,
+        "live_poll_seconds": settings.CSRISK_LIVE_POLL_SECONDS,
+    }

@@ -151,6 +151,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # While the database is unreachable requests get 503 with this Retry-After (and /readyz).
 CSRISK_RETRY_AFTER_SECONDS = env.int("CSRISK_RETRY_AFTER_SECONDS", default=5)
+# How often open pages poll their live fragments (the bell, counters, queues), in seconds.
+CSRISK_LIVE_POLL_SECONDS = env.int("CSRISK_LIVE_POLL_SECONDS", default=20)
 
 # --- Cache ------------------------------------------------------------------------------
 if REDIS_URL:
@@ -215,6 +217,8 @@ CELERY_BEAT_SCHEDULE = {
     "signals-sweep": {"task": "signals.tasks.sweep_signals_task", "schedule": 30.0},
     # An import job whose task was lost is resent, or failed with the reason after a day.
     "import-jobs-sweep": {"task": "accounts.tasks.sweep_import_jobs_task", "schedule": 300.0},
+    # A backtest run left queued by a lost message, or stuck running, is resent or failed.
+    "backtest-runs-sweep": {"task": "insights.tasks.sweep_backtest_runs_task", "schedule": 300.0},
     # Monday 06:00 UTC, after the nightly recompute: the executive summary to leadership.
     "executive-summary-weekly": {
         "task": "insights.tasks.weekly_summary_task",
@@ -265,6 +269,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 
 CSRISK_IMPORT_MAX_BYTES = env.int("CSRISK_IMPORT_MAX_BYTES", default=25 * 1024 * 1024)
 # An account import of more rows is checked in the background (a task) after the upload.
 CSRISK_IMPORT_INLINE_ROWS = env.int("CSRISK_IMPORT_INLINE_ROWS", default=2000)
+
+# --- Signal backtest (docs/features.md, "Backtest") --------------------------------------
+# A signal must flag this many past renewals before the reading may name it a leader.
+CSRISK_BACKTEST_MIN_FLAGGED = env.int("CSRISK_BACKTEST_MIN_FLAGGED", default=10)
+# A probability signal (the renewal-risk model) flags a renewal at this probability or above.
+CSRISK_BACKTEST_PROBABILITY_FLAG = env.float("CSRISK_BACKTEST_PROBABILITY_FLAG", default=0.2)
+# Without a broker the run goes to a thread of the web process, so no page waits for it.
+CSRISK_BACKTEST_THREAD = env.bool("CSRISK_BACKTEST_THREAD", default=True)
 
 # --- Scorecards ----------------------------------------------------------------------------
 # A recompute of at least this many accounts on PostgreSQL reads its facts on several

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/bell/", views.notification_bell, name="notifications-bell"),
     path("notifications/read/", views.notification_read, name="notifications-read"),
     path("notifications/settings/", views.notification_settings, name="notification-settings"),
     path("tokens/", views.token_list, name="tokens"),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("signals/", include("signals.urls")),
     path("summary/", include("insights.urls")),
     path("api/v1/", include("signals.api.urls")),
+    path("api/v1/", include("insights.api.urls")),
     path("api/v1/", include(router.urls)),
     # Any other /api/ address answers JSON, also with DEBUG on (no HTML 404 for clients).
     # No `$`: a prefix, so a path with a newline or any other oddity still gets JSON.
@@ -54,5 +56,6 @@ urlpatterns = [
 ]
 
 handler400 = "csrisk.views.bad_request"
+handler403 = "csrisk.views.forbidden"
 handler404 = "csrisk.views.not_found"
 handler500 = "csrisk.views.server_error"

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -15,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from csrisk import clock, notifications, tokens
+from csrisk import clock, live, notifications, tokens
 from csrisk.inputs import BadInput, require_id
 from csrisk.middleware import (
     current_database_error,
@@ -23,6 +24,7 @@ from csrisk.middleware import (
     discard_broken_connections,
 )
 from csrisk.models import ApiToken, Notification, NotificationPreference
+from csrisk.roles import home_page
 
 
 @require_GET
@@ -72,7 +74,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("accounts:list")
+    """Each role's working page (``roles.home_page``): where logging in lands."""
+    return redirect(home_page(request.user))
 
 
 def coming_soon(request: HttpRequest, *, title: str, issue: str) -> HttpResponse:
@@ -95,6 +98,20 @@ def _notifications(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
+def notification_bell(request: HttpRequest) -> HttpResponse:
+    """The bell, polled by every page: a 304 while the unread notifications are the same."""
+    seen = Notification.objects.filter(user=request.user, read_at__isnull=True).aggregate(
+        n=Count("pk"), last=Max("pk")
+    )
+    request._csrisk_unread = seen["n"]  # the navigation's count, without a second query
+
+    def build() -> HttpResponse:
+        return render(request, "partials/_bell.html")
+
+    return live.fragment(request, live.etag_of("bell", seen["n"], seen["last"]), build)
+
+
 @require_POST
 def notification_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification (``id``) or all of them read."""
@@ -113,10 +130,29 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404: JSON for API clients, the site's page for people."""
+    """404: JSON for API clients, the site's page for people, with our reason when we gave
+    one ("You cannot review this person's book."), not Django's query text."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
-    return render(request, "404.html", status=404)
+    reason = _said(exception)
+    if "matches the given query" in reason:
+        reason = ""
+    return render(request, "404.html", {"reason": reason}, status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403: the site's page, saying why (our PermissionDenied messages are for people)."""
+    reason = _said(exception) or "Your role does not allow this."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": reason}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def _said(exception: Exception) -> str:
+    """The message an exception was raised with ("" for none, or for Django's resolver
+    details, which are a dict)."""
+    said = exception.args[0] if getattr(exception, "args", None) else ""
+    return said if isinstance(said, str) else ""
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

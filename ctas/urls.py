@@ -8,6 +8,7 @@ app_name = "cockpit"
 # A CTA's actions sit below its own URL (ctas/<pk>/…): the cockpit row builds them from it.
 urlpatterns = [
     path("", views.cockpit, name="index"),
+    path("counters/", views.counters, name="counters"),
     path("people/", views.people, name="people"),
     path("queue/", views.area_queue, name="queue"),
     path("accounts/<int:account_id>/open/", views.cta_open, name="open"),

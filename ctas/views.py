@@ -29,11 +29,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from accounts.rules import can_change_account
-from csrisk import clock, panels
+from csrisk import clock, live, panels
 from csrisk.forms import add_service_errors, submission_key
 from csrisk.inputs import parse_id, redirect_next
 from csrisk.models import User
-from csrisk.roles import Role
+from csrisk.roles import DEPARTMENT_ROLES, Role
 from ctas import rules
 from ctas.choices import LIVE_STATUSES, Outcome, Status
 from ctas.filtersets import DUE_WINDOWS, CtaFilterSet
@@ -185,8 +185,10 @@ def area_queue(request: HttpRequest) -> HttpResponse:
     first, worked in place with the cockpit's rows and actions."""
     user = request.user
     areas = raci.user_areas(user)
-    if not areas:
+    if not areas and user.role not in DEPARTMENT_ROLES:
         raise Http404("Your team owns no risk area, so it has no area queue (RACI).")
+    # A department's person whose team owns no area yet lands here too: an empty queue
+    # that says why, not a 404 after logging in.
     live = Cta.objects.filter(area__in=areas, status__in=LIVE_STATUSES).exclude(
         status=Status.SNOOZED
     )
@@ -197,7 +199,7 @@ def area_queue(request: HttpRequest) -> HttpResponse:
     page.object_list = decorate_rows(page.object_list)
     labels = dict(AreaCode.choices)
     context = {
-        "title": f"{user.team.name} queue",
+        "title": f"{user.team.name if user.team_id else Role(user.role).label} queue",
         "areas": [labels.get(a, a) for a in areas],
         "page": page,
         "counts": counts,
@@ -206,6 +208,18 @@ def area_queue(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "cockpit-list":
         return render(request, "ctas/partials/_cockpit_list.html", context)
     return render(request, "ctas/queue.html", context)
+
+
+@require_GET
+def counters(request: HttpRequest) -> HttpResponse:
+    """The cockpit's counters, polled: a 304 while they are the same."""
+    owner = _cockpit_owner(request)
+    values = _counters(owner)
+
+    def build() -> HttpResponse:
+        return render(request, "ctas/partials/_counters.html", {"counters": values, "owner": owner})
+
+    return live.fragment(request, live.etag_of("counters", owner.pk, *values.values()), build)
 
 
 def _people_for(user: User) -> list[User]:
@@ -235,6 +249,7 @@ def _act(request: HttpRequest, pk: int, fn: Callable[[Cta], Any]) -> HttpRespons
         context = {
             "cta": decorate_rows([row])[0] if row else None,
             "counters": _counters(cta.owner),
+            "owner": cta.owner,
             "error": error,
             "oob": True,
         }

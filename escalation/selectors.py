@@ -24,8 +24,9 @@ from escalation.models import (
     Meeting,
     Suggestion,
 )
+from scorecards.measures import COLOR_RANK, DECLARED
 from scorecards.models import AreaScore, Scorecard, ScorecardSettings
-from scorecards.selectors import leadership_review
+from scorecards.selectors import leadership_review, measure_verdicts
 
 
 def escalations(**filters: Any) -> QuerySet[Escalation]:
@@ -128,6 +129,8 @@ class AgendaItem:
     escalation: Escalation | None = None
     review: AgendaReview | None = None
     areas: list[AreaScore] = field(default_factory=list)
+    # What the measures say behind the item, worst first (``_signals``).
+    signals: list[str] = field(default_factory=list)
 
     @property
     def overall(self) -> Scorecard | None:
@@ -206,7 +209,8 @@ def agenda(meeting: Meeting, date: dt.date) -> list[AgendaItem]:
 
 
 def _decorate(meeting: Meeting, date: dt.date, items: list[AgendaItem]) -> None:
-    """Escalations, area colours and this date's reviews, in three queries."""
+    """Escalations, area colours and this date's reviews, in three queries; then what the
+    measures say behind each item (``_signals``)."""
     open_escalations = open_for_ctas([i.cta.pk for i in items if i.cta and not i.escalation])
     account_ids = {i.account.pk for i in items}
     areas: dict[int, list[AreaScore]] = {}
@@ -223,6 +227,43 @@ def _decorate(meeting: Meeting, date: dt.date, items: list[AgendaItem]) -> None:
             item.escalation = open_escalations.get(item.cta.pk)
         item.areas = areas.get(item.account.pk, [])
         item.review = reviews.get(item.key)
+    _signals([i for i in items if i.kind != "resolved"])
+
+
+def _behind(item: AgendaItem) -> set[str]:
+    """The areas behind an item: its CTA's, else the account's areas that are not green."""
+    if item.cta is not None and item.cta.area:
+        return {item.cta.area}
+    return {a.area for a in item.areas}
+
+
+def _signals(items: list[AgendaItem]) -> None:
+    """Set each item's ``signals`` and lead its ``why`` with the worst: the sentences of the
+    measures of the areas behind it that say yellow or red now — as the measures define
+    them, with their configured thresholds (``measure_verdicts``), the one definition the
+    scorecard, the rules and the summary read too. A fixed number of queries."""
+    areas = {area for item in items for area in _behind(item)}
+    codes = [m.code for m in DECLARED if m.area in areas]
+    if not codes:
+        return
+    rows = measure_verdicts(codes, {i.account.pk for i in items}, clock.now())
+    rows = rows[(rows["color"] != "green") & ~rows["no_data"].astype(bool)]
+    if rows.empty:
+        return
+    rows = rows.assign(rank=rows["color"].map(COLOR_RANK)).sort_values(
+        ["rank", "score"], ascending=[False, True], kind="stable"
+    )
+    said: dict[int, list[tuple[str, str]]] = {}
+    for account_id, area, sentence in zip(
+        rows["account_id"].tolist(), rows["area"].tolist(), rows["sentence"].tolist(), strict=True
+    ):
+        said.setdefault(int(account_id), []).append((area, sentence))
+    for item in items:
+        behind = _behind(item)
+        item.signals = [s for area, s in said.get(item.account.pk, []) if area in behind]
+        if item.signals:  # a red item's stored reason gives way to what the measures say now
+            lead = "Red" if item.kind == "red" else item.why
+            item.why = f"{lead}: {item.signals[0]}"
 
 
 def meetings() -> QuerySet[Meeting]:

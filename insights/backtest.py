@@ -26,21 +26,36 @@ the AUC.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import random
-from dataclasses import dataclass
+import statistics
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from accounts.choices import RenewalOutcomeKind
 from accounts.models import RenewalOutcome
+from insights import metrics
+from insights.metrics import Interval
 from scorecards import selectors as sc_selectors
 from scorecards.compute import combine
 from scorecards.measures import GREEN, Frames, run_measures
 
 COMPOSITE = "composite"
-HORIZONS = (30, 90, 180)
-BOOTSTRAP = 200
+HORIZONS = (30, 60, 90, 180)
+SCORE, PROBABILITY = "score", "probability"
+
+# A signal given as a probability per Row (0..1, or None where it cannot say): its label
+# and the function that gives one per row, trained only on outcomes known at each row.
+ProbabilitySource = Callable[[list["Row"]], list[float | None]]
+
+
+def probability_signals() -> dict[str, tuple[str, ProbabilitySource]]:
+    """Signals scored as probabilities, after the measures and the composite. The
+    renewal-risk model joins here: ``{"risk_model": ("Renewal-risk model",
+    risk.rolling_origin_probabilities)}`` (import ``insights.risk`` inside)."""
+    return {}
 
 
 @dataclass
@@ -52,10 +67,15 @@ class Row:
     churned: bool
     flags: dict[str, bool]
     risks: dict[str, float]
+    # Filled after history(): ARR at stake, and each probability signal's value.
+    arr: float = 0.0
+    probabilities: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass
 class Result:
+    """How one signal did at one horizon; every figure None where it is not defined."""
+
     signal: str
     label: str
     horizon_days: int
@@ -67,13 +87,26 @@ class Result:
     recall: float | None
     lift: float | None
     auc: float | None
-    precision_ci: tuple[float, float] | None
-    recall_ci: tuple[float, float] | None
-    auc_ci: tuple[float, float] | None
+    precision_ci: Interval | None
+    recall_ci: Interval | None
+    auc_ci: Interval | None
+    kind: str = SCORE
+    pr_auc: float | None = None
+    pr_auc_ci: Interval | None = None
+    brier: float | None = None
+    brier_ci: Interval | None = None
+    arr_recall: float | None = None
+    arr_recall_ci: Interval | None = None
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+    # Across the horizons of one run: the median days before a churned renewal that the
+    # signal first flagged it, and over how many churned renewals it flagged at all.
+    lead_days: float | None = None
+    lead_n: int = 0
 
     def as_contract(self) -> dict:
-        """The CONTRACT shape of ``manage.py backtest --json``."""
-        return {
+        """The CONTRACT shape of ``manage.py backtest --json``: the seven keys, then
+        ``pr_auc`` (every signal) and ``brier`` (probabilities only)."""
+        out = {
             "signal": self.signal,
             "horizon_days": self.horizon_days,
             "auc": _round(self.auc),
@@ -81,72 +114,103 @@ class Result:
             "recall": _round(self.recall),
             "lift": _round(self.lift),
             "n": self.n,
+            "pr_auc": _round(self.pr_auc),
         }
+        if self.kind == PROBABILITY:
+            out["brier"] = _round(self.brier)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Result:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in (
+            "precision_ci",
+            "recall_ci",
+            "auc_ci",
+            "pr_auc_ci",
+            "brier_ci",
+            "arr_recall_ci",
+        ):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])  # JSON gave a list
+        return cls(**values)
+
+    @property
+    def thin(self) -> bool:
+        """Flagged too few renewals for its precision or lift to mean anything."""
+        return self.flagged < min_flagged()
 
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-# --- the arithmetic ---------------------------------------------------------------------------
+def min_flagged() -> int:
+    """The fewest flagged renewals a signal needs before a sentence may praise it."""
+    from django.conf import settings
+
+    return int(settings.CSRISK_BACKTEST_MIN_FLAGGED)
 
 
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
-    """Wilson score interval of a proportion; None when n is 0."""
-    if n == 0:
-        return None
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+def probability_flag_at() -> float:
+    """A probability signal flags a renewal at this probability or above."""
+    from django.conf import settings
+
+    return float(settings.CSRISK_BACKTEST_PROBABILITY_FLAG)
 
 
-def auc(labels: list[bool], risks: list[float]) -> float | None:
-    """ROC AUC by Mann–Whitney: the chance a positive outranks a negative (ties ½)."""
-    pos = [r for r, y in zip(risks, labels, strict=True) if y]
-    neg = [r for r, y in zip(risks, labels, strict=True) if not y]
-    if not pos or not neg:
-        return None
-    # Rank-sum with average ranks for ties: O(n log n).
-    s = pd.Series(risks).rank(method="average")
-    rank_sum = float(s[[i for i, y in enumerate(labels) if y]].sum())
-    return (rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+# --- scoring one signal -----------------------------------------------------------------------
 
 
-def auc_interval(
-    labels: list[bool], risks: list[float], rounds: int = BOOTSTRAP, seed: int = 7
-) -> tuple[float, float] | None:
-    """Bootstrap 95% interval of the AUC (resampling renewals); seeded, so reproducible."""
-    if auc(labels, risks) is None:
-        return None
-    rng = random.Random(seed)
-    n = len(labels)
-    values = []
-    for _ in range(rounds):
-        idx = [rng.randrange(n) for _ in range(n)]
-        value = auc([labels[i] for i in idx], [risks[i] for i in idx])
-        if value is not None:
-            values.append(value)
-    if not values:
-        return None
-    values.sort()
-    return (values[int(0.025 * (len(values) - 1))], values[int(0.975 * (len(values) - 1))])
+def _columns(
+    rows: list[Row], signal: str, kind: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(churned, risk, flagged, arr) of the rows the signal speaks for: every row for a
+    measure or the composite; for a probability, the rows it gave a value."""
+    if kind == PROBABILITY:
+        at = probability_flag_at()
+        kept = [(r, r.probabilities.get(signal)) for r in rows]
+        kept = [(r, p) for r, p in kept if p is not None]
+        y = [r.churned for r, _ in kept]
+        s = [float(p) for _, p in kept]
+        f = [p >= at for p in s]
+        w = [r.arr for r, _ in kept]
+    else:
+        y = [r.churned for r in rows]
+        s = [r.risks.get(signal, 0.0) for r in rows]
+        f = [r.flags.get(signal, False) for r in rows]
+        w = [r.arr for r in rows]
+    return (
+        np.asarray(y, dtype=bool),
+        np.asarray(s, dtype=float),
+        np.asarray(f, dtype=bool),
+        np.asarray(w, dtype=float),
+    )
 
 
-def evaluate(rows: list[Row], signal: str, label: str, horizon_days: int) -> Result:
-    """Precision, recall, lift and AUC of one signal over the renewals."""
-    n = len(rows)
-    labels = [r.churned for r in rows]
-    flags = [r.flags.get(signal, False) for r in rows]
-    risks = [r.risks.get(signal, 0.0) for r in rows]
-    positives = sum(labels)
-    flagged = sum(flags)
-    tp = sum(1 for y, f in zip(labels, flags, strict=True) if y and f)
+def evaluate(
+    rows: list[Row], signal: str, label: str, horizon_days: int, kind: str = SCORE
+) -> Result:
+    """Every figure of one signal over the renewals it speaks for."""
+    y, s, f, w = _columns(rows, signal, kind)
+    n = len(y)
+    positives = int(y.sum())
+    flagged = int(f.sum())
+    tp = int((y & f).sum())
     precision = tp / flagged if flagged else None
     recall = tp / positives if positives else None
     base = positives / n if n else 0
     lift = precision / base if precision is not None and base else None
+    is_probability = kind == PROBABILITY
+    weights = metrics.resample_weights(n)
+    auc = metrics.auc(y, s)
+    pr_auc = metrics.average_precision(y, s)
+    brier = metrics.brier(y, s) if is_probability else None
+    arr_recall = metrics.weighted_recall(y, f, w)
     return Result(
         signal=signal,
         label=label,
@@ -158,11 +222,27 @@ def evaluate(rows: list[Row], signal: str, label: str, horizon_days: int) -> Res
         precision=precision,
         recall=recall,
         lift=lift,
-        auc=auc(labels, risks),
-        precision_ci=wilson(tp, flagged),
-        recall_ci=wilson(tp, positives),
-        auc_ci=auc_interval(labels, risks),
+        auc=auc,
+        precision_ci=metrics.wilson(tp, flagged),
+        recall_ci=metrics.wilson(tp, positives),
+        auc_ci=metrics.interval(metrics.auc_many(y, s, weights), auc),
+        kind=kind,
+        pr_auc=pr_auc,
+        pr_auc_ci=metrics.interval(metrics.average_precision_many(y, s, weights), pr_auc),
+        brier=brier,
+        brier_ci=metrics.interval(metrics.brier_many(y, s, weights), brier),
+        arr_recall=arr_recall,
+        arr_recall_ci=metrics.interval(metrics.weighted_recall_many(y, f, w, weights), arr_recall),
+        calibration=metrics.calibration(y, s, probability=is_probability),
     )
+
+
+def flagged(row: Row, signal: str, kind: str = SCORE) -> bool:
+    """Whether ``signal`` flagged ``row`` (the rule ``evaluate`` counts by)."""
+    if kind == PROBABILITY:
+        p = row.probabilities.get(signal)
+        return p is not None and p >= probability_flag_at()
+    return row.flags.get(signal, False)
 
 
 # --- point-in-time rows -----------------------------------------------------------------------
@@ -200,8 +280,9 @@ def as_of_date(renewal: dt.date, horizon_days: int) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def history(horizon_days: int = 90) -> list[Row]:
-    """Every recorded renewal with each signal's flag and risk ``horizon_days`` before it."""
+def history(horizon_days: int = 90, on_step: Callable[[int, int], None] | None = None) -> list[Row]:
+    """Every recorded renewal with each signal's flag and risk ``horizon_days`` before it.
+    ``on_step(done, total)`` hears of each reading date done (a job's progress)."""
     outcomes = list(
         RenewalOutcome.objects.order_by("renewal_date", "pk").values_list(
             "account_id", "renewal_date", "outcome"
@@ -227,7 +308,7 @@ def history(horizon_days: int = 90) -> list[Row]:
             (account_id, renewal, outcome)
         )
     rows: list[Row] = []
-    for on, group in sorted(by_date.items()):
+    for step, (on, group) in enumerate(sorted(by_date.items()), start=1):
         ids = sorted({a for a, _, _ in group})
         now = pd.Timestamp(dt.datetime.combine(on, dt.time.min, tzinfo=dt.UTC))
         when = now.to_pydatetime()
@@ -255,6 +336,8 @@ def history(horizon_days: int = 90) -> list[Row]:
                     risks[account_id],
                 )
             )
+        if on_step is not None:
+            on_step(step, len(by_date))
     return rows
 
 
@@ -264,31 +347,113 @@ def labels() -> dict[str, str]:
     return out
 
 
-def backtest(horizon_days: int = 90, rows: list[Row] | None = None) -> list[Result]:
-    """One result per signal (each enabled measure, then the composite)."""
-    rows = history(horizon_days) if rows is None else rows
-    return [evaluate(rows, code, label, horizon_days) for code, label in labels().items()]
+def _attach_arr(rows: list[Row]) -> None:
+    """ARR at stake per renewal: the outcome's ``arr_before`` when recorded, else the
+    account's ARR today (the best the book knows)."""
+    arr = {
+        (a, d): float(before if before is not None else now or 0)
+        for a, d, before, now in RenewalOutcome.objects.values_list(
+            "account_id", "renewal_date", "arr_before", "account__arr"
+        )
+    }
+    for row in rows:
+        row.arr = arr.get((row.account_id, row.renewal_date), 0.0)
+
+
+def backtest(
+    horizon_days: int = 90,
+    rows: list[Row] | None = None,
+    sources: dict[str, tuple[str, ProbabilitySource]] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[Result]:
+    """One result per signal: each enabled measure, the composite, then each probability
+    signal (``probability_signals()`` unless ``sources`` is given)."""
+    if rows is None:
+        rows = history(horizon_days, on_step=on_step)
+        _attach_arr(rows)
+    sources = probability_signals() if sources is None else sources
+    for code, (_, source) in sources.items():
+        for row, p in zip(rows, source(rows), strict=True):
+            row.probabilities[code] = p
+    results = [evaluate(rows, code, label, horizon_days) for code, label in labels().items()]
+    results += [
+        evaluate(rows, code, label, horizon_days, PROBABILITY)
+        for code, (label, _) in sources.items()
+    ]
+    return results
+
+
+def lead_times(rows_by_horizon: dict[int, list[Row]], signal: str, kind: str = SCORE) -> list[int]:
+    """Days before each churned renewal that ``signal`` first flagged it, over the horizons
+    read (its earliest flagged reading); churned renewals it never flagged are left out."""
+    first: dict[tuple[int, dt.date], int] = {}
+    for horizon, rows in rows_by_horizon.items():
+        for row in rows:
+            if row.churned and flagged(row, signal, kind):
+                days = (row.renewal_date - as_of_date(row.renewal_date, horizon)).days
+                key = (row.account_id, row.renewal_date)
+                first[key] = max(days, first.get(key, 0))
+    return sorted(first.values())
+
+
+def backtest_all(
+    horizons: tuple[int, ...] = HORIZONS,
+    on_progress: Callable[[float], None] | None = None,
+    sources: dict[str, tuple[str, ProbabilitySource]] | None = None,
+) -> dict[int, list[Result]]:
+    """Every horizon's results, each signal with its median lead time across them.
+    ``on_progress(fraction)`` hears how far the reading has got."""
+    sources = probability_signals() if sources is None else sources
+    rows_by_horizon: dict[int, list[Row]] = {}
+    results: dict[int, list[Result]] = {}
+    for i, horizon in enumerate(horizons):
+
+        def step(done: int, total: int, i: int = i) -> None:
+            if on_progress is not None:
+                on_progress((i + done / total) / len(horizons))
+
+        rows = history(horizon, on_step=step)
+        _attach_arr(rows)
+        results[horizon] = backtest(horizon, rows=rows, sources=sources)
+        rows_by_horizon[horizon] = rows
+    kinds = {r.signal: r.kind for rs in results.values() for r in rs}
+    for signal, kind in kinds.items():
+        leads = lead_times(rows_by_horizon, signal, kind)
+        for rs in results.values():
+            for r in rs:
+                if r.signal == signal:
+                    r.lead_days = statistics.median(leads) if leads else None
+                    r.lead_n = len(leads)
+    return results
 
 
 def reading(results: list[Result]) -> list[str]:
-    """Plain-language sentences: what flagged how many of the churned renewals."""
+    """Plain-language sentences: what flagged how many of the churned renewals. Only a
+    signal that flagged at least ``min_flagged()`` renewals is named as a leader: one
+    lucky hit has 100% precision and a large lift, and means nothing."""
     if not results or results[0].n == 0:
         return ["No renewal outcomes on record yet: import them with manage.py import_outcomes."]
     composite = next((r for r in results if r.signal == COMPOSITE), None)
-    h, p = results[0].horizon_days, results[0].positives
+    first = composite or results[0]
+    h, n, p = first.horizon_days, first.n, first.positives
+    floor = min_flagged()
+    candidates = [r for r in results if r.signal != COMPOSITE and r.true_positives]
     ranked = sorted(
-        (r for r in results if r.signal != COMPOSITE and r.true_positives),
+        (r for r in candidates if not r.thin),
         key=lambda r: (-(r.auc or 0), -r.true_positives),
     )
-    out = [
-        f"{results[0].n} renewals on record, {p} churned "
-        f"({p / results[0].n:.0%} base rate), read at T-{h} days."
-    ]
+    out = [f"{n} renewals on record, {p} churned ({p / n:.0%} base rate), read at T-{h} days."]
     for r in ranked[:3]:
         out.append(
-            f"{r.label} flagged {r.true_positives} of {p} churned accounts at T-{h}"
+            f"{r.label} flagged {r.true_positives} of {r.positives} churned accounts at T-{h}"
             + (f" (precision {r.precision:.0%}, lift {r.lift:.1f}×)" if r.lift else "")
             + (f"; AUC {r.auc:.2f}." if r.auc is not None else ".")
+        )
+    thin = [r.label for r in candidates if r.thin]
+    if thin:
+        out.append(
+            f"{', '.join(thin)} flagged fewer than {floor} renewals each: too few to judge "
+            "their precision or lift."
         )
     if composite is not None:
         out.append(
@@ -300,19 +465,20 @@ def reading(results: list[Result]) -> list[str]:
     return out
 
 
-def cached_backtest(horizon_days: int) -> list[Result]:
-    """The page's backtest, kept for a day: recomputing means re-running the measures at
-    every renewal week. A new or changed outcome (count, latest id) or a new day misses."""
-    from django.core.cache import cache
-    from django.db.models import Count, Max
+def outcomes_stamp() -> str:
+    """A digest of what a backtest depends on besides the facts: every recorded outcome
+    and every measure's configuration. A result with another stamp is stale."""
+    import hashlib
 
-    from csrisk import clock
+    from scorecards.models import MeasureConfig
 
-    stamp = RenewalOutcome.objects.aggregate(n=Count("pk"), last=Max("pk"))
-    # "insights-": entries pickled before the move name signals.backtest, which is gone.
-    key = f"insights-backtest:{horizon_days}:{stamp['n']}:{stamp['last']}:{clock.today()}"
-    results = cache.get(key)
-    if results is None:
-        results = backtest(horizon_days)
-        cache.set(key, results, 24 * 3600)
-    return results
+    digest = hashlib.sha256()
+    for row in RenewalOutcome.objects.order_by("pk").values_list(
+        "pk", "account_id", "renewal_date", "outcome", "arr_before"
+    ):
+        digest.update(repr(row).encode())
+    for row in MeasureConfig.objects.order_by("code").values_list(
+        "code", "yellow_at", "red_at", "higher_is_worse", "best", "window_days", "params", "enabled"
+    ):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()

@@ -39,26 +39,59 @@ def stacked_bars(rows: Sequence[tuple[str, Decimal, Decimal]]) -> dict:
     }
 
 
-def line(points: Sequence[tuple[str, Decimal]], height: int = 140) -> dict:
-    """A polyline of (label, value) points left to right, with the first and last labelled."""
-    top = max((float(v) for _, v in points), default=0.0) or 1.0
-    left, right, pad = 10, WIDTH - 10, 16
+def nice_ticks(top: float, count: int = 4) -> list[float]:
+    """0 and up to ``count`` round steps (1, 2, 2.5 or 5 × 10ⁿ) reaching at least ``top``."""
+    if top <= 0:
+        return [0.0, 1.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
+
+
+def compact_money(value: float) -> str:
+    """An axis label: 0, 250k, 1.5M."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:g}M"
+    if value >= 1_000:
+        return f"{value / 1_000:g}k"
+    return f"{value:g}"
+
+
+def line(points: Sequence[tuple[str, Decimal]], height: int = 160) -> dict:
+    """A polyline of (label, value) points left to right, on a y-axis of round ticks from 0
+    (labelled in compact money) and an x-axis with the first, middle and last labels."""
+    ticks = nice_ticks(max((float(v) for _, v in points), default=0.0))
+    top = ticks[-1]
+    left, right, pad_top, pad_bottom = 52, WIDTH - 10, 10, 22
+    plot = height - pad_top - pad_bottom
     step = (right - left) / max(1, len(points) - 1)
-    coords = [
-        (round(left + i * step, 1), round(height - pad - float(v) / top * (height - 2 * pad), 1))
-        for i, (_, v) in enumerate(points)
-    ]
+
+    def y_of(v: float) -> float:
+        return round(height - pad_bottom - v / top * plot, 1)
+
+    coords = [(round(left + i * step, 1), y_of(float(v))) for i, (_, v) in enumerate(points)]
+    middle = len(points) // 2
     return {
         "width": WIDTH,
         "height": height,
+        "left": left,
+        "right": right,
         "points": " ".join(f"{x},{y}" for x, y in coords),
         "dots": [
             {"x": x, "y": y, "label": label, "value": v}
             for (x, y), (label, v) in zip(coords, points, strict=True)
         ],
+        "y_ticks": [{"y": y_of(t), "label": compact_money(t)} for t in ticks],
+        "x_labels": [
+            {"x": coords[i][0], "label": points[i][0], "anchor": anchor}
+            for i, anchor in {0: "start", middle: "middle", len(points) - 1: "end"}.items()
+            if points
+        ],
         "first": points[0][0] if points else "",
         "last": points[-1][0] if points else "",
-        "baseline": height - pad,
+        "baseline": height - pad_bottom,
+        "label_y": height - 6,
     }
 
 

@@ -1,8 +1,10 @@
 """The renewal-risk model's records: each trained (or prior) model, and every prediction it
-made, kept with history so the trend of an account's risk can be shown."""
+made, kept with history so the trend of an account's risk can be shown; and the signal
+backtest's runs, so its page shows the last results at once."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -76,3 +78,58 @@ class RiskPrediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.probability:.0%} ({self.band})"
+
+
+class BacktestStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BacktestRun(models.Model):
+    """One run of the signal backtest over every horizon, with its results as of a date."""
+
+    status = models.CharField(
+        max_length=10, choices=BacktestStatus.choices, default=BacktestStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    as_of = models.DateField(help_text="The day the results describe (outcomes known then).")
+    horizons = models.JSONField(default=list)
+    # Digest of the outcomes and measure settings read: another digest today means stale.
+    stamp = models.CharField(max_length=64, blank=True)
+    # {"<horizon>": [Result.to_json(), ...]}
+    results = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who asked for it; empty when the sweeper or a command did.",
+    )
+    requested_at = models.DateTimeField()
+    # When its task was last sent: the sweeper resends a lost one.
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            # One run at a time: a second request joins the one under way.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_backtest_run",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Backtest {self.pk} as of {self.as_of} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (BacktestStatus.QUEUED, BacktestStatus.RUNNING)

@@ -23,18 +23,12 @@ from django.db import connection
 from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
-from accounts.choices import LifecycleStage, Segment
-from accounts.models import (
-    Account,
-    CompetitorEvent,
-    Contact,
-    ContactTitleChange,
-    PeopleChange,
-)
+from accounts.choices import LifecycleStage, PeopleChangeKind, Segment
+from accounts.models import Account, CompetitorEvent, Contact, PeopleChange
 from escalation.choices import EscalationStatus, Level
 from escalation.models import Escalation
 from scorecards.choices import AreaCode
-from scorecards.measures import EDM, EDM_LEFT, Threshold, seniority
+from scorecards.measures import DEFERRED, EDM_LEFT, Threshold
 from scorecards.models import AreaScore, ColorChange
 from scorecards.selectors import measure_verdicts, thresholds, velocity_latest
 from sponsors import selectors as sponsor_selectors
@@ -403,6 +397,7 @@ def executive_summary(now: dt.datetime) -> Summary:
 
     configured = thresholds()  # the measures' configuration, read once for the page
     velocity = _velocity(now, book.index, configured)
+    people = _people(now, book.index, configured)  # read once for blind spots and actions
     return Summary(
         now=now,
         total=total,
@@ -413,8 +408,10 @@ def executive_summary(now: dt.datetime) -> Summary:
         trend=trend,
         escalations=open_escalations(),
         coverage=sponsor_coverage(now.date()),
-        blind_spots=blind_spots(now, velocity, book),
-        actions=prioritised_actions(now, velocity=velocity, book=book, configured=configured),
+        blind_spots=blind_spots(now, velocity, book, people),
+        actions=prioritised_actions(
+            now, velocity=velocity, book=book, configured=configured, people=people
+        ),
     )
 
 
@@ -466,10 +463,11 @@ def sponsor_coverage(today: dt.date) -> dict:
 #
 # - velocity:   the velocity measure (as configured) at least ``VELOCITY_LEAD`` (+25%). The
 #               measure colours yellow only at +50% by default, so +25–49% is a rise still
-#               under it.
-# - people:     a contact left who was an EDM or champion, or whose title was director or
-#               above; or an EDM/champion's title lost seniority. The measures watch only
-#               EDM and champion, and only when the score was recomputed since.
+#               under it. A rise too thin to judge ("2 vs 0", or one chance explains) is
+#               no finding: ``measure_verdicts`` gives its row no value.
+# - people:     the people measures (``company.key_contact_left``,
+#               ``company.title_downgrade``), as configured — windows, thresholds, enabled —
+#               say yellow or red now, whether or not the score was recomputed since.
 # - competitor: any competitor evaluation, engagement or mention. Exposure colours yellow
 #               only at 1.0 (one fresh evaluation), so a mention or an older engagement
 #               sits underneath.
@@ -478,7 +476,6 @@ def sponsor_coverage(today: dt.date) -> dict:
 
 BLIND_WINDOW_DAYS = 90
 VELOCITY_LEAD = 0.25
-KEY_ROLES = {"edm", "champion"}
 
 
 @dataclass
@@ -505,14 +502,16 @@ SIGNAL_LABELS = {
 Velocity = list[tuple[int, float, str, dt.datetime]]
 VELOCITY = "support.noncritical_velocity"
 KEY_CONTACT_LEFT = "company.key_contact_left"
+TITLE_DOWNGRADE = "company.title_downgrade"
 
 
 def _velocity(
     now: dt.datetime, account_ids: Iterable[int], configured: list[Threshold] | None = None
 ) -> Velocity:
     """The accounts whose non-critical ticket velocity — the scorecard measure, with its
-    configured window, floor and critical priorities — is at least ``VELOCITY_LEAD``, with
-    the measure's sentence and the date of the latest ticket it counted."""
+    configured window, floor, critical priorities and credibility — is at least
+    ``VELOCITY_LEAD``, with the measure's sentence and the date of the latest ticket it
+    counted. A row too thin to judge has no value here (``measure_verdicts``)."""
     configured = configured or thresholds()
     rows = measure_verdicts([VELOCITY], account_ids, now, configured)
     rows = rows[(rows["measure"] == VELOCITY) & (rows["value"] >= VELOCITY_LEAD)]
@@ -531,7 +530,10 @@ def _velocity(
 
 
 def blind_spots(
-    now: dt.datetime, velocity: Velocity | None = None, book: pd.DataFrame | None = None
+    now: dt.datetime,
+    velocity: Velocity | None = None,
+    book: pd.DataFrame | None = None,
+    people: People | None = None,
 ) -> list[BlindSpot]:
     """Green accounts with a leading danger signal underneath; largest ARR first."""
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
@@ -546,22 +548,11 @@ def blind_spots(
     for account_id, _v, sentence, last in velocity:
         if account_id in green_ids:
             found.append((account_id, "velocity", sentence, last.date()))
-    for account_id, roles, old, at in PeopleChange.objects.filter(
-        change="left", occurred_at__gt=since, occurred_at__lte=now
-    ).values_list("account_id", "roles", "old_title", "occurred_at"):
-        if account_id not in green_ids:
-            continue
-        key = KEY_ROLES & set(roles or [])
-        if key or seniority(old) >= 3:
-            who = "Executive Decision Maker" if "edm" in key else ("Champion" if key else old)
-            found.append((account_id, "people", f"{who} left ({old or 'no title'})", at.date()))
-    for account_id, roles, old, new, on in ContactTitleChange.objects.filter(
-        changed_on__gt=since.date(), changed_on__lte=now.date()
-    ).values_list("contact__account_id", "contact__roles", "old_title", "new_title", "changed_on"):
-        if account_id not in green_ids:
-            continue
-        if KEY_ROLES & set(roles or []) and seniority(old) > seniority(new):
-            found.append((account_id, "people", f"Key contact title “{old}” → “{new}”", on))
+    if people is None:
+        people = _people(now, green_ids)
+    for account_id, _code, _value, sentence, on in people:
+        if account_id in green_ids:
+            found.append((account_id, "people", sentence, on))
     for account_id, competitor, activity, at in CompetitorEvent.objects.filter(
         occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "activity", "occurred_at"):
@@ -658,34 +649,83 @@ def closeness(days: int | None) -> float:
     return 1 / (1 + max(days, 0) / 90)
 
 
+# (account id, measure code, value, the measure's sentence, the date of the change)
+People = list[tuple[int, str, float, str, dt.date]]
+PEOPLE_MEASURES = (KEY_CONTACT_LEFT, TITLE_DOWNGRADE)
+
+
+def _people(
+    now: dt.datetime,
+    account_ids: Iterable[int] | None = None,
+    configured: list[Threshold] | None = None,
+) -> People:
+    """The accounts the people measures (``PEOPLE_MEASURES``, as configured) call yellow
+    or red, with the measure's value and sentence and the date of the change it speaks of.
+
+    The measures alone decide. Only the accounts (of ``account_ids``; None: any) with a
+    departure or a title change on record in a measure's window are asked: a handful, not
+    the book. The date is the latest such departure (key contact left: its rows link no
+    facts) or the latest downgrade the measure counted (its reason links)."""
+    configured = configured or thresholds()
+    windows = [t.window_days for t in configured if t.code in PEOPLE_MEASURES and t.enabled]
+    if not windows:
+        return []
+    # A day more than the longest window: a superset of what any measure counts.
+    since = now - dt.timedelta(days=max(windows) + 1)
+    left_on: dict[int, dt.date] = {}
+    changed: set[int] = set()
+    for account_id, change, at in PeopleChange.objects.filter(
+        change__in=[PeopleChangeKind.LEFT, PeopleChangeKind.TITLE_CHANGED],
+        occurred_at__gte=since,
+        occurred_at__lte=now,
+    ).values_list("account_id", "change", "occurred_at"):
+        if change == PeopleChangeKind.LEFT:
+            left_on[account_id] = max(left_on.get(account_id, at.date()), at.date())
+        else:
+            changed.add(account_id)
+    for account_id, on in Contact.objects.filter(
+        at_company=False, left_on__gte=since.date(), left_on__lte=now.date()
+    ).values_list("account_id", "left_on"):
+        left_on[account_id] = max(left_on.get(account_id, on), on)
+    asked = set(left_on) | changed
+    if account_ids is not None:
+        asked &= set(account_ids)
+    if not asked:
+        return []
+    rows = measure_verdicts(PEOPLE_MEASURES, asked, now, configured)
+    rows = rows[(rows["color"] != GREEN) & ~rows["no_data"].astype(bool)]
+    if rows.empty:
+        return []
+    # The newest change a measure counted comes first in its reason links.
+    newest = {
+        int(ref_ids.split(",")[0])
+        for ref_ids in rows["ref_ids"].tolist()
+        if ref_ids and not ref_ids.startswith(DEFERRED)
+    }
+    when = dict(PeopleChange.objects.filter(pk__in=newest).values_list("pk", "occurred_at"))
+    found: People = []
+    for a, code, value, sentence, ref_ids in zip(
+        *(rows[c].tolist() for c in ("account_id", "measure", "value", "sentence", "ref_ids")),
+        strict=True,
+    ):
+        first = ref_ids.split(",")[0] if ref_ids and not ref_ids.startswith(DEFERRED) else ""
+        on = when[int(first)].date() if first and int(first) in when else left_on.get(a, now.date())
+        found.append((int(a), code, float(value), sentence, on))
+    return found
+
+
 def _edm_left(
-    now: dt.datetime, configured: list[Threshold] | None = None
+    now: dt.datetime, configured: list[Threshold] | None = None, people: People | None = None
 ) -> list[tuple[int, str, dt.date]]:
     """The accounts whose decision maker left, as the scorecard measure says it
-    (``company.key_contact_left`` at ``EDM_LEFT``, its configured window), with the
-    measure's sentence and the departure's date. Only accounts with a departure on record
-    in the window are asked (a handful, not the book)."""
-    configured = configured or thresholds()
-    t = next(t for t in configured if t.code == KEY_CONTACT_LEFT)
-    since = now - dt.timedelta(days=t.window_days)
-    dates: dict[int, dt.date] = {}
-    for account_id, roles, at in PeopleChange.objects.filter(
-        change="left", occurred_at__gt=since, occurred_at__lte=now
-    ).values_list("account_id", "roles", "occurred_at"):
-        if EDM in (roles or []):
-            dates[account_id] = max(dates.get(account_id, at.date()), at.date())
-    for account_id, roles, on in Contact.objects.filter(
-        at_company=False, left_on__gte=since.date(), left_on__lte=now.date()
-    ).values_list("account_id", "roles", "left_on"):
-        if EDM in (roles or []):
-            dates[account_id] = max(dates.get(account_id, on), on)
-    if not dates:
-        return []
-    rows = measure_verdicts([KEY_CONTACT_LEFT], dates, now, configured)
-    rows = rows[(rows["measure"] == KEY_CONTACT_LEFT) & (rows["value"] >= EDM_LEFT)]
+    (``company.key_contact_left`` at ``EDM_LEFT``, as configured), with the measure's
+    sentence and the departure's date (``_people``, unless read already)."""
+    if people is None:
+        people = _people(now, None, configured)
     return [
-        (int(a), sentence, dates[int(a)])
-        for a, sentence in zip(rows["account_id"].tolist(), rows["sentence"].tolist(), strict=True)
+        (a, sentence, on)
+        for a, code, value, sentence, on in people
+        if code == KEY_CONTACT_LEFT and value >= EDM_LEFT
     ]
 
 
@@ -695,6 +735,7 @@ def prioritised_actions(
     velocity: Velocity | None = None,
     book: pd.DataFrame | None = None,
     configured: list[Threshold] | None = None,
+    people: People | None = None,
 ) -> list[Action]:
     """The book's danger signals with the response that fits each, highest priority first."""
     book = book if book is not None else book_frame()
@@ -716,7 +757,7 @@ def prioritised_actions(
         activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "occurred_at"):
         keep(account_id, "competitor", f"evaluating {competitor}", at.date())
-    for account_id, sentence, on in _edm_left(now, configured):
+    for account_id, sentence, on in _edm_left(now, configured, people):
         keep(account_id, "edm_left", sentence, on)
     last_logged = dict(
         CheckIn.objects.filter(logged_at__isnull=False)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("export.csv", views.summary_csv, name="csv"),
     path("actions/", views.summary_action, name="action"),
     path("backtest/", views.backtest_page, name="backtest"),
+    path("backtest/run/", views.backtest_run, name="backtest-run"),
 ]

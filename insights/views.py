@@ -3,17 +3,21 @@ the signal backtest, and the leading signals per segment."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from csrisk import clock
 from csrisk.exports import csv_writer
 from csrisk.inputs import parse_int, require_id
-from insights import aggregates, backtest, charts, services
+from insights import aggregates, backtest, backtest_runs, charts, services
 from insights.summary import SIGNAL_LABELS, executive_summary
 
 
@@ -138,20 +142,45 @@ def summary_action(request: HttpRequest) -> HttpResponse:
     return redirect("summary:index")
 
 
+def _backtest_context(state: backtest_runs.BacktestState, horizon: int) -> dict[str, Any]:
+    results = state.results(horizon)
+    probabilities = [r for r in results if r.kind == backtest.PROBABILITY]
+    return {
+        "state": state,
+        "latest": state.latest,
+        "active": state.active,
+        "results": results,
+        "horizon": horizon,
+        "horizons": backtest.HORIZONS,
+        "reading": backtest.reading(results) if state.latest else [],
+        "chart": charts.auc_bars([(r.label, r.auc) for r in results]),
+        "min_flagged": backtest.min_flagged(),
+        "flag_at": backtest.probability_flag_at(),
+        "has_probabilities": bool(probabilities),
+    }
+
+
 @require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
 def backtest_page(request: HttpRequest) -> HttpResponse:
+    """The last run's results at once; a run is queued (never computed here) when there is
+    none fresh, and the page polls its progress."""
     _leadership_only(request)
     horizon = parse_int(request.GET.get("horizon"), default=90, allowed=backtest.HORIZONS)
-    results = backtest.cached_backtest(horizon)
-    chart = charts.auc_bars([(r.label, r.auc) for r in results])
-    return render(
-        request,
-        "insights/backtest.html",
-        {
-            "results": results,
-            "horizon": horizon,
-            "horizons": backtest.HORIZONS,
-            "reading": backtest.reading(results),
-            "chart": chart,
-        },
-    )
+    state = backtest_runs.backtest_run_if_stale(by=request.user)
+    context = _backtest_context(state, horizon)
+    if request.htmx and request.htmx.target == "backtest-body":
+        return render(request, "insights/partials/_backtest_body.html", context)
+    return render(request, "insights/backtest.html", context)
+
+
+@require_POST
+def backtest_run(request: HttpRequest) -> HttpResponse:
+    """Run again: queue a run (or join the one under way), recording who asked."""
+    _leadership_only(request)
+    horizon = parse_int(request.POST.get("horizon"), default=90, allowed=backtest.HORIZONS)
+    backtest_runs.backtest_run_request(by=request.user)
+    if request.htmx:
+        context = _backtest_context(backtest_runs.backtest_state(), horizon)
+        return render(request, "insights/partials/_backtest_body.html", context)
+    return redirect(f"{reverse('summary:backtest')}?horizon={horizon}")

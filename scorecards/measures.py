@@ -26,10 +26,11 @@ Thresholds are configuration (``scorecards.MeasureConfig``); the defaults below 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -170,7 +171,10 @@ def _result(
     ``absence_is_good``) or a gap in the data ("no NPS answers in the window"), which the
     scorecard shows as "no data" (grey), never as risk. ``thin`` (bool per account) marks
     values too thin to judge (a trend on a handful of tickets): they keep their value and
-    sentence but are green, score 100 and flagged ``no_data`` as well.
+    sentence but are green and flagged ``no_data`` as well; their score stays in the green band
+    (70–100) but keeps its order (a thin +200% scores below a thin +10%), so rankings that read
+    scores — the backtest's AUC, the risk model's features — still learn from thin evidence
+    without it ever colouring anything.
     """
     index = frames.index
     n = len(index)
@@ -184,7 +188,8 @@ def _result(
         weak = _aligned(thin.astype(bool), index, False, bool) & has
         gap |= weak
         has = has & ~weak
-    color, score = _classify(np.where(has, v, float(t.best)), t)
+    known = ~np.isnan(v)
+    color, score = _classify(np.where(known, v, float(t.best)), t)
     text = _aligned(sentences, index, None, object) if len(sentences) else None
     ref_ids = (
         _aligned(refs.ids, index, "", object)
@@ -197,7 +202,7 @@ def _result(
             "area": np.full(n, t.area, dtype=object),
             "value": v,
             "color": np.where(has, color, GREEN).astype(object),
-            "score": np.where(has, score, 100),
+            "score": np.where(has, score, np.where(known & gap, _green_band(v, t), 100)),
             "sentence": (
                 np.where(has | gap & ~np.isnan(v), text, no_data)
                 if text is not None
@@ -210,6 +215,18 @@ def _result(
         },
         index,
     )
+
+
+def _green_band(v: np.ndarray, t: Threshold) -> np.ndarray:
+    """Scores of thin values, squeezed into the green band (70–100) in the same order: 100
+    at ``best``, 70 at one band-width past the red threshold or beyond."""
+    y, r, b = float(t.yellow_at), float(t.red_at), float(t.best)
+    x = np.nan_to_num(v, nan=b)
+    if not t.higher_is_worse:
+        x, r, b = -x, -r, -b
+    far = r + max(abs(r - y), 1e-9)  # where the full scale reaches 0
+    span = max(far - b, 1e-9)
+    return np.round(70 + 30 * np.clip((far - x) / span, 0, 1)).astype(int)
 
 
 def _aligned(series: pd.Series, index: pd.Index, fill: object, dtype: type) -> np.ndarray:
@@ -291,6 +308,101 @@ def _days_ago(now: pd.Timestamp, days: int) -> pd.Timestamp:
     return now - pd.Timedelta(days=days)
 
 
+# --- credibility ------------------------------------------------------------------------
+#
+# A rate or a trend on a handful of facts is mostly chance: 2 tickets after none is "+25%",
+# one NPS answer of 6 is "red" (PRODUCT.md: "Trends on tiny counts are not alarms"). So a
+# rate or trend measure judges only with enough facts (its ``min_…`` parameter) and, where
+# its facts allow an exact test, only a change that chance explains too rarely: a one-sided
+# test at ``params["confidence"]`` (0.9 for velocity, 0.95 for the CSAT fall). Otherwise its
+# row is thin (``_result(thin=…)``): green, flagged no data, its value kept and its sentence
+# saying why.
+
+# Up to this many facts the tails below are summed exactly (integers, no rounding); past it
+# the normal approximation is as good as exact at any confidence anyone configures, and the
+# exact sum would cost milliseconds per account.
+_EXACT_UP_TO = 2000
+
+
+def rise_p_value(n1: int, n0: int) -> float:
+    """How often chance alone gives a rise as large as n1 after n0 in two equal windows.
+
+    Under "no change" each of the n1 + n0 facts falls in the latest window with probability
+    ½, so n1 given n1 + n0 is Binomial(n1 + n0, ½); the one-sided p-value is P(X ≥ n1)
+    = Σ_{k ≥ n1} C(n, k) / 2ⁿ (exact; the normal approximation past ``_EXACT_UP_TO``)."""
+    n1, n0 = int(n1), int(n0)
+    n = n1 + n0
+    if n1 <= 0:
+        return 1.0
+    if n > _EXACT_UP_TO:
+        z = (n1 - 0.5 - n / 2) / math.sqrt(n / 4)  # continuity-corrected
+        return 0.5 * math.erfc(z / math.sqrt(2))
+    term = math.comb(n, n1)
+    tail = 0
+    for k in range(n1, n + 1):  # C(n, k + 1) = C(n, k) · (n − k) / (k + 1), exactly
+        tail += term
+        term = term * (n - k) // (k + 1)
+    return tail / 2**n
+
+
+@lru_cache(maxsize=8192)
+def rise_needed(n: int, alpha: float) -> int:
+    """The fewest of n facts the latest window must hold for a credible rise: the smallest
+    k with ``rise_p_value(k, n − k) ≤ alpha``. What the velocity measure asks, once per
+    total instead of once per account: the tail is summed from the top down and stops at
+    the first k whose tail passes alpha (the same sums, so the same answers — a test
+    proves it against ``rise_p_value``)."""
+    if n > _EXACT_UP_TO:  # the tail is monotone in k: bisect on the approximation
+        low, high = 0, n + 1
+        while low < high:
+            mid = (low + high) // 2
+            if rise_p_value(mid, n - mid) <= alpha:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+    whole = 2**n
+    tail, term = 0, 1  # C(n, n)
+    for k in range(n, 0, -1):  # C(n, k − 1) = C(n, k) · k / (n − k + 1), exactly
+        tail += term
+        if tail / whole > alpha:
+            return k + 1
+        term = term * k // (n - k + 1)
+    return 1 if (tail + term) / whole > alpha else 0
+
+
+def share_fall_p_value(k1: int, n1: int, k0: int, n0: int) -> float:
+    """How often chance alone gives a share as low as k1 of n1 lately after k0 of n0 before
+    (one-sided Fisher exact test): with the k0 + k1 "yes" answers of all n0 + n1 dealt at
+    random, the chance that at most k1 land among the recent n1 (hypergeometric tail)."""
+    k1, n1, k0, n0 = int(k1), int(n1), int(k0), int(n0)
+    total, yes = n0 + n1, k0 + k1
+    lowest = max(0, n1 - (total - yes))
+    hits = sum(math.comb(yes, j) * math.comb(total - yes, n1 - j) for j in range(lowest, k1 + 1))
+    return hits / math.comb(total, n1)
+
+
+def _alpha(t: Threshold) -> float:
+    """The chance a credible change may still be luck: 1 − ``params["confidence"]``
+    (rounded so that 0.95 reads as 0.05, not 0.050000000000000044)."""
+    return round(1 - float(t.params.get("confidence", 0.95)), 12)
+
+
+def _confidence_text(t: Threshold) -> str:
+    return f"{float(t.params.get('confidence', 0.95)) * 100:g}% confidence"
+
+
+def _change(x: float, unit: str = "points", digits: int = 0) -> str:
+    """ "down 4.5 points" / "up 3 points" / "no change" for a fall ``x`` (positive = down)."""
+    if round(x, digits) == 0:
+        return "no change"
+    return f"{'down' if x > 0 else 'up'} {abs(x):.{digits}f} {unit}"
+
+
+def _s(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 # --- habits -----------------------------------------------------------------------------
 
 
@@ -300,27 +412,35 @@ def usage_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     value = 1 - mean(active, weeks in (now-28d, now]) / mean(active, weeks in (now-84d, now-28d])
     (negative when usage grows); the database takes the two means per account
     (``selectors.usage_stats``); accounts without both, or with a zero baseline, have no value.
+    A baseline under params["min_users"] (5) active users is too thin to judge: one user of
+    three going quiet is "−33%".
     """
     recent_days = int(t.params.get("recent_days", 28))
     base_days = int(t.params.get("baseline_days", 56))
+    least = float(t.params.get("min_users", 5))
     u = _columns(f.usage, ["u_recent", "u_base"]).astype(float)
     u = u[u["u_recent"].notna() & (u["u_base"] > 0)]
     recent, base = u["u_recent"], u["u_base"]
     value = 1 - recent / base
+    few = base < least
     sentence = pd.Series(
         [
-            f"Active users {'down' if v > 0 else 'up'} {abs(v) * 100:.0f}% "
-            f"(avg {rec:.0f} over the last {recent_days // 7} weeks vs {bas:.0f} the "
-            f"{base_days // 7} weeks before)"
-            for v, rec, bas in zip(value, recent, base, strict=True)
+            f"Avg {rec:.0f} active users over the last {recent_days // 7} weeks vs {bas:.0f} "
+            f"the {base_days // 7} weeks before ({_pct(rec / bas - 1)})"
+            + (_too_few_users(least) if thin else "")
+            for rec, bas, thin in zip(recent, base, few, strict=True)
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, no_data=_NO_USAGE)
+    return _result(f, t, value, sentence, no_data=_NO_USAGE, thin=few)
 
 
 _NO_USAGE = "No usage data for the last 12 weeks."
+
+
+def _too_few_users(least: float) -> str:
+    return f": too few users to judge a trend, at least {least:g} needed"
 
 
 def adoption_trend(f: Frames, t: Threshold) -> pd.DataFrame:
@@ -328,42 +448,54 @@ def adoption_trend(f: Frames, t: Threshold) -> pd.DataFrame:
     reports it), the same two windows as ``usage_drop``: value = mean(adoption, last 4
     weeks) − mean(adoption, the 8 before) taken as a fall, in share points
     (0.12 = 12 points lower; negative when adoption grows). Weeks without an adoption
-    figure are left out; accounts without one in each window have no value.
+    figure are left out; accounts without one in each window have no value. Below
+    params["min_users"] (5) active users in the earlier weeks the share is too thin to judge.
     """
-    u = _columns(f.usage, ["a_recent", "a_base"]).astype(float)
+    least = float(t.params.get("min_users", 5))
+    u = _columns(f.usage, ["a_recent", "a_base", "u_base"]).astype(float)
     u = u[u["a_recent"].notna() & u["a_base"].notna()]
     recent, base = u["a_recent"], u["a_base"]
     value = base - recent
+    few = ~(u["u_base"] >= least)  # no active-user baseline is no better than a small one
     sentence = pd.Series(
         [
-            f"Feature adoption {'down' if v > 0 else 'up'} {abs(v) * 100:.0f} points "
-            f"({rec * 100:.0f}% over the last 4 weeks vs {bas * 100:.0f}% the 8 weeks before)"
-            for v, rec, bas in zip(value, recent, base, strict=True)
+            f"Key-feature adoption {rec * 100:.0f}% over the last 4 weeks vs {bas * 100:.0f}% "
+            f"the 8 weeks before ({_change(v * 100)})" + (_too_few_users(least) if thin else "")
+            for v, rec, bas, thin in zip(value, recent, base, few, strict=True)
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, no_data=_NO_ADOPTION)
+    return _result(f, t, value, sentence, no_data=_NO_ADOPTION, thin=few)
 
 
 _NO_ADOPTION = "No feature-adoption figures for the last 12 weeks."
 
 
 def license_utilization(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Share of licensed users active in the latest week on record (within 28 days)."""
+    """Share of licensed users active in the latest week on record (within 28 days). Fewer
+    than params["min_users"] (5) licences are too thin to judge: 1 of 3 is "33%"."""
+    least = int(t.params.get("min_users", 5))
     u = _columns(f.usage, ["l_week", "l_active", "l_licensed"])
     u = u[u["l_licensed"].notna()]
     licensed = u["l_licensed"].astype(int)
-    value = u["l_active"].astype(float) / licensed
+    active = u["l_active"].astype(float)
+    value = active / licensed
+    few = licensed < least
     sentence = pd.Series(
         [
-            f"{v * 100:.0f}% of {lic} licensed users active in the week of {w}"
-            for v, lic, w in zip(value, licensed, u["l_week"], strict=True)
+            f"{act:.0f} of {lic} licensed users active in the week of {w}"
+            + (
+                f": too few licences to judge, at least {least} needed"
+                if thin
+                else f" ({v * 100:.0f}%)"
+            )
+            for v, act, lic, w, thin in zip(value, active, licensed, u["l_week"], few, strict=True)
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, no_data=_NO_USAGE)
+    return _result(f, t, value, sentence, no_data=_NO_USAGE, thin=few)
 
 
 # --- sentiment --------------------------------------------------------------------------
@@ -400,22 +532,29 @@ def _mean_count(accounts: pd.Series, points: pd.Series) -> tuple[pd.Series, pd.S
 
 
 def nps_level(f: Frames, t: Threshold) -> pd.DataFrame:
-    """Average NPS score (0–10) of the NPS answers in the last ``window_days`` (180)."""
+    """Average NPS score (0–10) of the NPS answers in the last ``window_days`` (180). Fewer
+    than params["min_answers"] (2) answers are too thin to judge: one answer of 6 is one
+    person's mood, not the account's sentiment."""
     s = _answers(f, "nps")
     if s.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_NPS)
+    least = int(t.params.get("min_answers", 2))
     s = s[s["responded_at"] > _days_ago(f.now, t.window_days)]
     value, count = _mean_count(s["account_id"], s["points"])
+    few = count < least
     sentence = pd.Series(
         [
-            f"Average NPS {v:.1f} from {n} response{'s' if n != 1 else ''} in the last "
-            f"{t.window_days} days"
-            for v, n in zip(value, count, strict=True)
+            f"{_s(n, 'NPS answer')} in the last {t.window_days} days (average {v:.1f}): too few "
+            f"to judge, at least {least} needed"
+            if thin
+            else f"{_s(n, 'NPS answer')} in the last {t.window_days} days, average {v:.1f}"
+            for v, n, thin in zip(value, count, few, strict=True)
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, _refs(s, "sentiment", "responded_at"), no_data=_NO_NPS)
+    refs = _refs(s, "sentiment", "responded_at")
+    return _result(f, t, value, sentence, refs, no_data=_NO_NPS, thin=few)
 
 
 _NO_NPS = "No NPS responses in the window."
@@ -423,27 +562,34 @@ _NO_NPS = "No NPS responses in the window."
 
 def nps_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     """Fall of the average NPS score: last ``window_days`` (90) vs the ``window_days``
-    before, in points (before − recent)."""
+    before, in points (before − recent). Needs at least params["min_answers"] (2) answers in
+    each window to judge."""
     s = _answers(f, "nps")
     if s.empty:
         return _result(f, t, pd.Series(dtype=float), pd.Series(dtype=str), no_data=_NO_TREND)
-    cut, start = _days_ago(f.now, t.window_days), _days_ago(f.now, 2 * t.window_days)
+    least = int(t.params.get("min_answers", 2))
+    w = t.window_days
+    cut, start = _days_ago(f.now, w), _days_ago(f.now, 2 * w)
     recent_rows = s[s["responded_at"] > cut]
-    recent = _mean_count(recent_rows["account_id"], recent_rows["points"])[0]
+    recent, n1 = _mean_count(recent_rows["account_id"], recent_rows["points"])
     before_rows = s[(s["responded_at"] > start) & (s["responded_at"] <= cut)]
-    before = _mean_count(before_rows["account_id"], before_rows["points"])[0]
+    before, n0 = _mean_count(before_rows["account_id"], before_rows["points"])
     recent, before = _both(recent, before)
+    n1, n0 = n1.reindex(recent.index), n0.reindex(recent.index)
     value = before - recent
+    few = (n1 < least) | (n0 < least)
     sentence = pd.Series(
         [
-            f"NPS {'down' if v > 0 else 'up'} {abs(v):.1f} points ({b:.1f} → {r:.1f}) over the "
-            f"last {t.window_days} days"
-            for v, b, r in zip(value, before, recent, strict=True)
+            f"{_s(a, 'NPS answer')} in the last {w} days vs {b} before: too few to judge a trend"
+            if thin
+            else f"{_s(a, 'NPS answer')} in the last {w} days averaging {r:.1f} vs {b} before "
+            f"averaging {m0:.1f} ({_change(v, digits=1)})"
+            for v, r, m0, a, b, thin in zip(value, recent, before, n1, n0, few, strict=True)
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, no_data=_NO_TREND)
+    return _result(f, t, value, sentence, no_data=_NO_TREND, thin=few)
 
 
 _NO_TREND = "Not enough NPS responses to see a trend."
@@ -453,58 +599,80 @@ CSAT_SATISFIED = 4
 
 
 def _satisfied(
-    s: pd.DataFrame, since: pd.Timestamp, until: pd.Timestamp, least: int
-) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
-    """Per account with at least ``least`` CSAT answers in (since, until]: the satisfied share
-    and the number of answers; and the answers of the window."""
+    s: pd.DataFrame, since: pd.Timestamp, until: pd.Timestamp
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame]:
+    """Per account with CSAT answers in (since, until]: the satisfied share, the number of
+    satisfied answers and of answers; and the answers of the window."""
     window = s[(s["responded_at"] > since) & (s["responded_at"] <= until)]
     share, count = _mean_count(window["account_id"], window["points"] >= CSAT_SATISFIED)
-    enough = count >= least
-    return share[enough], count[enough], window
+    # share × count is a sum of 0/1 flags divided and multiplied back: round, not truncate
+    satisfied = (share * count).round().astype(np.int64)
+    return share, satisfied, count, window
 
 
 def csat_level(f: Frames, t: Threshold) -> pd.DataFrame:
     """CSAT: the share of CSAT answers in the last ``window_days`` (90) that are satisfied
-    (4 or 5 of 5). Fewer than ``params["min_responses"]`` (5) answers give no value: on a
-    handful of answers the share is mostly noise (a healthy 80% account answers 3 of 5
-    satisfied one time in five), so the bands sit low: yellow at 55%, red at 40%."""
+    (4 or 5 of 5). Fewer than ``params["min_answers"]`` (5) answers are too thin to judge:
+    on a handful of answers the share is mostly noise (a healthy 80% account answers 3 of 5
+    satisfied one time in five), so the bands sit low too: yellow at 55%, red at 40%."""
     s = _answers(f, "csat")
-    least = int(t.params.get("min_responses", 5))
-    share, count, window = _satisfied(s, _days_ago(f.now, t.window_days), f.now, least)
+    least = int(t.params.get("min_answers", 5))
+    share, yes, count, window = _satisfied(s, _days_ago(f.now, t.window_days), f.now)
+    few = count < least
     sentence = pd.Series(
         [
-            f"CSAT {v * 100:.0f}%: {round(v * n)} of {n} answers satisfied (4–5 of 5) in the "
-            f"last {t.window_days} days"
-            for v, n in zip(share, count, strict=True)
+            f"{k} of {n} CSAT answers satisfied (4–5 of 5) in the last {t.window_days} days"
+            + (f": too few to judge, at least {least} needed" if thin else f" ({v * 100:.0f}%)")
+            for v, k, n, thin in zip(share, yes, count, few, strict=True)
         ],
         index=share.index,
         dtype=object,
     )
-    refs = _refs(window[window["account_id"].isin(share.index)], "sentiment", "responded_at")
-    few = f"Fewer than {least} CSAT answers in the last {t.window_days} days."
-    return _result(f, t, share.astype(float), sentence, refs, no_data=few)
+    refs = _refs(window, "sentiment", "responded_at")
+    no_answer = f"No CSAT answers in the last {t.window_days} days."
+    return _result(f, t, share.astype(float), sentence, refs, no_data=no_answer, thin=few)
 
 
 def csat_drop(f: Frames, t: Threshold) -> pd.DataFrame:
     """Fall of the CSAT satisfied share, in points of 100: the ``window_days`` (90) before
-    minus the last ``window_days``, each with at least ``params["min_responses"]`` answers."""
+    minus the last ``window_days``. Judged only with at least ``params["min_answers"]`` (5)
+    answers in each window, and a fall only when chance explains it less often than
+    1 − params["confidence"] (0.95) — a one-sided Fisher exact test (``share_fall_p_value``):
+    4 of 5 satisfied, then 2 of 5, happens one time in four by chance alone."""
     s = _answers(f, "csat")
-    least = int(t.params.get("min_responses", 5))
-    cut, start = _days_ago(f.now, t.window_days), _days_ago(f.now, 2 * t.window_days)
-    recent = _satisfied(s, cut, f.now, least)[0]
-    before = _satisfied(s, start, cut, least)[0]
+    least = int(t.params.get("min_answers", 5))
+    alpha = _alpha(t)
+    w = t.window_days
+    cut, start = _days_ago(f.now, w), _days_ago(f.now, 2 * w)
+    recent, k1, n1, _ = _satisfied(s, cut, f.now)
+    before, k0, n0, _ = _satisfied(s, start, cut)
     recent, before = _both(recent.astype(float), before.astype(float))
+    k1, n1, k0, n0 = (x.reindex(recent.index) for x in (k1, n1, k0, n0))
     value = before - recent
+    few = (n1 < least) | (n0 < least)
+    chance = pd.Series(
+        [
+            not thin and v > 0 and share_fall_p_value(a, n, b, m) > alpha
+            for v, a, n, b, m, thin in zip(value, k1, n1, k0, n0, few, strict=True)
+        ],
+        index=value.index,
+        dtype=bool,
+    )
     sentence = pd.Series(
         [
-            f"CSAT {'down' if v > 0 else 'up'} {abs(v) * 100:.0f} points ({b * 100:.0f}% → "
-            f"{r * 100:.0f}%) over the last {t.window_days} days"
-            for v, b, r in zip(value, before, recent, strict=True)
+            f"{_s(n, 'CSAT answer')} in the last {w} days vs {m} before: too few to judge a trend"
+            if thin
+            else f"{a} of {n} CSAT answers satisfied in the last {w} days vs {b} of {m} before "
+            f"({r * 100:.0f}% vs {p * 100:.0f}%, {_change(v * 100)})"
+            + (f": not a credible fall at {_confidence_text(t)}" if luck else "")
+            for v, r, p, a, n, b, m, thin, luck in zip(
+                value, recent, before, k1, n1, k0, n0, few, chance, strict=True
+            )
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, no_data=_NO_CSAT_TREND)
+    return _result(f, t, value, sentence, no_data=_NO_CSAT_TREND, thin=few | chance)
 
 
 _NO_CSAT_TREND = "Not enough CSAT answers to see a trend."
@@ -785,7 +953,11 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     n1 = non-critical tickets opened in (now - W, now], n0 = in (now - 2W, now - W],
     W = window_days (90). velocity = (n1 - n0) / max(n0, floor), floor = params["floor"] (8),
     so that 1 → 3 tickets is not "+200%". Non-critical = priority not in
-    params["critical"] (["urgent"]). The database counts n1 and n0 per account
+    params["critical"] (["urgent"]). Judged only when credible: at least
+    params["min_count"] (6) tickets in the two windows, and a rise only when chance gives
+    one as large less often than 1 − params["confidence"] (0.9): under "no change" n1 given
+    n1 + n0 is Binomial(n1 + n0, ½) (``rise_p_value``); otherwise the row is thin (no data,
+    green), its sentence saying why. The database counts n1 and n0 per account
     (``selectors.ticket_stats``); accounts with no such ticket in either window have no value.
     The links are the five latest of the n1 tickets, deferred (``DEFERRED``): the database
     gives a signature of those tickets with the counts, and the ids only for the reasons a
@@ -794,6 +966,8 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     """
     tk = _columns(f.tickets, ["v_n1", "v_n0", "v_refs"])
     floor = float(t.params.get("floor", 8))
+    least = int(t.params.get("min_count", 6))
+    alpha = _alpha(t)
     w = t.window_days
     # On plain arrays: a pandas operation costs a few hundred µs on 10,000 accounts, and
     # this measure has ten of them for one line of arithmetic.
@@ -802,23 +976,43 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     seen = (n1 + n0) > 0
     index, n1, n0 = tk.index[seen], n1[seen], n0[seen]
     v = (n1 - n0) / np.maximum(n0, floor)
-    # The sentence follows from (n1, n0) alone, and a book has far fewer pairs than
-    # accounts: each pair's sentence is written once (a third of this measure's time).
+    # The sentence and whether the counts are credible follow from (n1, n0) alone, and a
+    # book has far fewer pairs than accounts: each pair is judged and written once (a third
+    # of this measure's time, and the exact test is a sum over the tickets).
     key = (n1.astype(np.int64) << 32) | n0.astype(np.int64)  # counts stay below 2**31
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    texts = np.array(
-        [
-            f"Non-critical tickets {'up' if x >= 0 else 'down'} {abs(x) * 100:.0f}% over the "
-            f"last {w} days vs the {w} before ({int(a)} vs {int(b)})"
-            for x, a, b in zip(
-                v[first].tolist(), n1[first].tolist(), n0[first].tolist(), strict=True
-            )
-        ],
-        dtype=object,
-    )
-    sentence = pd.Series(texts[inverse.reshape(-1)], index=index, dtype=object)
+    judged = [
+        _velocity_judged(int(a), int(b), x, w, least, alpha, t)
+        for x, a, b in zip(v[first].tolist(), n1[first].tolist(), n0[first].tolist(), strict=True)
+    ]
+    texts = np.array([text for text, _ in judged], dtype=object)
+    weak = np.array([thin for _, thin in judged], dtype=bool)
+    at = inverse.reshape(-1)
+    sentence = pd.Series(texts[at], index=index, dtype=object)
+    thin = pd.Series(weak[at] if len(weak) else np.zeros(0, dtype=bool), index=index, dtype=bool)
     refs = pd.Series(tk["v_refs"].to_numpy(dtype=object)[seen], index=index, dtype=object)
-    return _result(f, t, pd.Series(v, index=index), sentence, _id_refs(refs, "ticket"), _NO_TICKETS)
+    return _result(
+        f,
+        t,
+        pd.Series(v, index=index),
+        sentence,
+        _id_refs(refs, "ticket"),
+        _NO_TICKETS,
+        thin=thin,
+    )
+
+
+def _velocity_judged(
+    n1: int, n0: int, v: float, w: int, least: int, alpha: float, t: Threshold
+) -> tuple[str, bool]:
+    """The velocity sentence of n1 tickets after n0, and whether they are too thin to judge:
+    fewer than ``least`` in both windows, or a rise chance gives more often than ``alpha``."""
+    counts = f"{_s(n1, 'non-critical ticket')} in the last {w} days vs {n0} before"
+    if n1 + n0 < least:
+        return f"{counts}: too few to judge a trend", True
+    if n1 > n0 and n1 < rise_needed(n1 + n0, alpha):  # rise_p_value(n1, n0) > alpha
+        return f"{counts} ({_pct(v)}): not a credible rise at {_confidence_text(t)}", True
+    return f"{counts} ({_pct(v)})", False
 
 
 _NO_TICKETS = "No support tickets in the last 180 days."
@@ -850,29 +1044,37 @@ def resolution_time_trend(f: Frames, t: Threshold) -> pd.DataFrame:
     """How much slower support tickets get solved: the median resolution time (solved_at −
     opened_at, in days) of tickets solved in (now − W, now] against the median of those
     solved in the W before; value = (m1 − m0) / max(m0, floor_days), floor_days =
-    params["floor_days"] (1), so a jump from 1 hour to 3 hours is not "+200%". Needs at
-    least params["min_tickets"] (3) solved tickets in each window. The database counts and
-    takes the medians per account (``selectors.ticket_stats``).
+    params["floor_days"] (1), so a jump from 1 hour to 3 hours is not "+200%". Judged only
+    with at least params["min_tickets"] (5) solved tickets in each window: the median of
+    three tickets is any one of them. The database counts and takes the medians per account
+    (``selectors.ticket_stats``).
     """
     tk = _columns(f.tickets, ["r_n1", "r_n0", "r_m1", "r_m0", "r_refs"])
     w = t.window_days
     floor = float(t.params.get("floor_days", 1))
-    least = int(t.params.get("min_tickets", 3))
+    least = int(t.params.get("min_tickets", 5))
     # Links to the recently solved tickets even where there are too few for a trend.
     refs = _id_refs(tk["r_refs"], "ticket")
-    tk = tk[(tk["r_n1"].fillna(0) >= least) & (tk["r_n0"].fillna(0) >= least)]
+    tk = tk[(tk["r_n1"].fillna(0) > 0) & (tk["r_n0"].fillna(0) > 0)]
     m1, m0 = tk["r_m1"].astype(float), tk["r_m0"].astype(float)
+    n1, n0 = tk["r_n1"].astype(int), tk["r_n0"].astype(int)
     value = (m1 - m0) / np.maximum(m0, floor)
+    few = (n1 < least) | (n0 < least)
     sentence = pd.Series(
         [
-            f"Median resolution time {a:.1f} days over the last {w} days vs {b:.1f} before "
-            f"({'slower' if v > 0 else 'faster' if v < 0 else 'the same'}, {_pct(v)})"
-            for v, a, b in zip(value, m1, m0, strict=True)
+            f"{_s(a, 'support ticket')} solved in the last {w} days vs {b} before"
+            + (
+                f": too few to judge a resolution-time trend, at least {least} in each needed"
+                if thin
+                else f", median {x:.1f} days vs {y:.1f} "
+                f"({'slower' if v > 0 else 'faster' if v < 0 else 'the same'}, {_pct(v)})"
+            )
+            for v, x, y, a, b, thin in zip(value, m1, m0, n1, n0, few, strict=True)
         ],
         index=value.index,
         dtype=object,
     )
-    return _result(f, t, value, sentence, refs, _NO_SOLVED)
+    return _result(f, t, value, sentence, refs, _NO_SOLVED, thin=few)
 
 
 _NO_SOLVED = "Too few solved support tickets to see a resolution-time trend."
@@ -1204,7 +1406,7 @@ DECLARED: tuple[Measure, ...] = (
             0.15,
             0.30,
             best=-0.2,
-            params={"recent_days": 28, "baseline_days": 56},
+            params={"recent_days": 28, "baseline_days": 56, "min_users": 5},
         ),
         usage_drop,
         reads=("usage",),
@@ -1218,13 +1420,20 @@ DECLARED: tuple[Measure, ...] = (
             0.30,
             higher_is_worse=False,
             best=1.0,
+            params={"min_users": 5},
         ),
         license_utilization,
         reads=("usage",),
     ),
     Measure(
         Threshold(
-            "habits.adoption_trend", "habits", "Feature adoption trend", 0.10, 0.20, best=-0.1
+            "habits.adoption_trend",
+            "habits",
+            "Feature adoption trend",
+            0.10,
+            0.20,
+            best=-0.1,
+            params={"min_users": 5},
         ),
         adoption_trend,
         reads=("usage",),
@@ -1239,6 +1448,7 @@ DECLARED: tuple[Measure, ...] = (
             higher_is_worse=False,
             best=10.0,
             window_days=180,
+            params={"min_answers": 2},
         ),
         nps_level,
         reads=("sentiment",),
@@ -1246,7 +1456,14 @@ DECLARED: tuple[Measure, ...] = (
     ),
     Measure(
         Threshold(
-            "sentiment.nps_drop", "sentiment", "NPS drop", 2.0, 4.0, best=-1.0, window_days=90
+            "sentiment.nps_drop",
+            "sentiment",
+            "NPS drop",
+            2.0,
+            4.0,
+            best=-1.0,
+            window_days=90,
+            params={"min_answers": 2},
         ),
         nps_drop,
         reads=("sentiment",),
@@ -1262,7 +1479,7 @@ DECLARED: tuple[Measure, ...] = (
             higher_is_worse=False,
             best=1.0,
             window_days=90,
-            params={"min_responses": 5},
+            params={"min_answers": 5},
         ),
         csat_level,
         reads=("sentiment",),
@@ -1277,7 +1494,7 @@ DECLARED: tuple[Measure, ...] = (
             0.35,
             best=-0.05,
             window_days=90,
-            params={"min_responses": 5},
+            params={"min_answers": 5, "confidence": 0.95},
         ),
         csat_drop,
         reads=("sentiment",),
@@ -1338,7 +1555,7 @@ DECLARED: tuple[Measure, ...] = (
             0.5,
             1.0,
             best=-0.5,
-            params={"floor": 8, "critical": ["urgent"]},
+            params={"floor": 8, "critical": ["urgent"], "min_count": 6, "confidence": 0.9},
         ),
         noncritical_velocity,
         reads=("tickets.velocity",),
@@ -1359,7 +1576,7 @@ DECLARED: tuple[Measure, ...] = (
             1.0,
             best=-0.5,
             window_days=90,
-            params={"floor_days": 1, "min_tickets": 3},
+            params={"floor_days": 1, "min_tickets": 5},
         ),
         resolution_time_trend,
         reads=("tickets.state",),

@@ -293,7 +293,7 @@ def _reads(
         (
             f"tickets.{group}",
             partial(query, ids, now, t, links=False)
-            if not links and group == "velocity"
+            if not links and group in SIGNED_GROUPS
             else partial(query, ids, now, t),
         )
         for group, query, t in _ticket_queries(configured if aggregates else [])
@@ -745,6 +745,13 @@ _SHARED_QUERIES = {
     "state": _state_stats,
     "recurrence": _recurrence_stats,
 }
+# The aggregates that sign their reason links for a later lookup (the measure whose windows
+# they follow declares ``deferred_links``): a reader of values only skips the signature.
+SIGNED_GROUPS = frozenset(
+    m.sets_windows_of.removeprefix("tickets.")
+    for m in DECLARED
+    if m.deferred_links and m.sets_windows_of
+)
 _TICKET_QUERIES: dict[str, tuple[str, Callable[[list[int], dt.datetime, Threshold], pd.DataFrame]]]
 _TICKET_QUERIES = {
     group: (next(m.code for m in DECLARED if m.sets_windows_of == f"tickets.{group}"), query)
@@ -968,14 +975,18 @@ def measure_verdicts(
     configured thresholds: one row per account and enabled measure (``run_measures``'
     columns). The one definition of a signal for every reader that is not the scorecard
     itself — rules, the executive summary, escalation suggestions — so that none counts
-    it its own way. A disabled measure says nothing. ``configured``: the thresholds read
+    it its own way. A disabled measure says nothing, and neither does a row that is no data
+    (a gap, or a value too thin to judge: "2 tickets vs 0"): its value is blank, so no
+    reader flags it; its sentence still says why. ``configured``: the thresholds read
     already (``thresholds()``), for a caller that asks more than once."""
     wanted = set(codes)
     configured = [t for t in (configured or thresholds()) if t.code in wanted]
     ids = sorted(set(account_ids))
     if not ids or not any(t.enabled for t in configured):
         return pd.DataFrame(columns=["account_id", *MEASURE_COLUMNS])
-    return run_measures(load_frames(ids, now, configured, links=False), configured)
+    rows = run_measures(load_frames(ids, now, configured, links=False), configured)
+    rows["value"] = rows["value"].where(~rows["no_data"].astype(bool))
+    return rows
 
 
 def measure_threshold(code: str) -> Threshold:

@@ -19,6 +19,8 @@ from accounts.rules import can_change_account
 from csrisk import clock, panels
 from csrisk.forms import add_service_errors
 from csrisk.inputs import parse_id
+from csrisk.models import User
+from csrisk.roles import Role
 from scorecards import rules, selectors
 from scorecards.choices import AreaCode, Color
 from scorecards.forms import OverrideForm
@@ -117,6 +119,24 @@ def area_reasons(request: HttpRequest, pk: int, area: str) -> HttpResponse:
     )
 
 
+# The session key of the CSM a person last opened in the 1:1 review.
+REVIEW_LAST = "review_csm"
+
+
+def _first_to_review(request: HttpRequest, people: list[User]) -> User | None:
+    """Whom the review opens on: the CSM picked last time, else the first CSM of a team the
+    viewer leads, else the first CSM (the VP and the CEO see every team)."""
+    last = request.session.get(REVIEW_LAST)
+    picked = next((p for p in people if p.pk == last), None)
+    if picked is not None:
+        return picked
+    own = set(request.user.led_team_ids())
+    csms = [p for p in people if p.role == Role.CSM]
+    return next((p for p in csms if p.team_id in own), csms[0] if csms else None) or (
+        people[0] if people else None
+    )
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def review(request: HttpRequest) -> HttpResponse:
@@ -134,7 +154,9 @@ def review(request: HttpRequest) -> HttpResponse:
     if chosen is None and csm_id:
         raise Http404("You cannot review this person's book.")
     if chosen is None:
-        chosen = next((p for p in people if p.role == "csm"), people[0] if people else None)
+        chosen = _first_to_review(request, people)
+    elif request.session.get(REVIEW_LAST) != chosen.pk:
+        request.session[REVIEW_LAST] = chosen.pk  # the next visit opens on them again
     sort = request.GET.get("sort", "risk")
     sort = sort if sort in REVIEW_SORTS else "risk"
     color = request.GET.get("color", "")

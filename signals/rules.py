@@ -2,7 +2,9 @@
 
 Rules are rows (``SignalRule``, editable in the admin, defaults seeded by a migration).
 Event rules look at the signals just processed; measure rules (velocity, urgent tickets)
-read their scorecard measure for the accounts those signals touched. CTAs come from
+read their scorecard measure for the accounts those signals touched; people rules (a key
+contact left, a key contact downgraded) take the person from the signal and the verdict
+from their measure. CTAs come from
 ``ctas.services.cta_create(source=RULE)``, which de-duplicates on account + type + reason
 while the CTA is live, so a rule firing twice opens one CTA.
 """
@@ -19,7 +21,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import Account, Contact
 from ctas.choices import CtaType, Source
 from ctas.services import cta_create
-from scorecards.measures import seniority
+from scorecards.measures import DEFERRED, GREEN
 from scorecards.selectors import measure_verdicts
 from signals.choices import Kind, RuleTrigger
 from signals.models import Signal, SignalRule
@@ -33,6 +35,7 @@ class Person(NamedTuple):
     contact: Contact | None
     old_title: str
     new_title: str
+    change_id: int | None = None  # the people change recorded for it (None: nothing new)
 
 
 # A measure rule reads its measure, as the scorecard computes it with its configured
@@ -45,10 +48,37 @@ MEASURE_OF = {
 
 
 def measured(code: str, account_ids: Sequence[int], now: dt.datetime) -> dict[int, float]:
-    """Measure ``code``'s value per account, for the accounts it has one for."""
+    """Measure ``code``'s value per account, for the accounts it has one for: a row that is
+    no data, or too thin to judge ("2 tickets vs 0"), has none (``measure_verdicts``)."""
     rows = measure_verdicts([code], account_ids, now)
     rows = rows[(rows["measure"] == code) & rows["value"].notna()]
     return dict(zip(rows["account_id"].tolist(), rows["value"].tolist(), strict=True))
+
+
+# A people rule fires for a change of someone in its roles when the change's measure, with
+# its configured window and thresholds, says the account is at risk (yellow or red, not
+# "no data"); a disabled measure says nothing, so its rule never fires. The measure's
+# reason links name the changes it counted (title downgrades): then this change must be one.
+PEOPLE_MEASURE_OF = {
+    RuleTrigger.CONTACT_LEFT: ("company.key_contact_left", "left"),
+    RuleTrigger.TITLE_DOWNGRADE: ("company.title_downgrade", "title_changed"),
+}
+
+
+def at_risk(code: str, account_ids: Sequence[int], now: dt.datetime) -> dict[int, set[int] | None]:
+    """The accounts measure ``code`` calls at risk, each with the ids of the facts it
+    counted (None when its rows carry no links)."""
+    rows = measure_verdicts([code], account_ids, now)
+    rows = rows[
+        (rows["measure"] == code) & (rows["color"] != GREEN) & ~rows["no_data"].astype(bool)
+    ]
+    found: dict[int, set[int] | None] = {}
+    for account_id, ref_ids in zip(
+        rows["account_id"].tolist(), rows["ref_ids"].tolist(), strict=True
+    ):
+        linked = ref_ids and not ref_ids.startswith(DEFERRED)
+        found[int(account_id)] = {int(i) for i in ref_ids.split(",") if i} if linked else None
+    return found
 
 
 def _open(rule: SignalRule, account: Account, **values: Any) -> None:
@@ -77,27 +107,34 @@ def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.da
     accounts = Account.objects.select_related("owner").in_bulk(
         {s.account_id for s in signals if s.account_id}
     )
+    verdicts: dict[str, dict[int, set[int] | None]] = {}
     for rule in active:
-        if rule.trigger in (RuleTrigger.CONTACT_LEFT, RuleTrigger.TITLE_DOWNGRADE):
-            for s in signals:
-                if s.kind != Kind.ORG_CHANGE:
+        if rule.trigger in PEOPLE_MEASURE_OF:
+            code, change = PEOPLE_MEASURE_OF[rule.trigger]
+            changes = [
+                s
+                for s in signals
+                if s.kind == Kind.ORG_CHANGE and s.payload["attributes"]["change"] == change
+            ]
+            if not changes:
+                continue
+            if code not in verdicts:  # once per measure, however many rules read it
+                verdicts[code] = at_risk(code, sorted({s.account_id for s in changes}), now)
+            for s in changes:
+                if s.account_id not in verdicts[code]:
                     continue
                 a = s.payload["attributes"]
                 person = people.get(s.pk) or Person(None, "", "")
+                counted = verdicts[code][s.account_id]
+                if counted is not None and person.change_id not in counted:
+                    continue  # the measure counted other changes, not this one
                 contact = person.contact
                 roles = set((contact.roles if contact else None) or a["contact"].get("roles") or [])
                 if rule.roles and not roles & set(rule.roles):
                     continue
                 name = (contact.name if contact else "") or a["contact"].get("name") or "a contact"
-                if rule.trigger == RuleTrigger.CONTACT_LEFT and a["change"] == "left":
-                    _open(rule, accounts[s.account_id], name=name, title=a["contact"].get("title"))
-                if (
-                    rule.trigger == RuleTrigger.TITLE_DOWNGRADE
-                    and a["change"] == "title_changed"
-                    and person.old_title
-                    and seniority(person.new_title) < seniority(person.old_title)
-                ):
-                    _open(rule, accounts[s.account_id], name=name, title=person.new_title)
+                title = person.new_title if change == "title_changed" else a["contact"].get("title")
+                _open(rule, accounts[s.account_id], name=name, title=title)
         elif rule.trigger == RuleTrigger.COMPETITOR:
             for s in signals:
                 if s.kind != Kind.COMPETITOR:

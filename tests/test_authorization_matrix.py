@@ -41,6 +41,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
     return {
         "home": {**dict.fromkeys(STAFF, 302)},
         "notifications": ALL_OK,
+        "notifications-bell": ALL_OK,
         "notifications-read": post_only,
         "notification-settings": ALL_OK,
         # each person's own API tokens
@@ -73,6 +74,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "scorecards:override-clear": post_only,
         "cockpit:index": ALL_OK,
         "cockpit:people": ALL_OK,
+        "cockpit:counters": ALL_OK,
         # a department's area queue (RACI): only teams that own an area have one
         "cockpit:queue": {**dict.fromkeys(STAFF, 404), "support": "ok"},
         "cockpit:open": post_only,
@@ -124,6 +126,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "summary:index": LEADERSHIP,
         "summary:csv": LEADERSHIP,
         "summary:backtest": LEADERSHIP,
+        "summary:backtest-run": post_only,
         "summary:action": post_only,
     }
 
@@ -176,6 +179,8 @@ API_GET = {
     # a person's own tokens (people only: integration tokens are managed by admins)
     "token-list": "ok",
     "token-revoke": 405,
+    # the signal backtest: leadership only, like the summary; 202 until a run has finished
+    "api-backtest": {**dict.fromkeys(STAFF, 403), "vp_cs": 202, "ceo": 202, "executive": 202},
 }
 # Signal ingestion: the only thing an integration token may do, and only it (issue 19:
 # people forged signals). POSTs of an empty object: 400 for the integration, 403 for people.
@@ -414,7 +419,10 @@ def test_api(org, world, role):
             response = client.post(url, {}, format="json")
         else:
             method = "get"
-            expected = {"anonymous": 401, "integration": 403}.get(role, API_GET[name])
+            by_role = API_GET[name]
+            if isinstance(by_role, dict):
+                by_role = by_role.get(role)
+            expected = {"anonymous": 401, "integration": 403}.get(role, by_role)
             response = client.get(url)
         try:
             _expect(response, expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.urls import reverse
 
 from accounts.models import Account
@@ -32,6 +34,23 @@ def alert_overdue() -> int:
     return told
 
 
+# A flag within this long before the account turns red is what turned it red.
+FLAG_COVERS = dt.timedelta(minutes=5)
+
+
+def _told_by_a_flag(account: Account) -> set[int]:
+    """Who hears of the account turning red from the flag that turned it red: its owner, the
+    owner's lead and the person who flagged (``cta_flag`` says "is now red"), so each hears of
+    one event once."""
+    told: set[int] = set()
+    for cta in Cta.objects.filter(
+        account=account, flagged=True, flagged_at__gte=clock.now() - FLAG_COVERS
+    ).select_related("owner__team__lead"):
+        told |= {p.pk for p in (cta.owner, lead_of(cta.owner)) if p is not None}
+        told |= {cta.flagged_by_id} - {None}
+    return told
+
+
 def alert_color_change(*, account_id: int, old: str, new: str, reason: str) -> int:
     """An account's overall colour turned red, or left red: tell its owner and their lead."""
     if (old == "red") == (new == "red"):
@@ -46,7 +65,10 @@ def alert_color_change(*, account_id: int, old: str, new: str, reason: str) -> i
     )
     stamp = clock.now().strftime("%Y%m%d%H%M")
     told = 0
+    by_flag = _told_by_a_flag(account) if turned_red else set()
     for person in {account.owner, lead_of(account.owner)} - {None}:
+        if person.pk in by_flag:
+            continue
         if notify(
             user=person,
             kind=kind,

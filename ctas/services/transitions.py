@@ -18,6 +18,7 @@ from ctas.models import Cta
 from ctas.rules import can_assign_to
 from ctas.services.common import check_can_work, cta_url, lead_of
 from ctas.services.scorecard import sync_scorecard
+from scorecards.models import Scorecard
 
 
 def _transition(
@@ -75,6 +76,10 @@ def cta_flag(*, cta: Cta, by: User, reason: str) -> Cta:
     )
     events.emit(events.cta_flagged, cta_id=cta.pk, by_id=by.pk, reason=cta.flag_reason)
     lead = lead_of(cta.owner)
+    # The flag is the one event the owner and the lead hear of: it says the red it causes,
+    # and the "turned red" alert leaves them out (alerts.alert_color_change).
+    red = Scorecard.objects.filter(account_id=cta.account_id, color="red").exists()
+    now_red = f" — {cta.account.name} is now red." if red else ""
     people = {p for p in (lead, cta.owner) if p is not None and p.pk != by.pk}
     for person in people:
         transaction.on_commit(
@@ -82,7 +87,7 @@ def cta_flag(*, cta: Cta, by: User, reason: str) -> Cta:
                 user=person,
                 kind="cta_flagged",
                 title=f"{by.get_full_name() or by.username} flagged a CTA on {cta.account.name}",
-                body=f"{cta.reason}: {cta.flag_reason}",
+                body=f"{cta.reason}: {cta.flag_reason}{now_red}",
                 url=cta_url(cta),
                 dedupe_key=f"cta-flagged:{cta.pk}:{cta.flagged_at:%Y%m%d%H%M%S}:{person.pk}",
             )

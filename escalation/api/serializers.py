@@ -123,6 +123,10 @@ class AgendaItemSerializer(serializers.Serializer):
     key = serializers.CharField()
     kind = serializers.CharField()
     why = serializers.CharField()
+    signals = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What the measures say behind the item (yellow or red now), worst first.",
+    )
     account = serializers.IntegerField(source="account.pk")
     account_name = serializers.CharField(source="account.name")
     arr = serializers.DecimalField(source="account.arr", max_digits=14, decimal_places=2)

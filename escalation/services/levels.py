@@ -4,6 +4,8 @@ acknowledge, resolve, release when the CTA is unflagged or closed, and the chatt
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -45,6 +47,21 @@ def _notify_level(
     )
 
 
+def _move_to(
+    escalation: Escalation, level: int, now: dt.datetime, *, acknowledged_by: User | None
+) -> None:
+    """Put a locked, open escalation at ``level`` from ``now``: a new acknowledgement
+    deadline there, no reminder sent yet; acknowledged already by ``acknowledged_by`` (a
+    hand-down) or waiting for the people at ``level`` (None: a move up)."""
+    escalation.level = level
+    escalation.level_since = now
+    escalation.deadline_at = ack_deadline(level, now, rules.levels())
+    escalation.acknowledged_at = now if acknowledged_by is not None else None
+    escalation.acknowledged_by = acknowledged_by
+    escalation.reminded_at = None
+    escalation.save()
+
+
 @transaction.atomic
 def escalation_escalate(
     *,
@@ -72,16 +89,8 @@ def escalation_escalate(
             if level > allowed
             else "You may not escalate this CTA: it is not yours, your team's or at your level."
         )
-    config = rules.levels()
-    now = clock.now()
-    before = escalation.level
-    escalation.level = level
-    escalation.level_since = now
-    escalation.deadline_at = ack_deadline(level, now, config)
-    escalation.acknowledged_at = None
-    escalation.acknowledged_by = None
-    escalation.reminded_at = None
-    escalation.save()
+    before, now = escalation.level, clock.now()
+    _move_to(escalation, level, now, acknowledged_by=None)
     Suggestion.objects.filter(
         escalation=escalation, status=SuggestionStatus.OPEN, level__lte=level
     ).update(status=SuggestionStatus.OVERTAKEN, decided_at=now)
@@ -111,17 +120,9 @@ def escalation_de_escalate(
         raise PermissionDenied("Only the people at this level (or the VP and CEO) hand it down.")
     if level not in Level.values or level >= escalation.level:
         raise ValidationError({"level": f"Choose a level below {escalation.level}."})
-    config = rules.levels()
-    now = clock.now()
-    before = escalation.level
-    escalation.level = level
-    escalation.level_since = now
-    escalation.deadline_at = ack_deadline(level, now, config)
+    before, now = escalation.level, clock.now()
     # The level it returns to knows the case: it needs no new acknowledgement deadline.
-    escalation.acknowledged_at = now
-    escalation.acknowledged_by = by
-    escalation.reminded_at = None
-    escalation.save()
+    _move_to(escalation, level, now, acknowledged_by=by)
     record_step(
         escalation, by, StepAction.DE_ESCALATED, from_level=before, to_level=level, reason=reason
     )

@@ -72,6 +72,20 @@ def area_name(code: str) -> str:
         return "Overall" if code == "overall" else code
 
 
+# Column headings of the 1:1 review: whole words where they fit, a plain abbreviation with
+# its full name on hover where they do not.
+AREA_SHORT = {"implementation": "Implem.", "readiness": "Readiness", "sentiment": "Sentiment"}
+
+
+@register.filter
+def area_short(code: str) -> str:
+    name = area_name(code)
+    short = AREA_SHORT.get(code)
+    if short is None or short == name:
+        return name
+    return format_html('<abbr title="{}">{}</abbr>', name, short)
+
+
 @register.simple_tag
 def ref_link(ref: dict, account_id: int) -> str:
     """A reason's link to the fact or CTA behind it ("ticket #80"), as a link where csrisk

@@ -230,6 +230,6 @@ def _apply_people(signals: list[Signal], now: dt.datetime) -> dict[int, rules.Pe
         ]
     )
     return {
-        s.pk: rules.Person(r.contact, r.old_title, r.new_title)
+        s.pk: rules.Person(r.contact, r.old_title, r.new_title, r.record.pk if r.record else None)
         for s, r in zip(signals, recorded, strict=True)
     }

@@ -3,7 +3,9 @@ from django.http import HttpRequest
 
 from accounts.demo import DEMO_LOGINS
 from accounts.models import Account, Contact, RenewalOutcome
-from csrisk.models import User
+from csrisk.management.commands.seed_demo import UNREAD_KEPT
+from csrisk.models import Notification, User
+from csrisk.notifications import unread_count
 from csrisk.roles import Role
 
 
@@ -54,6 +56,11 @@ def test_it_builds_the_contract_logins_and_a_mixed_book(db, client):
     # most accounts have a known Executive Decision Maker, a few do not (a real gap)
     assert 0.8 * 300 < len(with_edm) < 300
     assert RenewalOutcome.objects.filter(outcome="churned").exists()
+    # People start the demo with a morning's unread, not months of history (lead1 had 60).
+    unread = {
+        u.username: unread_count(u) for u in User.objects.filter(username__in=["lead1", "csm1"])
+    }
+    assert 0 < unread["lead1"] <= UNREAD_KEPT, unread
 
 
 def test_it_leaves_an_existing_book_alone_with_if_empty(db, capsys):
@@ -67,3 +74,21 @@ def test_it_leaves_an_existing_book_alone_with_if_empty(db, capsys):
 def test_it_refuses_the_integration_user_a_login(db, client):
     call_command("seed_demo", "--accounts", "5")
     assert not client.login(request=HttpRequest(), username="integration", password="demo")
+
+
+def test_it_leaves_each_person_only_their_newest_notifications_unread(org):
+    import datetime as dt
+
+    from csrisk import clock
+    from csrisk.management.commands.seed_demo import settle_notifications
+    from csrisk.notifications import notify
+
+    start = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+    for i in range(UNREAD_KEPT + 4):
+        with clock.frozen(start + dt.timedelta(hours=i)):
+            notify(user=org.lead_a, kind="cta_flagged", title=f"news {i}")
+    notify(user=org.csm_a, kind="cta_flagged", title="only one")
+    assert settle_notifications() == 4
+    unread = Notification.objects.filter(user=org.lead_a, read_at__isnull=True)
+    assert sorted(n.title for n in unread) == sorted(f"news {i}" for i in range(4, 12))
+    assert unread_count(org.csm_a) == 1

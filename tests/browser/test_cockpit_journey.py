@@ -38,10 +38,10 @@ def test_a_csm_flags_a_cta_and_the_lead_hears_of_it(
     context = browser.new_context()
     lead = context.new_page()
     log_in(lead, "lead_a", PASSWORD)
-    # told twice: the flag, and the account's overall colour turning red
-    expect(lead.get_by_label("Notifications, 2 unread")).to_be_visible()
+    # told once: the flag, which says the account is now red (no second "turned red")
+    expect(lead.get_by_label("Notifications, 1 unread")).to_be_visible()
     lead.goto(f"{live_server.url}/notifications/")
     expect(lead.get_by_text("flagged a CTA on Alpha Inc")).to_be_visible()
-    expect(lead.get_by_text("Alpha Inc turned red")).to_be_visible()
+    expect(lead.get_by_text("Alpha Inc is now red")).to_be_visible()
     shot(lead, "lead-notified")
     context.close()  # no request may outlive the test and its live server

@@ -36,7 +36,7 @@ def test_turning_red_and_leaving_red_tell_the_owner_and_the_lead(
         scorecards.recompute([account_a.pk])  # no change: no second alert
     red = Notification.objects.filter(kind="scorecard_red")
     assert sorted(red.values_list("user__username", flat=True)) == ["csm_a", "lead_a"]
-    assert red.first().body.startswith("Support is red: Non-critical tickets up")
+    assert red.first().body.startswith("Support is red: 30 non-critical tickets")
     Ticket.objects.filter(pk__in=[t.pk for t in tickets]).delete()
     with (
         django_capture_on_commit_callbacks(execute=True),

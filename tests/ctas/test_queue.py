@@ -134,3 +134,12 @@ def test_the_queue_takes_the_same_queries_for_more_rows(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get("/cockpit/queue/").content.decode()
     assert "Storm 5" in html
+
+
+def test_a_department_person_without_an_area_gets_an_empty_queue_not_a_404(org):
+    from tests.factories import UserFactory
+
+    loner = UserFactory(username="loner", role="support")  # no team yet
+    response = login(loner).get("/cockpit/queue/")
+    assert response.status_code == 200
+    assert "owns no risk area yet" in response.content.decode()

@@ -200,3 +200,27 @@ def test_completing_a_task_once(org, account_a):
     services.task_complete(task=task, by=org.csm_a)
     with pytest.raises(ValidationError):
         services.task_complete(task=task, by=org.csm_a)
+
+
+def test_a_flag_that_turns_the_account_red_tells_each_person_once(
+    org, green, django_capture_on_commit_callbacks
+):
+    # The flag is the event: "flagged" says the account is now red; no second "turned red".
+    cta = open_risk(green, org.csm_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cta_flag(cta=cta, by=org.csm_a, reason="Champion not answering")
+    lead_told = list(Notification.objects.filter(user=org.lead_a).values_list("kind", "body"))
+    assert [kind for kind, _ in lead_told] == ["cta_flagged"]
+    assert "Alpha Inc is now red" in lead_told[0][1]
+    assert not Notification.objects.filter(user=org.csm_a, kind="scorecard_red").exists()
+
+
+def test_an_account_turning_red_without_a_flag_still_tells_its_people(
+    org, green, django_capture_on_commit_callbacks
+):
+    from ctas.services import alerts
+
+    alerts.alert_color_change(account_id=green.pk, old="yellow", new="red", reason="support red")
+    assert set(
+        Notification.objects.filter(kind="scorecard_red").values_list("user__username", flat=True)
+    ) == {"csm_a", "lead_a"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from insights.charts import CHAR_WIDTH, WIDTH, auc_bars
@@ -25,3 +27,19 @@ def test_a_label_too_long_for_half_the_chart_is_cut_and_kept_whole_as_the_toolti
     assert len(bar["label"]) * CHAR_WIDTH <= WIDTH / 2
     assert bar["title"] == label
     assert bar["value"] == "—" and bar["w"] == 0
+
+
+def test_the_trend_has_a_y_axis_of_round_ticks_from_zero():
+    from insights.charts import compact_money, line, nice_ticks
+
+    assert nice_ticks(1_130_000) == [0, 500_000, 1_000_000, 1_500_000]
+    assert nice_ticks(90) == [0, 25, 50, 75, 100]
+    assert nice_ticks(0) == [0.0, 1.0]
+    assert [compact_money(v) for v in (0, 250_000, 1_500_000)] == ["0", "250k", "1.5M"]
+    chart = line([("Oct 05", Decimal(400_000)), ("Oct 12", Decimal(1_130_000))])
+    labels = [t["label"] for t in chart["y_ticks"]]
+    assert labels == ["0", "500k", "1M", "1.5M"]
+    assert chart["y_ticks"][0]["y"] == chart["baseline"]  # zero sits on the x-axis
+    # the highest point is below the top tick, not clipped at the frame
+    assert min(d["y"] for d in chart["dots"]) > chart["y_ticks"][-1]["y"]
+    assert [x["label"] for x in chart["x_labels"]] == ["Oct 05", "Oct 12"]

@@ -44,7 +44,7 @@ def test_the_account_json_carries_the_contract_scorecard(org, red_account):
     body = api(org.csm_a).get(f"/api/v1/accounts/{red_account.pk}/").json()
     card = body["scorecard"]
     assert card["overall"]["color"] == "red"
-    assert card["overall"]["reasons"][0].startswith("Support is red: Non-critical tickets up")
+    assert card["overall"]["reasons"][0].startswith("Support is red: 30 non-critical tickets")
     assert list(card["areas"]) == AREAS
     support = card["areas"]["support"]
     assert set(support) >= {"color", "score", "reasons", "override"}

@@ -71,7 +71,7 @@ def test_it_names_the_worst_area_in_the_overall_reason(healthy):
     card = Scorecard.objects.get(account=healthy)
     assert card.color == "red"
     assert card.worst_area == "support"
-    assert card.reason.startswith("Support is red: Non-critical tickets up 180%")
+    assert card.reason.startswith("Support is red: 28 non-critical tickets")
     # one red area is never averaged away: the weighted score stays high for ranking
     assert card.weighted_score > 80
     assert card.score <= 39
@@ -99,7 +99,7 @@ def test_the_velocity_links_follow_the_tickets_when_the_counts_stay(healthy):
     with clock.frozen(NOW + dt.timedelta(minutes=1)):
         services.recompute([healthy.pk])
     top = AreaScore.objects.get(account=healthy, area="support").reasons[0]
-    assert top["sentence"].endswith("(28 vs 10)")
+    assert top["sentence"].startswith("28 non-critical tickets in the last 90 days vs 10 before")
     assert top["refs"][0] == {"type": "ticket", "id": newer.pk}
     five = Ticket.objects.filter(account=healthy).order_by("-opened_at", "-id")[:5]
     assert top["refs"] == [{"type": "ticket", "id": t.pk} for t in five]
@@ -366,7 +366,10 @@ def test_it_writes_only_the_areas_whose_state_changed(healthy):
         services.recompute([healthy.pk])
     after = AreaScore.objects.get(pk=support.pk)
     assert after.color == "green" and after.digest != support.digest
-    assert any("(1 vs 0)" in r["sentence"] for r in after.reasons)
+    assert any(
+        "1 non-critical ticket in the last 90 days vs 0 before" in r["sentence"]
+        for r in after.reasons
+    )
     assert not ColorChange.objects.filter(account=healthy, area="support").exclude(from_color="")
 
 

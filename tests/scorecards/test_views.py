@@ -41,7 +41,7 @@ def test_the_account_page_shows_colours_reasons_trend_and_timeline(org, scored):
     _, red = scored
     html = login(org.csm_a).get(f"/accounts/{red.pk}/").content.decode()
     assert 'id="scorecard-panel"' in html
-    assert "Support is red: Non-critical tickets up" in html
+    assert "Support is red: 30 non-critical tickets" in html
     assert "support.noncritical_velocity" in html
     assert "yellow ≥ 0.5, red ≥ 1" in html
     assert "Colours over the last 90 days" in html
@@ -146,7 +146,7 @@ def test_the_review_filters_sorts_and_answers_htmx(org, scored):
 def test_a_chip_opens_the_reasons(org, scored):
     _, red = scored
     html = login(org.lead_a).get(f"/scorecards/accounts/{red.pk}/reasons/support/").content
-    assert b"Non-critical tickets up" in html
+    assert b"30 non-critical tickets in the last 90 days" in html
     # the reasons link to the tickets they cite
     assert f'href="/accounts/{red.pk}/facts/ticket/'.encode() in html
     assert login(org.lead_a).get(f"/scorecards/accounts/{red.pk}/reasons/vibes/").status_code == 404
@@ -160,6 +160,7 @@ def test_the_review_runs_a_constant_number_of_queries(org, n, django_assert_max_
             make_red(account)
     services.recompute()
     client = login(org.lead_a)
+    client.get(f"/scorecards/?csm={org.csm_a.pk}")  # a first pick is kept in the session, once
     # + the escalation panel: the CSM's flagged CTAs, their open escalations
     with django_assert_max_num_queries(13):
         assert client.get(f"/scorecards/?csm={org.csm_a.pk}").status_code == 200
@@ -221,3 +222,30 @@ def test_the_account_list_with_colours_keeps_a_constant_query_count(
     client = login(org.csm_a)
     with django_assert_max_num_queries(8):
         assert client.get("/accounts/?per_page=100&sort=risk").status_code == 200
+
+
+def test_the_review_remembers_the_csm_picked_last(org, scored):
+    client = login(org.vp)
+    client.get(f"/scorecards/?csm={org.csm_b.pk}")
+    html = client.get("/scorecards/").content.decode()
+    assert "Beta LLC" in html and "Alpha Inc" not in html
+
+
+def test_the_review_opens_the_reasons_under_the_row_clicked(org, scored):
+    _, red = scored
+    html = login(org.vp).get(f"/scorecards/?csm={org.csm_b.pk}").content.decode()
+    assert f'hx-target="#why-{red.pk}"' in html
+    assert f'id="why-{red.pk}"' in html
+    assert 'hx-target="#reasons"' not in html
+
+
+def test_the_review_reads_its_headings_and_scores_in_the_colours_band(org, scored):
+    from scorecards.models import Scorecard
+
+    _, red = scored
+    html = login(org.vp).get(f"/scorecards/?csm={org.csm_b.pk}").content.decode()
+    assert ">Habi<" not in html and "Habits</th>" in html
+    assert '<abbr title="Implementation">Implem.</abbr>' in html
+    card = Scorecard.objects.get(account=red)
+    assert card.color == "red" and card.score < 40
+    assert f"Red · {card.score}</span>" in html  # the overall chip shows its band's score

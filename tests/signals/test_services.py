@@ -82,6 +82,19 @@ def test_it_opens_one_support_cta_for_a_velocity_spike(org, account_a):
     assert "+150%" in cta.description  # (20 - 8) / 8 when it opened; the 21st changes nothing
 
 
+def test_it_opens_no_cta_for_a_rise_in_tickets_too_small_to_judge(org, account_a):
+    # 2 non-critical tickets after none: +25% over the floor of 8, which a rule at 25% would
+    # call a spike; two tickets are no trend (the measure's row is thin), so no CTA.
+    SignalRule.objects.filter(trigger="velocity").update(threshold=0.25, active=True)
+    with clock.frozen(NOW):
+        new = [
+            {**ticket(f"new-{i}"), "occurred_at": (NOW - dt.timedelta(days=10)).isoformat()}
+            for i in range(2)
+        ]
+        services.signals_process([o.id for o in store(new)])
+    assert not Cta.objects.filter(area="support").exists()
+
+
 def test_it_opens_a_product_cta_for_an_evaluation_but_not_a_mention(org, account_a):
     base = {"source": "crm", "kind": "competitor", "account": {"external_id": "A-1"},
             "occurred_at": "2026-10-01T00:00:00Z"}  # fmt: skip

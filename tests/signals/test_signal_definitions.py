@@ -36,6 +36,7 @@ NOW = dt.datetime(2026, 10, 19, 0, 0, tzinfo=dt.UTC)
 VELOCITY = "support.noncritical_velocity"
 URGENT = "support.urgent_open"
 EDM_LEFT_CODE = "company.key_contact_left"
+DOWNGRADE_CODE = "company.title_downgrade"
 
 tickets_st = st.lists(
     st.tuples(
@@ -52,6 +53,10 @@ config_st = st.fixed_dictionaries(
         "window_days": st.sampled_from([30, 60, 90]),
         "floor": st.sampled_from([2, 5, 8, 12]),
         "critical": st.sampled_from([["urgent"], ["urgent", "high"]]),
+        # how much evidence a rise needs: thin rows (too few tickets, or a rise chance
+        # explains) must be no finding for any reader
+        "min_count": st.sampled_from([1, 6, 12]),
+        "confidence": st.sampled_from([0.5, 0.9, 0.95]),
     }
 )
 
@@ -71,7 +76,12 @@ def configure(config: dict) -> None:
             "red_at": t.red_at,
             "best": t.best,
             "window_days": config["window_days"],
-            "params": {"floor": config["floor"], "critical": config["critical"]},
+            "params": {
+                "floor": config["floor"],
+                "critical": config["critical"],
+                "min_count": config["min_count"],
+                "confidence": config["confidence"],
+            },
         },
     )
 
@@ -90,12 +100,24 @@ def book(account: Account, tickets: list[tuple]) -> None:
     )
 
 
-def measured(account: Account, code: str) -> float | None:
-    """What the scorecard's measure says for the account, as a recompute computes it."""
+def measured(account: Account, code: str, *, thin_too: bool = False) -> float | None:
+    """What the scorecard's measure says for the account, as a recompute computes it: its
+    value, none when the row is a gap in the data or too thin to judge (``no_data``) —
+    unless ``thin_too``, for the raw value a thin row keeps."""
     configured = [t for t in thresholds() if t.code == code]
     rows = run_measures(load_frames([account.pk], NOW, configured), configured)
-    value = rows.loc[rows["measure"] == code, "value"].iloc[0]
-    return None if math.isnan(value) else float(value)
+    row = rows.loc[rows["measure"] == code].iloc[0]
+    if math.isnan(row["value"]) or (row["no_data"] and not thin_too):
+        return None
+    return float(row["value"])
+
+
+def verdict(account: Account, code: str) -> tuple[str, bool, str]:
+    """The colour, no-data flag and sentence of the scorecard's measure ``code``."""
+    configured = [t for t in thresholds() if t.code == code]
+    rows = run_measures(load_frames([account.pk], NOW, configured), configured)
+    row = rows.loc[rows["measure"] == code].iloc[0]
+    return row["color"], bool(row["no_data"]), row["sentence"]
 
 
 @pytest.fixture
@@ -186,7 +208,7 @@ def test_a_one_account_segment_has_the_velocity_of_its_account(account, tickets,
         with transaction.atomic():
             configure(config)
             book(account, tickets)
-            value = measured(account, VELOCITY)
+            value = measured(account, VELOCITY, thin_too=True)
             trend = next(
                 t
                 for t in aggregates.segment_trends(now=NOW, weeks=2)
@@ -216,7 +238,8 @@ departures_st = st.lists(
 @given(departures=departures_st, window=st.sampled_from([90, 180]))
 def test_every_reader_of_edm_left_says_what_the_measure_says(org, account, departures, window):
     from accounts.models import Contact, PeopleChange
-    from escalation.models import Escalation
+    from escalation.models import Escalation, Meeting
+    from escalation.selectors import agenda
     from escalation.services import suggestions_refresh
     from scorecards.measures import EDM_LEFT
 
@@ -257,8 +280,94 @@ def test_every_reader_of_edm_left_says_what_the_measure_says(org, account, depar
                 ctas.cta_flag(cta=cta, by=org.csm_a, reason="Need the VP")
                 escalation = Escalation.objects.get(cta=cta, status="open")
                 suggestions_refresh(escalation)
+                # The agenda of the meeting that reviews the flagged company CTA says why
+                # in the measure's words exactly when the measure says yellow or red.
+                color, no_data, sentence = verdict(account, EDM_LEFT_CODE)
+                friday = Meeting.objects.get(slug="friday-cs-customer-issues")
+                item = next(i for i in agenda(friday, NOW.date()) if i.cta == cta)
             suggested = set(escalation.suggestions.values_list("rule", flat=True))
             assert ("edm_changed" in suggested) == edm_left, (value, suggested)
+            said = sentence in item.signals
+            assert said == (color != "green" and not no_data), (color, item.signals)
+            raise Rollback
+    except Rollback:
+        pass
+
+
+# --- "a key contact was downgraded": the measure, the rule, the summary's blind spot ---------
+
+TITLES = ["CEO", "VP Sales", "Head of Operations", "Director IT", "Team Manager", "Analyst"]
+retitles_st = st.lists(
+    st.tuples(
+        st.sampled_from([["edm"], ["champion"], ["user"]]),
+        st.sampled_from(TITLES),  # old title
+        st.sampled_from(TITLES),  # new title
+        st.integers(0, 260),  # days before NOW
+    ),
+    min_size=1,
+    max_size=4,
+    unique_by=lambda change: change[3],
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=retitles_st, window=st.sampled_from([90, 180]), yellow=st.sampled_from([1, 2]))
+def test_every_reader_of_title_downgrade_says_what_the_measure_says(
+    account, changes, window, yellow
+):
+    from accounts.models import PeopleChange
+    from scorecards.measures import seniority
+
+    try:
+        with transaction.atomic():
+            MeasureConfig.objects.filter(code=DOWNGRADE_CODE).update(
+                window_days=window, yellow_at=yellow, red_at=max(yellow, 2)
+            )
+            SignalRule.objects.exclude(trigger=RuleTrigger.TITLE_DOWNGRADE).update(active=False)
+            recorded = [
+                PeopleChange.objects.create(
+                    account=account,
+                    change="title_changed",
+                    occurred_at=NOW - dt.timedelta(days=days, hours=2),
+                    roles=roles,
+                    old_title=old,
+                    new_title=new,
+                    source="test",
+                    external_id=f"retitle-{days}",
+                )
+                for roles, old, new, days in changes
+            ]
+            color, no_data, _ = verdict(account, DOWNGRADE_CODE)
+            at_risk = color != "green" and not no_data
+            # The summary (before any CTA turns the account yellow): a green account's people
+            # blind spot is the measure's verdict.
+            spots = {s.signal for s in summary.blind_spots(NOW) if s.account_id == account.pk}
+            assert ("people" in spots) == at_risk, (color, spots)
+            # The rule, for the latest change: it fires when the measure calls the account
+            # at risk and counts this change (a key contact's downgrade in its window).
+            roles, old, new, days = min(changes, key=lambda change: change[3])
+            latest = recorded[changes.index((roles, old, new, days))]
+            counted = (
+                bool({"edm", "champion"} & set(roles))
+                and seniority(old) > seniority(new)
+                and days < window
+            )
+            signal = Signal(
+                kind="org_change",
+                account_id=account.pk,
+                payload={
+                    "attributes": {
+                        "change": "title_changed",
+                        "contact": {"name": "Pat", "roles": roles},
+                    }
+                },
+            )
+            person = rules.Person(None, old, new, latest.pk)
+            rules.evaluate([signal], people={signal.pk: person}, now=NOW)
+            opened = Cta.objects.filter(account=account, area="company").exists()
+            assert opened == (at_risk and counted), (color, counted, opened)
             raise Rollback
     except Rollback:
         pass

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book_exists
 from csrisk import clock
+from csrisk.models import Notification
 from csrisk.notifications import quiet
 from ctas.demo import build_demo_ctas
 from escalation.demo import build_demo_escalations
@@ -64,6 +65,7 @@ class Command(BaseCommand):
         sponsors = build_demo_sponsors(
             seed=options["seed"], full=options["accounts"] <= HISTORY_MAX_ACCOUNTS
         )
+        settle_notifications()
         seconds = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -81,3 +83,26 @@ class Command(BaseCommand):
         )
         logins = ", ".join(f"{u} ({what})" for u, what in DEMO_LOGINS)
         self.stdout.write(f"Logins (password {DEMO_PASSWORD!r}): {logins}")
+
+
+# How many of a person's newest notifications the demo leaves unread: a morning's news.
+UNREAD_KEPT = 8
+
+
+def settle_notifications() -> int:
+    """Mark the demo history's notifications read but each person's newest ``UNREAD_KEPT``:
+    months of history left everyone with dozens unread (lead1 had 60), which no one has."""
+    keep: set[int] = set()
+    for user_id in (
+        Notification.objects.filter(read_at__isnull=True).values_list("user", flat=True).distinct()
+    ):
+        keep |= set(
+            Notification.objects.filter(user_id=user_id, read_at__isnull=True)
+            .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)[:UNREAD_KEPT]
+        )
+    return (
+        Notification.objects.filter(read_at__isnull=True)
+        .exclude(pk__in=keep)
+        .update(read_at=clock.now())
+    )

@@ -38,6 +38,17 @@ measure's *best* value, yellow 69–40 across the band, red 39–0 over one more
 An account a measure has no data for is green, score 100, with a sentence that says so.
 Measures see only facts that existed at the time they are computed for
 (`scorecards.measures.as_of`), so history and the backtest never peek ahead.
+
+Trends on tiny counts are not alarms. A rate or trend measure judges only with enough facts
+(its `min_count`, `min_answers`, `min_tickets` or `min_users` setting) and, where its facts
+allow an exact test, only a change that chance explains less often than
+1 − `confidence` (0.95): ticket velocity by a one-sided binomial test (under "no change"
+each of the n1 + n0 tickets of two equal windows is as likely in either), the CSAT drop by
+a one-sided Fisher exact test. Otherwise the row is *too thin to judge*: no data, green,
+score 100, its value kept and its sentence saying why ("2 non-critical tickets in the last
+90 days vs 0 before: too few to judge a trend"). The rules, blind spots and actions never
+flag such a row (`scorecards.selectors.measure_verdicts`). Sentences give the counts
+before the percentages.
 """
 
 
