@@ -64,7 +64,10 @@ class Migration(migrations.Migration):
                 (
                     "basis",
                     models.CharField(
-                        help_text="What the reason rests on (a renewal date, a departure); a dismissed suggestion comes back only when this changes.",
+                        help_text=(
+                            "What the reason rests on (a renewal date, a departure); a dismissed "
+                            "suggestion comes back only when this changes."
+                        ),
                         max_length=300,
                     ),
                 ),
