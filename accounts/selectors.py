@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -56,6 +59,61 @@ FACT_MODELS: dict[str, type[models.Model]] = {
     "competitor_event": CompetitorEvent,
     "milestone": Milestone,
 }
+
+
+@dataclass(frozen=True)
+class FactLine:
+    """One fact of an account as a timeline line: when, what kind, what it says, its link."""
+
+    kind: str
+    fact_id: int
+    at: dt.datetime
+    text: str
+    source: str
+
+
+def recent_facts(account_id: int, limit: int = 12) -> list[FactLine]:
+    """The account's newest facts on record (tickets, survey answers, people changes,
+    competitor activity), whatever brought them (an integration, a CSV, the demo seed): one
+    query per kind, newest first."""
+    lines: list[FactLine] = []
+    for t in Ticket.objects.filter(account_id=account_id).order_by("-opened_at")[:limit]:
+        subject = f": “{t.subject}”" if t.subject else ""
+        lines.append(
+            FactLine(
+                "ticket",
+                t.pk,
+                t.opened_at,
+                f"{t.get_priority_display()} {t.get_kind_display().lower()}, "
+                f"{t.get_status_display().lower()}{subject}",
+                t.source,
+            )
+        )
+    for r in SentimentResponse.objects.filter(account_id=account_id).order_by("-responded_at")[
+        :limit
+    ]:
+        said = f"NPS {r.nps}" if r.nps is not None else f"CSAT {r.csat}"
+        lines.append(FactLine("sentiment", r.pk, r.responded_at, said, r.source))
+    for c in (
+        PeopleChange.objects.filter(account_id=account_id)
+        .select_related("contact")
+        .order_by("-occurred_at")[:limit]
+    ):
+        who = c.contact.name if c.contact_id else "A contact"
+        title = f" → {c.new_title}" if c.new_title else ""
+        lines.append(
+            FactLine(
+                "people_change",
+                c.pk,
+                c.occurred_at,
+                f"{who}: {c.get_change_display().lower()}{title}",
+                c.source,
+            )
+        )
+    for e in CompetitorEvent.objects.filter(account_id=account_id).order_by("-occurred_at")[:limit]:
+        text = f"{e.get_activity_display()} of {e.competitor}"
+        lines.append(FactLine("competitor_event", e.pk, e.occurred_at, text, e.source))
+    return sorted(lines, key=lambda f: f.at, reverse=True)[:limit]
 
 
 def account_fact(*, account_id: int, kind: str, fact_id: int) -> models.Model:

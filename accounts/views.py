@@ -11,17 +11,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts import selectors, services
+from accounts import coverage, selectors, services
 from accounts.choices import ImportStatus
 from accounts.filtersets import AccountFilterSet
 from accounts.forms import AccountForm, ImportForm
 from accounts.importing.reading import ImportFileError
 from accounts.models import Account, ImportJob
 from accounts.rules import can_change_account, can_import_accounts
-from csrisk import panels
+from csrisk import clock, panels
 from csrisk.csvfiles import check_size
+from csrisk.exports import csv_writer
 from csrisk.forms import add_service_errors
-from csrisk.inputs import parse_int
+from csrisk.inputs import BadInput, parse_int
 
 SORTS = {
     "name": ("name", "pk"),
@@ -93,6 +94,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "account": account,
             "can_change": can_change_account(request.user, account),
             "panels": panels.render("account_detail", request, account),
+            "coverage": coverage.account_coverage(account, now=clock.now()),
         },
     )
 
@@ -218,3 +220,79 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return _import_status(request, job)
     return redirect("accounts:import-detail", pk=job.pk)
+
+
+@require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    """Data coverage of the viewer's book: per source, the accounts without its data."""
+    scope = coverage.coverage_scope_q(request.user)
+    if scope is None:
+        raise PermissionDenied(
+            "Data coverage is for CSMs (their book), team leads, the VP, the CEO and admins."
+        )
+    sources = _coverage_sources(request)
+    gaps = coverage.book_coverage(Account.objects.filter(scope), now=clock.now(), sources=sources)
+    context = {
+        "gaps": gaps,
+        "sources": coverage.SOURCES,
+        "source": request.GET.get("source", ""),
+        "total": gaps[0].total if gaps else 0,
+        "shown": COVERAGE_SHOWN,
+        "minus_shown": -COVERAGE_SHOWN,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "accounts/partials/_coverage_table.html", context)
+    return render(request, "accounts/coverage.html", context)
+
+
+# Accounts listed per source on the page (most ARR first); the CSV has them all.
+COVERAGE_SHOWN = 25
+
+
+@require_http_methods(["GET"])
+def coverage_csv(request: HttpRequest) -> HttpResponse:
+    """Every gap of the viewer's book, one row per account and missing source."""
+    scope = coverage.coverage_scope_q(request.user)
+    if scope is None:
+        raise PermissionDenied(
+            "Data coverage is for CSMs (their book), team leads, the VP, the CEO and admins."
+        )
+    gaps = coverage.book_coverage(
+        Account.objects.filter(scope), now=clock.now(), sources=_coverage_sources(request)
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="coverage-{clock.today():%Y-%m-%d}.csv"'
+    )
+    writer = csv_writer(response)
+    writer.writerow(
+        ["source", "account_id", "account", "crm_id", "owner", "arr", "renewal_date", "missing",
+         "fix"]
+    )  # fmt: skip
+    for gap in gaps:
+        for a in gap.accounts:
+            writer.writerow(
+                [
+                    gap.source.code,
+                    a.pk,
+                    a.name,
+                    a.crm_id,
+                    a.owner.username if a.owner else "",
+                    a.arr,
+                    a.renewal_date or "",
+                    gap.source.missing,
+                    gap.source.fix,
+                ]
+            )
+    return response
+
+
+def _coverage_sources(request: HttpRequest) -> tuple[coverage.Source, ...]:
+    """The sources asked for (``?source=``; all by default); an unknown one is a 400."""
+    code = request.GET.get("source", "")
+    if not code:
+        return coverage.SOURCES
+    if code not in coverage.BY_CODE:
+        raise BadInput(f"Unknown source {code!r}: one of {', '.join(coverage.BY_CODE)}.")
+    return (coverage.BY_CODE[code],)

@@ -14,14 +14,17 @@ NAV = [
     ("signals:feed", "Signals"),
     ("summary:index", "Executive summary"),
     ("accounts:list", "Accounts"),
+    ("coverage:index", "Data coverage"),
 ]
 
 
 # Pages a role would only meet a 403 on are not offered to it: the 1:1 review is for those
-# with a book or a team to review; the executive summary is for leadership.
+# with a book or a team to review; the executive summary is for leadership; data coverage
+# for those who answer for a book beyond their own (a CSM may still open /coverage/).
 NAV_FOR: dict[str, frozenset[str]] = {
     "scorecards:review": frozenset({Role.CSM, Role.TEAM_LEAD, Role.VP_CS, Role.CEO}),
     "summary:index": EXECUTIVE_ROLES,
+    "coverage:index": frozenset({Role.TEAM_LEAD, Role.VP_CS, Role.CEO}),
 }
 
 
@@ -51,6 +54,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         current = "sponsors:program"
     elif current.startswith("summary:"):
         current = "summary:index"
+    elif current.startswith("coverage:"):
+        current = "coverage:index"
     # Panels render with the request too; count once per request, not once per template.
     unread = getattr(request, "_csrisk_unread", None)
     if unread is None:

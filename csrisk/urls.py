@@ -27,6 +27,7 @@ urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke-page"),
     path("accounts/", include("accounts.urls")),
+    path("coverage/", include("accounts.coverage_urls")),
     path("scorecards/", include("scorecards.urls")),
     path("cockpit/", include("ctas.urls")),
     path("escalations/", include("escalation.urls")),

@@ -615,7 +615,7 @@ RESPONSES: dict[str, Response] = {
         "Support review", "risk", "support", "high", None, "Support reviews the ticket trend."
     ),
     "edm_left": Response(
-        "Company-risk CTA",
+        "Decision-maker outreach",
         "risk",
         "company",
         "urgent",

@@ -70,8 +70,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AreaScore)
 class AreaScoreAdmin(ReadOnlyAdmin):
-    list_display = ("account", "area", "color", "score", "computed_color", "changed_at")
-    list_filter = ("area", "color")
+    list_display = ("account", "area", "color", "no_data", "score", "computed_color", "changed_at")
+    list_filter = ("area", "color", "no_data")
     list_select_related = ("account",)
     search_fields = ("account__name",)
 

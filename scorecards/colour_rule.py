@@ -19,10 +19,20 @@ For each of the eight areas of an account:
    red: someone asked for help there, and lifting the flag is the way down. Such an
    override is listed last and changes nothing.
 
+**No data.** Missing or thin data is not risk: a measure that has nothing to judge says so
+(its row is ``no_data``: green, score 100, a sentence of what is missing). An area is *no
+data* when every one of its measure rows is (or it has none) and no CTA floor or override
+sets its colour: its colour stays green (colours are green, yellow, red), and pages show it
+grey, "No data", with the sentences of what is missing.
+
 **Overall.** The worst area (by colour, then lowest score, the first area in order on a
 tie) gives the account's colour and score, and its first reason the sentence ("Support is
-red: …", naming the other areas of that colour). All green: "All areas are green." and the
-lowest area score. A weighted mean of the area scores is kept beside it, for ranking only.
+red: …", naming the other areas of that colour). All green: "All areas are green." (naming
+the no-data areas when there are some) and the lowest area score; an account with no data in
+any area is itself no data. A weighted mean of the scores of the areas *with data* is kept
+beside it, for ranking only: a no-data area's 100 would only inflate it. An account with no
+data at all ranks at ``NO_DATA_WEIGHTED``, the floor of green: nothing says risk, nothing
+vouches for it, so it ranks below every account whose data reads green.
 """
 
 from __future__ import annotations
@@ -35,6 +45,9 @@ from scorecards.measures import COLOR_RANK, GREEN, RANK_COLOR, RED, YELLOW, ref_
 
 # The score band of each colour: a floor or an override moves the score into it.
 BAND = {GREEN: (70, 100), YELLOW: (40, 69), RED: (0, 39)}
+
+# The weighted score of an account with no data in any area: the floor of the green band.
+NO_DATA_WEIGHTED = BAND[GREEN][0]
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,7 @@ class Verdict:
     threshold: str = ""
     ref_type: str = ""
     ref_ids: str = ""
+    no_data: bool = False  # nothing to judge: a gap in the data, not a reading
 
     def reason(self) -> dict[str, Any]:
         return {
@@ -128,6 +142,8 @@ class Verdict:
             "sentence": self.sentence,
             "threshold": self.threshold,
             "refs": ref_links(self.ref_type, self.ref_ids),
+            # Only on a gap (absent: a reading), so the reasons stored before the flag stand.
+            **({"no_data": True} if self.no_data else {}),
         }
 
 
@@ -141,6 +157,7 @@ class AreaColour:
     computed_color: str
     computed_score: int
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    no_data: bool = False  # every measure a gap in the data, and no CTA or person set it
 
 
 @dataclass
@@ -152,6 +169,7 @@ class OverallColour:
     weighted_score: int
     worst_area: str
     reason: str
+    no_data: bool = False  # no area of the account has data
 
 
 def area_colour(
@@ -166,6 +184,8 @@ def area_colour(
     color = worst([v.color for v in ordered])
     score = min((int(v.score) for v in ordered), default=100)
     computed_color, computed_score = color, score
+    # No data: no measure had anything to judge (until a CTA or a person sets the colour).
+    no_data = all(v.no_data for v in ordered)
     first: list[dict[str, Any]] = []
     last: list[dict[str, Any]] = []
     # 2. CTA floor: at least yellow for an open risk CTA, red for a flagged one.
@@ -173,16 +193,18 @@ def area_colour(
         if COLOR_RANK[cta_floor.color] > COLOR_RANK[color]:
             color, score = cta_floor.color, into_band(score, cta_floor.color)
             first.append(cta_reason(cta_floor))
+            no_data = False
         else:
             last.append(cta_reason(cta_floor))
     # 3. Override: a person's colour wins until it expires, but never below a flag's red.
     if override is not None and override_sets_colour(override, cta_floor):
         color, score = override.color, into_band(score, override.color)
         first.insert(0, override_reason(override))
+        no_data = False
     elif override is not None:  # a flagged area stays red
         last.append(override_reason(override))
     reasons = [*first, *(v.reason() for v in ordered), *last]
-    return AreaColour(area, color, score, computed_color, computed_score, reasons)
+    return AreaColour(area, color, score, computed_color, computed_score, reasons, no_data)
 
 
 def overall_colour(areas: Sequence[AreaInfo], colours: Mapping[str, AreaColour]) -> OverallColour:
@@ -190,14 +212,22 @@ def overall_colour(areas: Sequence[AreaInfo], colours: Mapping[str, AreaColour])
     if not areas:
         return OverallColour(GREEN, 100, 0, "", "All areas are green.")
     cards = [colours[a.code] for a in areas]
-    total_weight = sum(a.weight for a in areas) or 1
-    total = sum(c.score * a.weight for c, a in zip(cards, areas, strict=True))
-    weighted = round(total / total_weight)  # half to even, as the engine rounds
+    # The weighted mean of the areas with data only: a no-data area's 100 says nothing.
+    measured = [(c, a) for c, a in zip(cards, areas, strict=True) if not c.no_data]
+    if measured:
+        total_weight = sum(a.weight for _, a in measured) or 1
+        total = sum(c.score * a.weight for c, a in measured)
+        weighted = round(total / total_weight)  # half to even, as the engine rounds
+    else:
+        weighted = NO_DATA_WEIGHTED
     worst_card = max(cards, key=lambda c: (COLOR_RANK[c.color], -c.score))  # first on a tie
+    name = {a.code: a.name for a in areas}
     if worst_card.color == GREEN:
         lowest = min(c.score for c in cards)
-        return OverallColour(GREEN, lowest, weighted, "", "All areas are green.")
-    name = {a.code: a.name for a in areas}
+        gaps = [name[c.area] for c in cards if c.no_data]
+        return OverallColour(
+            GREEN, lowest, weighted, "", green_reason(gaps, len(cards)), len(gaps) == len(cards)
+        )
     others = [name[c.area] for c in cards if c is not worst_card and c.color == worst_card.color]
     head = worst_card.reasons[0]["sentence"] if worst_card.reasons else ""
     reason = f"{name[worst_card.area]} is {worst_card.color}: {head}"
@@ -206,6 +236,15 @@ def overall_colour(areas: Sequence[AreaInfo], colours: Mapping[str, AreaColour])
     return OverallColour(
         worst_card.color, worst_card.score, weighted, worst_card.area, reason[:500]
     )
+
+
+def green_reason(gaps: Sequence[str], areas: int) -> str:
+    """The sentence of an account whose areas are all green, naming those without data."""
+    if not gaps:
+        return "All areas are green."
+    if len(gaps) == areas:
+        return "No data on record in any area."
+    return f"All areas with data are green (no data: {', '.join(gaps)})."[:500]
 
 
 def account_colours(

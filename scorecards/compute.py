@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 
 from scorecards.colour_rule import (
+    NO_DATA_WEIGHTED,
     AreaInfo,
     CtaFloor,
     OverrideInfo,
     cta_reason,
+    green_reason,
     into_band,
     override_reason,
     override_sets_colour,
@@ -46,6 +48,7 @@ class AreaResult:
     # Changes exactly when any of the above (but the account and area) changes: stored beside
     # the area, so a recompute compares digests instead of reasons documents.
     digest: str = ""
+    no_data: bool = False  # ``colour_rule.area_colour``: no measure had data, nobody set it
 
 
 @dataclass
@@ -59,6 +62,7 @@ class OverallResult:
     # A digest of the account's area digests (``_account_digests``), stored with the
     # scorecard: a recompute compares it first, and the areas only when it moved.
     areas_digest: str = ""
+    no_data: bool = False  # no area of the account has data
 
 
 def combine(
@@ -91,6 +95,8 @@ def combine(
     score = np.full((n, m), 100, dtype=int)
     content = np.zeros(n * m, dtype=np.uint64)  # sum of the measure rows' hashes per cell
     head = np.full(n * m, "", dtype=object)  # the worst measure's sentence per cell
+    measured = np.zeros((n, m), dtype=bool)  # a measure row with data (not ``no_data``)
+    set_by = np.zeros((n, m), dtype=bool)  # a CTA floor or an override set the colour
     rows = measure_rows
     cells = np.zeros(0, dtype=int)  # each known row's cell (account * m + area)
     row_at = np.zeros(0, dtype=int)  # and its position in ``rows``
@@ -105,6 +111,7 @@ def combine(
         np.maximum.at(rank, at, colors)
         np.minimum.at(score, at, rows["score"].to_numpy(dtype=int)[row_at])
         np.add.at(content, cells, _row_hashes(rows)[row_at])
+        np.logical_or.at(measured, at, ~_no_data(rows)[row_at])
         first_cells, first = np.unique(cells, return_index=True)  # rows are worst first
         head[first_cells] = rows["sentence"].to_numpy(dtype=object)[row_at[first]]
     computed_rank, computed_score = rank.copy(), score.copy()
@@ -120,6 +127,7 @@ def combine(
             rank[i, j] = COLOR_RANK[floor.color]
             score[i, j] = into_band(int(score[i, j]), floor.color)
             before.append(cta_reason(floor))
+            set_by[i, j] = True
         else:
             after.append(cta_reason(floor))
     for (account_id, area), ov in overrides.items():
@@ -131,16 +139,18 @@ def combine(
             rank[i, j] = COLOR_RANK[ov.color]
             score[i, j] = into_band(int(score[i, j]), ov.color)
             before.insert(0, override_reason(ov))
+            set_by[i, j] = True
         else:  # held red by a flag (already red): the flag's reason leads, the override's follows
             after.append(override_reason(ov))
-    high, low = _cell_hashes(content, rank, score, computed_rank, computed_score)
+    no_data = ~measured & ~set_by
+    high, low = _cell_hashes(content, rank, score, computed_rank, computed_score, no_data)
     special: dict[int, str] = {}  # the cells with CTA or override reasons: digest text
     keys = high  # each cell's 64 bits for its account's digest (a copy once one differs)
     for (account_id, area), (before, after) in extra.items():
         c = position[account_id] * m + column[area]
         state = _state(c, m, rank, score, computed_rank, computed_score)
         extras = json.dumps([before, after], sort_keys=True, default=str)
-        text = f"{content[c]}|{state}|{extras}"
+        text = f"{content[c]}|{state}|{extras}" + ("|no data" if no_data.flat[c] else "")
         special[c] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
         keys = high.copy() if keys is high else keys
         keys[c] = np.uint64(int(special[c][:16], 16))
@@ -171,9 +181,16 @@ def combine(
         wanted = candidates[digests[candidates] != on_record[candidates]]
     area_results = _area_results(
         rows, cells, row_at, wanted, account_ids, codes, extra, digests,
-        (rank, score, computed_rank, computed_score), links,
+        (rank, score, computed_rank, computed_score), no_data, links,
     )  # fmt: skip
-    return area_results, _overall(account_ids, areas, rank, score, head, account_digests)
+    return area_results, _overall(account_ids, areas, rank, score, no_data, head, account_digests)
+
+
+def _no_data(rows: pd.DataFrame) -> np.ndarray:
+    """Each measure row's ``no_data`` flag (none flagged for rows made before the flag)."""
+    if "no_data" not in rows:
+        return np.zeros(len(rows), dtype=bool)
+    return rows["no_data"].to_numpy(dtype=bool)
 
 
 def _worst_first(rows: pd.DataFrame) -> np.ndarray:
@@ -210,9 +227,11 @@ def _cell_hashes(
     score: np.ndarray,
     computed_rank: np.ndarray,
     computed_score: np.ndarray,
+    no_data: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two 64-bit hashes per cell over its rows' hashes and its colours and scores: the
-    cell's digest is their hex text (written out only for the cells compared)."""
+    """Two 64-bit hashes per cell over its rows' hashes, its colours and scores and its
+    no-data flag: the cell's digest is their hex text (written out only for the cells
+    compared)."""
     state = pd.DataFrame(
         {
             "content": content,
@@ -226,7 +245,17 @@ def _cell_hashes(
         pd.util.hash_pandas_object(state, index=False, hash_key=key).to_numpy(dtype=np.uint64)
         for key in (_HASH_KEY_HIGH, _HASH_KEY_LOW)
     )
-    return high, low
+    return _flagged(high, no_data.reshape(-1)), _flagged(low, no_data.reshape(-1))
+
+
+# Mixed into the hash of a no-data row or cell: the digests of the rest stay those on record
+# before the flag existed, so that adding it rewrote only the areas it changed.
+_NO_DATA_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _flagged(hashes: np.ndarray, no_data: np.ndarray) -> np.ndarray:
+    """``hashes`` with the no-data ones changed (xor a fixed odd constant)."""
+    return hashes ^ np.where(no_data, _NO_DATA_MIX, np.uint64(0))
 
 
 def _account_digests(cell_hashes: np.ndarray, n: int, m: int) -> np.ndarray:
@@ -254,6 +283,7 @@ def _area_results(
     extra: dict[tuple[int, str], tuple[list, list]],
     digests: np.ndarray,
     grids: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    no_data: np.ndarray,
     links: LinkLookup | None,
 ) -> list[AreaResult]:
     """An AreaResult with its reasons for each wanted cell (cells in account, area order)."""
@@ -276,7 +306,16 @@ def _area_results(
         if (account_id, code) in extra:
             before, after = extra[(account_id, code)]
             mine = [*before, *mine, *after]
-        out.append(AreaResult(account_id, code, *_state(c, m, *grids), list(mine), str(digests[c])))
+        out.append(
+            AreaResult(
+                account_id,
+                code,
+                *_state(c, m, *grids),
+                list(mine),
+                str(digests[c]),
+                bool(no_data.flat[c]),
+            )
+        )
     return out
 
 
@@ -295,14 +334,20 @@ def _measure_reasons(rows: pd.DataFrame, links: LinkLookup | None) -> list[dict[
             "sentence": sentence,
             "threshold": threshold,
             "refs": ref_links(ref_type, ref_ids),
+            **(_GAP if no_data else {}),
         }
-        for value, measure, color, s, sentence, threshold, ref_type, ref_ids in zip(
+        for value, measure, color, s, sentence, threshold, ref_type, ref_ids, no_data in zip(
             _rounded(rows["value"]).tolist(),
             *(rows[c].tolist() for c in columns),
             ref_ids,
+            _no_data(rows).tolist(),
             strict=True,
         )
     ]
+
+
+# What a no-data row's reason adds; a reason without the key reads a value.
+_GAP = {"no_data": True}
 
 
 def _looked_up(rows: pd.DataFrame, links: LinkLookup | None) -> list[str]:
@@ -367,9 +412,10 @@ def _row_hashes(rows: pd.DataFrame) -> np.ndarray:
             "ref_ids": text("ref_ids"),
         }
     )
-    return _combined(
+    hashes = _combined(
         pd.util.hash_array(column.to_numpy(), categorize=True) for _, column in keyed.items()
     )
+    return _flagged(hashes, _no_data(rows))
 
 
 def _combined(hashes: Iterator[np.ndarray]) -> np.ndarray:
@@ -393,6 +439,7 @@ def _overall(
     areas: list[AreaInfo],
     rank: np.ndarray,
     score: np.ndarray,
+    no_data: np.ndarray,
     head: np.ndarray,
     account_digests: np.ndarray,
 ) -> list[OverallResult]:
@@ -401,9 +448,13 @@ def _overall(
     (``head``: the first reason's sentence of each (account × area) cell)."""
     if not areas:
         return [OverallResult(a, GREEN, 100, 0, "", "All areas are green.") for a in account_ids]
-    weights = np.array([a.weight for a in areas], dtype=float)
-    total_weight = weights.sum() or 1
-    weighted = np.round(score @ weights / total_weight).astype(int).tolist()
+    # The weighted mean of the areas with data (``colour_rule.overall_colour``).
+    data_weights = np.where(no_data, 0.0, np.array([a.weight for a in areas], dtype=float))
+    total_weight = data_weights.sum(axis=1)
+    with_data = (~no_data).any(axis=1)
+    mean = (score * data_weights).sum(axis=1) / np.where(total_weight == 0, 1, total_weight)
+    weighted = np.where(with_data, np.round(mean), NO_DATA_WEIGHTED).astype(int).tolist()
+    gaps = no_data.sum(axis=1).tolist()
     # argmax takes the first maximum, as max() over the areas did.
     worst_at = np.argmax(rank * 1000 - score, axis=1).tolist()
     lowest = score.min(axis=1).tolist()
@@ -414,6 +465,7 @@ def _overall(
         j = worst_at[i]
         worst_rank = int(rank[i, j])
         if worst_rank == 0:
+            names = [areas[k].name for k in np.flatnonzero(no_data[i]).tolist()] if gaps[i] else []
             out.append(
                 OverallResult(
                     account_id,
@@ -421,8 +473,9 @@ def _overall(
                     lowest[i],
                     weighted[i],
                     "",
-                    "All areas are green.",
+                    green_reason(names, n),
                     digests[i],
+                    gaps[i] == n,
                 )
             )
             continue

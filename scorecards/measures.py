@@ -159,7 +159,7 @@ def _result(
     values: pd.Series,
     sentences: pd.Series,
     refs: Refs | None = None,
-    no_data: str = "No data on record.",
+    no_data: str | pd.Series = "No data on record.",
     *,
     absence_is_good: bool = False,
     thin: pd.Series | None = None,
@@ -175,6 +175,8 @@ def _result(
     (70–100) but keeps its order (a thin +200% scores below a thin +10%), so rankings that read
     scores — the backtest's AUC, the risk model's features — still learn from thin evidence
     without it ever colouring anything.
+    ``no_data`` may be a sentence per account (index account_id) when what is missing
+    differs between accounts.
     """
     index = frames.index
     n = len(index)
@@ -191,6 +193,11 @@ def _result(
     known = ~np.isnan(v)
     color, score = _classify(np.where(known, v, float(t.best)), t)
     text = _aligned(sentences, index, None, object) if len(sentences) else None
+    missing = (
+        _aligned(no_data, index, "No data on record.", object)
+        if isinstance(no_data, pd.Series)
+        else _repeat(no_data, n)
+    )
     ref_ids = (
         _aligned(refs.ids, index, "", object)
         if refs is not None and len(refs.ids)
@@ -204,9 +211,7 @@ def _result(
             "color": np.where(has, color, GREEN).astype(object),
             "score": np.where(has, score, np.where(known & gap, _green_band(v, t), 100)),
             "sentence": (
-                np.where(has | gap & ~np.isnan(v), text, no_data)
-                if text is not None
-                else _repeat(no_data, n)
+                np.where(has | gap & ~np.isnan(v), text, missing) if text is not None else missing
             ),
             "threshold": np.full(n, _threshold_text(t), dtype=object),
             "ref_type": np.full(n, refs.kind if refs is not None else "", dtype=object),
@@ -827,22 +832,29 @@ _NO_DOWN = "No key contact lost seniority recently."
 
 
 def no_edm(f: Frames, t: Threshold) -> pd.DataFrame:
-    """1 when no Executive Decision Maker is on record at the company, else 0."""
+    """0 when an Executive Decision Maker is on record at the company. Without one the CRM
+    has a hole, not the customer a risk: the row is no data (never yellow), and its sentence
+    says how to fill the hole (add the decision maker, or any contact at all)."""
     c = f.contacts
-    has = set()
+    has: set[int] = set()
+    known: set[int] = set()
     if not c.empty:
+        known = set(c["account_id"])
         active = c[c["at_company"]]
         has = set(active.loc[active["roles"].map(lambda r: EDM in (r or [])), "account_id"])
     ids = pd.Index(f.account_ids)
-    value = pd.Series([0.0 if a in has else 1.0 for a in ids], index=ids)
-    sentence = value.map(
-        lambda v: (
-            "No Executive Decision Maker on record at the company"
-            if v
-            else "Executive Decision Maker on record"
-        )
+    on_record = ids[ids.isin(has)]
+    value = pd.Series(0.0, index=on_record)
+    sentence = pd.Series(_EDM_ON_RECORD, index=on_record, dtype=object)
+    missing = pd.Series(
+        [_NO_EDM if a in known else _NO_CONTACTS for a in ids], index=ids, dtype=object
     )
-    return _result(f, t, value, sentence)
+    return _result(f, t, value, sentence, no_data=missing)
+
+
+_EDM_ON_RECORD = "Executive Decision Maker on record"
+_NO_EDM = "No Executive Decision Maker on record: add one"
+_NO_CONTACTS = "No contacts on record: add the decision maker"
 
 
 def reorg(f: Frames, t: Threshold) -> pd.DataFrame:

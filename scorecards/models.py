@@ -103,6 +103,9 @@ class AreaScore(models.Model):
     computed_score = models.PositiveSmallIntegerField()
     # What the measures, CTAs and an override each said; the first reason decided the colour.
     reasons = models.JSONField(default=list)
+    # No measure had data to judge and no CTA or person set the colour
+    # (``colour_rule.area_colour``): ``color`` stays green, pages show "No data".
+    no_data = models.BooleanField(default=False)
     # A digest of (color, score, computed_color, computed_score, reasons): a recompute
     # compares it instead of parsing every stored reasons document. Empty = unknown.
     digest = models.CharField(max_length=32, blank=True, default="")
@@ -132,6 +135,7 @@ class Scorecard(models.Model):
     weighted_score = models.PositiveSmallIntegerField(help_text="Weighted mean of the areas.")
     reason = models.CharField(max_length=500)
     worst_area = models.CharField(max_length=20, choices=AreaCode.choices, blank=True)
+    no_data = models.BooleanField(default=False, help_text="No area of the account has data.")
     # A digest of the account's AreaScore digests as last written: a recompute compares it
     # before reading any of them (``compute.OverallResult.areas_digest``). Empty = unknown.
     areas_digest = models.CharField(max_length=16, blank=True, default="")

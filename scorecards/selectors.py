@@ -893,11 +893,12 @@ def stored_cards(account_ids: list[int]) -> dict[int, tuple]:
     ids = list(account_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT account_id, color, score, weighted_score, reason, worst_area, areas_digest"
-            f" FROM scorecards_scorecard WHERE account_id {_in_ids(ids)}",
+            "SELECT account_id, color, score, weighted_score, reason, worst_area, no_data,"
+            f" areas_digest FROM scorecards_scorecard WHERE account_id {_in_ids(ids)}",
             _id_params(ids),
         )
-        cards = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+        # SQLite answers a boolean as 0/1: as a bool, the state compares equal.
+        cards = {row[0]: (*row[1:6], bool(row[6]), *row[7:]) for row in cursor.fetchall()}
     if _dense(ids):  # read by range (``_in_ids``): only the accounts asked for
         asked = set(ids)
         cards = {a: card for a, card in cards.items() if a in asked}
@@ -1084,6 +1085,7 @@ class AreaRow:
     reasons: list[dict]
     trend: Trend
     override: Override | None
+    no_data: bool = False  # ``AreaScore.no_data``: shown grey, "No data"
 
 
 @dataclass
@@ -1146,6 +1148,7 @@ def account_scorecard(account: Account, *, now: dt.datetime, days: int = 90) -> 
                 s.reasons,
                 trend[(account.pk, code)],
                 live.get(code),
+                s.no_data,
             )
         )
     return AccountScorecard(

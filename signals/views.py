@@ -18,13 +18,18 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.importing import ImportFileError, check_size
 from accounts.models import Account
 from accounts.rules import can_import_accounts
+from accounts.selectors import recent_facts
 from signals import selectors, services
 from signals.filtersets import SignalFilterSet
 from signals.models import SignalImport
 
 
 def timeline_panel_context(request: HttpRequest, account: Account) -> dict[str, Any]:
-    return {"account": account, "signals": selectors.timeline(account.pk)}
+    signals = selectors.timeline(account.pk)
+    # An account whose facts came from a CSV or the demo seed, not an integration, still
+    # shows what is on record (the facts its reasons cite), not "no signals".
+    facts = [] if signals else recent_facts(account.pk)
+    return {"account": account, "signals": signals, "facts": facts}
 
 
 @require_http_methods(["GET"])

@@ -127,7 +127,8 @@ def candidates(
     ``all_loads`` and ``people`` may be passed in, loaded once for many accounts."""
     all_loads = all_loads if all_loads is not None else loads(program)
     ties = {
-        r.person_id: f"{r.get_kind_display()}" + (f" — {r.note}" if r.note else "")
+        # a note is a sentence of its own ("The CEO knows their CEO."): no "..", no ".;"
+        r.person_id: f"{r.get_kind_display()}" + (f" — {r.note.rstrip('. ')}" if r.note else "")
         for r in PriorRelationship.objects.filter(account=account)
     }
     current = Sponsorship.objects.filter(account=account, ended_on=None).first()

@@ -43,6 +43,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "notifications": ALL_OK,
         "notifications-bell": ALL_OK,
         "notifications-read": post_only,
+        # the bell a page polls: each person's own count
+        "notifications-bell": ALL_OK,
         "notification-settings": ALL_OK,
         # each person's own API tokens
         "tokens": ALL_OK,
@@ -73,6 +75,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "scorecards:reasons": ALL_OK,
         "scorecards:override-clear": post_only,
         "cockpit:index": ALL_OK,
+        # one's own counters, polled (a lead's view of a CSM's: tests/csrisk/test_live.py)
+        "cockpit:counters": ALL_OK,
         "cockpit:people": ALL_OK,
         "cockpit:counters": ALL_OK,
         # a department's area queue (RACI): only teams that own an area have one
@@ -128,6 +132,9 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "summary:backtest": LEADERSHIP,
         "summary:backtest-run": post_only,
         "summary:action": post_only,
+        # each person their book's data coverage; no book, no page
+        "coverage:index": {**ALL_OK, "executive": 403, "support": 403},
+        "coverage:csv": {**ALL_OK, "executive": 403, "support": 403},
     }
 
 

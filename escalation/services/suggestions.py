@@ -145,7 +145,8 @@ def suggestion_reasons(escalation: Escalation) -> list[tuple[str, int, str]]:
                 SuggestionRule.CEO_RELATIONSHIP,
                 Level.CEO,
                 f"{person_name(tie.person)} (CEO) has a prior relationship: "
-                f"{tie.get_kind_display().lower()}{' — ' + tie.note if tie.note else ''}.",
+                f"{tie.get_kind_display().lower()}"
+                f"{' — ' + tie.note.rstrip('. ') if tie.note else ''}.",
             )
         )
     return found

@@ -33,6 +33,13 @@ class AreaSerializer(serializers.Serializer):
     )
     override = OverrideOutSerializer(allow_null=True)
     changed_at = serializers.DateTimeField()
+    no_data = serializers.BooleanField(
+        help_text=(
+            "No measure of the area had data to judge (and no CTA or override set its "
+            "colour): `color` stays green, but it is a gap in the data, not a reading. "
+            "The reasons say what is missing; their evidence carries `no_data: true`."
+        )
+    )
 
 
 class OverallSerializer(serializers.Serializer):
@@ -42,6 +49,9 @@ class OverallSerializer(serializers.Serializer):
     worst_area = serializers.CharField(allow_blank=True)
     reasons = serializers.ListField(child=serializers.CharField())
     changed_at = serializers.DateTimeField()
+    no_data = serializers.BooleanField(
+        help_text="No area of the account has data: `color` green means nothing is known."
+    )
 
 
 class ScorecardSerializer(serializers.Serializer):
@@ -65,6 +75,7 @@ def scorecard_data(account: Any) -> dict[str, Any] | None:
             "evidence": s.reasons,
             "override": live.get(s.area),
             "changed_at": s.changed_at,
+            "no_data": s.no_data,
         }
     overall = {
         "color": card.color,
@@ -73,6 +84,7 @@ def scorecard_data(account: Any) -> dict[str, Any] | None:
         "worst_area": card.worst_area,
         "reasons": [card.reason],
         "changed_at": card.changed_at,
+        "no_data": card.no_data,
     }
     return ScorecardSerializer({"overall": overall, "areas": areas}).data
 

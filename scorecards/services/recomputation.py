@@ -137,7 +137,7 @@ def _recompute_chunk(
 
     for r in area_results:
         old = existing.get((r.account_id, r.area))
-        state = (r.color, r.score, r.computed_color, r.computed_score, r.reasons)
+        state = (r.color, r.score, r.computed_color, r.computed_score, r.reasons, r.no_data)
         digest = r.digest
         if old is None:
             new_scores.append((r.account_id, r.area, *state, digest, now, now))
@@ -156,7 +156,15 @@ def _recompute_chunk(
         changed_scores.append(score)
     for o in overall_results:
         card = cards.get(o.account_id)
-        state = (o.color, o.score, o.weighted_score, o.reason, o.worst_area, o.areas_digest)
+        state = (
+            o.color,
+            o.score,
+            o.weighted_score,
+            o.reason,
+            o.worst_area,
+            o.no_data,
+            o.areas_digest,
+        )
         if card is None:
             new_cards.append((o.account_id, *state, now, now))
             changed(o.account_id, ColorChange.OVERALL, "", o.color, o.score, o.reason)
@@ -180,8 +188,17 @@ def _recompute_chunk(
     report.accounts += len(ids)
 
 
-AREA_STATE = ("color", "score", "computed_color", "computed_score", "reasons")
-CARD_STATE = ("color", "score", "weighted_score", "reason", "worst_area", "areas_digest")
+AREA_STATE = ("color", "score", "computed_color", "computed_score", "reasons", "no_data")
+# areas_digest last: a recompute reads it as ``card[-1]``.
+CARD_STATE = (
+    "color",
+    "score",
+    "weighted_score",
+    "reason",
+    "worst_area",
+    "no_data",
+    "areas_digest",
+)
 
 
 # Connections a big recompute reads on at once: with the server's cores busy, Python
@@ -246,6 +263,7 @@ AREA_SCORE_COLUMNS = (
     "computed_color",
     "computed_score",
     "reasons",
+    "no_data",
     "digest",
     "changed_at",
     "computed_at",
@@ -257,6 +275,7 @@ SCORECARD_COLUMNS = (
     "weighted_score",
     "reason",
     "worst_area",
+    "no_data",
     "areas_digest",
     "changed_at",
     "computed_at",

@@ -20,10 +20,24 @@ TREND = {
 }
 
 
+# A gap in the data is not a colour: grey, a hollow circle and the words "No data".
+NO_DATA_ICON, NO_DATA_LABEL = "○", "No data"
+
+
 @register.simple_tag
-def chip(color: str | None, score: int | None = None, compact: bool = False) -> str:
+def chip(
+    color: str | None,
+    score: int | None = None,
+    compact: bool = False,
+    no_data: bool = False,
+    missing: str = "",
+) -> str:
+    """A colour chip; for a no-data area or reason (``no_data``) a grey "No data" chip
+    instead of its (green) colour, ``missing`` (what is missing) as its tooltip."""
     if not color:
         return format_html('<span class="chip chip-none">{}</span>', "—")
+    if no_data:
+        return _no_data_chip(compact, missing)
     label = LABELS.get(color, color)
     if compact:
         return format_html(
@@ -42,6 +56,30 @@ def chip(color: str | None, score: int | None = None, compact: bool = False) -> 
         label,
         f" · {score}" if score is not None else "",
     )
+
+
+def _no_data_chip(compact: bool, missing: str) -> str:
+    title = f"{NO_DATA_LABEL}: {missing}" if missing else NO_DATA_LABEL
+    if compact:
+        return format_html(
+            '<span class="chip chip-nodata chip-compact" title="{}">'
+            '<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span></span>',
+            title,
+            NO_DATA_ICON,
+            title,
+        )
+    return format_html(
+        '<span class="chip chip-nodata" title="{}"><span aria-hidden="true">{}</span> {}</span>',
+        title,
+        NO_DATA_ICON,
+        NO_DATA_LABEL,
+    )
+
+
+@register.filter
+def missing(reasons: list[dict] | None) -> str:
+    """What a no-data area lacks: the sentences of its gaps ("No NPS answers…; …")."""
+    return "; ".join(r.get("sentence", "") for r in reasons or [] if r.get("no_data"))
 
 
 @register.simple_tag

@@ -52,6 +52,24 @@ def test_the_account_json_carries_the_contract_scorecard(org, red_account):
     assert support["evidence"][0]["measure"] == "support.noncritical_velocity"
 
 
+def test_each_area_says_whether_it_is_a_gap_in_the_data(org, red_account):
+    card = api(org.csm_a).get(f"/api/v1/accounts/{red_account.pk}/").json()["scorecard"]
+    assert card["overall"]["no_data"] is False
+    assert {code: a["no_data"] for code, a in card["areas"].items()} == {
+        code: code in {"habits", "sentiment", "readiness"} for code in AREAS
+    }
+    habits = card["areas"]["habits"]
+    assert habits["color"] == "green"  # colours stay green, yellow, red (CONTRACT)
+    assert all(e["no_data"] for e in habits["evidence"])
+    assert any(r.startswith("No usage data") for r in habits["reasons"])
+
+
+def test_the_schema_documents_the_no_data_flags(org):
+    schema = api(org.vp).get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert "no_data" in schema["Area"]["properties"]
+    assert "no_data" in schema["Overall"]["properties"]
+
+
 def test_an_account_without_a_scorecard_says_null(org, account_b):
     assert api(org.vp).get(f"/api/v1/accounts/{account_b.pk}/").json()["scorecard"] is None
 

@@ -4,6 +4,7 @@ readable colour rule (scorecards.colour_rule), on random small books."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 from hypothesis import given, settings
@@ -29,7 +30,7 @@ areas_st = st.lists(
     min_size=0, max_size=4, unique_by=lambda a: a.code,
 )  # fmt: skip
 
-verdict_st = st.builds(
+measured_st = st.builds(
     Verdict,
     measure=st.sampled_from(MEASURES),
     area=st.sampled_from(AREA_CODES),
@@ -42,6 +43,22 @@ verdict_st = st.builds(
     ref_type=st.sampled_from(["", "ticket"]),
     ref_ids=st.sampled_from(["", "7", "7,3", "@signature"]),
 )
+# A gap in the data, as ``measures._result`` gives it: green, score 100, a sentence of what is
+# missing; sometimes with a (thin) value.
+gap_st = st.builds(
+    Verdict,
+    measure=st.sampled_from(MEASURES),
+    area=st.sampled_from(AREA_CODES),
+    value=st.one_of(st.none(), st.floats(-5, 5, allow_nan=False)),
+    color=st.just("green"),
+    score=st.just(100),
+    sentence=st.text(min_size=1, max_size=12),
+    threshold=st.sampled_from(["", "yellow ≥ 1, red ≥ 3"]),
+    ref_type=st.sampled_from(["", "ticket"]),
+    ref_ids=st.sampled_from(["", "7"]),
+    no_data=st.just(True),
+)
+verdict_st = st.one_of(measured_st, gap_st)
 
 floor_st = st.builds(
     CtaFloor,
@@ -96,12 +113,13 @@ def measure_rows(verdicts: dict[int, list[Verdict]]) -> pd.DataFrame:
                 "threshold": v.threshold,
                 "ref_type": v.ref_type,
                 "ref_ids": v.ref_ids,
+                "no_data": v.no_data,
             }
             for account_id, vs in verdicts.items()
             for v in vs
         ],
         columns=["account_id", "measure", "area", "value", "color", "score", "sentence",
-                 "threshold", "ref_type", "ref_ids"],
+                 "threshold", "ref_type", "ref_ids", "no_data"],
     )  # fmt: skip
 
 
@@ -126,11 +144,12 @@ def test_it_gives_the_colours_scores_and_reasons_of_the_reference(book: dict) ->
         )
         for code, expected in colours.items():
             got = engine_areas[(account_id, code)]
-            assert (got.color, got.score, got.computed_color, got.computed_score) == (
+            assert (got.color, got.score, got.computed_color, got.computed_score, got.no_data) == (
                 expected.color,
                 expected.score,
                 expected.computed_color,
                 expected.computed_score,
+                expected.no_data,
             )
             assert got.reasons == expected.reasons
         got_overall = engine_overall[account_id]
@@ -140,12 +159,14 @@ def test_it_gives_the_colours_scores_and_reasons_of_the_reference(book: dict) ->
             got_overall.weighted_score,
             got_overall.worst_area,
             got_overall.reason,
+            got_overall.no_data,
         ) == (
             overall.color,
             overall.score,
             overall.weighted_score,
             overall.worst_area,
             overall.reason,
+            overall.no_data,
         )
 
 
@@ -177,3 +198,30 @@ def test_it_reads_like_the_brief() -> None:
     )
     assert (relieved.color, relieved.score) == ("green", 70)
     assert relieved.reasons[0]["kind"] == "override"
+
+
+def test_it_reads_a_gap_in_the_data_as_no_data_never_as_risk() -> None:
+    """An area whose measures all lack data is "no data" (green, score 100) until a CTA or a
+    person sets its colour; no-data areas do not lift the account's weighted score."""
+    gap = Verdict("company.no_edm", "company", None, "green", 100, "No contacts", no_data=True)
+    calm = Verdict("company.reorg", "company", None, "green", 100, "No reorg")
+    slow = Verdict("support.velocity", "support", 0.6, "yellow", 50, "Tickets up 60%")
+    assert area_colour("company", [gap]).no_data
+    assert not area_colour("company", [gap, calm]).no_data  # "no reorg" is a reading
+    opened = CtaFloor("yellow", [{"id": 4, "sentence": "Renewal at risk"}])
+    held = area_colour("company", [gap], cta_floor=opened)
+    assert (held.color, held.no_data) == ("yellow", False)
+    green = OverrideInfo(1, "green", "met the CFO", "vp", "2027-01-01")
+    assert not area_colour("company", [gap], override=green).no_data
+    areas = [AreaInfo("company", "Company", 10), AreaInfo("support", "Support", 10)]
+    colours, overall = account_colours(areas, [gap, slow])
+    assert colours["company"].no_data and not colours["support"].no_data
+    assert (overall.color, overall.weighted_score, overall.no_data) == ("yellow", 50, False)
+    colours, overall = account_colours(areas, [gap, replace(slow, color="green", score=80)])
+    assert (overall.weighted_score, overall.reason) == (
+        80,
+        "All areas with data are green (no data: Company).",
+    )
+    colours, overall = account_colours(areas, [gap])
+    assert (overall.color, overall.no_data, overall.weighted_score) == ("green", True, 70)
+    assert overall.reason == "No data on record in any area."

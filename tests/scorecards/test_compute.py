@@ -107,3 +107,15 @@ def test_it_stores_values_rounded_as_pythons_round_does_ties_included():
             if a.area == "support"
         )
         assert support.reasons[0]["value"] == round(v, 4), v
+
+
+def test_it_changes_the_digest_when_a_row_becomes_a_gap_in_the_data():
+    # The same row read as a gap (no_data) is stored differently: its area is "no data".
+    base = rows().assign(no_data=[False, False])
+    assert digests(base) == digests(rows())  # the digests on record before the flag stand
+    gap = rows().assign(no_data=[False, True])
+    assert digests(gap)["defect"] != digests(base)["defect"]
+    assert digests(gap)["support"] == digests(base)["support"]
+    areas, overall = combine(gap, account_ids=[1], areas=AREAS, cta_floors={}, overrides={})
+    assert [a.no_data for a in areas] == [False, True]
+    assert overall[0].weighted_score == 55  # the no-data defect area's 100 is left out

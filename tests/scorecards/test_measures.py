@@ -233,9 +233,10 @@ def test_company_title_downgrade_and_missing_decision_maker():
     assert row(out, 2)["sentence"].startswith("A key contact: “VP Finance” → “Finance Manager”")
     assert row(out, 3)["color"] == "green"
     missing = row(m.no_edm(f, T["company.no_edm"]), 1)
-    assert (missing["color"], missing["sentence"]) == (
-        "yellow",
-        "No Executive Decision Maker on record at the company",
+    assert (missing["color"], missing["no_data"], missing["sentence"]) == (
+        "green",
+        True,  # a gap in the CRM, not a risk
+        "No Executive Decision Maker on record: add one",
     )
 
 
@@ -406,10 +407,9 @@ def test_every_measure_answers_for_every_account_even_with_no_data():
     every = [replace(t, enabled=True) for t in m.DEFAULT_THRESHOLDS]  # the ones shipped off too
     out = m.run_measures(f, every)
     assert len(out) == 2 * len(every)
+    assert set(out["color"]) == {"green"}  # no data is never risk
     no_edm_rows = out[out["measure"] == "company.no_edm"]
-    assert set(no_edm_rows["color"]) == {"yellow"}  # nobody on record: a real gap
-    others = out[out["measure"] != "company.no_edm"]
-    assert set(others["color"]) == {"green"}
+    assert no_edm_rows["no_data"].all()  # nobody on record: a gap in the data
     assert all(isinstance(s, str) and s for s in out["sentence"])
 
 
@@ -562,3 +562,20 @@ def test_habits_adoption_trend_compares_last_4_weeks_with_8_before():
     for other in (2, 3):
         assert row(out, other)["color"] == "green"
         assert row(out, other)["sentence"] == "No feature-adoption figures for the last 12 weeks."
+
+
+def test_it_reads_a_missing_decision_maker_as_a_gap_in_the_data_not_as_risk():
+    """No Executive Decision Maker on record is a hole in the CRM, not a customer at risk:
+    a no-data row (green, score 100) whose sentence says how to fill the hole."""
+    contacts = [
+        {"id": 1, "account_id": 1, "name": "Ann", "roles": ["user"], "at_company": True},
+        {"id": 2, "account_id": 3, "name": "Bo", "roles": ["edm"], "at_company": True},
+    ]
+    out = m.no_edm(build([1, 2, 3], contacts=contacts), T["company.no_edm"])
+    no_edm, nobody, known = row(out, 1), row(out, 2), row(out, 3)
+    assert (no_edm["color"], no_edm["score"], no_edm["no_data"]) == ("green", 100, True)
+    assert no_edm["sentence"] == "No Executive Decision Maker on record: add one"
+    assert (nobody["color"], nobody["score"], nobody["no_data"]) == ("green", 100, True)
+    assert nobody["sentence"] == "No contacts on record: add the decision maker"
+    assert (known["color"], known["no_data"]) == ("green", False)
+    assert known["sentence"] == "Executive Decision Maker on record"

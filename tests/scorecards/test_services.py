@@ -62,7 +62,39 @@ def test_it_computes_eight_areas_and_a_green_overall(healthy):
         )
     }
     card = Scorecard.objects.get(account=healthy)
-    assert (card.color, card.reason) == ("green", "All areas are green.")
+    # No usage, NPS/CSAT answers or readiness assessment on record: those areas are no data.
+    assert (card.color, card.reason) == (
+        "green",
+        "All areas with data are green (no data: Habits, Sentiment, Readiness).",
+    )
+    gaps = AreaScore.objects.filter(account=healthy, no_data=True).values_list("area", flat=True)
+    assert set(gaps) == {"habits", "sentiment", "readiness"}
+
+
+def test_it_stores_a_missing_decision_maker_as_no_data_not_yellow(account_a):
+    services.recompute([account_a.pk])
+    company = AreaScore.objects.get(account=account_a, area="company")
+    assert (company.color, company.score, company.no_data) == ("green", 100, False)
+    gap = next(r for r in company.reasons if r["measure"] == "company.no_edm")
+    assert (gap["no_data"], gap["sentence"]) == (
+        True,
+        "No contacts on record: add the decision maker",
+    )
+    card = Scorecard.objects.get(account=account_a)
+    assert (card.color, card.no_data) == ("green", False)
+
+
+def test_it_leaves_no_data_areas_out_of_the_weighted_score(healthy):
+    add_velocity(healthy)
+    services.recompute([healthy.pk])
+    card = Scorecard.objects.get(account=healthy)
+    scores = dict(
+        AreaScore.objects.filter(account=healthy, no_data=False).values_list("area", "score")
+    )
+    assert "habits" not in scores and scores["support"] < 40
+    weights = {a.code: a.weight for a in selectors.area_infos()}
+    mean = sum(s * weights[a] for a, s in scores.items()) / sum(weights[a] for a in scores)
+    assert card.weighted_score == round(mean)
 
 
 def test_it_names_the_worst_area_in_the_overall_reason(healthy):
@@ -72,8 +104,9 @@ def test_it_names_the_worst_area_in_the_overall_reason(healthy):
     assert card.color == "red"
     assert card.worst_area == "support"
     assert card.reason.startswith("Support is red: 28 non-critical tickets")
-    # one red area is never averaged away: the weighted score stays high for ranking
-    assert card.weighted_score > 80
+    # one red area is never averaged away: the weighted score stays high for ranking (over
+    # the areas with data: habits, sentiment and readiness have none)
+    assert card.weighted_score > 70
     assert card.score <= 39
 
 

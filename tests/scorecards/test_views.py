@@ -249,3 +249,20 @@ def test_the_review_reads_its_headings_and_scores_in_the_colours_band(org, score
     card = Scorecard.objects.get(account=red)
     assert card.color == "red" and card.score < 40
     assert f"Red · {card.score}</span>" in html  # the overall chip shows its band's score
+
+
+def test_a_gap_in_the_data_shows_grey_no_data_with_what_is_missing(org, scored):
+    green, _ = scored
+    html = login(org.csm_a).get(f"/accounts/{green.pk}/").content.decode()
+    row = html.split('id="area-sentiment"')[1].split("</tr>")[0]
+    assert 'class="chip chip-nodata"' in row and "No data" in row  # a word, not colour alone
+    assert "chip-green" not in row.split("<details>")[0]
+    assert "No data:</strong> Not enough CSAT" in row  # what is missing
+    company = html.split('id="area-company"')[1].split("</tr>")[0]
+    assert "chip-nodata" not in company.split("<details>")[0]  # the EDM is on record
+
+
+def test_the_review_shows_no_data_cells_as_no_data(org, scored):
+    html = login(org.lead_a).get(f"/scorecards/?csm={org.csm_a.pk}").content.decode()
+    assert 'aria-label="Sentiment: no data — show why"' in html
+    assert "chip-nodata" in html

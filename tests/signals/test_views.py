@@ -173,3 +173,26 @@ def test_it_audits_rules_edited_in_the_admin(org):
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="signals.rule_changed")
     assert entry.changes["active"] == [True, False]
+
+
+def test_it_shows_the_facts_on_record_when_no_integration_sent_signals(org, account_a):
+    import datetime as dt
+
+    from accounts.models import CompetitorEvent, Ticket
+    from csrisk import clock
+
+    now = clock.now()
+    ticket = Ticket.objects.create(
+        account=account_a, subject="Export fails", priority="normal", opened_at=now, source="csv"
+    )
+    CompetitorEvent.objects.create(
+        account=account_a,
+        competitor="Rival Inc",
+        activity="evaluation",
+        occurred_at=now - dt.timedelta(days=3),
+    )
+    page = login(org.csm_a).get(f"/accounts/{account_a.pk}/").content.decode()
+    assert "No signals received" not in page
+    assert f'href="/accounts/{account_a.pk}/facts/ticket/{ticket.pk}/"' in page
+    assert "Normal support ticket, new: “Export fails”" in page
+    assert page.index("Export fails") < page.index("Evaluation of Rival Inc")  # newest first

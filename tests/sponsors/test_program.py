@@ -160,3 +160,13 @@ def test_coverage_counts_eligible_accounts_with_and_without_a_sponsor(org, progr
     services.sponsorship_assign(account=covered, sponsor=ava, by=org.vp)
     result = selectors.coverage(program)
     assert (result.eligible, result.covered, result.uncovered) == (2, 1, [bare])
+
+
+def test_a_note_ending_its_sentence_is_not_punctuated_twice(org, program, execs):
+    account = enterprise(org, industry="Software")
+    PriorRelationship.objects.create(
+        account=account, person=org.executive, kind="sales_cycle", note="Ran the deal."
+    )
+    first = selectors.candidates(account, program)[0]
+    assert "Was in the sales cycle — Ran the deal" in first.reasons
+    assert not any(".;" in r or ".." in r for r in first.reasons)

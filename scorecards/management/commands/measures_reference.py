@@ -35,20 +35,38 @@ How a value becomes a colour and a score (`scorecards.measures.classify`): when 
 worse, red at `value ≥ red`, yellow at `value ≥ yellow`; when lower is worse, the same
 with `≤`. The score is 0–100 (100 best): green 70–100 from the yellow threshold to the
 measure's *best* value, yellow 69–40 across the band, red 39–0 over one more band-width.
-An account a measure has no data for is green, score 100, with a sentence that says so.
 Measures see only facts that existed at the time they are computed for
 (`scorecards.measures.as_of`), so history and the backtest never peek ahead.
 
 Trends on tiny counts are not alarms. A rate or trend measure judges only with enough facts
 (its `min_count`, `min_answers`, `min_tickets` or `min_users` setting) and, where its facts
-allow an exact test, only a change that chance explains less often than
-1 − `confidence` (0.95): ticket velocity by a one-sided binomial test (under "no change"
-each of the n1 + n0 tickets of two equal windows is as likely in either), the CSAT drop by
-a one-sided Fisher exact test. Otherwise the row is *too thin to judge*: no data, green,
-score 100, its value kept and its sentence saying why ("2 non-critical tickets in the last
-90 days vs 0 before: too few to judge a trend"). The rules, blind spots and actions never
-flag such a row (`scorecards.selectors.measure_verdicts`). Sentences give the counts
-before the percentages.
+allow an exact test, only a change that chance explains less often than 1 − `confidence`
+(0.9 for velocity, 0.95 for the CSAT drop): ticket velocity by a one-sided binomial test
+(under "no change" each of the n1 + n0 tickets of two equal windows is as likely in
+either), the CSAT drop by a one-sided Fisher exact test. Otherwise the row is *too thin to
+judge*: no data, green, its score kept in the green band in its order, its value kept and
+its sentence saying why ("2 non-critical tickets in the last 90 days vs 0 before: too few
+to judge a trend"). The rules, blind spots and actions never flag such a row
+(`scorecards.selectors.measure_verdicts`). Sentences give the counts before the
+percentages.
+
+## No data
+
+Missing or thin data is not risk. When a measure has nothing to judge for an account, its
+row is green, score 100, with a sentence that says what is missing, and either a reading
+(absence is good news: "No urgent ticket open") or a **gap in the data** (`no_data`: "No
+NPS answers in the window", "No contacts on record: add the decision maker"). A value too
+thin to judge (a trend on a handful of answers) is a gap too: it keeps its sentence.
+
+An **area** is *no data* when every one of its measure rows is a gap (or it has none) and
+no open risk CTA or override sets its colour (`scorecards.colour_rule.area_colour`). Its
+stored colour stays green (colours are green, yellow and red only) with `no_data` set
+(`AreaScore.no_data`, the API's `no_data`); pages show it grey, "No data", with the
+sentences of what is missing. Its score (100) is left out of the account's
+`weighted_score`, the mean of the areas *with data*; an account with no data in any area
+(`Scorecard.no_data`) ranks at 70, the floor of green — nothing says risk, nothing vouches
+for it. The account page's *Data coverage* panel and the `/coverage/` page list the gaps
+by source and how to fill them.
 """
 
 
