@@ -49,6 +49,9 @@ class Column:
     prepare: Callable[[Any], Any] = lambda qs: qs  # the queryset, before pagination
     decorate: Callable[[list[Any]], None] = lambda objects: None  # the page's objects
     sorts: dict[str, tuple[Any, ...]] | None = None  # sort key -> order_by terms
+    # Sort key -> the words for it in a page's "Sort by" menu (the 1:1 review, the cockpit).
+    # A page orders its queryset by a column's terms, so the sort costs no extra query.
+    sort_labels: dict[str, str] | None = None
     order: int = 100
 
 
@@ -62,3 +65,13 @@ def register_column(page: str, column: Column) -> None:
 
 def columns(page: str) -> list[Column]:
     return list(_columns.get(page, []))
+
+
+def column_sorts(columns: list[Column]) -> dict[str, tuple[Any, ...]]:
+    """The sorts the page's columns add: sort key -> order_by terms."""
+    return {key: terms for c in columns for key, terms in (c.sorts or {}).items()}
+
+
+def sort_options(columns: list[Column]) -> list[tuple[str, str]]:
+    """(sort key, label) for a page's "Sort by" menu, from the columns that name theirs."""
+    return [(key, label) for c in columns for key, label in (c.sort_labels or {}).items()]

@@ -149,11 +149,22 @@ def cockpit(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     show_snoozed = params.get("status") == Status.SNOOZED
     base = _live(owner) if show_snoozed else _live(owner).exclude(status=Status.SNOOZED)
-    data = {k: v for k, v in params.items() if k not in ("user", "page") and v}
+    data = {k: v for k, v in params.items() if k not in ("user", "page", "sort") and v}
     filterset = CtaFilterSet(data, queryset=base)
     qs = filterset.qs if filterset.is_valid() else Cta.objects.none()
     counters = _counters(owner)
-    paginator = Paginator(_rows(qs), PAGE_SIZE)
+    # Columns other apps add to a CTA row (e.g. its account's renewal risk), with the
+    # orders they offer; without a sort the cockpit keeps its own order.
+    columns = panels.columns("cockpit")
+    sorts = panels.column_sorts(columns)
+    sort = params.get("sort", "")
+    sort = sort if sort in sorts else ""
+    rows_qs = _rows(qs)
+    for column in columns:
+        rows_qs = column.prepare(rows_qs)
+    if sort:
+        rows_qs = rows_qs.order_by(*sorts[sort])
+    paginator = Paginator(rows_qs, PAGE_SIZE)
     if not data:  # the unfiltered list is exactly the open CTAs the counters just counted
         paginator.count = counters["open"]
     page = paginator.get_page(request.GET.get("page"))
@@ -172,6 +183,9 @@ def cockpit(request: HttpRequest) -> HttpResponse:
         "areas": AreaCode.choices,
         "due_windows": DUE_WINDOWS,
         "team_people": _people_for(request.user),
+        "cta_columns": columns,
+        "sort": sort,
+        "sort_options": panels.sort_options(columns),
     }
     if request.htmx and request.htmx.target == "cockpit-list":
         return render(request, "ctas/partials/_cockpit_list.html", context)
@@ -245,8 +259,13 @@ def _act(request: HttpRequest, pk: int, fn: Callable[[Cta], Any]) -> HttpRespons
     except PermissionDenied as exc:
         error = str(exc)
     if request.htmx:
-        row = _rows(Cta.objects.filter(pk=pk).select_related("owner")).first()
+        columns = panels.columns("cockpit")
+        rows = _rows(Cta.objects.filter(pk=pk).select_related("owner"))
+        for column in columns:
+            rows = column.prepare(rows)
+        row = rows.first()
         context = {
+            "cta_columns": columns,
             "cta": decorate_rows([row])[0] if row else None,
             "counters": _counters(cta.owner),
             "owner": cta.owner,

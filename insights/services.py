@@ -19,6 +19,7 @@ from ctas.models import Cta
 from ctas.services import cta_create
 from escalation import rules as escalation_rules
 from escalation.services import escalation_escalate, escalation_open
+from insights.predictions import PRIOR_NOTE
 from insights.summary import RESPONSES, SIGNAL_LABELS, executive_summary
 from sponsors.models import Sponsorship
 
@@ -93,11 +94,20 @@ def summary_email_send(now: dt.datetime | None = None) -> int:
         f"({s.coverage['covered']} of {s.coverage['eligible']} eligible accounts).",
         f"Blind spots (green, danger underneath): {len(s.blind_spots)}.",
     ]
+    if s.risk is not None and s.risk.n_scored:
+        # Beside the colours, in dollars; the prior is named wherever its figures appear.
+        source = f"; {PRIOR_NOTE}" if s.risk.prior else ""
+        lines.insert(
+            2,
+            f"Expected ARR loss at renewal: {s.risk.total_expected_loss:,.0f} "
+            f"({s.risk.n_scored} of {s.risk.n_live} accounts scored{source}).",
+        )
     for b in s.blind_spots[:5]:
         lines.append(f"  - {b.account} ({b.arr:,.0f}): {b.sentence}, {b.on}")
     lines.append("Top actions:")
     for i, a in enumerate(s.actions[:5], start=1):
-        lines.append(f"  {i}. {a.account} ({a.arr:,.0f}): {a.sentence} → {a.response.label}")
+        stake = "" if a.expected_loss is None else f", expected loss {a.expected_loss:,.0f}"
+        lines.append(f"  {i}. {a.account} ({a.arr:,.0f}{stake}): {a.sentence} → {a.response.label}")
     body = "\n".join(lines)
     sent = 0
     for user in User.objects.filter(is_active=True, role__in=[Role.VP_CS, Role.CEO]).order_by("pk"):

@@ -27,6 +27,13 @@ from accounts.choices import LifecycleStage, PeopleChangeKind, Segment
 from accounts.models import Account, CompetitorEvent, Contact, PeopleChange
 from escalation.choices import EscalationStatus, Level
 from escalation.models import Escalation
+from insights.predictions import (
+    PRIOR_NOTE,
+    TOP_SHARE,
+    RiskReading,
+    latest_details,
+    risk_reading,
+)
 from scorecards.choices import AreaCode
 from scorecards.measures import DEFERRED, EDM_LEFT, Threshold
 from scorecards.models import AreaScore, ColorChange
@@ -135,6 +142,9 @@ class Bucket:
     # False when the colour history does not reach back that far (nothing to compare).
     known_30: bool = True
     known_90: bool = True
+    # The sum of the group's latest predictions' expected ARR loss (None: not a group the
+    # risk model speaks to, e.g. an area).
+    expected_loss: Decimal | None = None
 
     @property
     def at_risk(self) -> Decimal:
@@ -173,6 +183,7 @@ class Summary:
     coverage: dict
     blind_spots: list[BlindSpot] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    risk: RiskReading | None = None  # the renewal-risk predictions behind the dollars
 
 
 def _money(x: float) -> Decimal:
@@ -398,6 +409,9 @@ def executive_summary(now: dt.datetime) -> Summary:
     configured = thresholds()  # the measures' configuration, read once for the page
     velocity = _velocity(now, book.index, configured)
     people = _people(now, book.index, configured)  # read once for blind spots and actions
+    risk = risk_reading(book.index)
+    _add_expected_loss(book, risk, by_segment=by_segment, by_team=by_team, by_quarter=by_quarter)
+    total.expected_loss = risk.total_expected_loss
     return Summary(
         now=now,
         total=total,
@@ -408,10 +422,11 @@ def executive_summary(now: dt.datetime) -> Summary:
         trend=trend,
         escalations=open_escalations(),
         coverage=sponsor_coverage(now.date()),
-        blind_spots=blind_spots(now, velocity, book, people),
+        blind_spots=with_risk_blind_spots(blind_spots(now, velocity, book, people), book, risk),
         actions=prioritised_actions(
-            now, velocity=velocity, book=book, configured=configured, people=people
+            now, velocity=velocity, book=book, configured=configured, people=people, risk=risk
         ),
+        risk=risk,
     )
 
 
@@ -484,9 +499,14 @@ class BlindSpot:
     account: str
     arr: Decimal
     renewal_date: dt.date | None
-    signal: str  # velocity, people, competitor
+    signal: str  # velocity, people, competitor, risk
     sentence: str
     on: dt.date
+    # The account's latest renewal-risk prediction, when it has one (set by
+    # with_risk_blind_spots for every blind spot, whatever its signal).
+    probability: float | None = None
+    expected_loss: Decimal | None = None
+    prior: bool = False
 
 
 SIGNAL_LABELS = {
@@ -495,6 +515,7 @@ SIGNAL_LABELS = {
     "competitor": "Competitor exposure",
     "edm_left": "Decision maker left",
     "silent_sponsor": "Silent sponsor",
+    "risk": "Renewal risk",
 }
 
 
@@ -637,6 +658,10 @@ class Action:
     on: dt.date
     priority: float
     response: Response
+    # The expected ARR loss the priority weighs (None: the account has no prediction yet).
+    expected_loss: Decimal | None = None
+    probability: float | None = None
+    prior: bool = False
 
     @property
     def reason(self) -> str:
@@ -736,9 +761,11 @@ def prioritised_actions(
     book: pd.DataFrame | None = None,
     configured: list[Threshold] | None = None,
     people: People | None = None,
+    risk: RiskReading | None = None,
 ) -> list[Action]:
     """The book's danger signals with the response that fits each, highest priority first."""
     book = book if book is not None else book_frame()
+    risk = risk if risk is not None else risk_reading(book.index)
     configured = configured or thresholds()
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
     # The live accounts are the book's: the fact queries read their tables alone, and the
@@ -784,7 +811,7 @@ def prioritised_actions(
     days = book["renewal_day"].to_numpy()[at] - now.date().toordinal()  # NaN: no date
     near = np.where(np.isnan(days), 0.2, 1 / (1 + np.maximum(days, 0) / 90))
     severity = np.fromiter((SEVERITY[sig] for _, sig in keys), dtype=float, count=len(keys))
-    scores = book["arr"].to_numpy()[at] * severity * near
+    scores = at_stake(book, risk)[at] * severity * near
     # The candidates: every finding scoring at least the (2 × limit)-th best, so that ties
     # there are broken by name below, not by which came first.
     cut = np.sort(scores)[::-1][min(limit * 2, len(scores)) - 1] if limit > 0 else np.inf
@@ -805,4 +832,98 @@ def prioritised_actions(
         for i in np.flatnonzero(scores >= cut)
     ]
     actions.sort(key=lambda a: (-a.priority, a.account, a.signal))
-    return actions[:limit]
+    actions = actions[:limit]
+    _add_predictions(actions, risk)
+    return actions
+
+
+# --- renewal risk in dollars --------------------------------------------------------------------
+#
+# The risk model's latest predictions (read in ``insights.predictions``) as the summary's
+# dollars: expected ARR loss per segment, team and renewal quarter beside the colours; green
+# accounts in the top decile of risk as blind spots; and the stake each action weighs.
+
+
+def _expected_loss_column(book: pd.DataFrame, risk: RiskReading) -> np.ndarray:
+    """Each book row's expected ARR loss, 0 for an account with no prediction."""
+    return risk.scored["expected_loss"].reindex(book.index, fill_value=0.0).to_numpy(float)
+
+
+def _add_expected_loss(book: pd.DataFrame, risk: RiskReading, **groups: list[Bucket]) -> None:
+    """Set ``expected_loss`` on the segment, team and quarter buckets (left None when no
+    account is scored: a sum of nothing is not a zero risk)."""
+    if not risk.n_scored:
+        return
+    loss = _expected_loss_column(book, risk)
+    column = {"by_segment": "segment", "by_team": "team", "by_quarter": "quarter"}
+    for name, buckets in groups.items():
+        sums = pd.Series(loss).groupby(book[column[name]].to_numpy()).sum()
+        for bucket in buckets:
+            bucket.expected_loss = _money(float(sums.get(bucket.key, 0.0)))
+
+
+def at_stake(book: pd.DataFrame, risk: RiskReading) -> np.ndarray:
+    """What an action on each book row can save: its expected ARR loss. An account not yet
+    scored counts at the book's median risk (its ARR × the median probability), so a new
+    account neither leads nor vanishes; with no prediction at all, the ARR itself."""
+    arr = book["arr"].to_numpy(float)
+    if not risk.n_scored:
+        return arr
+    probability = risk.scored["probability"].reindex(book.index).to_numpy(float)
+    median = float(np.median(risk.scored["probability"].to_numpy()))
+    loss = risk.scored["expected_loss"].reindex(book.index).to_numpy(float)
+    return np.where(np.isnan(probability), arr * median, loss)
+
+
+def _add_predictions(rows: list[BlindSpot] | list[Action], risk: RiskReading) -> None:
+    """Set each row's probability, expected loss and prior flag from its account's latest
+    prediction (no query: the reading is already loaded; arrays, not a lookup per row)."""
+    if not rows or not risk.n_scored:
+        return
+    at = risk.scored.index.get_indexer([row.account_id for row in rows])
+    probability, loss, prior = (
+        risk.scored[c].to_numpy()[at].tolist() for c in ("probability", "expected_loss", "prior")
+    )
+    for row, i, p, x, flag in zip(rows, at.tolist(), probability, loss, prior, strict=True):
+        if i >= 0:
+            row.probability, row.expected_loss, row.prior = float(p), _money(x), bool(flag)
+
+
+def risk_blind_spots(book: pd.DataFrame, risk: RiskReading) -> list[BlindSpot]:
+    """Green accounts in the top decile of renewal risk, with what pushes the risk up."""
+    threshold = risk.top_threshold()
+    if threshold is None:
+        return []
+    scored = risk.scored
+    green = scored.index.isin(book.index[book["c0"] == G])
+    top = scored[green & (scored["probability"].to_numpy() >= threshold)]
+    ids = top.index.tolist()
+    details = latest_details(ids)
+    at = book.index.get_indexer(ids)
+    name, arr, renewal = (book[c].to_numpy()[at].tolist() for c in ("name", "arr", "renewal"))
+    probability, prior = top["probability"].tolist(), top["prior"].tolist()
+    share = f"top {TOP_SHARE:.0%} of the book"
+    spots = []
+    for k, account_id in enumerate(ids):
+        words, computed = details.get(account_id, ([], None))
+        sentence = f"Green scorecard, but risk {probability[k]:.0%} — {share}"
+        if words:
+            sentence += ": " + "; ".join(words)
+        if prior[k]:
+            sentence += f" ({PRIOR_NOTE})"
+        on = computed.date() if computed else None
+        spots.append(
+            BlindSpot(account_id, name[k], _money(arr[k]), renewal[k], "risk", sentence, on)
+        )
+    return spots
+
+
+def with_risk_blind_spots(
+    spots: list[BlindSpot], book: pd.DataFrame, risk: RiskReading
+) -> list[BlindSpot]:
+    """The signal-based blind spots and the high-risk green accounts together, each with
+    its account's prediction; in the blind spots' order (largest ARR first)."""
+    spots = [*spots, *risk_blind_spots(book, risk)]
+    _add_predictions(spots, risk)
+    spots.sort(key=lambda s: (-s.arr, s.account, s.signal))
+    return spots

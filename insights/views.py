@@ -18,7 +18,8 @@ from csrisk import clock
 from csrisk.exports import csv_writer
 from csrisk.inputs import parse_int, require_id
 from insights import aggregates, backtest, backtest_runs, charts, services
-from insights.summary import SIGNAL_LABELS, executive_summary
+from insights.predictions import PRIOR_NOTE
+from insights.summary import SIGNAL_LABELS, Action, BlindSpot, executive_summary
 
 
 @require_http_methods(["GET"])
@@ -42,6 +43,7 @@ def segments(request: HttpRequest) -> HttpResponse:
 
 # --- executive summary and backtest (mounted at /summary/) ----------------------------------
 
+RISK_HEADERS = ("churn_probability", "expected_loss", "risk_source")
 CSV_TABLES = ("area", "segment", "team", "quarter", "blind_spots", "actions")
 
 
@@ -65,6 +67,7 @@ def summary(request: HttpRequest) -> HttpResponse:
         "area_chart": charts.stacked_bars([(b.label, b.red, b.yellow) for b in data.by_area]),
         "trend_chart": charts.line([(f"{p.on:%b %d}", p.at_risk) for p in data.trend]),
         "signal_labels": SIGNAL_LABELS,
+        "prior_note": PRIOR_NOTE,
         # Opening CTAs follows cta_create's rule; executives read, the VP and CEO act.
         "can_act": request.user.is_org_wide,
     }
@@ -84,12 +87,20 @@ def summary_csv(request: HttpRequest) -> HttpResponse:
     )
     writer = csv_writer(response)
     if table == "blind_spots":
-        writer.writerow(["account", "arr", "renewal_date", "signal", "what", "date"])
+        writer.writerow(["account", "arr", "renewal_date", "signal", "what", "date", *RISK_HEADERS])
         for b in data.blind_spots:
-            writer.writerow([b.account, b.arr, b.renewal_date or "", b.signal, b.sentence, b.on])
+            writer.writerow(
+                [
+                    *(b.account, b.arr, b.renewal_date or "", b.signal, b.sentence, b.on),
+                    *_risk_cells(b),
+                ]
+            )
     elif table == "actions":
         writer.writerow(
-            ["rank", "account", "arr", "renewal_date", "signal", "what", "priority", "response"]
+            [
+                *("rank", "account", "arr", "renewal_date", "signal", "what", "priority"),
+                *("response", *RISK_HEADERS),
+            ]
         )
         for i, a in enumerate(data.actions, start=1):
             writer.writerow(
@@ -102,6 +113,7 @@ def summary_csv(request: HttpRequest) -> HttpResponse:
                     a.sentence,
                     round(a.priority),
                     a.response.label,
+                    *_risk_cells(a),
                 ]
             )
     else:
@@ -112,13 +124,26 @@ def summary_csv(request: HttpRequest) -> HttpResponse:
             "quarter": data.by_quarter,
         }[table]
         writer.writerow(
-            [table, "total_arr", "red_arr", "yellow_arr", "at_risk_arr", "change_30d", "change_90d"]
+            [
+                *(table, "total_arr", "red_arr", "yellow_arr", "at_risk_arr", "change_30d"),
+                *("change_90d", "expected_loss"),
+            ]
         )
         for b in buckets:
             writer.writerow(
-                [b.label, b.total, b.red, b.yellow, b.at_risk, b.change_30, b.change_90]
+                [
+                    *(b.label, b.total, b.red, b.yellow, b.at_risk, b.change_30, b.change_90),
+                    "" if b.expected_loss is None else b.expected_loss,
+                ]
             )
     return response
+
+
+def _risk_cells(row: BlindSpot | Action) -> list[object]:
+    """A row's renewal-risk columns: probability, expected loss and where it came from."""
+    if row.probability is None:
+        return ["", "", ""]
+    return [f"{row.probability:.4f}", row.expected_loss, "prior" if row.prior else "learned"]
 
 
 @require_POST

@@ -157,8 +157,11 @@ def review(request: HttpRequest) -> HttpResponse:
         chosen = _first_to_review(request, people)
     elif request.session.get(REVIEW_LAST) != chosen.pk:
         request.session[REVIEW_LAST] = chosen.pk  # the next visit opens on them again
+    columns = panels.columns("scorecard_review")
+    # Sorts other apps add (e.g. expected ARR loss) order the query; ours sort the rows.
+    column_sorts = panels.column_sorts(columns)
     sort = request.GET.get("sort", "risk")
-    sort = sort if sort in REVIEW_SORTS else "risk"
+    sort = sort if sort in REVIEW_SORTS or sort in column_sorts else "risk"
     color = request.GET.get("color", "")
     accounts = Account.objects.none()
     if chosen is not None:
@@ -167,10 +170,12 @@ def review(request: HttpRequest) -> HttpResponse:
         )
         if color in COLOR_FILTERS:
             accounts = accounts.filter(scorecard__color=color)
-    columns = panels.columns("scorecard_review")
     for column in columns:
         accounts = column.prepare(accounts)
-    rows = sorted(selectors.review_rows(accounts, now=clock.now()), key=REVIEW_SORTS[sort])
+    if sort in REVIEW_SORTS:
+        rows = sorted(selectors.review_rows(accounts, now=clock.now()), key=REVIEW_SORTS[sort])
+    else:
+        rows = selectors.review_rows(accounts.order_by(*column_sorts[sort]), now=clock.now())
     context = {
         "people": people,
         "teams": teams,
@@ -185,6 +190,7 @@ def review(request: HttpRequest) -> HttpResponse:
         },
         "total_arr": sum(r.account.arr for r in rows),
         "columns": columns,
+        "sort_options": panels.sort_options(columns),
         # Other apps' panels beside the review (the CSM's flagged CTAs and escalations).
         "panels": panels.render("scorecard_review", request, chosen),
     }

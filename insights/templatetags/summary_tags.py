@@ -42,3 +42,11 @@ def ci(value: tuple[float, float] | None) -> str:
 @register.filter
 def get_item(mapping: dict, key: str) -> object:
     return mapping.get(key, key)
+
+
+@register.simple_tag
+def prior_note() -> str:
+    """The words beside any probability that comes from the documented prior."""
+    from insights.predictions import PRIOR_NOTE
+
+    return PRIOR_NOTE

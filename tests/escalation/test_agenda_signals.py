@@ -54,9 +54,10 @@ def test_it_says_why_a_flagged_cta_is_there_in_the_measures_words(org, account_a
     sentence = edm_left(account_a)
     esc = flag(open_cta(account_a, org.csm_a, area="company", reason="Exec gone"), org.csm_a)
     item = next(i for i in agenda(friday(), FRIDAY) if i.cta == esc.cta)
-    # The worst first: the decision maker gone (red) before "no decision maker on record".
+    # The decision maker gone (red); "no decision maker on record" is a gap in the data, not
+    # a signal, so it says nothing here.
     assert item.why == f"Flagged Company CTA: {sentence}"
-    assert item.signals == [sentence, "No Executive Decision Maker on record at the company"]
+    assert item.signals == [sentence]
     html = login(org.lead_a).get("/escalations/meetings/friday-cs-customer-issues/").content
     assert sentence.encode() in html
 
@@ -73,7 +74,7 @@ def test_it_says_nothing_a_disabled_measure_would_have_said(org, account_a):
     edm_left(account_a)
     esc = flag(open_cta(account_a, org.csm_a, area="company", reason="Exec gone"), org.csm_a)
     item = next(i for i in agenda(friday(), FRIDAY) if i.cta == esc.cta)
-    assert item.signals == ["No Executive Decision Maker on record at the company"]
+    assert item.signals == []  # and the missing decision maker is no data, not a signal
     assert "left" not in item.why
 
 

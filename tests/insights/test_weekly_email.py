@@ -32,3 +32,17 @@ def test_it_mails_the_summary_to_the_vp_and_ceo_once_a_week(
 def test_it_is_on_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["executive-summary-weekly"]
     assert entry["task"] == "insights.tasks.weekly_summary_task"
+
+
+def test_it_mails_expected_loss_and_names_the_prior(org, django_capture_on_commit_callbacks):
+    from insights.models import RiskModelKind
+    from insights.predictions import PRIOR_NOTE
+    from tests.insights.risk_factories import RiskModelFactory, RiskPredictionFactory
+
+    b = book(org)
+    RiskModelFactory(kind=RiskModelKind.PRIOR)
+    RiskPredictionFactory(account=b["alpha"], probability=0.3)
+    with clock.frozen(NOW), django_capture_on_commit_callbacks(execute=True):
+        assert weekly_summary_task.delay().get() == 2
+    body = mail.outbox[0].body
+    assert f"Expected ARR loss at renewal: 30,000 (1 of 3 accounts scored; {PRIOR_NOTE})." in body
