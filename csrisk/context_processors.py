@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from csrisk.notifications import unread_count
-from csrisk.roles import EXECUTIVE_ROLES, Role, home_page
+from csrisk.roles import DEPARTMENT_ROLES, EXECUTIVE_ROLES, Role, home_page
 
 NAV = [
     ("cockpit:index", "Cockpit"),
@@ -33,6 +33,10 @@ def nav_items_for(user: object) -> list[tuple[str, str]]:
     superuser = bool(getattr(user, "is_superuser", False))
     role = getattr(user, "role", "")
     items = [n for n in NAV if superuser or n[0] not in NAV_FOR or role in NAV_FOR[n[0]]]
+    if role in DEPARTMENT_ROLES:
+        # The department's area queue (RACI): where the flagged CTAs of its areas are. The
+        # role says so without a query on every page.
+        items = [("cockpit:queue", f"{Role(role).label} queue"), *items]
     home = home_page(user)
     return sorted(items, key=lambda n: n[0] != home)
 
@@ -42,7 +46,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     current = match.view_name if match else ""
     if current.startswith("scorecards:"):
         current = "scorecards:review"
-    elif current.startswith("cockpit:"):
+    elif current.startswith("cockpit:") and current != "cockpit:queue":
         current = "cockpit:index"
     elif current.startswith("escalation:"):
         current = "escalation:list"

@@ -51,6 +51,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "escalated": ("A CTA is escalated to your level (or yours moves)", IMMEDIATE),
     "escalation_queue": ("A CTA is flagged in your department's queue", IMMEDIATE),
     "escalation_reminder": ("An escalation waits for your acknowledgement", IMMEDIATE),
+    "escalation_acknowledged": ("An escalation you are part of is acknowledged", IMMEDIATE),
+    "escalation_resolved": ("An escalation you are part of is resolved", IMMEDIATE),
     "sponsor_assigned": ("You become an account's executive sponsor", IMMEDIATE),
     "sponsor_checkin": ("A sponsor check-in is due", IMMEDIATE),
     "sponsor_checkin_overdue": ("A sponsor check-in in your team is overdue", IMMEDIATE),

@@ -21,6 +21,10 @@ class Role(models.TextChoices):
 ORG_WIDE_ROLES = frozenset({Role.VP_CS, Role.CEO})
 # Who may be an executive sponsor or hold a prior relationship with a customer.
 EXECUTIVE_ROLES = frozenset({Role.EXECUTIVE, Role.VP_CS, Role.CEO})
+# The departments that own risk areas (RACI) by role: they work from their area queue.
+DEPARTMENT_ROLES = frozenset(
+    {Role.SUPPORT, Role.SERVICES, Role.READINESS, Role.PRODUCT, Role.ENGINEERING}
+)
 
 
 class TeamFunction(models.TextChoices):
@@ -36,13 +40,14 @@ class TeamFunction(models.TextChoices):
 # The page each role works from: where logging in lands, and the first item of the
 # navigation. A CSM works their cockpit, a lead reviews their team's scorecards (the 1:1),
 # the VP works the escalation queue, the CEO reads the summary, an executive sponsor their
-# check-ins; the functions that own risk areas (RACI) work their CTAs.
+# check-ins; the functions that own risk areas (RACI) work their area queue.
 HOME_PAGES: dict[str, str] = {
     Role.CSM: "cockpit:index",
     Role.TEAM_LEAD: "scorecards:review",
     Role.VP_CS: "escalation:list",
     Role.CEO: "summary:index",
     Role.EXECUTIVE: "sponsors:program",
+    **dict.fromkeys(DEPARTMENT_ROLES, "cockpit:queue"),
 }
 DEFAULT_HOME_PAGE = "cockpit:index"
 

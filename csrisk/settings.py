@@ -209,6 +209,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Escalation deadlines: reminders, automatic moves up, suggestions, the sweeper.
     "escalation-sweep": {"task": "escalation.tasks.escalation_sweep_task", "schedule": 300.0},
+    # The VP's "suggested for level 2" lane over every live account (colour changes refresh
+    # an account at once; this catches renewals coming closer and departures ageing out).
+    "escalation-lane": {"task": "escalation.tasks.level_two_lane_task", "schedule": 1800.0},
     # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
     "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
     "signals-sweep": {"task": "signals.tasks.sweep_signals_task", "schedule": 30.0},

@@ -7,10 +7,12 @@ from accounts.rules import can_change_account
 from csrisk.models import User
 from csrisk.roles import Role
 from ctas.models import Cta
+from scorecards import raci
 
 
 def can_work_cta(user: User, cta: Cta) -> bool:
-    """The CTA's owner, whoever may change its account (owner CSM, their lead), VP, CEO."""
+    """The CTA's owner, whoever may change its account (owner CSM, their lead), VP, CEO,
+    and the department team that owns its area (RACI)."""
     if not user.is_authenticated or not user.is_active or user.is_integration:
         return False
     if user.is_org_wide or cta.owner_id == user.pk:
@@ -18,7 +20,10 @@ def can_work_cta(user: User, cta: Cta) -> bool:
     if can_change_account(user, cta.account):
         return True
     owner_team = cta.owner.team_id if cta.owner_id else None
-    return user.role == Role.TEAM_LEAD and owner_team in user.led_team_ids()
+    if user.role == Role.TEAM_LEAD and owner_team in user.led_team_ids():
+        return True
+    # RACI: the department that owns the CTA's area works it from its area queue.
+    return bool(cta.area) and cta.area in raci.user_areas(user)
 
 
 def can_open_cockpit(user: User, of: User) -> bool:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.cockpit, name="index"),
     path("counters/", views.counters, name="counters"),
     path("people/", views.people, name="people"),
+    path("queue/", views.area_queue, name="queue"),
     path("accounts/<int:account_id>/open/", views.cta_open, name="open"),
     path("ctas/<int:pk>/", views.cta_detail, name="cta"),
     path("ctas/<int:pk>/flag/", views.flag, name="flag"),

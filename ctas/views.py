@@ -33,13 +33,14 @@ from csrisk import clock, live, panels
 from csrisk.forms import add_service_errors, submission_key
 from csrisk.inputs import parse_id, redirect_next
 from csrisk.models import User
-from csrisk.roles import Role
+from csrisk.roles import DEPARTMENT_ROLES, Role
 from ctas import rules
 from ctas.choices import LIVE_STATUSES, Outcome, Status
 from ctas.filtersets import DUE_WINDOWS, CtaFilterSet
 from ctas.forms import CtaCreateForm
 from ctas.models import Cta, CtaTask
 from ctas.services import chatter, creation, cta_tasks, transitions
+from scorecards import raci
 from scorecards.choices import AreaCode
 
 PAGE_SIZE = 25
@@ -189,6 +190,38 @@ def cockpit(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "cockpit-list":
         return render(request, "ctas/partials/_cockpit_list.html", context)
     return render(request, "ctas/cockpit.html", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def area_queue(request: HttpRequest) -> HttpResponse:
+    """A department's queue (RACI): the live CTAs of the areas its team owns, flagged
+    first, worked in place with the cockpit's rows and actions."""
+    user = request.user
+    areas = raci.user_areas(user)
+    if not areas and user.role not in DEPARTMENT_ROLES:
+        raise Http404("Your team owns no risk area, so it has no area queue (RACI).")
+    # A department's person whose team owns no area yet lands here too: an empty queue
+    # that says why, not a 404 after logging in.
+    live = Cta.objects.filter(area__in=areas, status__in=LIVE_STATUSES).exclude(
+        status=Status.SNOOZED
+    )
+    counts = live.aggregate(open=Count("pk"), flagged=Count("pk", filter=Q(flagged=True)))
+    paginator = Paginator(_rows(live.select_related("owner")), PAGE_SIZE)
+    paginator.count = counts["open"]
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = decorate_rows(page.object_list)
+    labels = dict(AreaCode.choices)
+    context = {
+        "title": f"{user.team.name if user.team_id else Role(user.role).label} queue",
+        "areas": [labels.get(a, a) for a in areas],
+        "page": page,
+        "counts": counts,
+        "query": "",
+    }
+    if request.htmx and request.htmx.target == "cockpit-list":
+        return render(request, "ctas/partials/_cockpit_list.html", context)
+    return render(request, "ctas/queue.html", context)
 
 
 @require_GET

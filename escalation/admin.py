@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from escalation.models import (
+    AccountSuggestion,
     AgendaReview,
     Escalation,
     EscalationLevel,
@@ -91,3 +93,16 @@ class SuggestionAdmin(admin.ModelAdmin):
     list_display = ["escalation", "rule", "level", "status", "decided_by", "decided_at"]
     list_filter = ["rule", "status"]
     raw_id_fields = ["escalation", "decided_by"]
+
+
+@admin.register(AccountSuggestion)
+class AccountSuggestionAdmin(admin.ModelAdmin):
+    """The VP's lane, read-only: decisions are made on /escalations/ (who is recorded)."""
+
+    list_display = ["account", "rule", "status", "decided_by", "decided_at", "updated_at"]
+    list_filter = ["status", "rule"]
+    search_fields = ["account__name", "reason"]
+    readonly_fields = [f.name for f in AccountSuggestion._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

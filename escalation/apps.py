@@ -14,6 +14,10 @@ class EscalationConfig(AppConfig):
         events.cta_flagged.connect(receivers.on_cta_flagged, dispatch_uid="escalation-flag")
         events.cta_released.connect(receivers.on_cta_released, dispatch_uid="escalation-release")
         events.comment_added.connect(receivers.on_comment_added, dispatch_uid="escalation-comment")
+        events.color_changed.connect(receivers.on_color_changed, dispatch_uid="escalation-lane")
+        events.accounts_changed.connect(
+            receivers.on_accounts_changed, dispatch_uid="escalation-lane-accounts"
+        )
         panels.register(
             "cta_detail",
             panels.Panel("escalation", "escalation/partials/_cta_panel.html", views.cta_panel),

@@ -32,6 +32,9 @@ class SuggestionRule(models.TextChoices):
     HABITS_RED = "habits_red", "Habits scorecard red"
     EDM_CHANGED = "edm_changed", "Executive decision maker left or changed role"
     CEO_RELATIONSHIP = "ceo_relationship", "CEO has a prior relationship"
+    # Filled by a registered reason source (escalation.services.suggestions.register_source)
+    # such as the renewal-risk model's top band; escalation itself never computes it.
+    RISK_TOP_BAND = "risk_top_band", "Renewal-risk model: top band"
 
 
 class SuggestionStatus(models.TextChoices):

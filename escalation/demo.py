@@ -15,7 +15,7 @@ from ctas.models import Cta
 from escalation import rules
 from escalation.choices import Level, StepAction
 from escalation.models import Escalation, EscalationStep, Meeting
-from escalation.services import deadlines, levels, routing, suggestions
+from escalation.services import deadlines, lane, levels, opening, routing, suggestions
 from scorecards.models import Area
 
 STORY_CHECKED = 300  # suggestions are looked for at once on this many; the sweep does the rest
@@ -67,11 +67,16 @@ def build_demo_escalations(*, full: bool = True) -> int:
         ],
         batch_size=1000,
     )
+    # Routed like a real flag: the live queues and the area's department are told, so
+    # support1 finds the Support flags among their notifications.
+    for escalation in escalations:
+        opening.tell_routed(escalation, escalation.opened_by)
     _story(escalations)
     if not full:
         return len(escalations)
     for escalation in escalations[:STORY_CHECKED]:
         suggestions.suggestions_refresh(escalation)
+    lane.lane_refresh_all()  # the VP's lane, every live account (flagged or not)
     # Deadlines already missed are chased now, so the demo starts settled (reminders,
     # automatic moves up) instead of changing under the first visitor five minutes in.
     deadlines.sweep()

@@ -256,3 +256,49 @@ class AgendaReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting} {self.date}: {self.item_key}"
+
+
+class AccountSuggestion(models.Model):
+    """csrisk suggests taking an account to level 2, flagged or not: the VP's lane."""
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="level_suggestions"
+    )
+    rule = models.CharField(max_length=20, choices=SuggestionRule.choices)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.VP)
+    reason = models.CharField(max_length=300)
+    basis = models.CharField(
+        max_length=300,
+        help_text="What the reason rests on (a renewal date, a departure); a dismissed "
+        "suggestion comes back only when this changes.",
+    )
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.OPEN
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    escalation = models.ForeignKey(
+        Escalation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The escalation accepting it opened or raised.",
+    )
+
+    class Meta:
+        ordering = ["-level", "pk"]
+        indexes = [models.Index(fields=["status", "level"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "rule"], name="one_account_suggestion_per_rule"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Suggest level {self.level} for {self.account_id}: {self.reason}"

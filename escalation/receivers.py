@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from csrisk import jobs
 from csrisk.models import User
 from ctas.models import Cta
-from escalation.services import levels, opening
+from escalation.services import lane, levels, opening
 
 
 def on_cta_flagged(sender: Any, **event: Any) -> None:
@@ -30,3 +31,24 @@ def on_comment_added(sender: Any, **event: Any) -> None:
 
     body = Comment.objects.filter(pk=event["comment_id"]).values_list("body", flat=True).first()
     levels.escalation_commented(cta=cta, by=by, body=body or "", mentioned=mentioned)
+
+
+def on_color_changed(sender: Any, **event: Any) -> None:
+    """The recompute keeps the VP's lane current: a change that can move a level-2 reason
+    (overall or habits going into or out of red; any company change, the decision maker)
+    re-reads that account, in the background where there is a worker."""
+    area, old, new = event.get("area"), event.get("old"), event.get("new")
+    crosses_red = (old == "red") != (new == "red")
+    only = {"overall": "renewal_at_risk", "habits": "habits_red"}.get(area or "")
+    if area == "company":
+        only = "edm_changed"
+    elif only is None or not crosses_red:
+        return
+    jobs.queue("escalation.tasks.lane_refresh_task", [event["account_id"]], [only])
+
+
+def on_accounts_changed(sender: Any, **event: Any) -> None:
+    """A renewal date or a stage changed: re-read those accounts (many: the beat does)."""
+    ids = event.get("account_ids")
+    if ids and len(ids) <= lane.LANE_BATCH:
+        jobs.queue("escalation.tasks.lane_refresh_task", list(ids))

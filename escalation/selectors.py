@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from accounts.models import Account
 from csrisk import clock
@@ -15,8 +15,15 @@ from csrisk.models import User
 from csrisk.roles import Role
 from ctas.choices import LIVE_STATUSES, CtaType
 from ctas.models import Cta
-from escalation.choices import EscalationStatus, MeetingKind, SuggestionStatus
-from escalation.models import AgendaReview, Escalation, EscalationStep, Meeting, Suggestion
+from escalation.choices import EscalationStatus, MeetingKind, StepAction, SuggestionStatus
+from escalation.models import (
+    AccountSuggestion,
+    AgendaReview,
+    Escalation,
+    EscalationStep,
+    Meeting,
+    Suggestion,
+)
 from scorecards.measures import COLOR_RANK, DECLARED
 from scorecards.models import AreaScore, Scorecard, ScorecardSettings
 from scorecards.selectors import leadership_review, measure_verdicts
@@ -50,7 +57,20 @@ def escalation_list(
         led = user.led_team_ids()
         qs = qs.filter(Q(cta__owner=user) | Q(cta__owner__team__in=led))
     order = ["deadline_at", "pk"] if status == EscalationStatus.OPEN else ["-resolved_at", "-pk"]
-    return qs.order_by(*order)
+    return with_level_reason(qs).order_by(*order)
+
+
+LEVEL_MOVES = (StepAction.ESCALATED, StepAction.AUTO_ESCALATED, StepAction.DE_ESCALATED)
+
+
+def with_level_reason(qs: QuerySet[Escalation]) -> QuerySet[Escalation]:
+    """Annotate ``level_reason``: why it is at its level now — the reason of the last move
+    to that level (the lead's for 2, the VP's for 3), empty at a level 1 it never left
+    (the flag's reason, ``Escalation.reason``, says why then). One subquery, any page."""
+    last_move = EscalationStep.objects.filter(
+        escalation=OuterRef("pk"), to_level=OuterRef("level"), action__in=LEVEL_MOVES
+    ).order_by("-at", "-pk")
+    return qs.annotate(level_reason=Subquery(last_move.values("reason")[:1]))
 
 
 def open_for_ctas(cta_ids: list[int]) -> dict[int, Escalation]:
@@ -255,3 +275,32 @@ def meeting_kinds() -> dict[str, list[Meeting]]:
     for m in meetings():
         result[m.kind].append(m)
     return result
+
+
+# --- the VP's lane ------------------------------------------------------------------------
+
+LANE_SIZE = 50
+
+
+def level_two_lane(limit: int = LANE_SIZE) -> tuple[list[AccountSuggestion], int]:
+    """Open level-2 suggestions of accounts not at level 2 yet (read now, so one raised
+    since the last refresh leaves at once), biggest ARR first; and how many in all.
+    ``open_level`` is the account's open escalation level (None: nothing flagged)."""
+    open_level = (
+        Escalation.objects.filter(account=OuterRef("account_id"), status=EscalationStatus.OPEN)
+        .order_by("-level")
+        .values("level")[:1]
+    )
+    qs = (
+        AccountSuggestion.objects.filter(status=SuggestionStatus.OPEN, level=2)
+        .exclude(account__lifecycle_stage="churned")
+        .annotate(open_level=Subquery(open_level))
+        .filter(Q(open_level__isnull=True) | Q(open_level__lt=2))
+    )
+    rows = list(
+        qs.select_related("account__scorecard", "account__owner").order_by(
+            "-account__arr", "account__renewal_date", "pk"
+        )[:limit]
+    )
+    total = len(rows) if len(rows) < limit else qs.count()
+    return rows, total

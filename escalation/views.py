@@ -26,8 +26,8 @@ from ctas.choices import LIVE_STATUSES
 from ctas.models import Cta
 from escalation import rules, selectors
 from escalation.choices import EscalationStatus, Level, MeetingKind
-from escalation.models import AgendaReview, Escalation, Meeting, Suggestion
-from escalation.services import agendas, levels, suggestions
+from escalation.models import AccountSuggestion, AgendaReview, Escalation, Meeting, Suggestion
+from escalation.services import agendas, lane, levels, suggestions
 
 SHORT = {1: "Level 1 · team", 2: "Level 2 · VP", 3: "Level 3 · CEO"}
 
@@ -122,10 +122,75 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         "mine": mine,
         "levels": [(value, label, counts.get(value, 0)) for value, label in Level.choices],
         "now": clock.now(),
+        "lane": _lane(user) if level == Level.VP and status == EscalationStatus.OPEN else None,
     }
     if request.htmx:
         return render(request, "escalation/partials/_list_table.html", context)
     return render(request, "escalation/list.html", context)
+
+
+def _lane(user: User) -> dict[str, Any] | None:
+    """The "suggested for level 2" lane, for the people who may raise level 2."""
+    if rules.max_level_for(user) < Level.VP:
+        return None
+    rows, total = selectors.level_two_lane()
+    return {"rows": rows, "total": total}
+
+
+def _lane_act(
+    request: HttpRequest, pk: int, fn: Callable[[AccountSuggestion], Any], done: str
+) -> HttpResponse:
+    suggestion = get_object_or_404(AccountSuggestion.objects.select_related("account"), pk=pk)
+    error, status = "", 200
+    try:
+        fn(suggestion)
+    except ValidationError as exc:
+        error, status = " ".join(exc.messages), 400
+    except PermissionDenied as exc:
+        if not request.htmx:
+            raise
+        error, status = str(exc) or "Not allowed.", 403
+    if request.htmx:
+        # The lane and the level-2 table below it: an accepted account moves from one to
+        # the other in the same swap.
+        qs = selectors.escalation_list(request.user, level=Level.VP)
+        context = {
+            "page": Paginator(qs, 50).get_page(1),
+            "level": Level.VP,
+            "status": EscalationStatus.OPEN,
+            "now": clock.now(),
+            "lane": _lane(request.user),
+            "error": error,
+            "done": "" if error else done,
+        }
+        return render(request, "escalation/partials/_list_table.html", context, status=status)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(reverse("escalation:list") + "?level=2#lane")
+
+
+@require_POST
+def lane_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    return _lane_act(
+        request,
+        pk,
+        lambda s: lane.lane_accept(suggestion=s, by=request.user),
+        "Raised to level 2; the team lead and the CSM are told.",
+    )
+
+
+@require_POST
+def lane_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    return _lane_act(
+        request,
+        pk,
+        lambda s: lane.lane_dismiss(
+            suggestion=s, by=request.user, note=request.POST.get("note", "")[:300]
+        ),
+        "Dismissed until its reason changes.",
+    )
 
 
 # --- actions ------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ def pages_matrix() -> dict[str, dict[str, object]]:
     return {
         "home": {**dict.fromkeys(STAFF, 302)},
         "notifications": ALL_OK,
+        "notifications-bell": ALL_OK,
         "notifications-read": post_only,
         # the bell a page polls: each person's own count
         "notifications-bell": ALL_OK,
@@ -77,6 +78,9 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         # one's own counters, polled (a lead's view of a CSM's: tests/csrisk/test_live.py)
         "cockpit:counters": ALL_OK,
         "cockpit:people": ALL_OK,
+        "cockpit:counters": ALL_OK,
+        # a department's area queue (RACI): only teams that own an area have one
+        "cockpit:queue": {**dict.fromkeys(STAFF, 404), "support": "ok"},
         "cockpit:open": post_only,
         "cockpit:cta": ALL_OK,
         "cockpit:flag": post_only,
@@ -96,6 +100,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "escalation:acknowledge": post_only,
         "escalation:resolve": post_only,
         "escalation:suggestion-accept": post_only,
+        "escalation:lane-accept": post_only,
+        "escalation:lane-dismiss": post_only,
         "escalation:suggestion-dismiss": post_only,
         "escalation:meetings": ALL_OK,
         "escalation:agenda": ALL_OK,

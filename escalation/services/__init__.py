@@ -5,8 +5,10 @@ receiver of ``events.cta_flagged`` inside the flag's transaction) and routes it
 (``routing``): the owner's team lead (ctas tells them), the meeting or live queue of the
 team that owns the area (RACI), and the CS team meeting when the account renews soon. From
 there people escalate to level 2 (VP) and 3 (CEO), de-escalate, acknowledge and resolve
-(``levels``); csrisk suggests going higher (``suggestions``); the sweeper reminds and moves
-up late levels (``deadlines``); meetings record their outcomes (``agendas``). Every step is
+(``levels``), and every step is told to the people involved (``telling``); csrisk
+suggests going higher (``suggestions``), and lists every account that wants the VP in the
+VP's lane (``lane``); the sweeper reminds and moves up late levels (``deadlines``);
+meetings record their outcomes (``agendas``). Every step is
 on the timeline (``EscalationStep``) and in the audit log (``timeline.record_step``).
 
 The names below are re-exported so ``from escalation.services import escalation_open``

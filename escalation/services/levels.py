@@ -11,42 +11,40 @@ from django.db import transaction
 
 from csrisk import clock
 from csrisk.models import User
-from csrisk.notifications import notify
 from ctas import services as cta_services
 from ctas.models import Cta
 from escalation import rules
 from escalation.choices import EscalationStatus, Level, StepAction, SuggestionStatus
-from escalation.models import Escalation, Suggestion
+from escalation.models import Escalation, EscalationStep, Suggestion
+from escalation.services import telling
 from escalation.services.timeline import (
     ack_deadline,
-    escalation_url,
     locked,
     person_name,
     record_step,
 )
 
 
-def _notify_level(escalation: Escalation, by: User | None, level: int, title: str, body: str):
-    """Tell the people at ``level`` plus the CTA owner and their lead (not the actor)."""
-    cta = escalation.cta
-    people = {p.pk: p for p in rules.level_people(level, cta)}
-    for person in (cta.owner, cta.owner.team.lead if cta.owner.team_id else None):
-        if person is not None:
-            people.setdefault(person.pk, person)
-    stamp = clock.now().strftime("%Y%m%d%H%M%S")
-    for person in people.values():
-        if by is not None and person.pk == by.pk:
-            continue
-        transaction.on_commit(
-            lambda person=person: notify(
-                user=person,
-                kind="escalated",
-                title=title,
-                body=body,
-                url=escalation_url(escalation),
-                dedupe_key=f"escalated:{escalation.pk}:{level}:{stamp}:{person.pk}",
-            )
-        )
+def _notify_level(
+    escalation: Escalation, by: User | None, level: int, title: str, body: str
+) -> None:
+    """Tell everyone involved in a move to ``level`` (``telling``): up to the higher of the
+    new level and the one it came from, so a de-escalation still tells the level it left."""
+    came_from = (
+        EscalationStep.objects.filter(escalation=escalation)
+        .order_by("-at", "-pk")
+        .values_list("from_level", flat=True)
+        .first()
+    )
+    telling.tell(
+        escalation,
+        by,
+        kind="escalated",
+        event=f"escalated:{level}:{clock.now():%Y%m%d%H%M%S}",
+        up_to=max(level, came_from or 0),
+        title=title,
+        body=body,
+    )
 
 
 def _move_to(
@@ -155,7 +153,18 @@ def escalation_acknowledge(*, escalation: Escalation, by: User, note: str = "") 
     escalation.acknowledged_at = clock.now()
     escalation.acknowledged_by = by
     escalation.save(update_fields=["acknowledged_at", "acknowledged_by"])
-    record_step(escalation, by, StepAction.ACKNOWLEDGED, reason=note.strip()[:1000])
+    note = note.strip()[:1000]
+    step = record_step(escalation, by, StepAction.ACKNOWLEDGED, reason=note)
+    cta = escalation.cta
+    telling.tell(
+        escalation,
+        by,
+        kind="escalation_acknowledged",
+        event=f"acknowledged:{step.pk}",
+        up_to=escalation.level,
+        title=f"Level {escalation.level} acknowledged: {cta.account.name} — {cta.reason}",
+        body=f"{person_name(by)}: {note}" if note else f"{person_name(by)} has it.",
+    )
     return escalation
 
 
@@ -173,13 +182,6 @@ def escalation_resolve(*, escalation: Escalation, by: User, reason: str) -> Esca
     cta = escalation.cta
     if cta.flagged:
         cta_services.cta_unflag(cta=cta, by=by, reason=f"Escalation resolved: {reason}")
-    _notify_level(
-        escalation,
-        by,
-        escalation.level,
-        f"Resolved: {cta.account.name} — {cta.reason}",
-        f"{person_name(by)}: {reason}",
-    )
     return escalation
 
 
@@ -190,7 +192,21 @@ def _close(escalation: Escalation, by: User | None, reason: str) -> None:
     escalation.resolution = reason
     escalation.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
     Suggestion.objects.filter(escalation=escalation, status=SuggestionStatus.OPEN).delete()
-    record_step(escalation, by, StepAction.RESOLVED, from_level=escalation.level, reason=reason)
+    step = record_step(
+        escalation, by, StepAction.RESOLVED, from_level=escalation.level, reason=reason
+    )
+    # Resolving by closing or unflagging the CTA is no quieter than resolving it here: the
+    # levels it reached hear that it is over, and why.
+    cta = escalation.cta
+    telling.tell(
+        escalation,
+        by,
+        kind="escalation_resolved",
+        event=f"resolved:{step.pk}",
+        up_to=escalation.level,
+        title=f"Resolved at level {escalation.level}: {cta.account.name} — {cta.reason}",
+        body=f"{person_name(by)}: {reason}",
+    )
 
 
 @transaction.atomic

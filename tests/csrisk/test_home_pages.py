@@ -19,7 +19,7 @@ HOMES = [
     ("vp", "/escalations/"),
     ("ceo", "/summary/"),
     ("exec", "/sponsors/"),
-    ("support", "/cockpit/"),
+    ("support", "/cockpit/queue/"),
 ]
 
 
