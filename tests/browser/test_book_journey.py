@@ -16,6 +16,7 @@ def test_a_lead_filters_sorts_opens_and_edits_an_account(
     AccountFactory(owner=org.csm_a, name="Whale Corp", arr=900_000, segment="strategic")
     AccountFactory(owner=org.csm_b, name="Other Team Co", segment="enterprise")
     log_in(page, "lead_a", PASSWORD)
+    page.goto(f"{live_server.url}/accounts/")  # a lead lands on the 1:1 review
     expect(page.get_by_role("heading", name="32 accounts")).to_be_visible()
     shot(page, "list")
     # The list updates in place: a marker set on the window survives every filter change.
@@ -58,6 +59,7 @@ def test_a_lead_previews_a_bad_file_then_imports_a_good_one(
         "Bar,200,F-2,csm_a2@example.com\n"
     )
     log_in(page, "lead_a", PASSWORD)
+    page.goto(f"{live_server.url}/accounts/")  # a lead lands on the 1:1 review
     page.get_by_role("button", name="Import CSV").click()
     page.get_by_label("CSV file").set_input_files(str(bad))
     page.get_by_role("button", name="Upload and preview").click()

@@ -87,6 +87,7 @@ def test_every_main_page_runs_under_the_policy_without_a_complaint(
     # A CSM: the book, an account, the cockpit with a CTA's tasks and chatter (htmx).
     csm = watch.page(context)
     log_in(csm, "csm_a", PASSWORD)
+    csm.goto(f"{url}/accounts/")  # a CSM lands on the cockpit
     csm.get_by_label("Search").fill("alpha")
     expect(csm.get_by_role("heading", name="1 account")).to_be_visible()
     csm.get_by_role("link", name="Alpha Inc").click()

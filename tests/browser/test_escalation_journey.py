@@ -37,7 +37,8 @@ def test_a_lead_escalates_a_flagged_cta_to_the_vp(
     page.locator("tr", has_text="Green Co").get_by_role(
         "link", name=re.compile("green — show why")
     ).first.click()
-    expect(page.locator("#reasons")).to_contain_text("Green Co")
+    # the reasons open in the row under the one clicked
+    expect(page.locator(".why-row td", has_text="Green Co")).to_be_visible()
     shot(page, "green-reasons")
 
     panel.get_by_role("link", name="Champion went quiet").click()
