@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -52,6 +52,12 @@ class Row:
     churned: bool
     flags: dict[str, bool]
     risks: dict[str, float]
+    # Whether each measure had no data then (a gap, not a reading): the risk model's input.
+    no_data: dict[str, bool] = field(default_factory=dict)
+    # The day the signals were read (``as_of_date``): what a point-in-time model may know.
+    as_of: dt.date | None = None
+    # The ARR at stake: the outcome's arr_before, else the account's ARR on record.
+    arr: float = 0.0
 
 
 @dataclass
@@ -202,13 +208,15 @@ def as_of_date(renewal: dt.date, horizon_days: int) -> dt.date:
 
 def history(horizon_days: int = 90) -> list[Row]:
     """Every recorded renewal with each signal's flag and risk ``horizon_days`` before it."""
-    outcomes = list(
+    records = list(
         RenewalOutcome.objects.order_by("renewal_date", "pk").values_list(
-            "account_id", "renewal_date", "outcome"
+            "account_id", "renewal_date", "outcome", "arr_before", "account__arr"
         )
     )
-    if not outcomes:
+    if not records:
         return []
+    arr_at = {(a, d): float(b if b is not None else now) for a, d, _, b, now in records}
+    outcomes = [(a, d, o) for a, d, o, _, _ in records]
     thresholds = sc_selectors.thresholds()
     areas = sc_selectors.area_infos()
     first = min(d for _, d, _ in outcomes) - dt.timedelta(days=horizon_days)
@@ -237,11 +245,13 @@ def history(horizon_days: int = 90) -> list[Row]:
         _, overall = combine(measured, account_ids=ids, areas=areas, cta_floors={}, overrides={})
         flags: dict[int, dict[str, bool]] = {a: {} for a in ids}
         risks: dict[int, dict[str, float]] = {a: {} for a in ids}
-        for account_id, code, color, score in measured[
-            ["account_id", "measure", "color", "score"]
+        gaps: dict[int, dict[str, bool]] = {a: {} for a in ids}
+        for account_id, code, color, score, gap in measured[
+            ["account_id", "measure", "color", "score", "no_data"]
         ].itertuples(index=False):
             flags[int(account_id)][code] = color != GREEN
             risks[int(account_id)][code] = 100.0 - float(score)
+            gaps[int(account_id)][code] = bool(gap)
         for o in overall:
             flags[o.account_id][COMPOSITE] = o.color != GREEN
             risks[o.account_id][COMPOSITE] = 100.0 - float(o.weighted_score)
@@ -253,6 +263,9 @@ def history(horizon_days: int = 90) -> list[Row]:
                     outcome == RenewalOutcomeKind.CHURNED,
                     flags[account_id],
                     risks[account_id],
+                    no_data=gaps[account_id],
+                    as_of=on,
+                    arr=arr_at[(account_id, renewal)],
                 )
             )
     return rows
