@@ -1,0 +1,361 @@
+"""Writes of the renewal-risk model: train it, and score the live accounts with it.
+
+- ``risk_model_train`` learns from the book's past renewals, read point-in-time by the
+  backtest (``insights.backtest.history``), or writes the documented prior when too few of
+  them churned; the new model becomes the active one and every live account is scored.
+- ``risk_score`` scores live accounts from measure rows: those a recompute just computed
+  (the ``csrisk.events.measures_computed`` receiver), or rows it computes itself.
+- ``rolling_origin_probabilities`` scores past renewals, each with a model trained only on
+  the renewals that had happened before it was read (for the backtest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from accounts.choices import LifecycleStage
+from accounts.models import Account
+from csrisk import audit, clock
+from csrisk.db import insert_rows, update_rows
+from csrisk.models import User
+from insights import backtest
+from insights.backtest import Row
+from insights.models import RiskBand, RiskModel, RiskModelKind, RiskPrediction
+from insights.risk import features, model, prior
+from scorecards import selectors as sc_selectors
+from scorecards.measures import run_measures
+
+# Reasons shown: the signals that push the probability up the most, at least this much.
+TOP_REASONS = 3
+MIN_REASON_POINTS = 0.5
+# A probability that moved less than this (and kept its band and model) is the same
+# prediction: the latest row is refreshed in place, no history row is added.
+SAME = 0.0005
+
+
+# --- bands --------------------------------------------------------------------------------
+
+
+def band(probability: float) -> str:
+    """low below CSRISK_RISK_BAND_MEDIUM, high from CSRISK_RISK_BAND_HIGH, medium between."""
+    if probability >= settings.CSRISK_RISK_BAND_HIGH:
+        return RiskBand.HIGH
+    if probability >= settings.CSRISK_RISK_BAND_MEDIUM:
+        return RiskBand.MEDIUM
+    return RiskBand.LOW
+
+
+# --- fitting ------------------------------------------------------------------------------
+
+
+@dataclass
+class Fit:
+    kind: str
+    params: model.Params
+    n_renewals: int
+    n_churned: int
+    base_rate: float
+    metrics: dict
+
+
+def fit_rows(rows: Sequence[Row], feature_names: Sequence[str], x: np.ndarray | None = None) -> Fit:
+    """The learned model when the rows hold enough churns, else the prior (the only place
+    that choice is made: training and the rolling-origin backtest both come here). ``x``:
+    the rows' features when the caller has them."""
+    n, churned = len(rows), sum(r.churned for r in rows)
+    rate = prior.base_rate(n, churned, settings.CSRISK_RISK_DEFAULT_BASE_RATE)
+    if x is None and rows:
+        x = features.from_rows(rows, feature_names)
+    if churned < settings.CSRISK_RISK_MIN_CHURNS or churned == n:
+        return Fit(RiskModelKind.PRIOR, prior.prior(feature_names, rate, x), n, churned, rate, {})
+    y = np.array([r.churned for r in rows], dtype=int)
+    params = model.fit(x, y, feature_names)
+    return Fit(RiskModelKind.LEARNED, params, n, churned, rate, {})
+
+
+def _metrics(fit: Fit, rows: Sequence[Row]) -> dict:
+    """In-sample and (learned models) cross-validated AUC, Brier and log loss."""
+    if not rows:
+        return {"base_rate": fit.base_rate}
+    x = features.from_rows(rows, fit.params.features)
+    y = np.array([r.churned for r in rows], dtype=int)
+    out: dict = {
+        "base_rate": round(fit.base_rate, 4),
+        "in_sample": model.metrics(y, fit.params.probability(x)),
+    }
+    if fit.kind == RiskModelKind.LEARNED:
+        oof = model.cross_validated(x, y, fit.params.features)
+        out["cross_validated"] = model.metrics(y, oof) if oof is not None else None
+        out["calibrated"] = fit.params.calibration is not None
+    return out
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+def risk_model_train(*, by: User | None = None, score: bool = True) -> RiskModel:
+    """Fit the model on every past renewal (or write the prior), make it the active one and
+    score the live accounts with it. Idempotent in effect: running it twice trains the same
+    numbers again (the folds are seeded) under a new version."""
+    now = clock.now()
+    horizon = settings.CSRISK_RISK_HORIZON_DAYS
+    # Read and fitted outside any transaction: reading every renewal week takes a while.
+    rows = backtest.history(horizon)
+    names = features.names(features.measure_codes())
+    fit = fit_rows(rows, names)
+    fit.metrics = _metrics(fit, rows)
+    risk_model = _activate(fit, rows, names, now, by)
+    if score:
+        risk_score()
+    return risk_model
+
+
+@transaction.atomic
+def _activate(
+    fit: Fit, rows: Sequence[Row], names: list[str], now: dt.datetime, by: User | None
+) -> RiskModel:
+    """Store the fitted model as the active one (the previous one stays, inactive: its
+    predictions keep pointing at it)."""
+    previous = RiskModel.objects.select_for_update().filter(active=True).first()
+    if previous is not None:
+        RiskModel.objects.filter(pk=previous.pk, active=True).update(active=False)
+    dates = [r.renewal_date for r in rows]
+    risk_model = RiskModel.objects.create(
+        version=f"{fit.kind}-{now:%Y%m%d-%H%M%S}-{fit.n_renewals}r{fit.n_churned}c",
+        kind=fit.kind,
+        trained_at=now,
+        window_start=min(dates) if dates else None,
+        window_end=max(dates) if dates else None,
+        horizon_days=settings.CSRISK_RISK_HORIZON_DAYS,
+        n_renewals=fit.n_renewals,
+        n_churned=fit.n_churned,
+        features=names,
+        parameters=fit.params.as_json(),
+        metrics=fit.metrics,
+        active=True,
+    )
+    audit.record(
+        actor=by,
+        action="risk_model.train",
+        target=risk_model,
+        changes={"active": (previous.version if previous else None, risk_model.version)},
+    )
+    return risk_model
+
+
+def active_model() -> RiskModel:
+    """The active model; before any training, the prior with the default base rate (so a
+    first recompute already has a probability, and says it is the prior)."""
+    found = RiskModel.objects.filter(active=True).first()
+    if found is not None:
+        return found
+    names = features.names(features.measure_codes())
+    params = prior.prior(names, settings.CSRISK_RISK_DEFAULT_BASE_RATE)
+    try:
+        with transaction.atomic():
+            return RiskModel.objects.create(
+                version=f"prior-default-{len(names)}f",
+                kind=RiskModelKind.PRIOR,
+                trained_at=clock.now(),
+                horizon_days=settings.CSRISK_RISK_HORIZON_DAYS,
+                features=names,
+                parameters=params.as_json(),
+                metrics={"base_rate": settings.CSRISK_RISK_DEFAULT_BASE_RATE},
+                active=True,
+            )
+    except IntegrityError:  # another process made one first (or the version exists)
+        return RiskModel.objects.filter(active=True).first() or RiskModel.objects.get(
+            version=f"prior-default-{len(names)}f"
+        )
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+@dataclass
+class ScoreReport:
+    accounts: int = 0
+    new: int = 0
+    refreshed: int = 0
+
+
+def risk_score(
+    account_ids: Iterable[int] | None = None,
+    *,
+    measured: pd.DataFrame | None = None,
+    now: dt.datetime | None = None,
+) -> ScoreReport:
+    """Score the live (not churned) accounts among ``account_ids`` (all when None) with the
+    active model. ``measured``: the measure rows of those accounts as of now (a recompute's);
+    without them the measures are run here."""
+    now = now or clock.now()
+    qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
+    if account_ids is not None:
+        qs = qs.filter(pk__in=list(account_ids))
+    live = list(qs.order_by("pk").values_list("pk", "arr", "renewal_date"))
+    report = ScoreReport(accounts=len(live))
+    if not live:
+        return report
+    ids = [a for a, _, _ in live]
+    if measured is None:
+        thresholds = sc_selectors.thresholds()
+        measured = run_measures(
+            sc_selectors.load_frames(ids, now, thresholds, links=False), thresholds
+        )
+    risk_model = active_model()
+    params = model.Params.from_json(risk_model.parameters)
+    arr = [float(a) for _, a, _ in live]
+    x = features.from_measured(ids, measured, arr, params.features)
+    p, points = params.contributions(x)
+    texts = _reasons(ids, measured, arr, params, x, points)
+    today = now.date()
+    rows = []
+    for i, (account_id, account_arr, renewal) in enumerate(live):
+        prob = round(float(p[i]), 4)
+        horizon = max((renewal - today).days, 0) if renewal else risk_model.horizon_days
+        loss = (Decimal(account_arr) * Decimal(str(prob))).quantize(Decimal("0.01"))
+        rows.append((account_id, prob, loss, band(prob), horizon, renewal, texts[i]))
+    _write(rows, risk_model.pk, now, report, whole_book=account_ids is None)
+    return report
+
+
+def _reasons(
+    ids: list[int],
+    measured: pd.DataFrame,
+    arr: list[float],
+    params: model.Params,
+    x: np.ndarray,
+    points: np.ndarray,
+) -> list[list[dict]]:
+    """Per account, the signals that push its probability up most, in words: only features
+    above the book's typical level that raise the probability (a learned weight can run
+    against intuition, e.g. "has data" raising risk; that is not a reason one can read)."""
+    parsed = [features.parse(f) for f in params.features]
+    labels = {t.code: t.label for t in sc_selectors.thresholds()}
+    # Each (account, measure) reading's sentence, by position, without a per-row dict.
+    codes = pd.Index(sorted({f.measure for f in parsed if f.measure}))
+    width = max(len(codes), 1)
+    row = pd.Index(ids).get_indexer(measured["account_id"].to_numpy())
+    col = codes.get_indexer(measured["measure"].to_numpy(dtype=object))
+    keep = (row >= 0) & (col >= 0)
+    sentences = np.full(len(ids) * width, "", dtype=object)
+    sentences[row[keep] * width + col[keep]] = measured["sentence"].to_numpy(dtype=object)[keep]
+    readable = np.where(x > np.asarray(params.mean), points, 0.0)
+    k = min(TOP_REASONS, points.shape[1])
+    top = np.argsort(-readable, axis=1)[:, :k]
+    out: list[list[dict]] = []
+    for i in range(len(ids)):
+        reasons = []
+        for j in top[i].tolist():
+            pts = float(readable[i, j]) * 100
+            if pts < MIN_REASON_POINTS:
+                break
+            f = parsed[j]
+            label = labels.get(f.measure, f.measure) if f.measure else "ARR"
+            if f.kind == features.LOG_ARR:
+                text = f"ARR {arr[i]:,.0f}"
+            elif f.kind == features.GAP:
+                text = f"{label}: no data, or too little to judge"
+            else:
+                text = sentences[i * width + codes.get_loc(f.measure)] or label
+            reasons.append(
+                {
+                    "feature": f.name,
+                    "label": label,
+                    "points": round(pts, 1),
+                    "text": f"{text}: +{pts:.0f} points",
+                }
+            )
+        out.append(reasons)
+    return out
+
+
+def _lock() -> None:
+    """Scoring writes one at a time: two scorings of one account would each mark their row
+    the latest (the unique constraint would refuse the second)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('csrisk-risk-scoring'))")
+
+
+PREDICTION_COLUMNS = (
+    "account_id",
+    "model_id",
+    "computed_at",
+    "probability",
+    "expected_loss",
+    "band",
+    "horizon_days",
+    "renewal_date",
+    "reasons",
+    "latest",
+)
+
+
+@transaction.atomic
+def _write(
+    rows: list[tuple], model_id: int, now: dt.datetime, report: ScoreReport, *, whole_book: bool
+) -> None:
+    """A new latest row where the prediction changed (model, band, renewal date or
+    probability); the latest row refreshed in place where only its reasons or horizon did."""
+    _lock()
+    latest = RiskPrediction.objects.filter(latest=True)
+    if not whole_book:
+        latest = latest.filter(account_id__in=[r[0] for r in rows])
+    current = {
+        a: (pk, m, p, b, d)
+        for a, pk, m, p, b, d in latest.values_list(
+            "account_id", "pk", "model_id", "probability", "band", "renewal_date"
+        )
+    }
+    new, refreshed, retired = [], [], []
+    for account_id, prob, loss, bnd, horizon, renewal, reasons in rows:
+        old = current.get(account_id)
+        if (
+            old is not None
+            and old[1] == model_id
+            and old[3] == bnd
+            and (old[4] == renewal and abs(old[2] - prob) < SAME)
+        ):
+            refreshed.append((old[0], now, horizon, reasons))
+            continue
+        if old is not None:
+            retired.append(old[0])
+        new.append((account_id, model_id, now, prob, loss, bnd, horizon, renewal, reasons, True))
+    if retired:
+        RiskPrediction.objects.filter(pk__in=retired, latest=True).update(latest=False)
+    insert_rows(RiskPrediction, PREDICTION_COLUMNS, new)
+    update_rows(RiskPrediction, ("computed_at", "horizon_days", "reasons"), refreshed)
+    report.new += len(new)
+    report.refreshed += len(refreshed)
+
+
+# --- the backtest's point-in-time model -----------------------------------------------------
+
+
+def rolling_origin_probabilities(rows: list[Row]) -> list[float | None]:
+    """Each past renewal's probability from a model trained ONLY on the renewals whose
+    renewal date came before that renewal was read (its ``as_of``): the outcomes known
+    then. Fewer churns known than CSRISK_RISK_MIN_CHURNS: the prior, with the base rate of
+    what was known. A row without an as-of date gets None."""
+    names = features.names(features.measure_codes())
+    x = features.from_rows(rows, names)
+    out: list[float | None] = [None] * len(rows)
+    by_day: dict[dt.date, list[int]] = {}
+    for i, r in enumerate(rows):
+        if r.as_of is not None:
+            by_day.setdefault(r.as_of, []).append(i)
+    for day, members in sorted(by_day.items()):
+        known = [i for i, r in enumerate(rows) if r.renewal_date < day]
+        fit = fit_rows([rows[i] for i in known], names, x[known])
+        for i, prob in zip(members, fit.params.probability(x[members]), strict=True):
+            out[i] = float(prob)
+    return out

@@ -1,0 +1,26 @@
+"""The renewal-risk panel on the account page (registered in InsightsConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from insights.risk import selectors
+
+
+def panel_context(request: HttpRequest, account: Any) -> dict[str, Any]:
+    prediction = selectors.latest_prediction(account)
+    return {
+        "account": account,
+        "live": selectors.is_live(account),
+        "prediction": prediction,
+        "percent": round(prediction.probability * 100) if prediction else None,
+        "prior_notice": selectors.prior_notice(prediction) if prediction else "",
+        "trend": selectors.trend(account) if prediction else [],
+        "bands": (
+            round(settings.CSRISK_RISK_BAND_MEDIUM * 100),
+            round(settings.CSRISK_RISK_BAND_HIGH * 100),
+        ),
+    }
