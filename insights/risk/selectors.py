@@ -52,14 +52,20 @@ def latest_prediction(account: Any) -> RiskPrediction | None:
     return found[0] if found else None
 
 
-def trend(account: Any, points: int = TREND_POINTS) -> list[TrendPoint]:
-    """The account's last predictions, oldest first, each marked worse/better/same than the
-    one before."""
-    rows = list(
+def recent_predictions(account: Any, points: int = TREND_POINTS) -> list[RiskPrediction]:
+    """The account's last predictions with their models, newest first, in one query (the
+    latest prediction always has the newest ``computed_at``: scoring writes it last)."""
+    return list(
         RiskPrediction.objects.filter(account=account)
-        .order_by("-computed_at", "-pk")
-        .values_list("computed_at", "probability")[:points]
-    )[::-1]
+        .select_related("model")
+        .order_by("-computed_at", "-pk")[:points]
+    )
+
+
+def trend(recent: list[RiskPrediction]) -> list[TrendPoint]:
+    """``recent_predictions`` oldest first, each marked worse/better/same than the one
+    before."""
+    rows = [(p.computed_at, p.probability) for p in reversed(recent)]
     out: list[TrendPoint] = []
     for i, (at, p) in enumerate(rows):
         if i == 0:

@@ -11,14 +11,16 @@ from insights.risk import selectors
 
 
 def panel_context(request: HttpRequest, account: Any) -> dict[str, Any]:
-    prediction = selectors.latest_prediction(account)
+    live = selectors.is_live(account)
+    recent = selectors.recent_predictions(account) if live else []
+    prediction = recent[0] if recent and recent[0].latest else None
     return {
         "account": account,
-        "live": selectors.is_live(account),
+        "live": live,
         "prediction": prediction,
         "percent": round(prediction.probability * 100) if prediction else None,
         "prior_notice": selectors.prior_notice(prediction) if prediction else "",
-        "trend": selectors.trend(account) if prediction else [],
+        "trend": selectors.trend(recent) if prediction else [],
         "bands": (
             round(settings.CSRISK_RISK_BAND_MEDIUM * 100),
             round(settings.CSRISK_RISK_BAND_HIGH * 100),

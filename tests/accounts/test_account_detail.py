@@ -54,6 +54,6 @@ def test_it_renders_in_a_constant_number_of_queries(org, account_a, django_asser
     # scorecard panel: area scores, scorecard, areas, overrides, colour history; the bell;
     # CTA panel: live CTAs, configured reasons, playbook choices; escalation panel: open
     # escalations, timeline steps; sponsor panel: program, sponsorship, check-ins; the
-    # signal timeline
-    with django_assert_max_num_queries(22):
+    # signal timeline; the renewal-risk panel: its recent predictions
+    with django_assert_max_num_queries(23):
         assert client.get(f"/accounts/{account_a.pk}/").status_code == 200
