@@ -22,6 +22,7 @@ class TrendPoint:
     computed_at: Any
     probability: float
     direction: str  # "worse", "better", "same", or "" for the first point
+    new_model: bool = False  # scored by another model than the point before (not news)
 
 
 def is_live(account: Any) -> bool:
@@ -33,10 +34,8 @@ def prior_notice(prediction: RiskPrediction) -> str:
     m = prediction.model
     if m.kind != RiskModelKind.PRIOR:
         return ""
-    return (
-        f"Too few past churns ({m.n_churned} < {settings.CSRISK_RISK_MIN_CHURNS}): "
-        "expert weights, not learned."
-    )
+    needed = m.metrics.get("min_churns", settings.CSRISK_RISK_MIN_CHURNS)
+    return f"Too few past churns ({m.n_churned} < {needed}): expert weights, not learned."
 
 
 def latest_prediction(account: Any) -> RiskPrediction | None:
@@ -65,9 +64,9 @@ def recent_predictions(account: Any, points: int = TREND_POINTS) -> list[RiskPre
 def trend(recent: list[RiskPrediction]) -> list[TrendPoint]:
     """``recent_predictions`` oldest first, each marked worse/better/same than the one
     before."""
-    rows = [(p.computed_at, p.probability) for p in reversed(recent)]
+    rows = [(p.computed_at, p.probability, p.model_id) for p in reversed(recent)]
     out: list[TrendPoint] = []
-    for i, (at, p) in enumerate(rows):
+    for i, (at, p, model_id) in enumerate(rows):
         if i == 0:
             direction = ""
         else:
@@ -75,7 +74,7 @@ def trend(recent: list[RiskPrediction]) -> list[TrendPoint]:
             direction = (
                 "same" if abs(delta) < TREND_SAME_POINTS else ("worse" if delta > 0 else "better")
             )
-        out.append(TrendPoint(at, p, direction))
+        out.append(TrendPoint(at, p, direction, i > 0 and model_id != rows[i - 1][2]))
     return out
 
 

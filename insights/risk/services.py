@@ -83,11 +83,13 @@ def fit_rows(rows: Sequence[Row], feature_names: Sequence[str], x: np.ndarray | 
 
 def _metrics(fit: Fit, rows: Sequence[Row]) -> dict:
     """In-sample and (learned models) cross-validated AUC, Brier and log loss."""
+    # The churn threshold it was trained under: the prior's notice quotes it.
     if not rows:
-        return {"base_rate": fit.base_rate}
+        return {"base_rate": fit.base_rate, "min_churns": settings.CSRISK_RISK_MIN_CHURNS}
     x = features.from_rows(rows, fit.params.features)
     y = np.array([r.churned for r in rows], dtype=int)
     out: dict = {
+        "min_churns": settings.CSRISK_RISK_MIN_CHURNS,
         "base_rate": round(fit.base_rate, 4),
         "in_sample": model.metrics(y, fit.params.probability(x)),
     }
@@ -168,7 +170,10 @@ def active_model() -> RiskModel:
                 horizon_days=settings.CSRISK_RISK_HORIZON_DAYS,
                 features=names,
                 parameters=params.as_json(),
-                metrics={"base_rate": settings.CSRISK_RISK_DEFAULT_BASE_RATE},
+                metrics={
+                    "base_rate": settings.CSRISK_RISK_DEFAULT_BASE_RATE,
+                    "min_churns": settings.CSRISK_RISK_MIN_CHURNS,
+                },
                 active=True,
             )
     except IntegrityError:  # another process made one first (or the version exists)

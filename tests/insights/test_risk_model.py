@@ -17,6 +17,7 @@ from insights.models import RiskModel, RiskModelKind, RiskPrediction
 from insights.risk import features, prior, rolling_origin_probabilities
 from insights.risk.model import Params, logit
 from insights.risk.services import fit_rows, risk_model_train, risk_score
+from tests.conftest import login
 from tests.insights.risk_books import RENEWALS, planted_book
 
 CODE = "product.competitor_exposure"
@@ -140,8 +141,11 @@ def test_it_is_calibrated_on_a_book_with_known_rates(db, settings):
 
 def test_it_uses_the_documented_prior_with_too_few_churns(org, settings):
     settings.CSRISK_RISK_MIN_CHURNS = 10_000
-    planted_book(org.csm_a, per_date=5)
+    accounts = planted_book(org.csm_a, per_date=5)
     m = risk_model_train()
+    settings.CSRISK_RISK_MIN_CHURNS = 30  # the notice quotes the threshold it trained under
+    page = login(org.csm_a).get(f"/accounts/{accounts[0].pk}/").content.decode()
+    assert f"Too few past churns ({m.n_churned} &lt; 10000): expert weights" in page
     assert m.kind == RiskModelKind.PRIOR and m.version.startswith("prior-")
     coef = dict(zip(m.features, m.parameters["coef"], strict=True))
     assert coef[f"{CODE}:risk"] == 1.2  # docs/risk.md's weight
