@@ -11,10 +11,10 @@ from rest_framework import serializers
 from insights.models import RiskBand
 from insights.risk.selectors import latest_prediction, prefetch_risk
 
-__all__ = ["RiskField", "RiskSerializer", "prefetch_risk"]
+__all__ = ["RiskField", "RenewalRiskSerializer", "prefetch_risk"]
 
 
-class RiskSerializer(serializers.Serializer):
+class RenewalRiskSerializer(serializers.Serializer):
     probability = serializers.FloatField(
         min_value=0, max_value=1, help_text="Probability that the next renewal churns."
     )
@@ -31,7 +31,7 @@ class RiskSerializer(serializers.Serializer):
     )
 
 
-@extend_schema_field(RiskSerializer(allow_null=True))
+@extend_schema_field(RenewalRiskSerializer(allow_null=True))
 class RiskField(serializers.Field):
     """An account's renewal risk; null for a churned account or before any prediction."""
 

@@ -67,7 +67,7 @@ def test_the_list_keeps_a_constant_query_count(org, n, django_assert_max_num_que
 
 def test_the_schema_documents_the_risk_field(org):
     schema = api(org.csm_a).get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    risk = schema["components"]["schemas"]["Risk"]
+    risk = schema["components"]["schemas"]["RenewalRisk"]
     assert set(risk["properties"]) == {
         "probability",
         "expected_loss",
