@@ -11,7 +11,7 @@ from rest_framework import serializers
 from insights.models import RiskBand
 from insights.risk.selectors import latest_prediction, prefetch_risk
 
-__all__ = ["RiskField", "RenewalRiskSerializer", "prefetch_risk"]
+__all__ = ["RenewalRiskSerializer", "RiskField", "prefetch_risk"]
 
 
 class RenewalRiskSerializer(serializers.Serializer):
