@@ -12,6 +12,9 @@ from django.db.models import Prefetch, QuerySet
 from accounts.choices import LifecycleStage
 from insights.models import RiskModelKind, RiskPrediction
 
+# The version prefix of the prior made before any training (services.active_model).
+DEFAULT_PRIOR = "prior-default"
+
 TREND_POINTS = 6
 # Probability moves smaller than this (in points) are "same": noise, not news.
 TREND_SAME_POINTS = 1.0
@@ -35,6 +38,11 @@ def prior_notice(prediction: RiskPrediction) -> str:
     if m.kind != RiskModelKind.PRIOR:
         return ""
     needed = m.metrics.get("min_churns", settings.CSRISK_RISK_MIN_CHURNS)
+    if m.version.startswith(DEFAULT_PRIOR):
+        return (
+            "Not trained on this book's renewals yet (manage.py train_risk, or the weekly "
+            "run): expert weights, not learned."
+        )
     return f"Too few past churns ({m.n_churned} < {needed}): expert weights, not learned."
 
 

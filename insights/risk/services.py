@@ -30,6 +30,7 @@ from insights import backtest
 from insights.backtest import Row
 from insights.models import RiskBand, RiskModel, RiskModelKind, RiskPrediction
 from insights.risk import features, model, prior
+from insights.risk.selectors import DEFAULT_PRIOR
 from scorecards import selectors as sc_selectors
 from scorecards.measures import run_measures
 
@@ -164,7 +165,7 @@ def active_model() -> RiskModel:
     try:
         with transaction.atomic():
             return RiskModel.objects.create(
-                version=f"prior-default-{len(names)}f",
+                version=f"{DEFAULT_PRIOR}-{len(names)}f",
                 kind=RiskModelKind.PRIOR,
                 trained_at=clock.now(),
                 horizon_days=settings.CSRISK_RISK_HORIZON_DAYS,
@@ -178,7 +179,7 @@ def active_model() -> RiskModel:
             )
     except IntegrityError:  # another process made one first (or the version exists)
         return RiskModel.objects.filter(active=True).first() or RiskModel.objects.get(
-            version=f"prior-default-{len(names)}f"
+            version=f"{DEFAULT_PRIOR}-{len(names)}f"
         )
 
 

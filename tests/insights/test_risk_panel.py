@@ -35,7 +35,8 @@ def test_it_shows_probability_band_reasons_trend_and_the_prior_notice(org, accou
     assert f"{round(latest.probability * 100)}%</strong> chance the next renewal churns" in html
     assert f"{latest.get_band_display()} risk" in html  # a word, not only a colour
     assert "Evaluation of Rival" in html and "points" in html
-    assert "Too few past churns (0 &lt; 30): expert weights, not learned." in html
+    assert "Not trained on this book&#x27;s renewals yet" in html
+    assert "expert weights, not learned." in html
     assert "worse" in html  # the evaluation raised it since the first prediction
 
 
