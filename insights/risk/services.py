@@ -106,8 +106,8 @@ def _metrics(fit: Fit, rows: Sequence[Row]) -> dict:
 
 def risk_model_train(*, by: User | None = None, score: bool = True) -> RiskModel:
     """Fit the model on every past renewal (or write the prior), make it the active one and
-    score the live accounts with it. Idempotent in effect: running it twice trains the same
-    numbers again (the folds are seeded) under a new version."""
+    score the live accounts with it. Idempotent: the same renewals fit the same numbers
+    (seeded folds), and then the active model stays as it is."""
     now = clock.now()
     horizon = settings.CSRISK_RISK_HORIZON_DAYS
     # Read and fitted outside any transaction: reading every renewal week takes a while.
@@ -128,11 +128,19 @@ def _activate(
     """Store the fitted model as the active one (the previous one stays, inactive: its
     predictions keep pointing at it)."""
     previous = RiskModel.objects.select_for_update().filter(active=True).first()
+    parameters = fit.params.as_json()
+    if previous is not None and (previous.parameters, previous.features, previous.kind) == (
+        parameters,
+        names,
+        fit.kind,
+    ):
+        # The same renewals fit the same numbers (seeded folds): nothing new to activate.
+        return previous
     if previous is not None:
         RiskModel.objects.filter(pk=previous.pk, active=True).update(active=False)
     dates = [r.renewal_date for r in rows]
     risk_model = RiskModel.objects.create(
-        version=f"{fit.kind}-{now:%Y%m%d-%H%M%S}-{fit.n_renewals}r{fit.n_churned}c",
+        version=f"{fit.kind}-{now:%Y%m%d-%H%M%S-%f}",
         kind=fit.kind,
         trained_at=now,
         window_start=min(dates) if dates else None,
@@ -141,7 +149,7 @@ def _activate(
         n_renewals=fit.n_renewals,
         n_churned=fit.n_churned,
         features=names,
-        parameters=fit.params.as_json(),
+        parameters=parameters,
         metrics=fit.metrics,
         active=True,
     )

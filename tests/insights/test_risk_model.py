@@ -173,10 +173,17 @@ def test_the_train_risk_command_trains_activates_and_keeps_history(planted):
     first = RiskModel.objects.get(active=True)
     assert first.version in out.getvalue() and "live accounts scored" in out.getvalue()
     call_command("train_risk", stdout=StringIO())
-    second = RiskModel.objects.get(active=True)
-    assert second.pk != first.pk and RiskModel.objects.filter(pk=first.pk, active=False).exists()
-    # Same numbers (seeded folds), new version; each account one latest row, history kept.
-    assert second.parameters == first.parameters
+    # Same renewals, same numbers (seeded folds): the active model stays, nothing repeats.
+    assert RiskModel.objects.get(active=True).pk == first.pk
     n = len(planted)
     assert RiskPrediction.objects.filter(latest=True).count() == n
-    assert RiskPrediction.objects.count() == 2 * n
+    assert RiskPrediction.objects.count() == n
+    # A new outcome: a new model; the old one stays (its predictions point at it), inactive.
+    planted[0].renewals.update(
+        outcome="renewed" if planted[0].renewals.get().outcome == "churned" else "churned"
+    )
+    call_command("train_risk", stdout=StringIO())
+    second = RiskModel.objects.get(active=True)
+    assert second.pk != first.pk and RiskModel.objects.filter(pk=first.pk, active=False).exists()
+    assert RiskPrediction.objects.filter(latest=True).count() == n
+    assert RiskPrediction.objects.count() == 2 * n  # history kept, one latest per account
