@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 
 from accounts.choices import LifecycleStage
 from accounts.models import Account
@@ -38,7 +39,7 @@ from scorecards.measures import run_measures
 TOP_REASONS = 3
 MIN_REASON_POINTS = 0.5
 # A probability that moved less than this (and kept its band and model) is the same
-# prediction: the latest row is refreshed in place, no history row is added.
+# prediction: no history row is added (its reasons are refreshed in place if they moved).
 SAME = 0.0005
 
 
@@ -52,6 +53,22 @@ def band(probability: float) -> str:
     if probability >= settings.CSRISK_RISK_BAND_MEDIUM:
         return RiskBand.MEDIUM
     return RiskBand.LOW
+
+
+def _bands(probabilities: np.ndarray) -> list[str]:
+    """``band`` of each probability, on the array."""
+    return np.where(
+        probabilities >= settings.CSRISK_RISK_BAND_HIGH,
+        RiskBand.HIGH.value,
+        np.where(
+            probabilities >= settings.CSRISK_RISK_BAND_MEDIUM,
+            RiskBand.MEDIUM.value,
+            RiskBand.LOW.value,
+        ),
+    ).tolist()
+
+
+CENT = Decimal("0.01")
 
 
 # --- fitting ------------------------------------------------------------------------------
@@ -198,7 +215,7 @@ def active_model() -> RiskModel:
 class ScoreReport:
     accounts: int = 0
     new: int = 0
-    refreshed: int = 0
+    refreshed: int = 0  # same prediction, reasons reworded
 
 
 def risk_score(
@@ -211,10 +228,11 @@ def risk_score(
     active model. ``measured``: the measure rows of those accounts as of now (a recompute's);
     without them the measures are run here."""
     now = now or clock.now()
+    wanted = None if account_ids is None else set(account_ids)
     qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
-    if account_ids is not None:
-        qs = qs.filter(pk__in=list(account_ids))
-    live = list(qs.order_by("pk").values_list("pk", "arr", "renewal_date"))
+    live = list(_among(qs, "pk", wanted).order_by("pk").values_list("pk", "arr", "renewal_date"))
+    if wanted is not None and len(wanted) > BIG:
+        live = [row for row in live if row[0] in wanted]
     report = ScoreReport(accounts=len(live))
     if not live:
         return report
@@ -231,14 +249,27 @@ def risk_score(
     p, points = params.contributions(x)
     texts = _reasons(ids, measured, arr, params, x, points)
     today = now.date()
+    probabilities = np.round(p, 4)
+    bands = _bands(probabilities)
     rows = []
     for i, (account_id, account_arr, renewal) in enumerate(live):
-        prob = round(float(p[i]), 4)
+        prob = float(probabilities[i])
         horizon = max((renewal - today).days, 0) if renewal else risk_model.horizon_days
-        loss = (Decimal(account_arr) * Decimal(str(prob))).quantize(Decimal("0.01"))
-        rows.append((account_id, prob, loss, band(prob), horizon, renewal, texts[i]))
-    _write(rows, risk_model.pk, now, report, whole_book=account_ids is None)
+        loss = (account_arr * Decimal(str(prob))).quantize(CENT)
+        rows.append((account_id, prob, loss, bands[i], horizon, renewal, texts[i]))
+    _write(rows, risk_model.pk, now, report, wanted=wanted)
     return report
+
+
+# Past this many accounts a read takes the whole table and keeps the wanted rows in Python:
+# building an IN list of 10,000 parameters cost more than the rows it saved.
+BIG = 2000
+
+
+def _among(qs: QuerySet, field: str, wanted: set[int] | None) -> QuerySet:
+    if wanted is None or len(wanted) > BIG:
+        return qs
+    return qs.filter(**{f"{field}__in": sorted(wanted)})
 
 
 def _reasons(
@@ -265,30 +296,30 @@ def _reasons(
     readable = np.where(x > np.asarray(params.mean), points, 0.0)
     k = min(TOP_REASONS, points.shape[1])
     top = np.argsort(-readable, axis=1)[:, :k]
-    out: list[list[dict]] = []
-    for i in range(len(ids)):
-        reasons = []
-        for j in top[i].tolist():
-            pts = float(readable[i, j]) * 100
-            if pts < MIN_REASON_POINTS:
-                break
-            f = parsed[j]
-            label = labels.get(f.measure, f.measure) if f.measure else "ARR"
-            if f.kind == features.LOG_ARR:
-                text = f"ARR {arr[i]:,.0f}"
-            elif f.kind == features.GAP:
-                text = f"{label}: no data, or too little to judge"
-            else:
-                text = sentences[i * width + codes.get_loc(f.measure)] or label
-            reasons.append(
-                {
-                    "feature": f.name,
-                    "label": label,
-                    "points": round(pts, 1),
-                    "text": f"{text}: +{pts:.0f} points",
-                }
-            )
-        out.append(reasons)
+    top_points = np.take_along_axis(readable, top, axis=1) * 100
+    # Per feature once: its label, how it reads, and its measure's column of sentences.
+    label = [labels.get(f.measure, f.measure) if f.measure else "ARR" for f in parsed]
+    at = [codes.get_loc(f.measure) if f.measure else -1 for f in parsed]
+    gap_text = [f"{label[j]}: no data, or too little to judge" for j in range(len(parsed))]
+    out: list[list[dict]] = [[] for _ in ids]
+    # Only the (account, reason) pairs that pass the floor; the ranks are already in order.
+    for i, r in zip(*np.nonzero(top_points >= MIN_REASON_POINTS), strict=True):
+        j, pts = int(top[i, r]), float(top_points[i, r])
+        f = parsed[j]
+        if f.kind == features.LOG_ARR:
+            text = f"ARR {arr[i]:,.0f}"
+        elif f.kind == features.GAP:
+            text = gap_text[j]
+        else:
+            text = sentences[i * width + at[j]] or label[j]
+        out[i].append(
+            {
+                "feature": f.name,
+                "label": label[j],
+                "points": round(pts, 1),
+                "text": f"{text}: +{pts:.0f} points",
+            }
+        )
     return out
 
 
@@ -316,18 +347,17 @@ PREDICTION_COLUMNS = (
 
 @transaction.atomic
 def _write(
-    rows: list[tuple], model_id: int, now: dt.datetime, report: ScoreReport, *, whole_book: bool
+    rows: list[tuple], model_id: int, now: dt.datetime, report: ScoreReport, *, wanted: set | None
 ) -> None:
     """A new latest row where the prediction changed (model, band, renewal date or
-    probability); the latest row refreshed in place where only its reasons or horizon did."""
+    probability by SAME or more); the latest row's reasons refreshed in place where only
+    they did; nothing where nothing did (a steady-state recompute writes nothing)."""
     _lock()
-    latest = RiskPrediction.objects.filter(latest=True)
-    if not whole_book:
-        latest = latest.filter(account_id__in=[r[0] for r in rows])
+    latest = _among(RiskPrediction.objects.filter(latest=True), "account_id", wanted)
     current = {
-        a: (pk, m, p, b, d)
-        for a, pk, m, p, b, d in latest.values_list(
-            "account_id", "pk", "model_id", "probability", "band", "renewal_date"
+        a: (pk, m, p, b, d, r)
+        for a, pk, m, p, b, d, r in latest.values_list(
+            "account_id", "pk", "model_id", "probability", "band", "renewal_date", "reasons"
         )
     }
     new, refreshed, retired = [], [], []
@@ -339,13 +369,15 @@ def _write(
             and old[3] == bnd
             and (old[4] == renewal and abs(old[2] - prob) < SAME)
         ):
-            refreshed.append((old[0], now, horizon, reasons))
+            if old[5] != reasons:
+                refreshed.append((old[0], now, horizon, reasons))
             continue
         if old is not None:
             retired.append(old[0])
         new.append((account_id, model_id, now, prob, loss, bnd, horizon, renewal, reasons, True))
-    if retired:
-        RiskPrediction.objects.filter(pk__in=retired, latest=True).update(latest=False)
+    for start in range(0, len(retired), BIG):
+        chunk = retired[start : start + BIG]
+        RiskPrediction.objects.filter(pk__in=chunk, latest=True).update(latest=False)
     insert_rows(RiskPrediction, PREDICTION_COLUMNS, new)
     update_rows(RiskPrediction, ("computed_at", "horizon_days", "reasons"), refreshed)
     report.new += len(new)

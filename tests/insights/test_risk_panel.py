@@ -42,7 +42,8 @@ def test_it_shows_probability_band_reasons_trend_and_the_prior_notice(org, accou
 
 def test_it_keeps_history_with_one_latest_prediction(org, account_a):
     risk_score([account_a.pk])
-    risk_score([account_a.pk])  # nothing changed: the latest row is refreshed, not repeated
+    report = risk_score([account_a.pk])  # nothing changed: nothing is written
+    assert (report.accounts, report.new, report.refreshed) == (1, 0, 0)
     assert RiskPrediction.objects.filter(account=account_a).count() == 1
     evaluated(account_a)
     risk_score([account_a.pk])
