@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,7 +26,7 @@ from django.db.models import QuerySet
 from accounts.choices import LifecycleStage
 from accounts.models import Account
 from csrisk import audit, clock
-from csrisk.db import insert_rows, update_rows
+from csrisk.db import COPY_NULL, CopySource, copy_rows, copy_text, insert_rows, update_rows
 from csrisk.models import User
 from insights import backtest
 from insights.backtest import Row
@@ -378,10 +379,38 @@ def _write(
     for start in range(0, len(retired), BIG):
         chunk = retired[start : start + BIG]
         RiskPrediction.objects.filter(pk__in=chunk, latest=True).update(latest=False)
-    insert_rows(RiskPrediction, PREDICTION_COLUMNS, new)
+    _insert(new)
     update_rows(RiskPrediction, ("computed_at", "horizon_days", "reasons"), refreshed)
     report.new += len(new)
     report.refreshed += len(refreshed)
+
+
+def _insert(rows: list[tuple]) -> None:
+    """New prediction rows (``PREDICTION_COLUMNS``): through COPY on PostgreSQL, where a
+    training or a first recompute writes one per live account (``executemany`` sends one
+    statement per row)."""
+    if connection.vendor != "postgresql" or len(rows) < BIG:
+        insert_rows(RiskPrediction, PREDICTION_COLUMNS, rows)
+        return
+
+    def line(row: tuple) -> str:
+        account_id, model_id, at, prob, loss, bnd, horizon, renewal, reasons, latest = row
+        day = renewal.isoformat() if renewal is not None else COPY_NULL
+        text = copy_text(json.dumps(reasons))
+        return (
+            f"{account_id}\t{model_id}\t{at.isoformat()}\t{prob!r}\t{loss}\t{bnd}\t"
+            f"{horizon}\t{day}\t{text}\t{'t' if latest else 'f'}\n"
+        )
+
+    with connection.cursor() as cursor:
+        stored = copy_rows(
+            cursor,
+            RiskPrediction._meta.db_table,
+            ", ".join(PREDICTION_COLUMNS),
+            CopySource(line(r) for r in rows),
+        )
+    if not stored:  # the advisory lock makes this a bug, not a race
+        raise IntegrityError("risk predictions: COPY broke a constraint")
 
 
 # --- the backtest's point-in-time model -----------------------------------------------------

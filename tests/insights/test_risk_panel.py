@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from accounts.choices import LifecycleStage
 from accounts.models import CompetitorEvent
@@ -14,6 +15,7 @@ from insights.risk import services
 from insights.risk.services import risk_score
 from scorecards.services import recompute
 from tests.conftest import login
+from tests.factories import AccountFactory
 
 
 def evaluated(account, days_ago: int = 3) -> None:
@@ -79,3 +81,31 @@ def test_a_recompute_scores_from_the_rows_it_just_computed(
 def test_anonymous_people_go_to_the_login_page(client, account_a, path):
     response = client.get(path.format(pk=account_a.pk))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the COPY path of new predictions is PostgreSQL's"
+)
+def test_it_copies_many_new_predictions_as_they_would_be_inserted(org, monkeypatch):
+    accounts = [AccountFactory(owner=org.csm_a, name=f"C{i}") for i in range(3)]
+    for account in accounts:
+        evaluated(account)  # sentences with digits, parentheses and a semicolon
+    CompetitorEvent.objects.create(  # text COPY must escape: a backslash, a tab, non-ASCII
+        account=accounts[0],
+        competitor="Rïval \\ Co\tLtd",
+        activity="evaluation",
+        occurred_at=clock.now() - dt.timedelta(days=1),
+    )
+    monkeypatch.setattr(services, "BIG", 1)  # every batch takes the COPY path
+    risk_score([a.pk for a in accounts])
+    copied = {p.account_id: p for p in RiskPrediction.objects.filter(latest=True)}
+    monkeypatch.setattr(services, "BIG", 10_000)
+    RiskPrediction.objects.all().delete()
+    risk_score([a.pk for a in accounts])
+    inserted = {p.account_id: p for p in RiskPrediction.objects.filter(latest=True)}
+    fields = ["probability", "expected_loss", "band", "horizon_days", "renewal_date", "reasons"]
+    for a in accounts:
+        assert [getattr(copied[a.pk], f) for f in fields] == [
+            getattr(inserted[a.pk], f) for f in fields
+        ]
+    assert "Rïval \\ Co\tLtd" in copied[accounts[0].pk].reasons[0]["text"]
