@@ -428,9 +428,12 @@ def rolling_origin_probabilities(rows: list[Row]) -> list[float | None]:
     for i, r in enumerate(rows):
         if r.as_of is not None:
             by_day.setdefault(r.as_of, []).append(i)
+    fits: dict[tuple[int, ...], Fit] = {}  # scoring days with the same outcomes known
     for day, members in sorted(by_day.items()):
         known = [i for i, r in enumerate(rows) if r.renewal_date < day]
-        fit = fit_rows([rows[i] for i in known], names, x[known])
+        fit = fits.get(tuple(known))
+        if fit is None:
+            fit = fits[tuple(known)] = fit_rows([rows[i] for i in known], names, x[known])
         for i, prob in zip(members, fit.params.probability(x[members]), strict=True):
             out[i] = float(prob)
     return out
