@@ -16,6 +16,10 @@ from django.dispatch import Signal
 color_changed = Signal()
 # An override ran out and the computed colour is back: account_id, area, color, set_by_id.
 override_expired = Signal()
+# A recompute ran the measures, after its commit: account_ids, rows (the measure rows as a
+# DataFrame, ``scorecards.measures.MEASURE_COLUMNS`` plus account_id), at. Receivers reuse
+# the rows instead of running the measures again (the renewal-risk scoring).
+measures_computed = Signal()
 # Accounts were created or changed (ARR, tier, stage…), after commit: account_ids (None:
 # many, e.g. an import — look at all of them).
 accounts_changed = Signal()

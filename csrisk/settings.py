@@ -228,6 +228,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Sunday 04:00 UTC: the renewal-risk model learns from the week's new outcomes, then
+    # scores every live account (docs/risk.md).
+    "train-risk-weekly": {
+        "task": "insights.tasks.train_risk_task",
+        "schedule": crontab(day_of_week=0, hour=4, minute=0),
+    },
 }
 
 # --- Auth -------------------------------------------------------------------------------
@@ -285,6 +291,17 @@ SCORECARD_CONCURRENT_READS_MIN = env.int("SCORECARD_CONCURRENT_READS_MIN", defau
 
 # --- Signal ingestion -------------------------------------------------------------------
 # Per-token rate of ingestion requests (a batch of up to 5,000 signals is one request).
+# --- Renewal risk (docs/risk.md) ---------------------------------------------------------
+# Fewer churned renewals on record than this: the documented prior, not a learned model.
+CSRISK_RISK_MIN_CHURNS = env.int("CSRISK_RISK_MIN_CHURNS", default=30)
+# The churn rate the prior assumes when the book has too few renewals to measure its own.
+CSRISK_RISK_DEFAULT_BASE_RATE = env.float("CSRISK_RISK_DEFAULT_BASE_RATE", default=0.10)
+# The model reads each past renewal this many days before it (as the backtest does).
+CSRISK_RISK_HORIZON_DAYS = env.int("CSRISK_RISK_HORIZON_DAYS", default=90)
+# Bands: medium from this probability on, high from the next.
+CSRISK_RISK_BAND_MEDIUM = env.float("CSRISK_RISK_BAND_MEDIUM", default=0.10)
+CSRISK_RISK_BAND_HIGH = env.float("CSRISK_RISK_BAND_HIGH", default=0.20)
+
 CSRISK_SIGNALS_RATE = env.str("CSRISK_SIGNALS_RATE", default="600/minute")
 CSRISK_SIGNALS_MAX_BODY_BYTES = env.int("CSRISK_SIGNALS_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 # Webhook secrets: when set, the webhook is authenticated by its signature (no token).

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class InsightsConfig(AppConfig):
-    """Executive summary, blind spots, prioritised actions, the backtest, segment trends."""
+    """Executive summary, blind spots, prioritised actions, the backtest, segment trends,
+    the renewal-risk model."""
 
     name = "insights"
     verbose_name = "Insights"
@@ -10,8 +11,12 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models import F
 
-        from csrisk import panels
+        from csrisk import events, panels
+        from csrisk.api import extensions
+        from insights import receivers
         from insights.predictions import annotate_latest, by_expected_loss
+        from insights.risk.api import RiskField, prefetch_risk
+        from insights.risk.views import panel_context
 
         # Renewal risk beside the colours on other apps' lists, sortable by expected ARR
         # loss; those apps never import insights (the columns arrive through csrisk.panels).
@@ -54,4 +59,12 @@ class InsightsConfig(AppConfig):
                 sort_labels=label,
                 order=50,
             ),
+        )
+        events.measures_computed.connect(
+            receivers.on_measures_computed, dispatch_uid="insights-risk-scoring"
+        )
+        extensions.register("account", extensions.FieldExtension("risk", RiskField, prefetch_risk))
+        panels.register(
+            "account_detail",
+            panels.Panel("risk", "insights/partials/_risk_panel.html", panel_context, order=12),
         )

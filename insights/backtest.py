@@ -51,11 +51,16 @@ SCORE, PROBABILITY = "score", "probability"
 ProbabilitySource = Callable[[list["Row"]], list[float | None]]
 
 
+RISK_MODEL = "risk_model"
+
+
 def probability_signals() -> dict[str, tuple[str, ProbabilitySource]]:
-    """Signals scored as probabilities, after the measures and the composite. The
-    renewal-risk model joins here: ``{"risk_model": ("Renewal-risk model",
-    risk.rolling_origin_probabilities)}`` (import ``insights.risk`` inside)."""
-    return {}
+    """Signals scored as probabilities, after the measures and the composite: the
+    renewal-risk model, scored by rolling origin (each renewal by a model trained only on
+    the outcomes known before the day it is read: ``risk.rolling_origin_probabilities``)."""
+    from insights import risk  # the model reads the backtest's rows: import it late
+
+    return {RISK_MODEL: ("Renewal-risk model", risk.rolling_origin_probabilities)}
 
 
 @dataclass
@@ -67,8 +72,13 @@ class Row:
     churned: bool
     flags: dict[str, bool]
     risks: dict[str, float]
-    # Filled after history(): ARR at stake, and each probability signal's value.
+    # Whether each measure had no data then (a gap, not a reading): the risk model's input.
+    no_data: dict[str, bool] = field(default_factory=dict)
+    # The day the signals were read (``as_of_date``): what a point-in-time model may know.
+    as_of: dt.date | None = None
+    # The ARR at stake: the outcome's arr_before, else the account's ARR on record.
     arr: float = 0.0
+    # Each probability signal's value, filled after history() (the risk model's, say).
     probabilities: dict[str, float | None] = field(default_factory=dict)
 
 
@@ -283,13 +293,15 @@ def as_of_date(renewal: dt.date, horizon_days: int) -> dt.date:
 def history(horizon_days: int = 90, on_step: Callable[[int, int], None] | None = None) -> list[Row]:
     """Every recorded renewal with each signal's flag and risk ``horizon_days`` before it.
     ``on_step(done, total)`` hears of each reading date done (a job's progress)."""
-    outcomes = list(
+    records = list(
         RenewalOutcome.objects.order_by("renewal_date", "pk").values_list(
-            "account_id", "renewal_date", "outcome"
+            "account_id", "renewal_date", "outcome", "arr_before", "account__arr"
         )
     )
-    if not outcomes:
+    if not records:
         return []
+    arr_at = {(a, d): float(b if b is not None else now) for a, d, _, b, now in records}
+    outcomes = [(a, d, o) for a, d, o, _, _ in records]
     thresholds = sc_selectors.thresholds()
     areas = sc_selectors.area_infos()
     first = min(d for _, d, _ in outcomes) - dt.timedelta(days=horizon_days)
@@ -318,11 +330,13 @@ def history(horizon_days: int = 90, on_step: Callable[[int, int], None] | None =
         _, overall = combine(measured, account_ids=ids, areas=areas, cta_floors={}, overrides={})
         flags: dict[int, dict[str, bool]] = {a: {} for a in ids}
         risks: dict[int, dict[str, float]] = {a: {} for a in ids}
-        for account_id, code, color, score in measured[
-            ["account_id", "measure", "color", "score"]
+        gaps: dict[int, dict[str, bool]] = {a: {} for a in ids}
+        for account_id, code, color, score, gap in measured[
+            ["account_id", "measure", "color", "score", "no_data"]
         ].itertuples(index=False):
             flags[int(account_id)][code] = color != GREEN
             risks[int(account_id)][code] = 100.0 - float(score)
+            gaps[int(account_id)][code] = bool(gap)
         for o in overall:
             flags[o.account_id][COMPOSITE] = o.color != GREEN
             risks[o.account_id][COMPOSITE] = 100.0 - float(o.weighted_score)
@@ -334,6 +348,9 @@ def history(horizon_days: int = 90, on_step: Callable[[int, int], None] | None =
                     outcome == RenewalOutcomeKind.CHURNED,
                     flags[account_id],
                     risks[account_id],
+                    no_data=gaps[account_id],
+                    as_of=on,
+                    arr=arr_at[(account_id, renewal)],
                 )
             )
         if on_step is not None:
@@ -347,19 +364,6 @@ def labels() -> dict[str, str]:
     return out
 
 
-def _attach_arr(rows: list[Row]) -> None:
-    """ARR at stake per renewal: the outcome's ``arr_before`` when recorded, else the
-    account's ARR today (the best the book knows)."""
-    arr = {
-        (a, d): float(before if before is not None else now or 0)
-        for a, d, before, now in RenewalOutcome.objects.values_list(
-            "account_id", "renewal_date", "arr_before", "account__arr"
-        )
-    }
-    for row in rows:
-        row.arr = arr.get((row.account_id, row.renewal_date), 0.0)
-
-
 def backtest(
     horizon_days: int = 90,
     rows: list[Row] | None = None,
@@ -370,7 +374,6 @@ def backtest(
     signal (``probability_signals()`` unless ``sources`` is given)."""
     if rows is None:
         rows = history(horizon_days, on_step=on_step)
-        _attach_arr(rows)
     sources = probability_signals() if sources is None else sources
     for code, (_, source) in sources.items():
         for row, p in zip(rows, source(rows), strict=True):
@@ -413,7 +416,6 @@ def backtest_all(
                 on_progress((i + done / total) / len(horizons))
 
         rows = history(horizon, on_step=step)
-        _attach_arr(rows)
         results[horizon] = backtest(horizon, rows=rows, sources=sources)
         rows_by_horizon[horizon] = rows
     kinds = {r.signal: r.kind for rs in results.values() for r in rs}

@@ -24,3 +24,12 @@ def backtest_run_task(run_id: int) -> str | None:
 def sweep_backtest_runs_task() -> list[int]:
     """Beat: resend a backtest run a lost message or a dead worker left undone."""
     return list(backtest_runs.backtest_runs_sweep())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def train_risk_task() -> str:
+    """Beat runs it weekly: fit the renewal-risk model on the renewals on record and score
+    every live account. Idempotent: a second run fits the same numbers (seeded folds)."""
+    from insights.risk.services import risk_model_train
+
+    return risk_model_train().version

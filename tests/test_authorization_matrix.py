@@ -41,7 +41,6 @@ def pages_matrix() -> dict[str, dict[str, object]]:
     return {
         "home": {**dict.fromkeys(STAFF, 302)},
         "notifications": ALL_OK,
-        "notifications-bell": ALL_OK,
         "notifications-read": post_only,
         # the bell a page polls: each person's own count
         "notifications-bell": ALL_OK,
@@ -78,7 +77,6 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         # one's own counters, polled (a lead's view of a CSM's: tests/csrisk/test_live.py)
         "cockpit:counters": ALL_OK,
         "cockpit:people": ALL_OK,
-        "cockpit:counters": ALL_OK,
         # a department's area queue (RACI): only teams that own an area have one
         "cockpit:queue": {**dict.fromkeys(STAFF, 404), "support": "ok"},
         "cockpit:open": post_only,

@@ -81,6 +81,7 @@ def _recompute_chunk(
     else:
         frames, (cards, floors, live) = selectors.load_frames_and_state(ids, now, thresholds)
         measured = run_measures(frames, thresholds)
+    events.emit_on_commit(events.measures_computed, account_ids=ids, rows=measured, at=now)
     compared: list[pd.DataFrame] = []  # the stored areas of the accounts whose areas moved
 
     def stored_areas(account_ids: list[int]) -> pd.DataFrame:

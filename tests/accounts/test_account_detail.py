@@ -55,6 +55,6 @@ def test_it_renders_in_a_constant_number_of_queries(org, account_a, django_asser
     # CTA panel: live CTAs, configured reasons, playbook choices; escalation panel: open
     # escalations, timeline steps; sponsor panel: program, sponsorship, check-ins; the
     # signal timeline, and with no signal yet the facts on record (four kinds); the data
-    # coverage panel
-    with django_assert_max_num_queries(27):
+    # coverage panel; the renewal-risk panel: its recent predictions
+    with django_assert_max_num_queries(28):
         assert client.get(f"/accounts/{account_a.pk}/").status_code == 200
