@@ -13,7 +13,7 @@ at risk" means accounts changing colour, not contracts changing size.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -659,12 +659,15 @@ def closeness(days: int | None) -> float:
 
 
 def _edm_left(
-    now: dt.datetime, configured: list[Threshold] | None = None
+    now: dt.datetime,
+    configured: list[Threshold] | None = None,
+    live: Collection[int] | None = None,
 ) -> list[tuple[int, str, dt.date]]:
     """The accounts whose decision maker left, as the scorecard measure says it
     (``company.key_contact_left`` at ``EDM_LEFT``, its configured window), with the
     measure's sentence and the departure's date. Only accounts with a departure on record
-    in the window are asked (a handful, not the book)."""
+    in the window are asked (a handful, not the book) and, given ``live`` (the book's
+    ids), only those among them: a churned account's finding would be dropped anyway."""
     configured = configured or thresholds()
     t = next(t for t in configured if t.code == KEY_CONTACT_LEFT)
     since = now - dt.timedelta(days=t.window_days)
@@ -679,6 +682,8 @@ def _edm_left(
     ).values_list("account_id", "roles", "left_on"):
         if EDM in (roles or []):
             dates[account_id] = max(dates.get(account_id, on), on)
+    if live is not None:
+        dates = {a: on for a, on in dates.items() if a in live}
     if not dates:
         return []
     rows = measure_verdicts([KEY_CONTACT_LEFT], dates, now, configured)
@@ -702,6 +707,7 @@ def prioritised_actions(
     since = now - dt.timedelta(days=BLIND_WINDOW_DAYS)
     # The live accounts are the book's: the fact queries read their tables alone, and the
     # findings of churned accounts are dropped below against the book, not by a join each.
+    live_ids = set(book.index.tolist())
     found: dict[tuple[int, str], tuple[str, dt.date]] = {}
 
     def keep(account_id: int, signal: str, sentence: str, on: dt.date) -> None:
@@ -716,7 +722,7 @@ def prioritised_actions(
         activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "occurred_at"):
         keep(account_id, "competitor", f"evaluating {competitor}", at.date())
-    for account_id, sentence, on in _edm_left(now, configured):
+    for account_id, sentence, on in _edm_left(now, configured, live_ids):
         keep(account_id, "edm_left", sentence, on)
     last_logged = dict(
         CheckIn.objects.filter(logged_at__isnull=False)
@@ -735,7 +741,6 @@ def prioritised_actions(
 
     # Rank on the live book's ARR and renewal, names from it too (the frame the page has
     # loaded already): no further query, and arrays rather than a loop over every finding.
-    live_ids = set(book.index.tolist())
     keys = [k for k in found if k[0] in live_ids]  # not churned
     if not keys:
         return []
