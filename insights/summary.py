@@ -663,7 +663,7 @@ def _edm_departures(
 ) -> dict[int, dt.date]:
     """The live accounts with an Executive Decision Maker's departure on record within the
     window of ``company.key_contact_left`` (as configured), and the latest one's date: the
-    candidates the measure is asked about (``_edm_said``). None while the measure is
+    candidates the measure is asked about (``_edm_said``). Empty while the measure is
     disabled (it then says nothing)."""
     t = next(t for t in configured if t.code == KEY_CONTACT_LEFT)
     if not t.enabled:
