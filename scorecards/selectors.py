@@ -570,8 +570,9 @@ def velocity_latest(ids: list[int], now: dt.datetime, t: Threshold) -> dict[int,
         GROUP BY account_id
     """
     frame = _fetch(sql, {"ids": id_array(ids), **params}, ["latest"], ids)
-    latest = pd.to_datetime(frame["latest"], utc=True)
-    return {int(a): v.to_pydatetime() for a, v in zip(frame.index, latest, strict=True)}
+    # Converted as one column: a Timestamp a row to unbox costs four times as much.
+    latest = pd.to_datetime(frame["latest"], utc=True).dt.to_pydatetime()
+    return dict(zip(map(int, frame.index.tolist()), latest.tolist(), strict=True))
 
 
 # The measures whose reason links are deferred (``measures.DEFERRED``): how to look them up.

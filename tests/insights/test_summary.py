@@ -153,6 +153,32 @@ def test_it_leaves_churned_and_non_green_accounts_out_of_blind_spots_and_actions
     assert {a.signal for a in actions} == {"velocity", "competitor", "edm_left", "silent_sponsor"}
 
 
+def test_it_lists_a_departure_only_as_the_measure_confirms_it(org):
+    # The departures on record are candidates; the key_contact_left measure decides, and a
+    # disabled measure says nothing at all.
+    from scorecards.models import MeasureConfig
+
+    b = book(org)
+    PeopleChange.objects.create(
+        account=b["beta"], change="left", roles=["edm"], old_title="CEO", occurred_at=days_ago(30)
+    )
+    PeopleChange.objects.create(  # a champion is not the decision maker
+        account=b["alpha"],
+        change="left",
+        roles=["champion"],
+        old_title="VP",
+        occurred_at=days_ago(3),
+    )
+    actions = prioritised_actions(NOW, limit=100)
+    assert [(a.account, a.signal) for a in actions if a.signal == "edm_left"] == [
+        ("Beta", "edm_left")
+    ]
+    edm = next(a for a in actions if a.signal == "edm_left")
+    assert edm.sentence.startswith("Executive Decision Maker")  # the measure's words
+    assert MeasureConfig.objects.filter(code="company.key_contact_left").update(enabled=False)
+    assert [a for a in prioritised_actions(NOW, limit=100) if a.signal == "edm_left"] == []
+
+
 def test_it_ranks_actions_by_arr_severity_and_closeness_to_renewal(org):
     b = book(org)
     CompetitorEvent.objects.create(
