@@ -61,6 +61,14 @@ def test_it_builds_the_contract_logins_and_a_mixed_book(db, client):
         u.username: unread_count(u) for u in User.objects.filter(username__in=["lead1", "csm1"])
     }
     assert 0 < unread["lead1"] <= UNREAD_KEPT, unread
+    # The demo opens on a renewal-risk model learned from its own renewals, every live
+    # account scored.
+    from insights.models import RiskModel, RiskPrediction
+
+    model = RiskModel.objects.get(active=True)
+    assert model.kind == "learned" and model.n_churned >= 30
+    live = Account.objects.exclude(lifecycle_stage="churned").count()
+    assert RiskPrediction.objects.filter(latest=True, model=model).count() == live
 
 
 def test_it_leaves_an_existing_book_alone_with_if_empty(db, capsys):

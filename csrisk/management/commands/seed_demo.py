@@ -4,6 +4,7 @@ import datetime as dt
 import time
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo_book, demo_book_exists
@@ -65,6 +66,9 @@ class Command(BaseCommand):
         sponsors = build_demo_sponsors(
             seed=options["seed"], full=options["accounts"] <= HISTORY_MAX_ACCOUNTS
         )
+        # The renewal-risk model learns from the book's past renewals: the demo opens on a
+        # trained model, not on the prior (by name: csrisk imports no insights).
+        call_command("train_risk", stdout=self.stdout)
         settle_notifications()
         seconds = time.perf_counter() - started
         self.stdout.write(
