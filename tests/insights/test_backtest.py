@@ -180,20 +180,13 @@ def test_it_prints_the_contract_json(history):
     call_command("backtest", "--json", "--horizon-days", "90", stdout=out)
     data = json.loads(out.getvalue())
     assert isinstance(data, list) and data
+    contract = {"signal", "horizon_days", "auc", "precision", "recall", "lift", "n", "pr_auc"}
     for item in data:
-        # The CONTRACT keys, and pr_auc; brier only for probabilities (none here).
-        assert set(item) == {
-            "signal",
-            "horizon_days",
-            "auc",
-            "precision",
-            "recall",
-            "lift",
-            "n",
-            "pr_auc",
-        }
+        # The CONTRACT keys, and pr_auc; brier only for probabilities (the risk model's).
+        assert set(item) == contract | ({"brier"} if item["signal"] == "risk_model" else set())
         assert item["horizon_days"] == 90 and item["n"] == 6
-    assert data[-1]["signal"] == "composite"
+    # The measures, the composite, then the renewal-risk model, scored point-in-time.
+    assert [i["signal"] for i in data][-2:] == ["composite", "risk_model"]
     assert next(i for i in data if i["signal"] == CODE)["auc"] == round(6 / 9, 4)
 
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from accounts.models import CompetitorEvent
 from csrisk import clock
-from insights import backtest
+from insights import backtest, metrics
 from insights.models import RiskModel, RiskModelKind, RiskPrediction
 from insights.risk import features, prior, rolling_origin_probabilities
 from insights.risk.model import Params, logit
@@ -61,7 +61,7 @@ def test_it_explains_a_live_account_by_the_planted_signal(planted, org):
 
 
 def _auc(rows, probabilities) -> float:
-    return backtest.auc([r.churned for r in rows], probabilities)
+    return metrics.auc([r.churned for r in rows], probabilities)
 
 
 def test_it_scores_past_renewals_only_with_what_was_known_then(planted, settings):
