@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# With no services the suite runs on every core (pytest-xdist). With DATABASE_URL or
+# REDIS_URL it runs in one process: the real-worker tests share one broker database.
+PYTEST_WORKERS ?= $(if $(DATABASE_URL)$(REDIS_URL),0,auto)
 BENCH ?=
 
 .PHONY: demo test bench load install lint format migrate run check-deploy clean
@@ -47,7 +50,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## bench: every benchmark in benchmarks/, a table, and benchmarks/results/latest.json
 ## (BENCH="summary velocity" runs only those; their figures replace the same ones)
