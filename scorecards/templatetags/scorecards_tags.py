@@ -78,8 +78,16 @@ def _no_data_chip(compact: bool, missing: str) -> str:
 
 @register.filter
 def missing(reasons: list[dict] | None) -> str:
-    """What a no-data area lacks: the sentences of its gaps ("No NPS answers…; …")."""
-    return "; ".join(r.get("sentence", "") for r in reasons or [] if r.get("no_data"))
+    """What a no-data area lacks: the sentences of its gaps as one ("No NPS answers in the
+    window; no CSAT answers in the last 90 days."), without a sentence's own full stop
+    before the next one (".;")."""
+    parts = [
+        r.get("sentence", "").strip().rstrip(".")
+        for r in reasons or []
+        if r.get("no_data") and r.get("sentence", "").strip()
+    ]
+    parts = [p[:1].lower() + p[1:] if i and p[1:2].islower() else p for i, p in enumerate(parts)]
+    return "; ".join(parts) + "." if parts else ""
 
 
 @register.simple_tag

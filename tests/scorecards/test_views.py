@@ -266,3 +266,17 @@ def test_the_review_shows_no_data_cells_as_no_data(org, scored):
     html = login(org.lead_a).get(f"/scorecards/?csm={org.csm_a.pk}").content.decode()
     assert 'aria-label="Sentiment: no data — show why"' in html
     assert "chip-nodata" in html
+
+
+def test_a_no_data_area_says_what_is_missing_in_one_plain_sentence():
+    from scorecards.templatetags.scorecards_tags import missing
+
+    reasons = [
+        {"sentence": "1 NPS answer in the last 180 days: too few to judge.", "no_data": True},
+        {"sentence": "A reading, not a gap.", "no_data": False},
+        {"sentence": "No CSAT answers in the last 90 days.", "no_data": True},
+    ]
+    assert missing(reasons) == (
+        "1 NPS answer in the last 180 days: too few to judge; no CSAT answers in the last 90 days."
+    )
+    assert missing([]) == ""
