@@ -148,7 +148,7 @@ def test_it_uses_the_documented_prior_with_too_few_churns(org, settings):
     assert f"Too few past churns ({m.n_churned} &lt; 10000): expert weights" in page
     assert m.kind == RiskModelKind.PRIOR and m.version.startswith("prior-")
     coef = dict(zip(m.features, m.parameters["coef"], strict=True))
-    assert coef[f"{CODE}:risk"] == 1.2  # docs/risk.md's weight
+    assert coef[f"{CODE}:risk"] == 1.5  # docs/risk.md's weight
     assert coef[f"{CODE}:no_data"] == 0.0 and coef["log_arr"] == 0.0
     # Centred on the book's base rate: a renewal read as the book reads on average.
     rate = m.n_churned / m.n_renewals
