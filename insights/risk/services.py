@@ -296,13 +296,15 @@ def _reasons(
     sentences = np.full(len(ids) * width, "", dtype=object)
     sentences[row[keep] * width + col[keep]] = measured["sentence"].to_numpy(dtype=object)[keep]
     readable = np.where(x > np.asarray(params.mean), points, 0.0)
+    # Missing data is not risk (PRODUCT.md): a learned model may weigh a gap, but a gap is
+    # never given as a reason to act; the account's data coverage says what to add.
+    readable[:, [f.kind == features.GAP for f in parsed]] = 0.0
     k = min(TOP_REASONS, points.shape[1])
     top = np.argsort(-readable, axis=1)[:, :k]
     top_points = np.take_along_axis(readable, top, axis=1) * 100
     # Per feature once: its label, how it reads, and its measure's column of sentences.
     label = [labels.get(f.measure, f.measure) if f.measure else "ARR" for f in parsed]
     at = [codes.get_loc(f.measure) if f.measure else -1 for f in parsed]
-    gap_text = [f"{label[j]}: no data, or too little to judge" for j in range(len(parsed))]
     out: list[list[tuple[int, float, str]]] = [[] for _ in ids]
     # Only the (account, reason) pairs that pass the floor, ranks in order, as plain lists:
     # a numpy scalar per pair cost more than the sentences.
@@ -313,13 +315,7 @@ def _reasons(
     said = sentences[cells].tolist()
     kinds = [f.kind for f in parsed]
     for i, j, pts, sentence in zip(pair_i.tolist(), js.tolist(), pts_list, said, strict=True):
-        kind = kinds[j]
-        if kind == features.LOG_ARR:
-            text = f"ARR {arr[i]:,.0f}"
-        elif kind == features.GAP:
-            text = gap_text[j]
-        else:
-            text = sentence or label[j]
+        text = f"ARR {arr[i]:,.0f}" if kinds[j] == features.LOG_ARR else sentence or label[j]
         out[i].append((j, pts, f"{text}: +{pts:.0f} points"))
     return Reasons(list(params.features), label, out)
 

@@ -187,3 +187,25 @@ def test_the_train_risk_command_trains_activates_and_keeps_history(planted):
     assert second.pk != first.pk and RiskModel.objects.filter(pk=first.pk, active=False).exists()
     assert RiskPrediction.objects.filter(latest=True).count() == n
     assert RiskPrediction.objects.count() == 2 * n  # history kept, one latest per account
+
+
+def test_it_never_gives_a_gap_in_the_data_as_a_reason(db):
+    # A learned model may weigh "no NPS answers"; the page must not say "act on it".
+    import pandas as pd
+
+    from insights.risk import services as risk_services
+    from insights.risk.model import Params
+
+    names = ["sentiment.nps_level:risk", "sentiment.nps_level:no_data", "log_arr"]
+    params = Params(
+        features=names, mean=[0.0, 0.0, 0.0], scale=[1.0] * 3, coef=[2.0, 3.0, 0.0], intercept=-2
+    )
+    x = np.array([[0.5, 1.0, 10.0]])
+    points = x * np.array(params.coef) / 100 * 100  # both push the probability up
+    measured = pd.DataFrame(
+        {"account_id": [1], "measure": ["sentiment.nps_level"], "sentence": ["NPS 5 on 3 answers"]}
+    )
+    reasons = risk_services._reasons([1], measured, [1000.0], params, x, points)
+    texts = reasons.texts(0)
+    assert texts and all("no data" not in t for t in texts), texts
+    assert texts[0].startswith("NPS 5 on 3 answers")
