@@ -6,6 +6,7 @@ app_name = "escalation"
 
 urlpatterns = [
     path("", views.escalation_list, name="list"),
+    path("live/", views.escalation_live, name="live"),
     path("<int:pk>/escalate/", views.escalate, name="escalate"),
     path("<int:pk>/de-escalate/", views.de_escalate, name="de-escalate"),
     path("<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
-from csrisk import clock
+from csrisk import clock, live
 from csrisk.inputs import parse_int
 from csrisk.models import User
 from csrisk.roles import Role
@@ -97,6 +97,41 @@ def review_panel(request: HttpRequest, csm: User | None) -> dict[str, Any]:
 @require_GET
 @vary_on_headers("HX-Request")
 def escalation_list(request: HttpRequest) -> HttpResponse:
+    context = _list_context(request)
+    if request.htmx:
+        return render(request, "escalation/partials/_list_table.html", context)
+    return render(request, "escalation/list.html", context)
+
+
+@require_GET
+def escalation_live(request: HttpRequest) -> HttpResponse:
+    """The queue, polled: 204 (htmx leaves the page alone, open forms too) while nothing
+    in the escalations or the lane moved since the fingerprint the page holds; else the
+    table, retargeted into the page (it carries the new fingerprint)."""
+    fingerprint = queue_fingerprint()
+    if request.GET.get("fp") == fingerprint:
+        return HttpResponse(status=204)
+    response = render(request, "escalation/partials/_list_table.html", _list_context(request))
+    response["HX-Retarget"] = "#escalation-table"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def queue_fingerprint() -> str:
+    """What any escalation queue shows, in two aggregates: a new, moved, acknowledged or
+    resolved escalation, or a lane suggestion decided or changed, changes it."""
+    e = Escalation.objects.aggregate(
+        n=Count("pk"),
+        last=Max("pk"),
+        moved=Max("level_since"),
+        ack=Max("acknowledged_at"),
+        done=Max("resolved_at"),
+    )
+    s = AccountSuggestion.objects.aggregate(n=Count("pk"), changed=Max("updated_at"))
+    return live.etag_of(*e.values(), *s.values()).strip('"')
+
+
+def _list_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     raw_level = request.GET.get("level")
     if raw_level is None:
@@ -106,7 +141,8 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", EscalationStatus.OPEN)
     status = status if status in EscalationStatus.values else ""
     # A team lead's list opens on their own teams' level 1; anyone can widen it.
-    mine = request.GET.get("mine") == "1" or (not request.GET and user.role == Role.TEAM_LEAD)
+    explicit = {k: v for k, v in request.GET.items() if k != "fp"}
+    mine = request.GET.get("mine") == "1" or (not explicit and user.role == Role.TEAM_LEAD)
     qs = selectors.escalation_list(user, level=level, status=status, mine=mine)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     counts = dict(
@@ -115,7 +151,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"))
         .values_list("level", "n")
     )
-    context = {
+    return {
         "page": page,
         "level": level,
         "status": status,
@@ -123,10 +159,8 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         "levels": [(value, label, counts.get(value, 0)) for value, label in Level.choices],
         "now": clock.now(),
         "lane": _lane(user) if level == Level.VP and status == EscalationStatus.OPEN else None,
+        "live_fp": queue_fingerprint(),
     }
-    if request.htmx:
-        return render(request, "escalation/partials/_list_table.html", context)
-    return render(request, "escalation/list.html", context)
 
 
 def _lane(user: User) -> dict[str, Any] | None:
@@ -160,6 +194,7 @@ def _lane_act(
             "status": EscalationStatus.OPEN,
             "now": clock.now(),
             "lane": _lane(request.user),
+            "live_fp": queue_fingerprint(),
             "error": error,
             "done": "" if error else done,
         }

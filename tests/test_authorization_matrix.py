@@ -93,6 +93,8 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         "cockpit:task-done": post_only,
         "cockpit:task-reassign": post_only,
         "escalation:list": ALL_OK,
+        # the queue, polled: the same reader as the list
+        "escalation:live": ALL_OK,
         "escalation:escalate": post_only,
         "escalation:de-escalate": post_only,
         "escalation:acknowledge": post_only,

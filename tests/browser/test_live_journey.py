@@ -27,3 +27,21 @@ def test_the_bell_and_counters_update_in_an_open_page(
     expect(page.locator("#cockpit-counters")).to_contain_text("1 open", timeout=10_000)
     assert loads == []  # the page itself never reloaded
     shot(page, "live")
+
+
+def test_the_escalation_queue_shows_a_new_escalation_in_an_open_page(
+    page: Page, live_server, org, account_a, log_in, shot, transactional_db, settings
+):
+    settings.CSRISK_LIVE_POLL_SECONDS = 1
+    log_in(page, "lead_a", PASSWORD)
+    page.goto(f"{live_server.url}/escalations/?level=1&status=open&mine=0")
+    expect(page.locator("#escalation-table")).to_contain_text("0 escalations")
+    loads = []
+    page.on("load", lambda _: loads.append(1))
+
+    cta = services.cta_create(account=account_a, by=org.csm_a, reason="Usage review", area="habits")
+    services.cta_flag(cta=cta, by=org.csm_a, reason="Champion silent")  # level 1 opens
+
+    expect(page.locator("#escalation-table")).to_contain_text("Usage review", timeout=10_000)
+    assert loads == []
+    shot(page, "live-queue")
