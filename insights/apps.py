@@ -13,10 +13,15 @@ class InsightsConfig(AppConfig):
 
         from csrisk import events, panels
         from csrisk.api import extensions
+        from escalation.services import suggestions
         from insights import receivers
         from insights.predictions import annotate_latest, by_expected_loss
         from insights.risk.api import RiskField, prefetch_risk
+        from insights.risk.lane import top_band_reasons
         from insights.risk.views import panel_context
+
+        # The risk model's top band is a reason for the VP's level-2 lane.
+        suggestions.register_source(top_band_reasons)
 
         # Renewal risk beside the colours on other apps' lists, sortable by expected ARR
         # loss; those apps never import insights (the columns arrive through csrisk.panels).
