@@ -151,7 +151,11 @@ def _flagged(meeting: Meeting, today: dt.date) -> QuerySet[Cta]:
     if meeting.areas:
         q |= Q(area__in=meeting.areas)
     if meeting.renewal_window_days is not None:
+        # Renewal CTAs, and flagged CTAs of no area on accounts renewing in the window: a
+        # flagged CTA of an area belongs to the meeting that owns the area (RACI), however
+        # close its renewal (which reaches this meeting as "renews … and is red" anyway).
         q |= Q(type=CtaType.RENEWAL) | Q(
+            area="",
             account__renewal_date__gte=today,
             account__renewal_date__lte=today + dt.timedelta(days=meeting.renewal_window_days),
         )
@@ -192,9 +196,10 @@ def agenda(meeting: Meeting, date: dt.date) -> list[AgendaItem]:
             items[key] = AgendaItem(key, "red", f"Red: {card.reason}", card.account)
     if meeting.resolved_within_days is not None:
         since = clock.now() - dt.timedelta(days=meeting.resolved_within_days)
-        for esc in escalations(status=EscalationStatus.RESOLVED, resolved_at__gte=since).order_by(
-            "-resolved_at"
-        ):
+        resolved = escalations(status=EscalationStatus.RESOLVED, resolved_at__gte=since)
+        if meeting.areas:  # a meeting of some areas learns from its own areas' escalations
+            resolved = resolved.filter(cta__area__in=meeting.areas)
+        for esc in resolved.order_by("-resolved_at"):
             key = f"escalation:{esc.pk}"
             items[key] = AgendaItem(
                 key,

@@ -115,3 +115,15 @@ def test_the_agenda_reads_the_measures_in_a_constant_number_of_queries(org):
         return len(ctx.captured_queries)
 
     assert queries(1) == queries(5)
+
+
+def test_each_meeting_covers_exactly_its_own_areas(org):
+    # A flagged Support CTA on an account renewing next month is the Support meeting's, not
+    # the Friday CS meeting's (its areas: habits, sentiment, company; renewals of 90 days).
+    renewing = AccountFactory(owner=org.csm_a, renewal_date=NOW.date() + dt.timedelta(days=30))
+    support = flag(
+        open_cta(renewing, org.csm_a, area="support", reason="Tickets pile up"), org.csm_a
+    )
+    wednesday = Meeting.objects.get(slug="wednesday-support-risk")
+    assert any(i.cta == support.cta for i in agenda(wednesday, FRIDAY))
+    assert not any(i.cta == support.cta for i in agenda(friday(), FRIDAY))
