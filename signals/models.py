@@ -197,6 +197,14 @@ class SignalRule(models.Model):
         help_text="The CTA's reason; {name}, {title}, {competitor}, {value} are filled in.",
     )
     cta_description = models.TextField(blank=True)
+    playbook = models.ForeignKey(
+        "ctas.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Applied to the CTA the rule opens (its tasks, owners and due dates).",
+    )
 
     class Meta:
         ordering = ["name"]

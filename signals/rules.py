@@ -93,6 +93,7 @@ def _open(rule: SignalRule, account: Account, **values: Any) -> None:
             priority=rule.cta_priority,
             description=(rule.cta_description or "").format(**fill),
             source=Source.RULE,
+            playbook=rule.playbook,
         )
     except (ValidationError, KeyError, IndexError) as exc:
         # An account without an owner, or a rule whose text names an unknown field: the

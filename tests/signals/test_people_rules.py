@@ -91,6 +91,14 @@ def test_it_opens_the_edm_left_cta_by_default(account_a):
     assert reasons() == ["Executive decision maker left: Dana Boss"]
 
 
+def test_the_edm_left_cta_comes_with_its_playbooks_tasks(account_a):
+    # A rule-opened CTA showed "No tasks" although a matching playbook exists.
+    process(departure(["edm"]))
+    cta = Cta.objects.get()
+    assert cta.playbook is not None and cta.playbook.name == "Executive decision maker left"
+    assert cta.tasks.count() == cta.playbook.steps.count() > 0
+
+
 def test_it_opens_no_edm_left_cta_when_the_measure_is_disabled(account_a):
     configure(LEFT, enabled=False)
     process(departure(["edm"]))
