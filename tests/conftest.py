@@ -115,3 +115,23 @@ def api(user: User | None = None, *, token: bool = False) -> APIClient:
         else:
             client.force_authenticate(user)
     return client
+
+
+def configure_measure(code: str, **fields: object) -> None:
+    """Configure measure ``code`` as an admin would: its defaults for what is not given."""
+    from scorecards.models import MeasureConfig
+    from scorecards.selectors import thresholds
+
+    t = next(t for t in thresholds() if t.code == code)
+    defaults = {
+        "area": t.area,
+        "label": t.label,
+        "yellow_at": t.yellow_at,
+        "red_at": t.red_at,
+        "best": t.best,
+        "window_days": t.window_days,
+        "params": t.params,
+        "enabled": t.enabled,
+        **fields,
+    }
+    MeasureConfig.objects.update_or_create(code=code, defaults=defaults)

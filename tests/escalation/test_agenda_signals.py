@@ -4,7 +4,6 @@ measures behind it that say yellow or red now, as configured (``measure_verdicts
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,30 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Contact
 from escalation.models import Meeting
 from escalation.selectors import agenda
-from scorecards.models import MeasureConfig
-from scorecards.selectors import thresholds
 from tests.conftest import api, login
+from tests.conftest import configure_measure as configure
 from tests.escalation.conftest import NOW, flag, open_cta, set_color, set_overall
 from tests.factories import AccountFactory
 
 FRIDAY = dt.date(2026, 11, 6)
 LEFT = "company.key_contact_left"
-
-
-def configure(code: str, **fields: Any) -> None:
-    t = next(t for t in thresholds() if t.code == code)
-    defaults = {
-        "area": t.area,
-        "label": t.label,
-        "yellow_at": t.yellow_at,
-        "red_at": t.red_at,
-        "best": t.best,
-        "window_days": t.window_days,
-        "params": t.params,
-        "enabled": t.enabled,
-        **fields,
-    }
-    MeasureConfig.objects.update_or_create(code=code, defaults=defaults)
 
 
 def edm_left(account, days: int = 10, name: str = "Dana Boss") -> str:

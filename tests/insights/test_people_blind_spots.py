@@ -5,7 +5,6 @@ configured, never the people changes by their own rules."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -13,8 +12,7 @@ from accounts.models import Contact
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import clock
 from insights.summary import blind_spots, prioritised_actions
-from scorecards.models import MeasureConfig
-from scorecards.selectors import thresholds
+from tests.conftest import configure_measure as configure
 from tests.insights.helpers import NOW, book, days_ago
 
 LEFT = "company.key_contact_left"
@@ -25,22 +23,6 @@ DOWNGRADE = "company.title_downgrade"
 def fixed_clock():
     with clock.frozen(NOW):
         yield
-
-
-def configure(code: str, **fields: Any) -> None:
-    t = next(t for t in thresholds() if t.code == code)
-    defaults = {
-        "area": t.area,
-        "label": t.label,
-        "yellow_at": t.yellow_at,
-        "red_at": t.red_at,
-        "best": t.best,
-        "window_days": t.window_days,
-        "params": t.params,
-        "enabled": t.enabled,
-        **fields,
-    }
-    MeasureConfig.objects.update_or_create(code=code, defaults=defaults)
 
 
 def downgrade(account, days: float = 10) -> None:

@@ -5,16 +5,14 @@ configured window, thresholds and whether it is enabled decide whether a CTA ope
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.db import transaction
 
 from csrisk import clock
 from ctas.models import Cta
-from scorecards.models import MeasureConfig
-from scorecards.selectors import thresholds
 from signals import services
+from tests.conftest import configure_measure as configure
 
 NOW = dt.datetime(2026, 10, 20, 12, 0, tzinfo=dt.UTC)
 LEFT = "company.key_contact_left"
@@ -25,23 +23,6 @@ DOWNGRADE = "company.title_downgrade"
 def fixed_clock():
     with clock.frozen(NOW):
         yield
-
-
-def configure(code: str, **fields: Any) -> None:
-    """Configure measure ``code`` as an admin would (its defaults for what is not given)."""
-    t = next(t for t in thresholds() if t.code == code)
-    defaults = {
-        "area": t.area,
-        "label": t.label,
-        "yellow_at": t.yellow_at,
-        "red_at": t.red_at,
-        "best": t.best,
-        "window_days": t.window_days,
-        "params": t.params,
-        "enabled": t.enabled,
-        **fields,
-    }
-    MeasureConfig.objects.update_or_create(code=code, defaults=defaults)
 
 
 def process(*signals: dict) -> None:
