@@ -111,7 +111,8 @@ def escalation_live(request: HttpRequest) -> HttpResponse:
     fingerprint = queue_fingerprint()
     if request.GET.get("fp") == fingerprint:
         return HttpResponse(status=204)
-    response = render(request, "escalation/partials/_list_table.html", _list_context(request))
+    context = _list_context(request, fingerprint=fingerprint)
+    response = render(request, "escalation/partials/_list_table.html", context)
     response["HX-Retarget"] = "#escalation-table"
     response["HX-Reswap"] = "innerHTML"
     return response
@@ -131,7 +132,7 @@ def queue_fingerprint() -> str:
     return live.etag_of(*e.values(), *s.values()).strip('"')
 
 
-def _list_context(request: HttpRequest) -> dict[str, Any]:
+def _list_context(request: HttpRequest, fingerprint: str | None = None) -> dict[str, Any]:
     user = request.user
     raw_level = request.GET.get("level")
     if raw_level is None:
@@ -159,7 +160,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         "levels": [(value, label, counts.get(value, 0)) for value, label in Level.choices],
         "now": clock.now(),
         "lane": _lane(user) if level == Level.VP and status == EscalationStatus.OPEN else None,
-        "live_fp": queue_fingerprint(),
+        "live_fp": fingerprint or queue_fingerprint(),
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from escalation.choices import Level, SuggestionRule
 from insights.models import RiskBand, RiskModelKind, RiskPrediction
+from insights.predictions import PRIOR_NOTE
 
 
 def top_band_reasons(account_ids: list[int]) -> dict[int, list[tuple[str, int, str, str]]]:
@@ -21,7 +22,7 @@ def top_band_reasons(account_ids: list[int]) -> dict[int, list[tuple[str, int, s
         .select_related("model")
     ):
         why = next((r.get("text", "") for r in p.reasons or [] if isinstance(r, dict)), "")
-        prior = " (expert weights, not yet learned)" if p.model.kind == RiskModelKind.PRIOR else ""
+        prior = f" ({PRIOR_NOTE})" if p.model.kind == RiskModelKind.PRIOR else ""
         sentence = f"Renewal risk {p.probability:.0%}, high band{prior}" + (
             f": {why}" if why else ""
         )
