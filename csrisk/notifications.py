@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, QuerySet
 from django.template.loader import render_to_string
 
 from csrisk import clock, jobs
@@ -298,8 +299,19 @@ def post_chat(url: str, payload: dict[str, Any]) -> None:
             raise OSError(f"chat webhook answered {response.status}")
 
 
+def _unread(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user, read_at__isnull=True)
+
+
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return _unread(user).count()
+
+
+def unread_state(user: User) -> tuple[int, int | None]:
+    """How many unread notifications ``user`` has and the newest one's id, in one query:
+    what the polled bell shows and what its ETag is made of."""
+    seen = _unread(user).aggregate(n=Count("pk"), last=Max("pk"))
+    return seen["n"], seen["last"]
 
 
 def mark_read(*, user: User, ids: list[int] | None = None) -> int:

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -101,15 +100,13 @@ def _notifications(request: HttpRequest) -> HttpResponse:
 @require_GET
 def notification_bell(request: HttpRequest) -> HttpResponse:
     """The bell, polled by every page: a 304 while the unread notifications are the same."""
-    seen = Notification.objects.filter(user=request.user, read_at__isnull=True).aggregate(
-        n=Count("pk"), last=Max("pk")
-    )
-    request._csrisk_unread = seen["n"]  # the navigation's count, without a second query
+    unread, last = notifications.unread_state(request.user)
+    request._csrisk_unread = unread  # the navigation's count, without a second query
 
     def build() -> HttpResponse:
         return render(request, "partials/_bell.html")
 
-    return live.fragment(request, live.etag_of("bell", seen["n"], seen["last"]), build)
+    return live.fragment(request, live.etag_of("bell", unread, last), build)
 
 
 @require_POST
