@@ -332,9 +332,21 @@ def sso_sign_in(*, issuer: str, claims: dict[str, Any]) -> User:
         team = Team.objects.filter(name=team_name).first()
         if team is None:
             logger.warning("OIDC_TEAM_MAP names the team %r, which does not exist", team_name)
-        elif user.team_id != team.pk:
-            changes["team"] = (user.team_id, team.pk)
-            user.team = team
+        else:
+            if user.team_id != team.pk:
+                changes["team"] = (user.team_id, team.pk)
+                user.team = team
+            # A team lead mapped into a team that has no lead leads it: a lead's pages
+            # (the 1:1 review) are those of the teams they lead.
+            if role == Role.TEAM_LEAD and team.lead_id is None:
+                Team.objects.filter(pk=team.pk, lead__isnull=True).update(lead=user)
+                audit.record(
+                    actor=None,
+                    action="sso_team_lead_set",
+                    target=team,
+                    changes={"lead": (None, user.pk)},
+                    reason=f"mapped from the groups at {issuer}",
+                )
     if changes:
         user.save(update_fields=[f for f in ("role", "team") if f in changes])
     SsoIdentity.objects.filter(pk=identity.pk).update(last_login_at=now)
@@ -394,6 +406,23 @@ class SsoBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_IDP_SIGN_KEY = None
         return super().authenticate(request, **kwargs)
 
+    def retrieve_matching_jwk(self, token: bytes | str) -> jwt.PyJWK:
+        """The provider's signing key for this token: by its key id when the token names
+        one (the library requires it; some providers leave it out with a single key)."""
+        header = jwt.get_unverified_header(token)
+        response = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        keys = [
+            key
+            for key in response.json().get("keys", [])
+            if key.get("use", "sig") == "sig"
+            and key.get("alg", header.get("alg")) == header.get("alg")
+            and ("kid" not in header or key.get("kid") == header["kid"])
+        ]
+        if len(keys) != 1:
+            raise SuspiciousOperation(f"{len(keys)} signing keys match the ID token, not one")
+        return jwt.PyJWK(keys[0])
+
     def _verify_jws(self, payload: bytes | str, key: Any) -> dict[str, Any]:
         """The library checks only the signature: the issuer and the audience are checked
         here too, so a token the provider minted for another application is refused."""
@@ -451,8 +480,8 @@ class PasswordLoginGate:
             return None
         raise PermissionDenied("password sign-in is for the break-glass superuser only")
 
-    def get_user(self, user_id: int) -> None:
-        return None
+    # No get_user: a session is never this backend's, and Django's test client logs in
+    # (force_login) with the first backend that has one.
 
 
 def provider_logout_url(request: HttpRequest) -> str | None:
