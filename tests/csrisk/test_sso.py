@@ -157,6 +157,12 @@ def test_it_returns_to_the_page_asked_for(provider, client, org):
     assert response["Location"] == "/notifications/"
 
 
+def test_it_does_not_return_to_another_site(provider, client, org):
+    sub = person(provider, email="or@corp.example", groups=["cs"])
+    response = sign_in(client, sub, "?next=https://evil.example/")
+    assert response["Location"] == "/"
+
+
 def test_it_signs_in_the_linked_person_by_subject_and_follows_their_groups(provider, client, org):
     sub = person(provider, email="fay@corp.example", groups=["cs", "team-a"])
     sign_in(client, sub)
