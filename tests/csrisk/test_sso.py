@@ -102,6 +102,12 @@ def test_it_refuses_a_mapping_that_cannot_work(settings, role_map, default):
     assert [m.id for m in sso.check_configuration()] == ["csrisk.E021"]
 
 
+def test_it_reports_half_a_configuration(settings):
+    settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID = "https://idp.example", ""
+    assert [m.id for m in sso.check_configuration()] == ["csrisk.E022"]
+    assert not sso.enabled()
+
+
 # --- Switched off -------------------------------------------------------------------------
 
 
