@@ -15,6 +15,7 @@ from csrisk import clock
 from csrisk.csvfiles import check_cells
 from csrisk.models import User
 from signals import provenance, services
+from signals.models import Backfill
 from signals.normalise import Invalid, normalise
 
 ACCOUNT_ALIASES = (
@@ -217,12 +218,17 @@ def build_plan(content: bytes, *, kind: str, by: User) -> SignalPlan:
 
 
 @transaction.atomic
-def apply_plan(plan: SignalPlan, *, by: User, upload_id: int) -> tuple[int, int]:
-    """Store every row or none, recorded as ``by``'s upload; return (accepted, duplicates)."""
+def apply_plan(
+    plan: SignalPlan, *, by: User, upload_id: int, backfill: Backfill | None = None
+) -> tuple[int, int]:
+    """Store every row or none, recorded as ``by``'s upload (as history with a
+    ``backfill``); return (accepted, duplicates)."""
     if not plan.ok:
         raise ValueError("A plan with errors cannot be applied.")
     sender = provenance.sender_of_upload(by, upload_id, plan.account_ids)
-    outcomes = services.signals_store(plan.raws, default_source="csv", sender=sender)
+    outcomes = services.signals_store(
+        plan.raws, default_source="csv", sender=sender, backfill=backfill
+    )
     bad = [o for o in outcomes if o.status == services.REJECTED]
     if bad:
         raise ImportFileError(f"Row {bad[0].index + 2}: {bad[0].reason}; nothing was imported.")
