@@ -295,6 +295,8 @@ def test_the_command_refuses_a_missing_or_unreadable_file(tmp_path, org):
 
 def test_the_account_timeline_marks_the_backfill(client, org, green_account):
     post(client, old_tickets(), url=f"{URL}?backfill=true")
-    page = login(org.csm_a).get(f"/accounts/{green_account.pk}/").content.decode()
+    with clock.frozen(NOW + dt.timedelta(days=1)):
+        page = login(org.csm_a).get(f"/accounts/{green_account.pk}/").content.decode()
     assert "Backfill of 30 signals from helpdesk by integration" in page
     assert "2026-10-01 to 2026-10-30" in page
+    assert "(from a backfill)" in page  # the colour history bar says where red came from
