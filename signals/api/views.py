@@ -175,7 +175,8 @@ def ingest(
         return _error(400, "No signals in the body.")
     user = request.user if request.user and request.user.is_authenticated else None
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
-    digest = hashlib.sha256(request.path.encode() + b"\n" + body).hexdigest()
+    # The query string too: the same body sent as a backfill is another request.
+    digest = hashlib.sha256(request.get_full_path().encode() + b"\n" + body).hexdigest()
     if key and user is not None:
         replay = _replayed(user, key, digest)
         if replay is not None:

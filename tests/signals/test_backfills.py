@@ -300,3 +300,12 @@ def test_the_account_timeline_marks_the_backfill(client, org, green_account):
     assert "Backfill of 30 signals from helpdesk by integration" in page
     assert "2026-10-01 to 2026-10-30" in page
     assert "(from a backfill)" in page  # the colour history bar says where red came from
+
+
+def test_an_idempotency_key_tells_a_backfill_from_the_same_body_as_news(client, green_account):
+    body = json.dumps(old_tickets(1))
+    first = client.post(
+        f"{URL}?backfill=true", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    again = client.post(URL, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+    assert (first.status_code, again.status_code) == (202, 422)
