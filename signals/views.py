@@ -33,7 +33,8 @@ def timeline_panel_context(request: HttpRequest, account: Account) -> dict[str, 
         "account": account,
         "signals": signals,
         "facts": facts,
-        "backfills": selectors.account_backfills(account.pk),
+        # Backfills are made of signals: none without them (and no query).
+        "backfills": selectors.account_backfills(account.pk) if signals else [],
     }
 
 
