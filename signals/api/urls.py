@@ -7,4 +7,6 @@ urlpatterns = [
     path("webhooks/zendesk/", views.ZendeskWebhookView.as_view(), name="api-webhook-zendesk"),
     path("webhooks/jira/", views.JiraWebhookView.as_view(), name="api-webhook-jira"),
     path("webhooks/crm/", views.CrmWebhookView.as_view(), name="api-webhook-crm"),
+    path("webhooks/hubspot/", views.HubSpotWebhookView.as_view(), name="api-webhook-hubspot"),
+    path("webhooks/segment/", views.SegmentWebhookView.as_view(), name="api-webhook-segment"),
 ]
