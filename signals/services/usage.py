@@ -80,18 +80,32 @@ def _day(stamp: str, now: dt.datetime) -> dt.date:
     return parse_time(stamp, "timestamp", now=now).date()
 
 
-def _date(day: dt.date) -> Any:
-    return connection.ops.adapt_datefield_value(day)
+def _date(day: dt.date) -> str:
+    return day.isoformat()
 
 
-def _values(n_rows: int, n_cols: int) -> str:
-    row = f"({', '.join(['%s'] * n_cols)})"
-    return ", ".join([row] * n_rows)
+# The PostgreSQL type of each column the rollup writes (for ``unnest``).
+_TYPES = {
+    "source": "text", "org_ref": "text", "message_id": "text", "user_id": "text",
+    "feature": "text", "seen_on": "date", "day": "date", "account_id": "bigint",
+    "active_users": "integer", "events": "integer", "updated_at": "timestamptz",
+}  # fmt: skip
 
 
 def _chunks(rows: Sequence[tuple], size: int = CHUNK) -> Iterable[Sequence[tuple]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def _rows(columns: tuple[str, ...], rows: Sequence[tuple]) -> tuple[str, list[Any]]:
+    """The rows as a statement's source: on PostgreSQL one array per column through
+    ``unnest`` (a few parameters however many rows: parsing a VALUES list of thousands of
+    literals cost more than the insert), elsewhere a multi-row VALUES."""
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{_TYPES[c]}[]" for c in columns)
+        return f"SELECT * FROM unnest({arrays})", [list(col) for col in zip(*rows, strict=True)]
+    row = f"({', '.join(['%s'] * len(columns))})"
+    return f"VALUES {', '.join([row] * len(rows))}", [v for r in rows for v in r]
 
 
 def _insert_new(table: str, columns: tuple[str, ...], rows: Sequence[tuple], key: str) -> list:
@@ -101,25 +115,44 @@ def _insert_new(table: str, columns: tuple[str, ...], rows: Sequence[tuple], key
     out: list = []
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
+            source, params = _rows(columns, chunk)
             cursor.execute(
-                f"INSERT INTO {q(table)} ({', '.join(columns)}) VALUES "
-                f"{_values(len(chunk), len(columns))} ON CONFLICT DO NOTHING RETURNING {key}",
-                [v for row in chunk for v in row],
+                f"INSERT INTO {q(table)} ({', '.join(columns)}) {source} "
+                f"ON CONFLICT DO NOTHING RETURNING {key}",
+                params,
             )
             out += cursor.fetchall()
     return out
 
 
-def _add(table: str, columns: tuple[str, ...], rows: Sequence[tuple], conflict: str, sets: str):
+def _add(
+    table: str, columns: tuple[str, ...], rows: Sequence[tuple], conflict: str, sets: str
+) -> None:
+    """Upsert the rows (distinct keys), ``sets`` saying how a stored row takes a new one."""
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
+            source, params = _rows(columns, chunk)
             cursor.execute(
-                f"INSERT INTO {q(table)} AS t ({', '.join(columns)}) VALUES "
-                f"{_values(len(chunk), len(columns))} "
+                f"INSERT INTO {q(table)} AS t ({', '.join(columns)}) {source} "
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}",
-                [v for row in chunk for v in row],
+                params,
             )
+
+
+def _groups_of(source: str, users: set[str]) -> dict[str, str]:
+    """The stored group of each user (one array parameter on PostgreSQL rather than an IN
+    list of a thousand the ORM compiles every time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT user_id, org_ref FROM {ProductUser._meta.db_table} "
+                "WHERE source = %s AND user_id = ANY(%s)",
+                [source, list(users)],
+            )
+            return dict(cursor.fetchall())
+    rows = ProductUser.objects.filter(source=source, user_id__in=users)
+    return dict(rows.values_list("user_id", "org_ref"))
 
 
 def key_features() -> frozenset[str]:
@@ -178,15 +211,7 @@ def usage_record(calls: Sequence[SegmentCall | Unreadable], *, source: str) -> U
                 groups[call.user_id] = (call.group_id, call.timestamp)
         need = {c.user_id for _, c, _ in checked if c.type != "group" and not c.group_id}
         need -= groups.keys()
-        stored = (
-            dict(
-                ProductUser.objects.filter(source=source, user_id__in=need).values_list(
-                    "user_id", "org_ref"
-                )
-            )
-            if need
-            else {}
-        )
+        stored = _groups_of(source, need) if need else {}
         counted: list[tuple[int, SegmentCall, dt.date, str]] = []
         for index, call, day in checked:
             org = call.group_id
@@ -230,9 +255,7 @@ def usage_record(calls: Sequence[SegmentCall | Unreadable], *, source: str) -> U
                         source,
                         user,
                         org,
-                        connection.ops.adapt_datetimefield_value(
-                            parse_time(stamp, "timestamp", now=now)
-                        ),
+                        parse_time(stamp, "timestamp", now=now).isoformat(),
                     )
                     for user, (org, stamp) in members.items()
                 ],
