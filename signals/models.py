@@ -186,14 +186,11 @@ class SeenMessage(models.Model):
     CSRISK_USAGE_DEDUPE_DAYS are deleted by the sweeper, and messages older than that are
     refused, so a purged id can never be counted twice."""
 
+    # The key itself is the primary key: one index per row written, not two.
+    pk = models.CompositePrimaryKey("source", "message_id")
     source = models.CharField(max_length=40)
     message_id = models.CharField(max_length=200)
     seen_on = models.DateField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "message_id"], name="one_seen_message")
-        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.message_id}"
@@ -204,17 +201,11 @@ class ActiveUserDay(models.Model):
     a count of distinct users (one row per user and day, not per event). Purged with the
     seen messages: a day older than the de-duplication window takes no more events."""
 
+    pk = models.CompositePrimaryKey("source", "org_ref", "day", "user_id")
     source = models.CharField(max_length=40)
     org_ref = models.CharField(max_length=200)
     day = models.DateField(db_index=True)
     user_id = models.CharField(max_length=200)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "org_ref", "day", "user_id"], name="one_active_user_day"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.org_ref} {self.day}: {self.user_id}"
