@@ -42,7 +42,7 @@ from signals.services.rows import Row
 from signals.services.storage import INSERT_CHUNK, MAX_BATCH, signals_store
 from signals.services.sweeping import IDEMPOTENCY_TTL, SWEEP_GRACE, signals_sweep
 from signals.services.uploads import signal_import_commit, signal_import_create
-from signals.services.usage import UsageAnswer, daily_usage, usage_record, usage_sweep
+from signals.services.usage import UsageAnswer, usage_record, usage_sweep
 from signals.services.versions import stored_senders
 
 __all__ = [
@@ -60,7 +60,6 @@ __all__ = [
     "Outcome",
     "Row",
     "UsageAnswer",
-    "daily_usage",
     "hubspot_signals",
     "org_match",
     "publish_processing",

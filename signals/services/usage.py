@@ -24,7 +24,7 @@ gets its account when one gains that external id or a person matches it.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -327,24 +327,3 @@ def usage_sweep() -> int:
     gone, _ = SeenMessage.objects.filter(seen_on__lt=oldest).delete()
     users, _ = ActiveUserDay.objects.filter(day__lt=oldest).delete()
     return gone + users
-
-
-def daily_usage(account_id: int) -> dict[dt.date, dict[str, Any]]:
-    """An account's daily usage rolled up from analytics calls: day → active users,
-    events and events per key feature (for the account page and tests)."""
-    out: dict[dt.date, dict[str, Any]] = defaultdict(dict)
-    refs: dict[tuple[str, str, dt.date], dt.date] = {}
-    for row in DailyUsage.objects.filter(account_id=account_id).order_by("day"):
-        entry = out[row.day]
-        entry["active_users"] = entry.get("active_users", 0) + row.active_users
-        entry["events"] = entry.get("events", 0) + row.events
-        entry.setdefault("features", {})
-        refs[(row.source, row.org_ref, row.day)] = row.day
-    if refs:
-        for f in DailyFeatureUsage.objects.filter(
-            org_ref__in={k[1] for k in refs}, day__in={k[2] for k in refs}
-        ):
-            if (f.source, f.org_ref, f.day) in refs:
-                feats = out[f.day]["features"]
-                feats[f.feature] = feats.get(f.feature, 0) + f.events
-    return dict(out)

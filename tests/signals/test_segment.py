@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from accounts.models import DailyFeatureUsage, DailyUsage
 from csrisk import clock
-from signals import services
+from signals import selectors, services
 from signals.models import ActiveUserDay, IngestRejection, ProductUser, SeenMessage, Signal
 from tests.conftest import api
 from tests.factories import AccountFactory
@@ -131,7 +131,7 @@ def test_it_rolls_a_batch_up_into_daily_usage_per_account(anonymous, acme):
     assert "no group known for user 'u3'" in body["rejections"][0]["reason"]
     usage = DailyUsage.objects.get()
     assert (usage.account, usage.day, usage.active_users, usage.events) == (acme, DAY, 3, 5)
-    assert services.daily_usage(acme.pk)[DAY]["features"] == {
+    assert selectors.daily_usage(acme.pk)[DAY]["features"] == {
         "Report Exported": 3,
         "Dashboard Shared": 1,
     }
