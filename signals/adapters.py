@@ -422,13 +422,15 @@ class HubSpotEvent:
 
 def _hubspot_id(value: Any, what: str, *, required: bool = True) -> str:
     """A HubSpot id: a number (as sent) or its digits as text."""
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value < 10**30:
         return str(value)
-    if type(value) is str and value.isdigit():
+    if type(value) is str and value.isdigit() and len(value) <= 30:
         return value
     if value is None and not required:
         return ""
-    raise Invalid(f"{what} must be a HubSpot id (a number), not {_kind(value)}")
+    raise Invalid(
+        f"{what} must be a HubSpot id (a number of at most 30 digits), not {_kind(value)}"
+    )
 
 
 def _hubspot_event(e: Any) -> list[HubSpotEvent]:

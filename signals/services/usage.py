@@ -67,16 +67,17 @@ class UsageAnswer:
 
 
 def _day(stamp: str, now: dt.datetime) -> dt.date:
-    """The UTC day of a call's timestamp (the usual 2026-10-01T09:30:00.123Z is read
-    without parsing the time)."""
+    """The UTC day of a call's timestamp (the usual 2026-10-01T09:30:00.123Z is read by
+    ``fromisoformat`` alone; anything else by ``parse_time``, which says what is wrong)."""
     if len(stamp) >= 20 and stamp[-1] == "Z" and stamp[10] == "T":
         try:
-            day = dt.date.fromisoformat(stamp[:10])
+            when = dt.datetime.fromisoformat(stamp[:-1])
         except ValueError:
-            raise Invalid(f"timestamp {stamp!r} is not an ISO 8601 time") from None
-        if day > (now + dt.timedelta(days=1)).date():
-            raise Invalid(f"timestamp {stamp!r} is in the future")
-        return day
+            when = None
+        if when is not None:
+            if when > (now + dt.timedelta(days=1)).replace(tzinfo=None):
+                raise Invalid(f"timestamp {stamp!r} is in the future")
+            return when.date()
     return parse_time(stamp, "timestamp", now=now).date()
 
 

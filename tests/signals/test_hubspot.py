@@ -256,3 +256,12 @@ def test_without_a_secret_only_an_integration_token_may_send(org, db):
     assert anonymous.status_code == 401
     assert person.status_code == 403
     assert integration.status_code == 202
+
+
+def test_an_id_too_long_to_be_hubspots_is_rejected_alone(anonymous, acme):
+    with clock.frozen(NOW):
+        response = send(anonymous, [association(1, 10**40, 9001), association(2, 456, 9001)])
+    assert response.status_code == 202
+    results = response.json()["results"]
+    assert "must be a HubSpot id (a number of at most 30 digits)" in results[0]["reason"]
+    assert results[1]["status"] == "accepted"

@@ -209,3 +209,26 @@ def test_without_a_secret_only_an_integration_token_may_send(org, db):
     assert anonymous.status_code == 401
     assert person.status_code == 403
     assert integration.status_code == 202
+
+
+def test_a_token_bound_to_another_source_may_not_send_usage(org, db):
+    from rest_framework.test import APIClient
+
+    from csrisk import tokens
+
+    key = tokens.token_create(user=org.integration, by=None, sources=["zendesk"])[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    with override_settings(SEGMENT_WEBHOOK_SECRET=""):
+        response = send(client, [group(1, "u1", "ACME-001")], sign=False)
+    assert response.status_code == 403
+    assert "not source 'segment'" in response.json()["detail"]
+    assert not ProductUser.objects.exists()
+
+
+def test_an_impossible_time_is_rejected_not_a_500(anonymous, acme):
+    response = send(
+        anonymous, [{**group(1, "u1", "ACME-001"), "timestamp": "2026-10-08T99:00:00.000Z"}]
+    )
+    assert response.status_code == 400
+    assert "not an ISO 8601 time" in response.json()["rejections"][0]["reason"]
