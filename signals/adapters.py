@@ -443,6 +443,10 @@ def _hubspot_event(e: Any) -> list[HubSpotEvent]:
     removed = e.get("associationRemoved", False)
     if type(removed) is not bool:
         raise Invalid(f"associationRemoved must be a boolean, not {_kind(removed)}")
+    for name in ("subscriptionId", "appId", "attemptNumber"):
+        if e.get(name) is not None and type(e.get(name)) is not int:
+            raise Invalid(f"{name} must be a number, not {_kind(e.get(name))}")
+    _str(e.get("changeSource"), "changeSource")
     value = e.get("propertyValue")
     return [
         HubSpotEvent(
@@ -498,6 +502,8 @@ def _segment_call(c: Any) -> list[SegmentCall]:
     if kind not in SEGMENT_TYPES:
         raise Invalid(f"unknown Segment call type {kind!r}; one of {', '.join(SEGMENT_TYPES)}")
     context = _obj(c.get("context"), "context")
+    _obj(c.get("traits"), "traits")
+    _obj(c.get("properties"), "properties")
     group = _str(c.get("groupId"), "groupId", number_ok=True) or _str(
         context.get("groupId"), "context.groupId", number_ok=True
     )

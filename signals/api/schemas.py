@@ -164,22 +164,24 @@ CRM_SCHEMA = {
     ],
 }
 
+_HS_ID = {"type": "integer", "minimum": 0, "maximum": 10**30 - 1, "nullable": True}
+_INT = {"type": "integer", "nullable": True}
 HUBSPOT_EVENT = _object(
     {
-        "eventId": {"type": "integer", "minimum": 0},
-        "subscriptionId": {"type": "integer"},
-        "portalId": {"type": "integer", "minimum": 0},
-        "appId": {"type": "integer"},
+        "eventId": {"type": "integer", "minimum": 0, "maximum": 10**30 - 1},
+        "subscriptionId": _INT,
+        "portalId": _HS_ID,
+        "appId": _INT,
         "occurredAt": {"type": "integer", "minimum": 1, "description": "epoch milliseconds"},
         "subscriptionType": {"type": "string", "minLength": 1},
-        "attemptNumber": {"type": "integer"},
-        "objectId": {"type": "integer", "minimum": 0},
+        "attemptNumber": _INT,
+        "objectId": _HS_ID,
         "propertyName": TEXT,
-        "propertyValue": TEXT,
+        "propertyValue": ID,  # text as HubSpot sends it; a number is read as its text
         "changeSource": TEXT,
         "associationType": TEXT,
-        "fromObjectId": {"type": "integer", "minimum": 0},
-        "toObjectId": {"type": "integer", "minimum": 0},
+        "fromObjectId": _HS_ID,
+        "toObjectId": _HS_ID,
         "associationRemoved": {"type": "boolean"},
     },
     ("eventId", "occurredAt", "subscriptionType"),
@@ -199,10 +201,10 @@ SEGMENT_CALL = _object(
         },
         "messageId": {"type": "string", "minLength": 1, "maxLength": 200},
         "timestamp": {"type": "string", "format": "date-time"},
-        "userId": TEXT,
-        "anonymousId": TEXT,
+        "userId": ID,
+        "anonymousId": ID,
         "event": TEXT,
-        "groupId": TEXT,
+        "groupId": ID,
         "traits": {"type": "object", "nullable": True},
         "properties": {"type": "object", "nullable": True},
         "context": {"type": "object", "nullable": True},

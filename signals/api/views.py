@@ -501,7 +501,13 @@ class HubSpotWebhookView(SignedWebhookView):
         examples=[
             OpenApiExample("HubSpot title change", value=schemas.HUBSPOT_EXAMPLE, request_only=True)
         ],
-        responses=RESULT_SCHEMA,
+        responses={
+            **RESULT_SCHEMA,
+            200: OpenApiResponse(
+                IngestAnswerSerializer,
+                description="Nothing in the batch is a change csrisk reads (all ignored).",
+            ),
+        },
         summary="HubSpot webhook",
     )
     def post(self, request: Request) -> Response:

@@ -265,3 +265,15 @@ def test_an_id_too_long_to_be_hubspots_is_rejected_alone(anonymous, acme):
     results = response.json()["results"]
     assert "must be a HubSpot id (a number of at most 30 digits)" in results[0]["reason"]
     assert results[1]["status"] == "accepted"
+
+
+def test_a_batch_of_events_csrisk_does_not_read_is_a_200_not_a_retry(anonymous, acme):
+    batch = [
+        event(1, "deal.propertyChange", 42, propertyName="amount", propertyValue="1000"),
+        event(2, "contact.propertyChange", 123, propertyName="phone", propertyValue="555"),
+    ]
+    with clock.frozen(NOW):
+        response = send(anonymous, batch)
+    assert response.status_code == 200
+    assert (response.json()["accepted"], response.json()["ignored"]) == (0, 2)
+    assert not Signal.objects.exists()
