@@ -4,55 +4,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('signals', '0005_rule_playbooks'),
+        ("signals", "0005_rule_playbooks"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ActiveUserDay',
+            name="ActiveUserDay",
             fields=[
-                ('pk', models.CompositePrimaryKey('source', 'org_ref', 'day', 'user_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('source', models.CharField(max_length=40)),
-                ('org_ref', models.CharField(max_length=200)),
-                ('day', models.DateField(db_index=True)),
-                ('user_id', models.CharField(max_length=200)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "source",
+                        "org_ref",
+                        "day",
+                        "user_id",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("source", models.CharField(max_length=40)),
+                ("org_ref", models.CharField(max_length=200)),
+                ("day", models.DateField(db_index=True)),
+                ("user_id", models.CharField(max_length=200)),
             ],
         ),
         migrations.CreateModel(
-            name='SeenMessage',
+            name="SeenMessage",
             fields=[
-                ('pk', models.CompositePrimaryKey('source', 'message_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('source', models.CharField(max_length=40)),
-                ('message_id', models.CharField(max_length=200)),
-                ('seen_on', models.DateField(db_index=True)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "source",
+                        "message_id",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("source", models.CharField(max_length=40)),
+                ("message_id", models.CharField(max_length=200)),
+                ("seen_on", models.DateField(db_index=True)),
             ],
         ),
         migrations.CreateModel(
-            name='HubSpotAssociation',
+            name="HubSpotAssociation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contact_id', models.CharField(max_length=64)),
-                ('company_id', models.CharField(max_length=64)),
-                ('removed', models.BooleanField(default=False)),
-                ('changed_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("contact_id", models.CharField(max_length=64)),
+                ("company_id", models.CharField(max_length=64)),
+                ("removed", models.BooleanField(default=False)),
+                ("changed_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('contact_id', 'company_id'), name='one_hubspot_association')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("contact_id", "company_id"), name="one_hubspot_association"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProductUser',
+            name="ProductUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=40)),
-                ('user_id', models.CharField(max_length=200)),
-                ('org_ref', models.CharField(max_length=200)),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=40)),
+                ("user_id", models.CharField(max_length=200)),
+                ("org_ref", models.CharField(max_length=200)),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'user_id'), name='one_org_per_product_user')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "user_id"), name="one_org_per_product_user"
+                    )
+                ],
             },
         ),
     ]
