@@ -194,7 +194,14 @@ API_GET = {
 }
 # Signal ingestion: the only thing an integration token may do, and only it (issue 19:
 # people forged signals). POSTs of an empty object: 400 for the integration, 403 for people.
-INGESTION = {"api-signals", "api-webhook-zendesk", "api-webhook-jira", "api-webhook-crm"}
+INGESTION = {
+    "api-signals",
+    "api-webhook-zendesk",
+    "api-webhook-jira",
+    "api-webhook-crm",
+    "api-webhook-hubspot",
+    "api-webhook-segment",
+}
 SKIPPED = {"login", "logout", "healthz", "readyz", "schema", "api-docs", ""}
 # Single sign-on's way in (docs/sso.md), open to everyone alike: test_single_sign_on.
 SSO_ROUTES = {"sso-login", "sso-callback"}
