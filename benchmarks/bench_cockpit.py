@@ -169,7 +169,11 @@ def main() -> None:
         cockpit = load(f"{base}/cockpit/", cookie)
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:  # a graceful stop can take gunicorn's 30 s on a loaded machine
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     served = server_times(access_log)
     warm = len(cockpit)  # the warm-up round finished before the measured ones started
     cockpit_server = served["/cockpit/"][warm:]
