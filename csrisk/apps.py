@@ -10,8 +10,9 @@ class CsriskConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import got_request_exception
 
-        from csrisk import receivers
+        from csrisk import receivers, webhooks
 
         got_request_exception.connect(
             receivers.remember_database_error, dispatch_uid="csrisk-database-error"
         )
+        webhooks.connect()
