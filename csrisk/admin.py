@@ -183,6 +183,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class WebhookSubscriptionForm(forms.ModelForm):
     """Events as checkboxes; the URL checked as the service checks it (public addresses)."""
 
+    url = forms.URLField(max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         choices=webhooks.EVENT_CHOICES, widget=forms.CheckboxSelectMultiple
     )
