@@ -14,7 +14,9 @@ import pytest
 
 from csrisk import chat, notifications
 
-DOCUMENTED = json.loads((Path(__file__).parent / "payloads/teams_workflows_documented.json").read_text())
+# Microsoft's documented example, recorded (its "_source" says where from).
+RECORDED = Path(__file__).parent / "payloads" / "teams_workflows_documented.json"
+DOCUMENTED = json.loads(RECORDED.read_text())
 
 
 def shape(value: object) -> object:
