@@ -52,7 +52,8 @@ def book(org):
     ctas.cta_flag(cta=second, by=org.csm_a, reason="Need help")
     closed = ctas.cta_create(account=account, by=org.csm_a, reason="Old news", area="support")
     ctas.cta_close(cta=closed, by=org.csm_a, outcome="done", note="done")
-    theirs = ctas.cta_create(account=AccountFactory(owner=org.csm_b), by=org.csm_b, reason="B", area="habits")
+    other = AccountFactory(owner=org.csm_b)
+    theirs = ctas.cta_create(account=other, by=org.csm_b, reason="B", area="habits")
     meeting = Meeting.objects.get(slug="friday-cs-customer-issues")
     meeting.attendees.add(org.csm_a)
     return {"first": first, "second": second, "closed": closed, "theirs": theirs,
@@ -99,7 +100,7 @@ def test_a_sponsor_sees_the_check_ins_they_are_due_to_hold(org, client):
         name="Now", starts_on=NOW.date() - dt.timedelta(days=10),
         ends_on=NOW.date() + dt.timedelta(days=170),
     )  # fmt: skip
-    account = AccountFactory(owner=org.csm_b, name="Big Co", tier="strategic", arr=Decimal(5e5))
+    account = AccountFactory(owner=org.csm_b, name="Big Co", tier="strategic", arr=Decimal("500000"))
     sponsors.sponsorship_assign(account=account, sponsor=org.executive, by=org.vp)
     sponsors.checkins_create_due()
     checkin = CheckIn.objects.get()
