@@ -100,7 +100,8 @@ def test_a_sponsor_sees_the_check_ins_they_are_due_to_hold(org, client):
         name="Now", starts_on=NOW.date() - dt.timedelta(days=10),
         ends_on=NOW.date() + dt.timedelta(days=170),
     )  # fmt: skip
-    account = AccountFactory(owner=org.csm_b, name="Big Co", tier="strategic", arr=Decimal("500000"))
+    big = Decimal("500000")
+    account = AccountFactory(owner=org.csm_b, name="Big Co", tier="strategic", arr=big)
     sponsors.sponsorship_assign(account=account, sponsor=org.executive, by=org.vp)
     sponsors.checkins_create_due()
     checkin = CheckIn.objects.get()
