@@ -67,7 +67,9 @@ def test_the_feed_is_valid_ics_with_the_persons_dates(org, book, client):
     found = events_of(calendar)
     first, second, meeting = book["first"], book["second"], book["meeting"]
     assert set(found) == {
-        f"cta-{first.pk}@127.0.0.1", f"cta-{second.pk}@127.0.0.1", f"meeting-{meeting.pk}@127.0.0.1"
+        f"cta-{first.pk}@127.0.0.1",
+        f"cta-{second.pk}@127.0.0.1",
+        f"meeting-{meeting.pk}@127.0.0.1",
     }
     due = found[f"cta-{first.pk}@127.0.0.1"]
     assert due.decoded("DTSTART") == first.due_date
