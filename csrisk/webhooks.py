@@ -47,6 +47,8 @@ EVENT_CHOICES = [(name, f"{name}: {text}") for name, text in EVENTS.items()]
 # An attempt holds its delivery this long: a worker lost mid-send leaves it to the sweeper.
 LEASE = dt.timedelta(minutes=2)
 SWEEP_BATCH = 500
+# Retries due sooner than this are queued with a countdown; later ones wait for the sweeper.
+COUNTDOWN_MAX = dt.timedelta(minutes=10)
 
 
 # --- subscriptions ----------------------------------------------------------------------
@@ -278,7 +280,10 @@ def _failed_attempt(delivery: WebhookDelivery, *, error: str, code: int | None =
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         next_attempt_at=clock.now() + wait, response_code=code, last_error=error[:2000]
     )
-    if not jobs.runs_eagerly():  # in-process work cannot wait: the sweeper picks it up
+    # A short wait is queued with a countdown; a long one (or in-process work, which cannot
+    # wait) is left to the sweeper: a Redis message held for hours past the broker's
+    # visibility timeout would only be delivered twice.
+    if wait <= COUNTDOWN_MAX and not jobs.runs_eagerly():
         _queue([delivery.pk], countdown=wait.total_seconds())
     return WebhookDelivery.PENDING
 
