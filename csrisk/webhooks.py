@@ -151,30 +151,40 @@ def subscription_delete(*, subscription: WebhookSubscription, by: User | None) -
 def publish(event: str, data: dict[str, Any], *, at: dt.datetime | None = None) -> int:
     """Store a delivery of ``event`` for each active subscriber (in the caller's
     transaction) and queue them after the commit. Returns how many."""
+    return publish_many(event, [(data, at)])
+
+
+def publish_many(event: str, items: list[tuple[dict[str, Any], dt.datetime | None]]) -> int:
+    """``publish`` for several occurrences of one event type (a recompute's colour
+    changes): one read of the subscribers and one insert for all of them."""
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}.")
     # contains on a JSON list is not portable (SQLite): the subscribers are few, filter here
     wanted = [s for s in WebhookSubscription.objects.filter(active=True) if event in s.events]
-    if not wanted:
+    if not wanted or not items:
         return 0
     now = clock.now()
-    stamp = (at or now).isoformat().replace("+00:00", "Z")
-    body = json.dumps({"type": event, "timestamp": stamp, "data": data}, separators=(",", ":"))
     rows = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
             subscription=s,
             event=event,
             message_id=f"msg_{secrets.token_urlsafe(18)}",
-            body=body,
+            body=_body(event, data, at or now),
             max_attempts=settings.CSRISK_WEBHOOKS_MAX_ATTEMPTS,
             next_attempt_at=now,
             created_at=now,
         )
+        for data, at in items
         for s in wanted
     )
     ids = [r.pk for r in rows]  # PostgreSQL and SQLite both return the new keys
     transaction.on_commit(lambda: _queue(ids))
     return len(ids)
+
+
+def _body(event: str, data: dict[str, Any], at: dt.datetime) -> str:
+    stamp = at.isoformat().replace("+00:00", "Z")
+    return json.dumps({"type": event, "timestamp": stamp, "data": data}, separators=(",", ":"))
 
 
 def _queue(ids: list[int], countdown: float = 0) -> None:
@@ -329,17 +339,28 @@ def _iso(value: Any) -> Any:
 
 
 def on_color_changed(sender: Any, **event: Any) -> None:
-    publish(
+    # A recompute sends its colour changes as one batch (events.emit_all_on_commit):
+    # they become deliveries together, with one read of the subscribers.
+    events.coalesce("webhooks:scorecard.color_changed", _publish_colors, event)
+
+
+def _publish_colors(changes: list[dict[str, Any]]) -> None:
+    publish_many(
         "scorecard.color_changed",
-        {
-            "account_id": event["account_id"],
-            "area": event["area"],
-            "old": event.get("old"),
-            "new": event["new"],
-            "cause": event.get("cause"),
-            "reason": event.get("reason", ""),
-        },
-        at=event.get("at"),
+        [
+            (
+                {
+                    "account_id": e["account_id"],
+                    "area": e["area"],
+                    "old": e.get("old"),
+                    "new": e["new"],
+                    "cause": e.get("cause"),
+                    "reason": e.get("reason", ""),
+                },
+                e.get("at"),
+            )
+            for e in changes
+        ],
     )
 
 
@@ -400,10 +421,10 @@ def on_checkin_logged(sender: Any, **event: Any) -> None:
 
 
 def on_risk_changed(sender: Any, **event: Any) -> None:
-    if not WebhookSubscription.objects.filter(active=True).exists():
-        return
-    for change in event["changes"]:
-        publish("risk.changed", {**change, "model_id": event["model_id"]}, at=event.get("at"))
+    at, model_id = event.get("at"), event["model_id"]
+    publish_many(
+        "risk.changed", [({**change, "model_id": model_id}, at) for change in event["changes"]]
+    )
 
 
 RECEIVERS: list[tuple[Any, Callable[..., None]]] = [

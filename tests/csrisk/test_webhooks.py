@@ -184,6 +184,26 @@ def test_every_event_is_hooked_from_the_domain_events(
     assert (checkin["sentiment"], checkin["risks_found"]) == ("negative", 1)
 
 
+def test_a_recomputes_colour_changes_become_deliveries_together(
+    org, account_a, receiver, django_capture_on_commit_callbacks
+):
+    """One read of the subscribers and one insert for a whole batch of colour changes."""
+    subscribe(receiver.url, "scorecard.color_changed")
+    changes = [
+        {"account_id": account_a.pk, "area": area, "old": "green", "new": "yellow",
+         "at": clock.now(), "cause": "recompute", "reason": f"{area} slipped"}
+        for area in ("habits", "support", "overall")
+    ]  # fmt: skip
+    with (
+        mock.patch("csrisk.webhooks.publish_many", wraps=webhooks.publish_many) as publish,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        events.emit_all_on_commit(events.color_changed, changes)
+    assert publish.call_count == 1 and len(publish.call_args.args[1]) == 3
+    sent = sorted(json.loads(r["body"])["data"]["area"] for r in receiver.requests)
+    assert sent == ["habits", "overall", "support"]
+
+
 def _log_a_checkin(org, capture) -> None:
     from sponsors import services as sponsors
     from sponsors.models import CheckIn, Program
