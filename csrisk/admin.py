@@ -1,12 +1,13 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from csrisk import audit, tokens, webhooks
+from csrisk import audit, clock, tokens, webhooks
 from csrisk.models import (
     ApiToken,
     AuditEntry,
@@ -14,6 +15,7 @@ from csrisk.models import (
     DeliveryFailure,
     Notification,
     NotificationPreference,
+    SsoIdentity,
     Team,
     User,
     WebhookDelivery,
@@ -271,3 +273,18 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    """Link a person to their identity provider account by hand (docs/sso.md): the way in
+    for an account whose e-mail the provider does not verify, or a superuser."""
+
+    list_display = ("user", "issuer", "subject", "created_at", "last_login_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email", "subject")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("last_login_at",)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"issuer": settings.OIDC_ISSUER, "created_at": clock.now()}

@@ -204,6 +204,8 @@ SKIPPED = {"login", "logout", "healthz", "readyz", "schema", "api-docs", ""}
 # Addresses whose secret key is the credential (a calendar app has no session): a wrong key
 # is a 404 for everyone, signed in or not, and no session opens someone else's.
 SECRET_ADDRESSES = {"calendar-feed"}
+# Single sign-on's way in (docs/sso.md), open to everyone alike: test_single_sign_on.
+SSO_ROUTES = {"sso-login", "sso-callback"}
 
 
 def routes() -> list[tuple[str, str]]:
@@ -232,7 +234,7 @@ def routes() -> list[tuple[str, str]]:
 
 def test_every_route_is_in_the_matrix(db):
     names = {name for name, _ in routes()} - SKIPPED
-    known = set(pages_matrix()) | set(API_GET) | INGESTION | SECRET_ADDRESSES
+    known = set(pages_matrix()) | set(API_GET) | INGESTION | SSO_ROUTES | SECRET_ADDRESSES
     assert names - known == set(), "add the new routes' expectations to this matrix"
 
 
@@ -463,6 +465,36 @@ def test_a_secret_address_answers_only_its_key(org, world, role, client):
         assert session.get(wrong).status_code == 404, (role, name)
         right = "/" + pattern.replace("<str:key>", key)
         assert session.get(right).status_code == 200, (role, name)  # whoever holds the key
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_single_sign_on(org, role, settings, monkeypatch, client):
+    """404 while SSO is off; on, the start sends anyone to the provider, a callback this
+    browser did not start is a 400 for every role alike, and a POST is a 405."""
+    from csrisk import sso
+
+    session = client if role == "anonymous" else login(_user(org, role))
+    urls = {name: "/" + pattern for name, pattern in routes() if name in SSO_ROUTES}
+    assert set(urls) == SSO_ROUTES
+    for url in urls.values():
+        assert session.get(url).status_code == 404, url
+    settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID = "https://idp.example", "csrisk"
+    monkeypatch.setattr(
+        sso,
+        "provider_metadata",
+        lambda: {
+            "issuer": "https://idp.example",
+            "authorization_endpoint": "https://idp.example/authorize",
+            "token_endpoint": "https://idp.example/token",
+            "jwks_uri": "https://idp.example/jwks",
+        },
+    )
+    start = session.get(urls["sso-login"])
+    assert start.status_code == 302
+    assert start["Location"].startswith("https://idp.example/authorize?")
+    assert session.get(urls["sso-callback"] + "?code=c&state=forged").status_code == 400
+    for url in urls.values():
+        assert session.post(url).status_code == 405, url
 
 
 # Changes to someone else's objects: (what, method+url builder, body, who may).

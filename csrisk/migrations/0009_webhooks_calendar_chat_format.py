@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('csrisk', '0007_hash_plain_tokens'),
+        ('csrisk', '0008_sso_identity'),
     ]
 
     operations = [
