@@ -340,7 +340,10 @@ def _iso(value: Any) -> Any:
 
 def on_color_changed(sender: Any, **event: Any) -> None:
     # A recompute sends its colour changes as one batch (events.emit_all_on_commit):
-    # they become deliveries together, with one read of the subscribers.
+    # they become deliveries together, with one read of the subscribers. What a backfill
+    # of history changed is not news, here as for people's alerts.
+    if not events.is_news(event.get("cause") or ""):
+        return
     events.coalesce("webhooks:scorecard.color_changed", _publish_colors, event)
 
 

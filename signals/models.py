@@ -67,6 +67,16 @@ class Signal(models.Model):
         max_length=200, blank=True, default="", help_text="Who or what sent it, in words."
     )
     sent_bound = models.BooleanField(default=False)
+    # The import of history that sent the current version (signals.backfills): processed
+    # without alerting when dated before the backfill started. None: news.
+    backfill = models.ForeignKey(
+        "signals.Backfill",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signals",
+        db_constraint=False,  # as ``account``: no FK trigger on the hot append table
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -82,6 +92,12 @@ class Signal(models.Model):
                 fields=["status", "received_at"],
                 name="signal_work_idx",
                 condition=Q(status__in=["pending", "unmatched"]),
+            ),
+            # A backfill's progress (its signals by status); empty for news.
+            models.Index(
+                fields=["backfill", "status"],
+                name="signal_backfill_idx",
+                condition=Q(backfill__isnull=False),
             ),
         ]
 
@@ -213,6 +229,39 @@ class SignalRule(models.Model):
         return self.name
 
 
+class Backfill(models.Model):
+    """One import of history: its signals update facts, colours and history, but what they
+    change dated before ``started_at`` alerts nobody (signals.backfills)."""
+
+    VIAS = [
+        ("rest", "REST batch"),
+        ("webhook", "webhook"),
+        ("csv", "CSV upload"),
+        ("command", "manage.py import_signals"),
+    ]
+
+    via = models.CharField(max_length=10, choices=VIAS)
+    source = models.CharField(max_length=200, blank=True, help_text="The sources it named.")
+    started_at = models.DateTimeField(help_text="Changes dated before this are history.")
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="All of it stored (a file); None while it goes on."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender = models.CharField(max_length=200, help_text="Who or what sent it, in words.")
+    sent = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"backfill #{self.pk} from {self.source or self.via} by {self.sender}"
+
+
 class SignalImport(models.Model):
     """One CSV upload of tickets or contact changes: the file, its preview, its result."""
 
@@ -235,6 +284,12 @@ class SignalImport(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
+    history = models.BooleanField(
+        default=False, help_text="Import as history (a backfill): no alerts for past changes."
+    )
+    backfill = models.ForeignKey(
+        Backfill, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -19,6 +19,9 @@ The path of a signal (STYLE.md, "How data flows"), one module per concept:
   (``rematch_unmatched``) releases them.
 - ``sweeping`` — ``signals_sweep``: what a lost message left pending; ``health`` — refused
   items counted per source and day; ``uploads`` — CSV uploads, previewed then committed.
+- ``backfills`` — imports of history (``?backfill=true``, a CSV marked as history,
+  ``manage.py import_signals``): which signals are history (``split``) and how they are
+  settled without alerting (``settle``); docs/signals.md, "Backfills".
 
 The names below are re-exported so ``from signals.services import signals_store`` keeps
 working; inside the package, import from the concept module.

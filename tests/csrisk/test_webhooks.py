@@ -204,6 +204,17 @@ def test_a_recomputes_colour_changes_become_deliveries_together(
     assert sent == ["habits", "overall", "support"]
 
 
+def test_a_backfills_colour_changes_are_history_not_webhooks(
+    org, account_a, receiver, django_capture_on_commit_callbacks
+):
+    subscribe(receiver.url, "scorecard.color_changed")
+    change = {"account_id": account_a.pk, "area": "habits", "old": "green", "new": "red",
+              "at": clock.now(), "cause": events.BACKFILL, "reason": "past tickets"}  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        events.emit_all_on_commit(events.color_changed, [change])
+    assert not WebhookDelivery.objects.exists() and receiver.requests == []
+
+
 def _log_a_checkin(org, capture) -> None:
     from sponsors import services as sponsors
     from sponsors.models import CheckIn, Program
