@@ -156,6 +156,77 @@ class OrgAlias(models.Model):
         return f"{self.source}:{self.org_ref} → {self.account}"
 
 
+class HubSpotAssociation(models.Model):
+    """A HubSpot contact's association with a HubSpot company, as the association-change
+    webhooks told it (the latest change wins): how a contact's title change or deletion
+    finds its company, since those events carry only the contact's id."""
+
+    contact_id = models.CharField(max_length=64)
+    company_id = models.CharField(max_length=64)
+    removed = models.BooleanField(default=False)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_id", "company_id"], name="one_hubspot_association"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} {'x' if self.removed else '→'} company {self.company_id}"
+
+
+class ProductUser(models.Model):
+    """Which organisation (a group id) a product-analytics user belongs to, from the
+    source's group calls (Segment ``group``); a later call moves the user."""
+
+    source = models.CharField(max_length=40)
+    user_id = models.CharField(max_length=200)
+    org_ref = models.CharField(max_length=200)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "user_id"], name="one_org_per_product_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.user_id} → {self.org_ref}"
+
+
+class SeenMessage(models.Model):
+    """A message id already counted in the usage rollups (Segment ``messageId``): the
+    bounded de-duplication store. Written in the transaction that adds the message to the
+    rollups, so a count and its id commit together; rows older than
+    CSRISK_USAGE_DEDUPE_DAYS are deleted by the sweeper, and messages older than that are
+    refused, so a purged id can never be counted twice."""
+
+    # The key itself is the primary key: one index per row written, not two.
+    pk = models.CompositePrimaryKey("source", "message_id")
+    source = models.CharField(max_length=40)
+    message_id = models.CharField(max_length=200)
+    seen_on = models.DateField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.message_id}"
+
+
+class ActiveUserDay(models.Model):
+    """A user seen active on a day in an organisation: what makes ``DailyUsage.active_users``
+    a count of distinct users (one row per user and day, not per event). Purged with the
+    seen messages: a day older than the de-duplication window takes no more events."""
+
+    pk = models.CompositePrimaryKey("source", "org_ref", "day", "user_id")
+    source = models.CharField(max_length=40)
+    org_ref = models.CharField(max_length=200)
+    day = models.DateField(db_index=True)
+    user_id = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.org_ref} {self.day}: {self.user_id}"
+
+
 class IngestRejection(models.Model):
     """A count of rejected items per source and day, for the ingestion-health page."""
 

@@ -1,13 +1,16 @@
-"""Reads of the signals app: the feed, an account's timeline, ingestion health, backfills."""
+"""Reads of the signals app: the feed, an account's timeline, ingestion health, backfills,
+the daily usage rolled up from analytics calls."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max, Min, Q, QuerySet
 
+from accounts.models import DailyFeatureUsage, DailyUsage
 from csrisk import clock
 from signals.choices import SignalStatus
 from signals.models import Backfill, IngestRejection, Signal, SignalVersion
@@ -159,3 +162,24 @@ def account_backfills(account_id: int, limit: int = 10) -> list[BackfillLine]:
         for r in rows
         if (b := found.get(r["backfill"])) is not None
     ]
+
+
+def daily_usage(account_id: int) -> dict[dt.date, dict[str, Any]]:
+    """An account's daily usage rolled up from analytics calls: day → active users,
+    events and events per key feature (for the account page and tests)."""
+    out: dict[dt.date, dict[str, Any]] = defaultdict(dict)
+    refs: dict[tuple[str, str, dt.date], dt.date] = {}
+    for row in DailyUsage.objects.filter(account_id=account_id).order_by("day"):
+        entry = out[row.day]
+        entry["active_users"] = entry.get("active_users", 0) + row.active_users
+        entry["events"] = entry.get("events", 0) + row.events
+        entry.setdefault("features", {})
+        refs[(row.source, row.org_ref, row.day)] = row.day
+    if refs:
+        for f in DailyFeatureUsage.objects.filter(
+            org_ref__in={k[1] for k in refs}, day__in={k[2] for k in refs}
+        ):
+            if (f.source, f.org_ref, f.day) in refs:
+                feats = out[f.day]["features"]
+                feats[f.feature] = feats.get(f.feature, 0) + f.events
+    return dict(out)

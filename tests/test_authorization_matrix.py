@@ -202,7 +202,14 @@ API_GET = {
 }
 # Signal ingestion: the only thing an integration token may do, and only it (issue 19:
 # people forged signals). POSTs of an empty object: 400 for the integration, 403 for people.
-INGESTION = {"api-signals", "api-webhook-zendesk", "api-webhook-jira", "api-webhook-crm"}
+INGESTION = {
+    "api-signals",
+    "api-webhook-zendesk",
+    "api-webhook-jira",
+    "api-webhook-crm",
+    "api-webhook-hubspot",
+    "api-webhook-segment",
+}
 SKIPPED = {"login", "logout", "healthz", "readyz", "schema", "api-docs", ""}
 # Addresses whose secret key is the credential (a calendar app has no session): a wrong key
 # is a 404 for everyone, signed in or not, and no session opens someone else's.

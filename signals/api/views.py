@@ -1,4 +1,5 @@
-"""Ingestion endpoints: the generic batch, and the native Zendesk, Jira and CRM webhooks.
+"""Ingestion endpoints: the generic batch, and the native Zendesk, Jira, CRM, HubSpot and
+Segment webhooks.
 
 Each one reads the raw body itself (the HMAC is over the exact bytes; the idempotency key
 is compared with a digest of them), turns it into generic signals and stores them in one
@@ -11,6 +12,7 @@ import abc
 import hashlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -329,6 +331,10 @@ class SignedWebhookView(APIView, abc.ABC):
     def convert(self, data: Any) -> tuple[list[Any], bool]:
         """The tool's payload as generic signals, and whether it was a single one."""
 
+    def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
+        """Store what an authenticated request carries (the generic path by default)."""
+        return _handle(request, self.convert, sender, self.source, via="webhook")
+
     def post(self, request: Request) -> Response:
         body = _body(request)
         if isinstance(body, Response):
@@ -347,7 +353,7 @@ class SignedWebhookView(APIView, abc.ABC):
             return _error(403, provenance.NOT_INTEGRATION)
         else:
             sender = provenance.sender_of_token(request.user, request.auth)
-        return _handle(request, self.convert, sender, self.source, via="webhook")
+        return self.accept(request, body, sender)
 
 
 def _replay_error(sent: Any, where: str) -> str | None:
@@ -508,3 +514,158 @@ class BackfillStatusView(APIView):
         if backfill is None or not (mine or org_wide):
             raise Http404("No such backfill.")
         return Response(BackfillStatusSerializer(selectors.backfill_progress(backfill)).data)
+
+
+def _json_or_400(body: bytes, source: str) -> Any:
+    """The body as JSON, or a 400 with the reason (counted in ingestion health)."""
+    try:
+        return _json(body)
+    except Invalid as exc:
+        services.rejection_record(source=source, count=1, reason=str(exc))
+        return _error(400, str(exc))
+
+
+class HubSpotWebhookView(SignedWebhookView):
+    """HubSpot webhooks (API v3): a JSON array of CRM events → people changes. Signed with
+    the app's client secret (X-HubSpot-Signature-v3 over method + URI + body + timestamp,
+    X-HubSpot-Request-Timestamp in milliseconds; older than five minutes is refused)."""
+
+    source = adapters.HUBSPOT
+
+    def secret(self) -> str:
+        return settings.HUBSPOT_CLIENT_SECRET
+
+    def uri(self, request: Request) -> str:
+        """The URI HubSpot signed: the full one it called (HubSpot decodes the URL-encoded
+        characters before signing, so this does too)."""
+        base = settings.HUBSPOT_WEBHOOK_URL
+        if base:
+            query = request.META.get("QUERY_STRING", "")
+            return unquote(base + (f"?{query}" if query else ""))
+        return unquote(request.build_absolute_uri())
+
+    def signature_error(self, request: Request, body: bytes) -> str | None:
+        signature = request.headers.get("X-HubSpot-Signature-v3", "")
+        stamp = request.headers.get("X-HubSpot-Request-Timestamp", "")
+        if not signature or not stamp:
+            return "Missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp."
+        method = request.method or "POST"
+        uri = self.uri(request)
+        if not adapters.hubspot_signature_ok(self.secret(), method, uri, body, stamp, signature):
+            return f"Invalid HubSpot signature (v3, computed over {method} {uri})."
+        return None
+
+    def signed_at(self, request: Request, body: bytes) -> tuple[Any, str]:
+        stamp = request.headers.get("X-HubSpot-Request-Timestamp", "").strip()
+        return (int(stamp) if stamp.isdigit() else stamp), "X-HubSpot-Request-Timestamp"
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:  # pragma: no cover - see accept
+        raise NotImplementedError
+
+    def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
+        data = _json_or_400(body, self.source)
+        if isinstance(data, Response):
+            return data
+        try:
+            history = History(request)
+            events = adapters.hubspot_events(data)
+        except Invalid as exc:
+            services.rejection_record(source=self.source, count=1, reason=str(exc))
+            return _error(400, str(exc))
+        with transaction.atomic():  # the associations and the signals commit together
+            raws, ignored = services.hubspot_signals(events)
+            if not raws:
+                return Response(
+                    {"accepted": 0, "duplicates": 0, "rejected": 0, "unmatched": 0,
+                     "ignored": ignored, "results": [], "sender": sender.label},
+                    status=200,
+                )  # fmt: skip
+            response = ingest(
+                request,
+                body,
+                raws,
+                single=False,
+                sender=sender,
+                source=self.source,
+                history=history,
+                via="webhook",
+            )
+        response.data["ignored"] = ignored
+        return response
+
+    @extend_schema(
+        request={"application/json": schemas.HUBSPOT_SCHEMA},
+        examples=[
+            OpenApiExample("HubSpot title change", value=schemas.HUBSPOT_EXAMPLE, request_only=True)
+        ],
+        responses={
+            **RESULT_SCHEMA,
+            200: OpenApiResponse(
+                IngestAnswerSerializer,
+                description="Nothing in the batch is a change csrisk reads (all ignored).",
+            ),
+        },
+        summary="HubSpot webhook",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class SegmentWebhookView(SignedWebhookView):
+    """Segment's webhook destination: track / identify / group calls (one, or an array
+    when batched) rolled up into daily usage per account. X-Signature: hex HMAC-SHA1 of
+    the body with the shared secret. Segment signs no time: a replay is harmless, since
+    every message id is counted once (signals.services.usage)."""
+
+    source = adapters.SEGMENT
+
+    def secret(self) -> str:
+        return settings.SEGMENT_WEBHOOK_SECRET
+
+    def verify(self, request: Request, body: bytes) -> Response | None:
+        signature = request.headers.get("X-Signature", "")
+        if not signature:
+            return _error(401, "Missing X-Signature.")
+        if not adapters.segment_signature_ok(self.secret(), body, signature):
+            return _error(401, "Invalid Segment signature (X-Signature).")
+        return None
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:  # pragma: no cover - see accept
+        raise NotImplementedError
+
+    def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
+        refusal = sender.source_refusal(self.source)
+        if refusal:
+            return _error(403, refusal)
+        data = _json_or_400(body, self.source)
+        if isinstance(data, Response):
+            return data
+        try:
+            calls = adapters.segment_calls(data)
+        except Invalid as exc:
+            services.rejection_record(source=self.source, count=1, reason=str(exc))
+            return _error(400, str(exc))
+        if len(calls) > services.MAX_BATCH:
+            return _error(413, f"{len(calls)} calls; send at most {services.MAX_BATCH}.")
+        answer = services.usage_record(calls, source=self.source).as_dict()
+        answer["sender"] = sender.label
+        if answer["rejected"] and not (
+            answer["accepted"] or answer["duplicates"] or answer["ignored"]
+        ):
+            answer["detail"] = "Every call was rejected; see rejections for each reason."
+            return Response(answer, status=400)
+        return Response(answer, status=202)
+
+    @extend_schema(
+        request={"application/json": schemas.SEGMENT_SCHEMA},
+        examples=[
+            OpenApiExample("Segment track call", value=schemas.SEGMENT_EXAMPLE, request_only=True)
+        ],
+        responses={
+            202: OpenApiResponse(description="Counted (committed) before this answer."),
+            **{c: r for c, r in RESULT_SCHEMA.items() if c != 202},
+        },
+        summary="Segment webhook",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
