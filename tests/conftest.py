@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase, TransactionTestCase, override_settings
 from rest_framework.test import APIClient
 
 from csrisk import tokens
@@ -13,6 +13,19 @@ from csrisk.celery import app as celery_app
 from csrisk.models import Team, User
 from csrisk.roles import Role, TeamFunction
 from tests.factories import AccountFactory, TeamFactory, UserFactory
+
+# Tests log in with the MD5 hasher: Django's default runs PBKDF2 with a million
+# iterations on every password check (each login, each wrong guess, even a guess for an
+# unknown username), which made the lockout, login and browser tests the slowest in the
+# suite. Production hashing is untouched; tests/csrisk/test_settings.py runs the real
+# settings in subprocesses.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +148,41 @@ def configure_measure(code: str, **fields: object) -> None:
         **fields,
     }
     MeasureConfig.objects.update_or_create(code=code, defaults=defaults)
+
+
+# --- How a parallel run (pytest-xdist, `--dist loadgroup` in pyproject.toml) schedules ------
+# Tests marked `slow` (and the browser journeys) start first within their kind, so that
+# none of them begins when the others are nearly done and keeps one worker busy alone at
+# the end. The kinds keep
+# pytest-django's order (tests on a rolled-back transaction, then transactional tests,
+# whose flush empties the tables the data migrations fill, then tests without the
+# database), and each worker runs them in that order. The browser journeys share one
+# worker and its Chromium (tests/browser/conftest.py); the real-worker tests (`services`)
+# share one worker too, as they share one broker.
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if item.get_closest_marker("services"):
+        item.add_marker(pytest.mark.xdist_group("services"))
+
+
+def _database_kind(item: pytest.Item) -> int:
+    """pytest-django's order: 0 rolled back, 1 transactional, 2 no database."""
+    fixtures = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return 0 if issubclass(cls, TestCase) else 1
+    if (
+        "transactional_db" in fixtures
+        or "live_server" in fixtures
+        or (marker is not None and marker.kwargs.get("transaction"))
+    ):
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> bool:
+        return any(item.get_closest_marker(name) for name in ("slow", "browser"))
+
+    items.sort(key=lambda item: (_database_kind(item), not first(item)))
