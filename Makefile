@@ -8,9 +8,11 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-# With no services the suite runs on every core (pytest-xdist). With DATABASE_URL or
-# REDIS_URL it runs in one process: the real-worker tests share one broker database.
-PYTEST_WORKERS ?= $(if $(DATABASE_URL)$(REDIS_URL),0,auto)
+# The suite runs on every core (pytest-xdist), with or without services: each worker has
+# a test database and cache keys of its own, and the real-worker tests, which share one
+# broker, run one after the other on one worker (tests/conftest.py). PYTEST_WORKERS=0
+# runs it in one process.
+PYTEST_WORKERS ?= auto
 BENCH ?=
 
 .PHONY: demo test bench load install lint format migrate run check-deploy clean

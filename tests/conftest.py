@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client, TestCase, TransactionTestCase, override_settings
 from rest_framework.test import APIClient
 
@@ -37,12 +39,31 @@ def _in_process_tasks():
     celery_app.conf.task_always_eager = previous
 
 
+# Parallel workers on one Redis (make test with REDIS_URL) keep apart: each writes its
+# cache keys under a prefix of its own and clears only those, where cache.clear() would
+# empty the database under the other workers' feet.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cache = django_settings.CACHES["default"]
+    if XDIST_WORKER and cache["BACKEND"].endswith("RedisCache"):
+        cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', 'csrisk')}-{XDIST_WORKER}"
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     from django.core.cache import cache
 
     yield
-    cache.clear()
+    prefix = django_settings.CACHES["default"].get("KEY_PREFIX")
+    if XDIST_WORKER and django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @dataclass
@@ -151,14 +172,14 @@ def configure_measure(code: str, **fields: object) -> None:
 
 
 # --- How a parallel run (pytest-xdist, `--dist loadgroup` in pyproject.toml) schedules ------
-# Tests marked `slow` (and the browser journeys) start first within their kind, so that
-# none of them begins when the others are nearly done and keeps one worker busy alone at
-# the end. The kinds keep
-# pytest-django's order (tests on a rolled-back transaction, then transactional tests,
-# whose flush empties the tables the data migrations fill, then tests without the
-# database), and each worker runs them in that order. The browser journeys share one
-# worker and its Chromium (tests/browser/conftest.py); the real-worker tests (`services`)
-# share one worker too, as they share one broker.
+# Tests marked `slow`, the browser journeys and the real-worker tests start first within
+# their kind, so that none of them begins when the others are nearly done and keeps one
+# worker busy alone at the end. The kinds keep pytest-django's order (tests on a
+# rolled-back transaction, then transactional tests, whose flush empties the tables the
+# data migrations fill, then tests without the database), and each worker runs them in
+# that order. The browser journeys share one worker and its Chromium
+# (tests/browser/conftest.py); the real-worker tests (`services`) share one worker too, as
+# they share one broker.
 def pytest_itemcollected(item: pytest.Item) -> None:
     if item.get_closest_marker("services"):
         item.add_marker(pytest.mark.xdist_group("services"))
@@ -183,6 +204,6 @@ def _database_kind(item: pytest.Item) -> int:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def first(item: pytest.Item) -> bool:
-        return any(item.get_closest_marker(name) for name in ("slow", "browser"))
+        return any(item.get_closest_marker(name) for name in ("slow", "browser", "services"))
 
     items.sort(key=lambda item: (_database_kind(item), not first(item)))
