@@ -171,6 +171,16 @@ def configure_measure(code: str, **fields: object) -> None:
     MeasureConfig.objects.update_or_create(code=code, defaults=defaults)
 
 
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A real OpenID Connect provider process for the single sign-on tests (docs/sso.md)."""
+    from tests.processes import OidcProvider
+
+    provider = OidcProvider()
+    yield provider
+    provider.stop()
+
+
 # --- How a parallel run (pytest-xdist, `--dist loadgroup` in pyproject.toml) schedules ------
 # Tests marked `slow`, the browser journeys and the real-worker tests start first within
 # their kind, so that none of them begins when the others are nearly done and keeps one
