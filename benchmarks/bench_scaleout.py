@@ -55,6 +55,8 @@ MONTHS = int(os.environ.get("BENCH_SCALE_MONTHS", 32))
 BASE = int(os.environ.get("BENCH_SCALE_BASE_ACCOUNTS", ACCOUNTS // 10))
 RUNS = int(os.environ.get("BENCH_SCALE_RUNS", 3))
 CHUNK = os.environ.get("BENCH_SCALE_CHUNK", "")
+# 1: measure again on the book a previous run left (same sizes) instead of building it.
+KEEP_BOOK = os.environ.get("BENCH_SCALE_KEEP_BOOK") == "1"
 WORKERS = (1, 2)
 # One process each (solo pool), on the queue the nightly job's chunks go to.
 WORKER = [
@@ -141,16 +143,18 @@ def build_book(accounts: int, tickets: int) -> dict[str, Any]:
     from django.db import connection
 
     from accounts.demo import build_demo_book
-    from accounts.models import Ticket
+    from accounts.models import Account, Ticket
     from csrisk import clock
     from csrisk.notifications import quiet
     from scorecards import services
 
-    call_command("flush", "--noinput", verbosity=0)
-    restore_configuration()
     started = time.perf_counter()
-    with quiet(), copied_inserts():
-        build_demo_book(accounts=accounts, months=MONTHS, seed=11)
+    kept = KEEP_BOOK and Account.objects.count() == accounts and Ticket.objects.count() >= tickets
+    if not kept:
+        call_command("flush", "--noinput", verbosity=0)
+        restore_configuration()
+        with quiet(), copied_inserts():
+            build_demo_book(accounts=accounts, months=MONTHS, seed=11)
     demo_tickets = Ticket.objects.count()
     extra = max(0, tickets - demo_tickets)
     with connection.cursor() as cursor:
@@ -164,7 +168,7 @@ def build_book(accounts: int, tickets: int) -> dict[str, Any]:
             SELECT %s + (g %% %s), 'bench', NULL, 'support', 'Old ticket',
                    (ARRAY['low','normal','normal','high'])[1 + (g %% 4)], 'closed',
                    '[]'::jsonb, '', t, t + interval '2 days'
-            FROM generate_series(1, %s) g,
+            FROM generate_series(1::bigint, %s) g,
                  LATERAL (SELECT %s - ((g * 7919) %% (%s * 30)) * interval '1 day'
                           - (g %% 86400) * interval '1 second' AS t) o
             """,
@@ -177,12 +181,28 @@ def build_book(accounts: int, tickets: int) -> dict[str, Any]:
     in_process_s, _ = timed(services.recompute)
     return {
         "accounts": accounts,
+        "book_kept": kept,
         "live_accounts": report.accounts,
         "tickets": Ticket.objects.count(),
         "build_s": round(built_s, 1),
         "first_recompute_s": round(first_s, 2),
         "in_process_recompute_s": round(min(steady_s, in_process_s), 2),
     }
+
+
+def kept_django() -> str:
+    """``setup_django`` without its flush: the book a previous run left stays."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csrisk.settings")
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", "--noinput", verbosity=0)
+    return connection.vendor
 
 
 # --- workers ------------------------------------------------------------------------------
@@ -280,7 +300,7 @@ def measure(env: dict[str, str], tmp: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    vendor = setup_django()
+    vendor = kept_django() if KEEP_BOOK else setup_django()
     if vendor != "postgresql":
         print("bench_scaleout: PostgreSQL only (worker processes share one database); "
               "set DATABASE_URL to a scratch PostgreSQL database")  # fmt: skip

@@ -18,11 +18,16 @@ from tests.factories import AccountFactory
 
 def test_it_splits_ids_into_bounded_consecutive_chunks() -> None:
     ids = [9, 3, 7, 1, 5, 11, 13]
-    chunks = services.account_chunks(ids, 3)
-    assert chunks == [[1, 3, 5], [7, 9, 11], [13]]
-    assert all(len(c) <= 3 for c in chunks)
+    assert services.account_chunks(ids, 3) == [[1, 3], [5, 7], [9, 11, 13]]
+    assert services.account_chunks(ids, 7) == [sorted(ids)]
     assert services.account_chunks([], 3) == []
     assert services.account_chunks(range(1, 2001), 500)[-1] == list(range(1501, 2001))
+    # as few chunks as the bound allows, evenly filled: the run waits for its longest
+    chunks = services.account_chunks(range(8582), 5000)
+    assert [len(c) for c in chunks] == [4291, 4291]
+    chunks = services.account_chunks(range(85_817), 2000)
+    assert len(chunks) == 43 and {len(c) for c in chunks} == {1995, 1996}
+    assert [a for c in chunks for a in c] == list(range(85_817))
     with pytest.raises(ValueError):
         services.account_chunks(ids, 0)
 
@@ -57,13 +62,13 @@ def test_it_recomputes_every_live_account_once_in_eager_mode(
     with patch, django_capture_on_commit_callbacks(execute=True):
         run_id = recompute_all_task.delay().get()
 
-    assert [len(c) for c in calls] == [3, 3, 1]  # bounded chunks, in order
+    assert [len(c) for c in calls] == [2, 2, 3]  # bounded chunks, in order
     recomputed = [a for c in calls for a in c]
     assert sorted(recomputed) == sorted(live)  # each once, the churned one not at all
     assert churned not in recomputed
     run = RecomputeRun.objects.get(pk=run_id)
     assert run.finished_at is not None and run.accounts == 7 and run.chunk_size == 3
-    assert list(run.chunks.values_list("accounts", "attempts")) == [(3, 1), (3, 1), (1, 1)]
+    assert list(run.chunks.values_list("accounts", "attempts")) == [(2, 1), (2, 1), (3, 1)]
     assert Scorecard.objects.filter(account_id__in=live).count() == 7
     assert AreaScore.objects.filter(account_id__in=live).count() == 7 * 8
 
