@@ -34,6 +34,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -314,6 +315,8 @@ def main() -> None:
 
     from csrisk.celery import app as celery_app
 
+    # Stopped with SIGTERM, still stop the workers and the redis-server (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="csrisk-bench-scale-"))
     port = free_port()
     redis = subprocess.Popen(
