@@ -326,6 +326,17 @@ CRM_WEBHOOK_SECRET = env.str("CRM_WEBHOOK_SECRET", default="")
 # The Jira custom field holding the customer's CRM or help-desk id (e.g. customfield_10050);
 # without it (or when empty) an issue maps through its project key, matched once in the UI.
 JIRA_ACCOUNT_FIELD = env.str("JIRA_ACCOUNT_FIELD", default="")
+# HubSpot signs its webhooks (X-HubSpot-Signature-v3) with the app's client secret. The
+# signature covers the full URI HubSpot called; set HUBSPOT_WEBHOOK_URL to it when a proxy
+# changes the scheme or host csrisk sees (else the request's own absolute URI is used).
+HUBSPOT_CLIENT_SECRET = env.str("HUBSPOT_CLIENT_SECRET", default="")
+HUBSPOT_WEBHOOK_URL = env.str("HUBSPOT_WEBHOOK_URL", default="")
+# Segment's webhook destination signs with the shared secret (X-Signature, HMAC-SHA1).
+SEGMENT_WEBHOOK_SECRET = env.str("SEGMENT_WEBHOOK_SECRET", default="")
+# Track events counted per feature in the daily usage rollup (comma-separated names).
+CSRISK_USAGE_KEY_FEATURES = env.list("CSRISK_USAGE_KEY_FEATURES", default=[])
+# How long message ids are remembered for de-duplication; older calls are refused.
+CSRISK_USAGE_DEDUPE_DAYS = env.int("CSRISK_USAGE_DEDUPE_DAYS", default=7)
 CSRISK_WEBHOOK_TOLERANCE_SECONDS = env.int("CSRISK_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # How long a person's API token lives (days; 0: no expiry). Integration tokens never
 # expire unless `manage.py api_token … --expires-days N` says so (docs/security.md).
@@ -426,9 +437,13 @@ MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 # AxesStandaloneBackend refuses a locked-out username or address before ModelBackend
 # checks the password. It needs the request: tests use force_login, or pass
 # request=HttpRequest() to client.login.
+# Then the password gate (CSRISK_PASSWORD_LOGIN) and, last, single sign-on, which answers
+# only its own callback (csrisk.sso, docs/sso.md).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "csrisk.sso.PasswordLoginGate",
     "django.contrib.auth.backends.ModelBackend",
+    "csrisk.sso.SsoBackend",
 ]
 # Proxies in front of the app that append to X-Forwarded-For (csrisk.security.client_ip);
 # without it every client behind a load balancer would share the proxy's address.
@@ -483,3 +498,42 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# --- Single sign-on with OpenID Connect (issue 21; docs/sso.md) --------------------------
+# On when an issuer and a client id are set; csrisk.sso reads these and nothing else does.
+# The provider's endpoints come from its discovery document
+# (<OIDC_ISSUER>/.well-known/openid-configuration).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+# The words on the login page's button: "Sign in with Okta".
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# The claim listing the person's groups (Entra ID app roles: "roles").
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# "group=role,group=role": the first pair whose group the person is in gives the role
+# (csrisk.roles.Role values), so list the most senior first.
+OIDC_ROLE_MAP = env.str("OIDC_ROLE_MAP", default="")
+# The role of a person in none of the mapped groups; empty: such a person may not sign in.
+OIDC_DEFAULT_ROLE = env.str("OIDC_DEFAULT_ROLE", default="")
+# "group=Team name,…": the first pair whose group the person is in gives the (existing) team.
+OIDC_TEAM_MAP = env.str("OIDC_TEAM_MAP", default="")
+# Create a user on first sign-in (just in time); off: only people already linked or
+# matched by verified e-mail may sign in.
+OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=True)
+# Log out at the provider too (RP-initiated logout through its end_session_endpoint).
+OIDC_LOGOUT_AT_PROVIDER = env.bool("OIDC_LOGOUT_AT_PROVIDER", default=False)
+# The signing algorithm of the provider's ID tokens; seconds to wait for the provider.
+OIDC_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_TIMEOUT_SECONDS = env.int("OIDC_TIMEOUT_SECONDS", default=10)
+# Off: the password form accepts superusers only (the break-glass account, docs/sso.md).
+CSRISK_PASSWORD_LOGIN = env.bool("CSRISK_PASSWORD_LOGIN", default=True)
+if OIDC_ISSUER and OIDC_LOGOUT_AT_PROVIDER:
+    # The logout form's answer redirects to the provider's end_session_endpoint, and
+    # browsers hold a form's redirects to form-action.
+    from urllib.parse import urlsplit
+
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
+    )
