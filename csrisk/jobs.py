@@ -7,8 +7,10 @@ one way only and the services stay importable without the task modules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from celery import group
 from celery.result import AsyncResult
 from celery.utils.imports import symbol_by_name
 
@@ -21,6 +23,15 @@ def queue(task_path: str, *args: Any, **options: Any) -> AsyncResult:
     tasks run in-process) still runs it at once.
     """
     return symbol_by_name(task_path).apply_async(args, **options)
+
+
+def queue_group(task_path: str, args: Iterable[Sequence[Any]], **options: Any) -> Any:
+    """Send ``task_path`` once per tuple of ``args`` as one Celery group: one publish of
+    many bounded messages that every worker on the task's queue takes from. Eager mode
+    runs them here, one after the other. No result is kept (there is no result backend):
+    a caller that needs a final step records its progress in the database."""
+    task = symbol_by_name(task_path)
+    return group(task.s(*a) for a in args).apply_async(**options)
 
 
 def runs_eagerly() -> bool:

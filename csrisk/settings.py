@@ -123,6 +123,11 @@ if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction pooling a named cursor (QuerySet.iterator()) would
+    # outlive the transaction its server connection was lent for (docs/scaling.md).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_TRANSACTION_POOLING", default=False
+    )
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # A SQLite file named by URL gets the same locking as the embedded default below.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -230,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.tasks.recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # A chunk of the nightly recompute that a lost message left undone is resent.
+    "recompute-chunks-sweep": {
+        "task": "scorecards.tasks.requeue_recompute_chunks_task",
+        "schedule": 300.0,
+    },
     # Sunday 04:00 UTC: the renewal-risk model learns from the week's new outcomes, then
     # scores every live account (docs/risk.md).
     "train-risk-weekly": {
@@ -290,6 +300,9 @@ CSRISK_BACKTEST_THREAD = env.bool("CSRISK_BACKTEST_THREAD", default=True)
 # A recompute of at least this many accounts on PostgreSQL reads its facts on several
 # connections at once (scorecards.selectors.concurrent_reads_wanted); 0 turns it off.
 SCORECARD_CONCURRENT_READS_MIN = env.int("SCORECARD_CONCURRENT_READS_MIN", default=1000)
+# Accounts per task of a full recompute (scorecards.services.runs): the run is a group of
+# tasks of at most this many accounts, shared by every worker on the recompute queue.
+SCORECARD_RECOMPUTE_CHUNK = env.int("SCORECARD_RECOMPUTE_CHUNK", default=5000)
 
 # --- Signal ingestion -------------------------------------------------------------------
 # Per-token rate of ingestion requests (a batch of up to 5,000 signals is one request).

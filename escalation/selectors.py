@@ -74,9 +74,13 @@ def with_level_reason(qs: QuerySet[Escalation]) -> QuerySet[Escalation]:
 
 
 def open_for_ctas(cta_ids: list[int]) -> dict[int, Escalation]:
+    """The open escalation of each CTA, with who acknowledged it (the deadline cell names
+    them: a query per escalation otherwise)."""
     return {
         e.cta_id: e
-        for e in Escalation.objects.filter(cta_id__in=cta_ids, status=EscalationStatus.OPEN)
+        for e in Escalation.objects.filter(
+            cta_id__in=cta_ids, status=EscalationStatus.OPEN
+        ).select_related("acknowledged_by")
     }
 
 

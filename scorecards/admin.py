@@ -8,6 +8,8 @@ from scorecards.models import (
     MeasureConfig,
     Override,
     PendingRecompute,
+    RecomputeChunk,
+    RecomputeRun,
     Scorecard,
     ScorecardSettings,
 )
@@ -117,3 +119,23 @@ class CtaPressureAdmin(ReadOnlyAdmin):
 @admin.register(PendingRecompute)
 class PendingRecomputeAdmin(ReadOnlyAdmin):
     list_display = ("account", "requested_at")
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "created_at", "cause", "accounts", "chunk_size", "finished_at")
+
+
+@admin.register(RecomputeChunk)
+class RecomputeChunkAdmin(ReadOnlyAdmin):
+    list_display = (
+        "run",
+        "first_account_id",
+        "last_account_id",
+        "accounts",
+        "attempts",
+        "claimed_until",
+        "done_at",
+    )
+    list_filter = ("done_at",)
+    list_select_related = ("run",)

@@ -251,3 +251,35 @@ class PendingRecompute(models.Model):
 
     def __str__(self) -> str:
         return f"recompute {self.account_id}"
+
+
+class RecomputeRun(models.Model):
+    """A full recompute split into chunks that any number of workers share."""
+
+    created_at = models.DateTimeField()
+    cause = models.CharField(max_length=20, default="measures")
+    chunk_size = models.PositiveIntegerField()
+    accounts = models.PositiveIntegerField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recompute run {self.pk} ({self.accounts} accounts)"
+
+
+class RecomputeChunk(models.Model):
+    """One bounded slice of a run: the live accounts with ids in [first, last]."""
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="chunks")
+    first_account_id = models.BigIntegerField()
+    last_account_id = models.BigIntegerField()
+    # A worker holds a chunk until then; a chunk whose holder died is taken again after it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    accounts = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "done_at"])]
+
+    def __str__(self) -> str:
+        return f"chunk {self.first_account_id}-{self.last_account_id} of run {self.run_id}"

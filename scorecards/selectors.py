@@ -1017,6 +1017,16 @@ def active_account_ids() -> list[int]:
     )
 
 
+def active_account_ids_between(first: int, last: int) -> list[int]:
+    """The live accounts with ids from ``first`` to ``last`` (a chunk of a recompute run)."""
+    return list(
+        Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
+        .filter(pk__gte=first, pk__lte=last)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 # --- history and trend --------------------------------------------------------------------
 
 

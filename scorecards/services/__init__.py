@@ -6,6 +6,8 @@
   the ctas app calls: which open risk CTAs hold an area at least yellow (open) or red
   (flagged); ``color=None`` when none is open any more. The account is recomputed at once.
 - ``overrides`` — set, clear and expire a person's colour for an area.
+- ``runs`` — ``recompute_run_start``: a full recompute as a group of bounded chunks that any
+  number of workers share (``recompute_chunk``, ``requeue_stale_chunks``).
 
 The names below are re-exported so ``from scorecards.services import recompute`` keeps
 working; inside the package, import from the concept module.
@@ -30,6 +32,12 @@ from scorecards.services.recomputation import (
     RecomputeReport,
     recompute,
 )
+from scorecards.services.runs import (
+    account_chunks,
+    recompute_chunk,
+    recompute_run_start,
+    requeue_stale_chunks,
+)
 
 __all__ = [
     "AREA_SCORE_COLUMNS",
@@ -42,12 +50,16 @@ __all__ = [
     "SCHEDULED_KEY",
     "SCORECARD_COLUMNS",
     "RecomputeReport",
+    "account_chunks",
     "cta_pressure_set",
     "cta_pressures_set",
     "expire_overrides",
     "override_clear",
     "override_set",
     "recompute",
+    "recompute_chunk",
     "recompute_pending",
+    "recompute_run_start",
     "request_recompute",
+    "requeue_stale_chunks",
 ]
