@@ -10,6 +10,8 @@ from accounts.models import (
     CompetitorEvent,
     Contact,
     ContactTitleChange,
+    DailyFeatureUsage,
+    DailyUsage,
     ImportJob,
     Milestone,
     PeopleChange,
@@ -214,3 +216,34 @@ class MilestoneAdmin(FactAdmin):
 @admin.register(ReadinessAssessment)
 class ReadinessAssessmentAdmin(FactAdmin):
     list_display = ("account", "assessed_on", "data", "skills", "staffing")
+
+
+@admin.register(DailyUsage)
+class DailyUsageAdmin(admin.ModelAdmin):
+    """Daily usage rolled up from analytics calls (Segment): read only."""
+
+    list_display = ("org_ref", "account", "day", "active_users", "events", "source")
+    list_select_related = ("account",)
+    search_fields = ("org_ref", "account__name")
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DailyFeatureUsage)
+class DailyFeatureUsageAdmin(admin.ModelAdmin):
+    """Events per key feature per day, rolled up from analytics calls: read only."""
+
+    list_display = ("org_ref", "feature", "day", "events", "source")
+    search_fields = ("org_ref", "feature")
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

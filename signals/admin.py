@@ -8,9 +8,11 @@ from django.http import HttpRequest
 from csrisk import audit
 from signals.models import (
     Backfill,
+    HubSpotAssociation,
     IdempotencyRecord,
     IngestRejection,
     OrgAlias,
+    ProductUser,
     Signal,
     SignalImport,
     SignalRule,
@@ -99,3 +101,25 @@ class SignalRuleAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: SignalRule) -> None:
         audit.record(actor=request.user, action="signals.rule_deleted", target=obj, reason=obj.name)
         super().delete_model(request, obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Bookkeeping the webhooks keep: shown, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HubSpotAssociation)
+class HubSpotAssociationAdmin(ReadOnlyAdmin):
+    list_display = ("contact_id", "company_id", "removed", "changed_at")
+    search_fields = ("contact_id", "company_id")
+
+
+@admin.register(ProductUser)
+class ProductUserAdmin(ReadOnlyAdmin):
+    list_display = ("source", "user_id", "org_ref", "updated_at")
+    search_fields = ("user_id", "org_ref")

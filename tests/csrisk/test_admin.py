@@ -3,6 +3,7 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.db.models import CompositePrimaryKey
 from django.urls import reverse
 
 from tests.conftest import login
@@ -19,18 +20,24 @@ OUR_APPS = (
 )
 
 
-def test_every_model_is_registered():
-    missing = [
-        m._meta.label
+def ours() -> list:
+    """Our models, but for the bookkeeping tables keyed by a composite primary key (the
+    Segment rollup's seen message ids and user-days), which Django's admin cannot show."""
+    return [
+        m
         for m in apps.get_models()
-        if m._meta.app_label in OUR_APPS and m not in admin.site._registry
+        if m._meta.app_label in OUR_APPS and not isinstance(m._meta.pk, CompositePrimaryKey)
     ]
+
+
+def test_every_model_is_registered():
+    missing = [m._meta.label for m in ours() if m not in admin.site._registry]
     assert missing == []
 
 
 @pytest.mark.parametrize(
     "model",
-    [m for m in apps.get_models() if m._meta.app_label in OUR_APPS],
+    ours(),
     ids=lambda m: m._meta.label,
 )
 def test_each_admin_list_renders(org, model):
