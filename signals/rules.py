@@ -105,9 +105,9 @@ def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.da
     active = list(SignalRule.objects.filter(active=True))
     if not active or not signals:
         return
-    accounts = Account.objects.select_related("owner").in_bulk(
-        {s.account_id for s in signals if s.account_id}
-    )
+    # What to open, in order; the accounts are loaded afterwards, only those a rule fired
+    # for: a batch of 500 signals usually opens nothing.
+    fired: list[tuple[SignalRule, int, dict[str, Any]]] = []
     verdicts: dict[str, dict[int, set[int] | None]] = {}
     for rule in active:
         if rule.trigger in PEOPLE_MEASURE_OF:
@@ -135,7 +135,7 @@ def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.da
                     continue
                 name = (contact.name if contact else "") or a["contact"].get("name") or "a contact"
                 title = person.new_title if change == "title_changed" else a["contact"].get("title")
-                _open(rule, accounts[s.account_id], name=name, title=title)
+                fired.append((rule, s.account_id, {"name": name, "title": title}))
         elif rule.trigger == RuleTrigger.COMPETITOR:
             for s in signals:
                 if s.kind != Kind.COMPETITOR:
@@ -143,12 +143,12 @@ def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.da
                 a = s.payload["attributes"]
                 if rule.activities and a["activity"] not in rule.activities:
                     continue
-                _open(rule, accounts[s.account_id], competitor=a["competitor"])
+                fired.append((rule, s.account_id, {"competitor": a["competitor"]}))
         elif rule.trigger == RuleTrigger.LOW_NPS and rule.threshold is not None:
             for s in signals:
                 nps = s.payload["attributes"].get("nps") if s.kind == Kind.SENTIMENT else None
                 if nps is not None and nps <= rule.threshold:
-                    _open(rule, accounts[s.account_id], value=nps)
+                    fired.append((rule, s.account_id, {"value": nps}))
         elif rule.trigger in MEASURE_OF:
             if rule.threshold is None:
                 continue
@@ -158,4 +158,8 @@ def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.da
             for account_id, value in measured(MEASURE_OF[rule.trigger], touched, now).items():
                 if value >= rule.threshold:
                     shown = f"{value:+.0%}" if rule.trigger == RuleTrigger.VELOCITY else int(value)
-                    _open(rule, accounts[account_id], value=shown)
+                    fired.append((rule, account_id, {"value": shown}))
+    if fired:
+        accounts = Account.objects.select_related("owner").in_bulk({a for _, a, _ in fired})
+        for rule, account_id, values in fired:
+            _open(rule, accounts[account_id], **values)

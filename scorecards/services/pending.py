@@ -1,8 +1,17 @@
-"""Coalesced recompute requests: however often an account is marked within a window, it
-is recomputed once (``request_recompute`` → ``PendingRecompute`` → ``recompute_pending``)."""
+"""Coalesced recompute requests: however often an account is marked, it is recomputed once
+per run (``request_recompute`` → ``PendingRecompute`` → ``recompute_pending``).
+
+Runs are spaced by the time they take: the next run is scheduled no sooner than
+``RECOMPUTE_WINDOW_SECONDS`` and no sooner than ``RECOMPUTE_SPACING`` times the last run's
+duration. A trickle of signals is recomputed about a second after it arrives; a burst
+(processing tasks queued back to back on the same worker) is recomputed in a few large
+vectorised runs instead of one run per processed batch, so the worker spends at most about
+a third of its time recomputing while signals wait to be processed.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from django.core.cache import cache
@@ -10,38 +19,54 @@ from django.db import transaction
 
 from csrisk import clock, jobs
 from scorecards.models import PendingRecompute
-from scorecards.services.recomputation import recompute
+from scorecards.services.recomputation import CHUNK, recompute
 
-RECOMPUTE_WINDOW_SECONDS = 5
+RECOMPUTE_WINDOW_SECONDS = 1
+RECOMPUTE_SPACING = 2
 SCHEDULED_KEY = "csrisk:scorecards:recompute-scheduled"
+TOOK_KEY = "csrisk:scorecards:recompute-took"
 PENDING_TASK = "scorecards.tasks.recompute_pending_task"
 
 
 def request_recompute(account_ids: Iterable[int]) -> None:
-    """Mark accounts for recompute. However many times an account is marked within the
-    window, it is recomputed once: the marks collapse into one PendingRecompute row."""
+    """Mark accounts for recompute. However many times an account is marked before the
+    next run, it is recomputed once: the marks collapse into one PendingRecompute row."""
     ids = set(account_ids)
     if not ids:
         return
     now = clock.now()
+    # A mark that arrives while a run is under way moves its row's time past the run's
+    # start, so the run does not delete it: the run may have read the facts before them.
     PendingRecompute.objects.bulk_create(
-        [PendingRecompute(account_id=i, requested_at=now) for i in ids], ignore_conflicts=True
+        [PendingRecompute(account_id=i, requested_at=now) for i in ids],
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=["requested_at"],
     )
     transaction.on_commit(_schedule_pending)
+
+
+def recompute_delay() -> float:
+    """Seconds until the next scheduled run: the window, or longer after a long run."""
+    took = cache.get(TOOK_KEY) or 0.0
+    return max(float(RECOMPUTE_WINDOW_SECONDS), RECOMPUTE_SPACING * float(took))
 
 
 def _schedule_pending() -> None:
     if jobs.runs_eagerly():
         jobs.queue(PENDING_TASK)
         return
-    # One scheduled run per window, whatever the number of requests in it.
-    if cache.add(SCHEDULED_KEY, 1, timeout=RECOMPUTE_WINDOW_SECONDS):
-        jobs.queue(PENDING_TASK, countdown=RECOMPUTE_WINDOW_SECONDS)
+    # One scheduled run at a time, whatever the number of requests before it.
+    delay = recompute_delay()
+    if cache.add(SCHEDULED_KEY, 1, timeout=delay):
+        jobs.queue(PENDING_TASK, countdown=delay)
 
 
-def recompute_pending(limit: int = 500) -> tuple[int, bool]:
-    """Recompute up to ``limit`` pending accounts; return (done, more_left)."""
+def recompute_pending(limit: int = CHUNK) -> tuple[int, bool]:
+    """Recompute up to ``limit`` pending accounts (one vectorised chunk of the recompute);
+    return (done, more_left)."""
     started = clock.now()
+    began = time.monotonic()
     ids = list(
         PendingRecompute.objects.order_by("requested_at").values_list("account_id", flat=True)[
             :limit
@@ -52,4 +77,5 @@ def recompute_pending(limit: int = 500) -> tuple[int, bool]:
     recompute(ids)
     # A request that arrived during the run stays pending for the next one.
     PendingRecompute.objects.filter(account_id__in=ids, requested_at__lte=started).delete()
+    cache.set(TOOK_KEY, time.monotonic() - began, timeout=3600)
     return len(ids), PendingRecompute.objects.exists()

@@ -1,0 +1,66 @@
+"""The coalesced recompute of touched accounts: one run for a whole burst, a mark that
+arrives during a run kept for the next one, and runs spaced by the time they take."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from django.core.cache import cache
+
+from accounts.models import Account
+from scorecards import services
+from scorecards.models import PendingRecompute, Scorecard
+from scorecards.services import pending
+
+
+def test_it_recomputes_a_burst_of_more_than_500_accounts_in_one_run(org):
+    accounts = Account.objects.bulk_create(
+        [Account(name=f"Burst {i}", crm_id=f"BU-{i}", owner=org.csm_a) for i in range(600)]
+    )
+    services.request_recompute(a.pk for a in accounts)
+    with mock.patch.object(pending, "recompute", wraps=services.recompute) as spy:
+        assert pending.recompute_pending() == (600, False)
+    assert spy.call_count == 1
+    assert Scorecard.objects.count() == 600
+    assert not PendingRecompute.objects.exists()
+
+
+def test_it_keeps_a_mark_that_arrives_during_a_run_for_the_next_run(account_a, account_b):
+    services.request_recompute([account_a.pk, account_b.pk])
+
+    def run(ids: list[int]) -> None:
+        # a fact of account_a committed after the run read its facts
+        services.request_recompute([account_a.pk])
+
+    with mock.patch.object(pending, "recompute", side_effect=run):
+        assert pending.recompute_pending() == (2, True)
+    assert list(PendingRecompute.objects.values_list("account_id", flat=True)) == [account_a.pk]
+
+
+def test_it_spaces_runs_by_the_time_the_last_one_took(org, account_a, settings):
+    from csrisk.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    cache.delete(pending.SCHEDULED_KEY)
+    cache.set(pending.TOOK_KEY, 3.0)
+    try:
+        with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
+            for _ in range(5):
+                pending._schedule_pending()
+        assert queued.call_count == 1
+        assert queued.call_args.kwargs["countdown"] == 3.0 * pending.RECOMPUTE_SPACING
+        cache.set(pending.TOOK_KEY, 0.1)  # a short run: the window
+        assert pending.recompute_delay() == pending.RECOMPUTE_WINDOW_SECONDS
+    finally:
+        cache.delete(pending.TOOK_KEY)
+        cache.delete(pending.SCHEDULED_KEY)
+
+
+def test_it_records_how_long_a_run_took(account_a):
+    cache.delete(pending.TOOK_KEY)
+    services.request_recompute([account_a.pk])
+    pending.recompute_pending()
+    took = cache.get(pending.TOOK_KEY)
+    assert took is not None and 0 < took < 60
+    cache.delete(pending.TOOK_KEY)
