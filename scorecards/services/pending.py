@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from csrisk import clock, jobs
+from csrisk.db import upsert_rows
 from scorecards.models import PendingRecompute
 from scorecards.services.recomputation import CHUNK, recompute
 
@@ -37,11 +38,13 @@ def request_recompute(account_ids: Iterable[int]) -> None:
     now = clock.now()
     # A mark that arrives while a run is under way moves its row's time past the run's
     # start, so the run does not delete it: the run may have read the facts before them.
-    PendingRecompute.objects.bulk_create(
-        [PendingRecompute(account_id=i, requested_at=now) for i in ids],
-        update_conflicts=True,
-        unique_fields=["account"],
-        update_fields=["requested_at"],
+    # In account order, so two processing transactions lock the rows they share in the
+    # same order (no deadlock).
+    upsert_rows(
+        PendingRecompute,
+        ("account_id", "requested_at"),
+        [(i, now) for i in sorted(ids)],
+        unique=["account"],
     )
     transaction.on_commit(_schedule_pending)
 
