@@ -1,12 +1,12 @@
 """Coalesced recompute requests: however often an account is marked, it is recomputed once
 per run (``request_recompute`` → ``PendingRecompute`` → ``recompute_pending``).
 
-Runs are spaced by the time they take: the next run is scheduled no sooner than
-``RECOMPUTE_WINDOW_SECONDS`` and no sooner than ``RECOMPUTE_SPACING`` times the last run's
-duration. A trickle of signals is recomputed about a second after it arrives; a burst
-(processing tasks queued back to back on the same worker) is recomputed in a few large
-vectorised runs instead of one run per processed batch, so the worker spends at most about
-a third of its time recomputing while signals wait to be processed.
+A run is scheduled ``RECOMPUTE_WINDOW_SECONDS`` after a mark, and never sooner than
+``RECOMPUTE_SPACING`` times the last run's duration after that run ended. A trickle of
+signals is recomputed about a second after it arrives; a burst (processing tasks queued back
+to back on the same worker) is recomputed in a few large vectorised runs instead of one run
+per processed batch, so the worker spends at most about a third of its time recomputing
+while signals wait to be processed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from scorecards.services.recomputation import CHUNK, recompute
 RECOMPUTE_WINDOW_SECONDS = 1
 RECOMPUTE_SPACING = 2
 SCHEDULED_KEY = "csrisk:scorecards:recompute-scheduled"
-TOOK_KEY = "csrisk:scorecards:recompute-took"
+# When the next run may start (epoch seconds), set by the last run from its duration.
+NEXT_RUN_KEY = "csrisk:scorecards:recompute-next"
 PENDING_TASK = "scorecards.tasks.recompute_pending_task"
 
 
@@ -50,9 +51,9 @@ def request_recompute(account_ids: Iterable[int]) -> None:
 
 
 def recompute_delay() -> float:
-    """Seconds until the next scheduled run: the window, or longer after a long run."""
-    took = cache.get(TOOK_KEY) or 0.0
-    return max(float(RECOMPUTE_WINDOW_SECONDS), RECOMPUTE_SPACING * float(took))
+    """Seconds until the next run may start: the window, or longer right after a long run."""
+    not_before = cache.get(NEXT_RUN_KEY) or 0.0
+    return max(float(RECOMPUTE_WINDOW_SECONDS), float(not_before) - time.time())
 
 
 def _schedule_pending() -> None:
@@ -69,7 +70,7 @@ def recompute_pending(limit: int = CHUNK) -> tuple[int, bool]:
     """Recompute up to ``limit`` pending accounts (one vectorised chunk of the recompute);
     return (done, more_left)."""
     started = clock.now()
-    began = time.monotonic()
+    began = time.time()
     ids = list(
         PendingRecompute.objects.order_by("requested_at").values_list("account_id", flat=True)[
             :limit
@@ -80,5 +81,6 @@ def recompute_pending(limit: int = CHUNK) -> tuple[int, bool]:
     recompute(ids)
     # A request that arrived during the run stays pending for the next one.
     PendingRecompute.objects.filter(account_id__in=ids, requested_at__lte=started).delete()
-    cache.set(TOOK_KEY, time.monotonic() - began, timeout=3600)
+    ended = time.time()
+    cache.set(NEXT_RUN_KEY, ended + RECOMPUTE_SPACING * (ended - began), timeout=3600)
     return len(ids), PendingRecompute.objects.exists()

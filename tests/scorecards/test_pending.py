@@ -3,6 +3,7 @@ arrives during a run kept for the next one, and runs spaced by the time they tak
 
 from __future__ import annotations
 
+import time
 from unittest import mock
 
 from django.core.cache import cache
@@ -43,24 +44,30 @@ def test_it_spaces_runs_by_the_time_the_last_one_took(org, account_a, settings):
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     cache.delete(pending.SCHEDULED_KEY)
-    cache.set(pending.TOOK_KEY, 3.0)
     try:
+        # the last run ended just now and took 3 s: the next one waits twice that
+        cache.set(pending.NEXT_RUN_KEY, time.time() + 3.0 * pending.RECOMPUTE_SPACING)
         with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
             for _ in range(5):
                 pending._schedule_pending()
         assert queued.call_count == 1
-        assert queued.call_args.kwargs["countdown"] == 3.0 * pending.RECOMPUTE_SPACING
-        cache.set(pending.TOOK_KEY, 0.1)  # a short run: the window
+        assert 5.0 < queued.call_args.kwargs["countdown"] <= 3.0 * pending.RECOMPUTE_SPACING
+        # long after it ended: the window
+        cache.set(pending.NEXT_RUN_KEY, time.time() - 100)
         assert pending.recompute_delay() == pending.RECOMPUTE_WINDOW_SECONDS
     finally:
-        cache.delete(pending.TOOK_KEY)
+        cache.delete(pending.NEXT_RUN_KEY)
         cache.delete(pending.SCHEDULED_KEY)
 
 
-def test_it_records_how_long_a_run_took(account_a):
-    cache.delete(pending.TOOK_KEY)
+def test_it_records_when_the_next_run_may_start(account_a):
+    cache.delete(pending.NEXT_RUN_KEY)
     services.request_recompute([account_a.pk])
+    before = time.time()
     pending.recompute_pending()
-    took = cache.get(pending.TOOK_KEY)
-    assert took is not None and 0 < took < 60
-    cache.delete(pending.TOOK_KEY)
+    after = time.time()
+    took = after - before
+    assert (
+        after - took <= cache.get(pending.NEXT_RUN_KEY) <= after + pending.RECOMPUTE_SPACING * took
+    )
+    cache.delete(pending.NEXT_RUN_KEY)
