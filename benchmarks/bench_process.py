@@ -53,6 +53,7 @@ TRICKLE_RATE = 100  # signals per second
 TRICKLE_BATCH = 10  # signals per request
 PROBES_PER_SECOND = 2
 SENDERS = 4  # trickle client threads
+WORKER_LOG = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")  # INFO: each task's time
 TIMEOUT = float(os.environ.get("BENCH_PROCESS_TIMEOUT", 1800))
 
 
@@ -246,7 +247,7 @@ def main() -> None:
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "csrisk", "worker", "--pool=solo",
-                 "-Q", "ingest,recompute,notify,default", "--loglevel=WARNING",
+                 "-Q", "ingest,recompute,notify,default", f"--loglevel={WORKER_LOG}",
                  "--without-gossip", "--without-mingle", "--without-heartbeat"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
@@ -418,7 +419,7 @@ def main() -> None:
         log.seek(0)
         tail = log.read()[-3000:]
         if tail.strip():
-            print("services log (tail):\n" + tail)
+            print(f"services log ({log.name}), its tail:\n" + tail)
 
     emit(
         [

@@ -25,6 +25,7 @@ from scorecards.services.recomputation import CHUNK, recompute
 RECOMPUTE_WINDOW_SECONDS = 1
 RECOMPUTE_SPACING = 2
 SCHEDULED_KEY = "csrisk:scorecards:recompute-scheduled"
+SCHEDULE_SLACK_SECONDS = 60
 # When the next run may start (epoch seconds), set by the last run from its duration.
 NEXT_RUN_KEY = "csrisk:scorecards:recompute-next"
 PENDING_TASK = "scorecards.tasks.recompute_pending_task"
@@ -60,15 +61,19 @@ def _schedule_pending() -> None:
     if jobs.runs_eagerly():
         jobs.queue(PENDING_TASK)
         return
-    # One scheduled run at a time, whatever the number of requests before it.
+    # One scheduled run at a time, whatever the number of requests before it: the key is
+    # held until the run starts (it deletes it), so a worker busy with a burst of
+    # processing has one run waiting, not one per window; its timeout covers a lost
+    # message (beat's run every minute covers it too).
     delay = recompute_delay()
-    if cache.add(SCHEDULED_KEY, 1, timeout=delay):
+    if cache.add(SCHEDULED_KEY, 1, timeout=delay + SCHEDULE_SLACK_SECONDS):
         jobs.queue(PENDING_TASK, countdown=delay)
 
 
 def recompute_pending(limit: int = CHUNK) -> tuple[int, bool]:
     """Recompute up to ``limit`` pending accounts (one vectorised chunk of the recompute);
     return (done, more_left)."""
+    cache.delete(SCHEDULED_KEY)  # a mark from now on schedules the next run
     started = clock.now()
     began = time.time()
     ids = list(

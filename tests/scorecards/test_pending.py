@@ -71,3 +71,27 @@ def test_it_records_when_the_next_run_may_start(account_a):
         after - took <= cache.get(pending.NEXT_RUN_KEY) <= after + pending.RECOMPUTE_SPACING * took
     )
     cache.delete(pending.NEXT_RUN_KEY)
+
+
+def test_it_keeps_one_run_scheduled_until_it_starts(org, account_a, settings):
+    from csrisk.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    cache.delete(pending.SCHEDULED_KEY)
+    cache.delete(pending.NEXT_RUN_KEY)
+    try:
+        with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
+            pending._schedule_pending()
+            # the worker is busy processing past the window: still the one run waiting
+            with mock.patch.object(cache, "add", wraps=cache.add) as add:
+                pending._schedule_pending()
+            assert add.call_args.kwargs["timeout"] > pending.RECOMPUTE_WINDOW_SECONDS + 30
+            assert queued.call_count == 1
+            services.request_recompute([account_a.pk])
+            pending.recompute_pending()  # the run starts: the next mark schedules again
+            pending._schedule_pending()
+        assert queued.call_count == 2
+    finally:
+        cache.delete(pending.NEXT_RUN_KEY)
+        cache.delete(pending.SCHEDULED_KEY)
