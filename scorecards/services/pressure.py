@@ -1,5 +1,5 @@
 """CTA precedence, the interface the ctas app calls: an open manual risk CTA holds its area
-at least yellow, a flagged one red; the account is recomputed at once."""
+at least yellow, a flagged one red; the account is recomputed at once when that changed."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def cta_pressure_set(
 ) -> None:
     """Hold an area at least ``color`` (yellow: open risk CTA, red: flagged) or release it.
 
-    Recomputes the account at once, so the page shows the new colour immediately.
+    Recomputes the account at once when the hold changed, so the page shows the new colour
+    immediately.
     """
     if area not in AreaCode.values:
         raise ValidationError(f"Unknown area {area!r}.")
@@ -27,12 +28,24 @@ def cta_pressure_set(
 
 
 def cta_pressures_set(pressures: list[tuple[int, str, str | None, list[dict]]]) -> None:
-    """Many (account_id, area, color | None, reasons) at once; each account recomputed once."""
+    """Many (account_id, area, color | None, reasons) at once; each account whose pressure
+    changed is recomputed once. A pressure set to what it already is changes no colour,
+    so it recomputes nothing: a rule's CTA (which holds no area) opened by signal
+    processing leaves its account to the coalesced recompute of the batch, instead of one
+    recompute for each CTA opened."""
     now = clock.now()
     with transaction.atomic():
+        held = {
+            (p.account_id, p.area): (p.color, p.reasons)
+            for p in CtaPressure.objects.filter(account_id__in={p[0] for p in pressures})
+        }
+        moved: set[int] = set()
         for account_id, area, color, reasons in pressures:
             if area not in AreaCode.values or color not in (None, Color.YELLOW, Color.RED):
                 raise ValidationError(f"Bad CTA pressure {area!r} {color!r}.")
+            if held.get((account_id, area)) == ((color, reasons) if color else None):
+                continue
+            moved.add(account_id)
             if color is None:
                 CtaPressure.objects.filter(account_id=account_id, area=area).delete()
             else:
@@ -41,4 +54,5 @@ def cta_pressures_set(pressures: list[tuple[int, str, str | None, list[dict]]]) 
                     area=area,
                     defaults={"color": color, "reasons": reasons, "updated_at": now},
                 )
-        recompute({p[0] for p in pressures}, cause="cta")
+        if moved:
+            recompute(moved, cause="cta")
