@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError
 
 from accounts.models import Account, Contact
-from ctas.choices import CtaType, Source
+from ctas.choices import LIVE_STATUSES, CtaType, Source
+from ctas.models import Cta
 from ctas.services import cta_create
 from scorecards.measures import DEFERRED, GREEN
 from scorecards.selectors import measure_verdicts
@@ -81,13 +82,16 @@ def at_risk(code: str, account_ids: Sequence[int], now: dt.datetime) -> dict[int
     return found
 
 
-def _open(rule: SignalRule, account: Account, **values: Any) -> None:
+def _open(rule: SignalRule, account: Account, live: set[tuple[int, str]], **values: Any) -> None:
     fill = {"name": "", "title": "", "competitor": "", "value": "", **values}
     try:
+        reason = rule.cta_reason.format(**fill)[:200]
+        if (account.pk, reason.strip()[:200]) in live:
+            return  # open already: cta_create would return it, at a query each
         cta_create(
             account=account,
             by=None,
-            reason=rule.cta_reason.format(**fill)[:200],
+            reason=reason,
             type=CtaType.RISK,
             area=rule.cta_area,
             priority=rule.cta_priority,
@@ -160,6 +164,17 @@ def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.da
                     shown = f"{value:+.0%}" if rule.trigger == RuleTrigger.VELOCITY else int(value)
                     fired.append((rule, account_id, {"value": shown}))
     if fired:
-        accounts = Account.objects.select_related("owner").in_bulk({a for _, a, _ in fired})
+        touched = {a for _, a, _ in fired}
+        # The rule CTAs live on these accounts, read once: a rule that keeps firing for an
+        # account (velocity, with every new ticket) finds its CTA open without a query.
+        live = set(
+            Cta.objects.filter(
+                account_id__in=touched,
+                type=CtaType.RISK,
+                source=Source.RULE,
+                status__in=LIVE_STATUSES,
+            ).values_list("account_id", "reason")
+        )
+        accounts = Account.objects.select_related("owner").in_bulk(touched)
         for rule, account_id, values in fired:
-            _open(rule, accounts[account_id], **values)
+            _open(rule, accounts[account_id], live, **values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from unittest import mock
 
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -116,3 +117,27 @@ def test_it_processes_a_batch_in_a_number_of_queries_independent_of_its_size(org
     assert not Cta.objects.exists()
     assert Ticket.objects.count() == 2 + 40
     assert SentimentResponse.objects.count() == 2 + 40
+
+
+def test_it_finds_a_rule_cta_already_open_without_a_query_per_account(org):
+    accounts = [AccountFactory(owner=org.csm_a) for _ in range(4)]
+
+    def spike(prefix: str, days: int, n: int) -> list[dict[str, Any]]:
+        at = (NOW - dt.timedelta(days=days)).isoformat()
+        return [
+            {**ticket(f"{prefix}-{a.pk}-{i}", account=a.crm_id), "occurred_at": at}
+            for a in accounts
+            for i in range(n)
+        ]
+
+    with clock.frozen(NOW):
+        services.signals_process(store(spike("old", 120, 8) + spike("new", 10, 20)))
+        assert Cta.objects.filter(area="support").count() == 4
+        with (
+            mock.patch("signals.rules.cta_create") as opened,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            services.signals_process(store(spike("more", 5, 1)))  # the rule fires again
+    assert opened.call_count == 0
+    assert not [q for q in queries.captured_queries if 'FROM "ctas_cta"' in q["sql"]][1:]
+    assert Cta.objects.filter(area="support").count() == 4
