@@ -1,17 +1,19 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from csrisk import audit, tokens
+from csrisk import audit, clock, tokens
 from csrisk.models import (
     ApiToken,
     AuditEntry,
     DeliveryFailure,
     Notification,
     NotificationPreference,
+    SsoIdentity,
     Team,
     User,
 )
@@ -174,3 +176,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         n = sum(tokens.token_revoke(token=t, by=request.user) for t in queryset)
         messages.success(request, f"Revoked {n} token{'s' if n != 1 else ''}.")
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    """Link a person to their identity provider account by hand (docs/sso.md): the way in
+    for an account whose e-mail the provider does not verify, or a superuser."""
+
+    list_display = ("user", "issuer", "subject", "created_at", "last_login_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email", "subject")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("last_login_at",)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"issuer": settings.OIDC_ISSUER, "created_at": clock.now()}

@@ -8,9 +8,12 @@ class CsriskConfig(AppConfig):
     verbose_name = "People and teams"
 
     def ready(self) -> None:
+        from django.core import checks
         from django.core.signals import got_request_exception
 
-        from csrisk import receivers
+        from csrisk import receivers, sso
+
+        checks.register(sso.check_configuration, checks.Tags.security)
 
         got_request_exception.connect(
             receivers.remember_database_error, dispatch_uid="csrisk-database-error"

@@ -6,6 +6,9 @@ receivers.py) run after the commit, so nobody reacts to a change that was rolled
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -40,3 +43,47 @@ def emit(signal: Signal, **payload: Any) -> None:
 
 def emit_on_commit(signal: Signal, **payload: Any) -> None:
     transaction.on_commit(lambda: signal.send(sender=None, **payload))
+
+
+def emit_all_on_commit(signal: Signal, payloads: list[dict[str, Any]]) -> None:
+    """Send ``signal`` once per payload after the commit, as one batch: what receivers
+    ``coalesce`` (their follow-up work) is done once for the whole batch, not per payload
+    (a recompute that moves 3,000 colours queues one lane refresh, not 3,000)."""
+    if payloads:
+        transaction.on_commit(lambda: _send_batch(signal, payloads))
+
+
+def _send_batch(signal: Signal, payloads: list[dict[str, Any]]) -> None:
+    with batch():
+        for payload in payloads:
+            signal.send(sender=None, **payload)
+
+
+_local = threading.local()
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within it, ``coalesce`` gathers; on leaving it, each key's work runs once with
+    every item gathered under it. Nested batches belong to the outermost."""
+    if getattr(_local, "pending", None) is not None:
+        yield
+        return
+    _local.pending = {}
+    try:
+        yield
+        pending = _local.pending
+    finally:
+        _local.pending = None
+    for flush, items in pending.values():
+        flush(items)
+
+
+def coalesce(key: Hashable, flush: Callable[[list[Any]], None], item: Any) -> None:
+    """Do ``flush([item])`` now, or — inside a ``batch`` — once at its end with every item
+    gathered under ``key`` (the first ``flush`` given for the key is the one called)."""
+    pending = getattr(_local, "pending", None)
+    if pending is None:
+        flush([item])
+        return
+    pending.setdefault(key, (flush, []))[1].append(item)

@@ -107,8 +107,8 @@ def current_database_error() -> BaseException | None:
 
 
 # Paths that answer without a session: the API (DRF authenticates and refuses with 401/403
-# itself), health probes, static files, and the login page.
-OPEN_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/", "/login/")
+# itself), health probes, static files, the login page and single sign-on's start and callback.
+OPEN_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/", "/login/", "/sso/")
 
 
 class LoginRequiredForPagesMiddleware:

@@ -67,6 +67,28 @@ class User(AbstractUser):
         return list(self.led_teams.values_list("pk", flat=True))
 
 
+class SsoIdentity(models.Model):
+    """The identity provider's account (issuer + subject) a person signs in with (docs/sso.md)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=300)
+    # The provider's stable id for the person ("sub"); an e-mail address can change hands.
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField()
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["issuer", "subject"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_sso_subject")
+        ]
+        verbose_name = "SSO identity"
+        verbose_name_plural = "SSO identities"
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.issuer} ({self.subject})"
+
+
 class AuditEntry(models.Model):
     """Who did what to which object, when and why; every change of ownership or state."""
 

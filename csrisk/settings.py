@@ -413,9 +413,13 @@ MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 # AxesStandaloneBackend refuses a locked-out username or address before ModelBackend
 # checks the password. It needs the request: tests use force_login, or pass
 # request=HttpRequest() to client.login.
+# Then the password gate (CSRISK_PASSWORD_LOGIN) and, last, single sign-on, which answers
+# only its own callback (csrisk.sso, docs/sso.md).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "csrisk.sso.PasswordLoginGate",
     "django.contrib.auth.backends.ModelBackend",
+    "csrisk.sso.SsoBackend",
 ]
 # Proxies in front of the app that append to X-Forwarded-For (csrisk.security.client_ip);
 # without it every client behind a load balancer would share the proxy's address.
@@ -470,3 +474,42 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# --- Single sign-on with OpenID Connect (issue 21; docs/sso.md) --------------------------
+# On when an issuer and a client id are set; csrisk.sso reads these and nothing else does.
+# The provider's endpoints come from its discovery document
+# (<OIDC_ISSUER>/.well-known/openid-configuration).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+# The words on the login page's button: "Sign in with Okta".
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# The claim listing the person's groups (Entra ID app roles: "roles").
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+# "group=role,group=role": the first pair whose group the person is in gives the role
+# (csrisk.roles.Role values), so list the most senior first.
+OIDC_ROLE_MAP = env.str("OIDC_ROLE_MAP", default="")
+# The role of a person in none of the mapped groups; empty: such a person may not sign in.
+OIDC_DEFAULT_ROLE = env.str("OIDC_DEFAULT_ROLE", default="")
+# "group=Team name,…": the first pair whose group the person is in gives the (existing) team.
+OIDC_TEAM_MAP = env.str("OIDC_TEAM_MAP", default="")
+# Create a user on first sign-in (just in time); off: only people already linked or
+# matched by verified e-mail may sign in.
+OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=True)
+# Log out at the provider too (RP-initiated logout through its end_session_endpoint).
+OIDC_LOGOUT_AT_PROVIDER = env.bool("OIDC_LOGOUT_AT_PROVIDER", default=False)
+# The signing algorithm of the provider's ID tokens; seconds to wait for the provider.
+OIDC_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_TIMEOUT_SECONDS = env.int("OIDC_TIMEOUT_SECONDS", default=10)
+# Off: the password form accepts superusers only (the break-glass account, docs/sso.md).
+CSRISK_PASSWORD_LOGIN = env.bool("CSRISK_PASSWORD_LOGIN", default=True)
+if OIDC_ISSUER and OIDC_LOGOUT_AT_PROVIDER:
+    # The logout form's answer redirects to the provider's end_session_endpoint, and
+    # browsers hold a form's redirects to form-action.
+    from urllib.parse import urlsplit
+
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
+    )

@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from csrisk import views
+from csrisk import sso_views, views
 from csrisk.api.router import router
 from csrisk.permissions import IsIntegrationOrStaff
 
@@ -14,12 +13,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", sso_views.LoginView.as_view(), name="login"),
+    path("logout/", sso_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (docs/sso.md): 404 unless configured.
+    path("sso/login/", sso_views.SsoStartView.as_view(), name="sso-login"),
+    path("sso/callback/", sso_views.SsoCallbackView.as_view(), name="sso-callback"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/bell/", views.notification_bell, name="notifications-bell"),
     path("notifications/read/", views.notification_read, name="notifications-read"),

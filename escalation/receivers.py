@@ -3,9 +3,10 @@ comment → timeline and mention-to-escalate. They run inside the CTA's transact
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from csrisk import jobs
+from csrisk import events, jobs
 from csrisk.models import User
 from ctas.models import Cta
 from escalation.services import lane, levels, opening
@@ -44,7 +45,15 @@ def on_color_changed(sender: Any, **event: Any) -> None:
         only = "edm_changed"
     elif only is None or not crosses_red:
         return
-    jobs.queue("escalation.tasks.lane_refresh_task", [event["account_id"]], [only])
+    # One refresh per batch of changes (a recompute's), per rule: not a task per account.
+    events.coalesce(("lane", only), partial(_refresh_lane, only), event["account_id"])
+
+
+def _refresh_lane(only: str, account_ids: list[int]) -> None:
+    ids = sorted(set(account_ids))
+    for start in range(0, len(ids), lane.LANE_BATCH):
+        chunk = ids[start : start + lane.LANE_BATCH]
+        jobs.queue("escalation.tasks.lane_refresh_task", chunk, [only])
 
 
 def on_accounts_changed(sender: Any, **event: Any) -> None:

@@ -35,7 +35,7 @@ from insights.predictions import (
     risk_reading,
 )
 from scorecards.choices import AreaCode
-from scorecards.measures import DEFERRED, EDM_LEFT, Threshold
+from scorecards.measures import CHAMPION, DEFERRED, EDM, EDM_LEFT, Threshold, key_role
 from scorecards.models import AreaScore, ColorChange
 from scorecards.selectors import measure_verdicts, thresholds, velocity_latest
 from sponsors import selectors as sponsor_selectors
@@ -408,7 +408,9 @@ def executive_summary(now: dt.datetime) -> Summary:
 
     configured = thresholds()  # the measures' configuration, read once for the page
     velocity = _velocity(now, book.index, configured)
-    people = _people(now, book.index, configured)  # read once for blind spots and actions
+    # The people measures over the green accounts only: blind spots are green. The actions
+    # ask the departure measure about the few departures that rank high enough to show.
+    people = _people(now, book.index[book["c0"] == G], configured)
     risk = risk_reading(book.index)
     _add_expected_loss(book, risk, by_segment=by_segment, by_team=by_team, by_quarter=by_quarter)
     total.expected_loss = risk.total_expected_loss
@@ -424,7 +426,7 @@ def executive_summary(now: dt.datetime) -> Summary:
         coverage=sponsor_coverage(now.date()),
         blind_spots=with_risk_blind_spots(blind_spots(now, velocity, book, people), book, risk),
         actions=prioritised_actions(
-            now, velocity=velocity, book=book, configured=configured, people=people, risk=risk
+            now, velocity=velocity, book=book, configured=configured, risk=risk
         ),
         risk=risk,
     )
@@ -677,6 +679,8 @@ def closeness(days: int | None) -> float:
 # (account id, measure code, value, the measure's sentence, the date of the change)
 People = list[tuple[int, str, float, str, dt.date]]
 PEOPLE_MEASURES = (KEY_CONTACT_LEFT, TITLE_DOWNGRADE)
+# (account id, key role) → the latest departure in that role on record
+Departures = dict[tuple[int, str], dt.date]
 
 
 def _people(
@@ -687,37 +691,68 @@ def _people(
     """The accounts the people measures (``PEOPLE_MEASURES``, as configured) call yellow
     or red, with the measure's value and sentence and the date of the change it speaks of.
 
-    The measures alone decide. Only the accounts (of ``account_ids``; None: any) with a
-    departure or a title change on record in a measure's window are asked: a handful, not
-    the book. The date is the latest such departure (key contact left: its rows link no
-    facts) or the latest downgrade the measure counted (its reason links)."""
+    The measures alone decide. Only the accounts (of ``account_ids``; None: any) with a key
+    contact's departure or a title change on record in a measure's window are asked: a
+    handful, not the book. The date is the latest departure in the role the measure speaks
+    of (key contact left: its rows link no facts) or the latest downgrade the measure
+    counted (its reason links)."""
     configured = configured or thresholds()
-    windows = [t.window_days for t in configured if t.code in PEOPLE_MEASURES and t.enabled]
+    left_on, changed = _people_candidates(now, configured)
+    asked = {a for a, _ in left_on} | changed
+    if account_ids is not None:
+        asked &= set(account_ids)
+    return _people_verdicts(now, asked, left_on, configured)
+
+
+def _people_candidates(
+    now: dt.datetime,
+    configured: list[Threshold],
+    codes: Iterable[str] = PEOPLE_MEASURES,
+    role: str | None = None,
+) -> tuple[Departures, set[int]]:
+    """The accounts the measures ``codes`` can call yellow or red: those with a departure of
+    a key contact (``measures.key_role``; ``role``: in that role only) or a title change on
+    record in a measure's window. A superset: the measures decide."""
+    windows = [t.window_days for t in configured if t.code in set(codes) and t.enabled]
     if not windows:
-        return []
+        return {}, set()
     # A day more than the longest window: a superset of what any measure counts.
     since = now - dt.timedelta(days=max(windows) + 1)
-    left_on: dict[int, dt.date] = {}
+    left_on: Departures = {}
     changed: set[int] = set()
-    for account_id, change, at in PeopleChange.objects.filter(
+
+    def left(account_id: int, roles: object, on: dt.date) -> None:
+        key = key_role(roles)
+        if key is not None and (role is None or key == role):
+            left_on[account_id, key] = max(left_on.get((account_id, key), on), on)
+
+    for account_id, change, at, roles in PeopleChange.objects.filter(
         change__in=[PeopleChangeKind.LEFT, PeopleChangeKind.TITLE_CHANGED],
         occurred_at__gte=since,
         occurred_at__lte=now,
-    ).values_list("account_id", "change", "occurred_at"):
+    ).order_by().values_list("account_id", "change", "occurred_at", "roles"):
         if change == PeopleChangeKind.LEFT:
-            left_on[account_id] = max(left_on.get(account_id, at.date()), at.date())
+            left(account_id, roles, at.date())
         else:
             changed.add(account_id)
-    for account_id, on in Contact.objects.filter(
+    for account_id, on, roles in Contact.objects.filter(
         at_company=False, left_on__gte=since.date(), left_on__lte=now.date()
-    ).values_list("account_id", "left_on"):
-        left_on[account_id] = max(left_on.get(account_id, on), on)
-    asked = set(left_on) | changed
-    if account_ids is not None:
-        asked &= set(account_ids)
+    ).order_by().values_list("account_id", "left_on", "roles"):
+        left(account_id, roles, on)
+    return left_on, changed
+
+
+def _people_verdicts(
+    now: dt.datetime,
+    asked: set[int],
+    left_on: Departures,
+    configured: list[Threshold],
+    codes: Iterable[str] = PEOPLE_MEASURES,
+) -> People:
+    """What the measures ``codes`` say about the ``asked`` accounts (see ``_people``)."""
     if not asked:
         return []
-    rows = measure_verdicts(PEOPLE_MEASURES, asked, now, configured)
+    rows = measure_verdicts(codes, asked, now, configured)
     rows = rows[(rows["color"] != GREEN) & ~rows["no_data"].astype(bool)]
     if rows.empty:
         return []
@@ -734,24 +769,34 @@ def _people(
         strict=True,
     ):
         first = ref_ids.split(",")[0] if ref_ids and not ref_ids.startswith(DEFERRED) else ""
-        on = when[int(first)].date() if first and int(first) in when else left_on.get(a, now.date())
+        if first and int(first) in when:
+            on = when[int(first)].date()
+        else:  # who left, as the measure's value says: the decision maker or a champion
+            on = left_on.get((a, EDM if value >= EDM_LEFT else CHAMPION), now.date())
         found.append((int(a), code, float(value), sentence, on))
     return found
 
 
 def _edm_left(
-    now: dt.datetime, configured: list[Threshold] | None = None, people: People | None = None
-) -> list[tuple[int, str, dt.date]]:
-    """The accounts whose decision maker left, as the scorecard measure says it
-    (``company.key_contact_left`` at ``EDM_LEFT``, as configured), with the measure's
-    sentence and the departure's date (``_people``, unless read already)."""
-    if people is None:
-        people = _people(now, None, configured)
-    return [
-        (a, sentence, on)
-        for a, code, value, sentence, on in people
+    now: dt.datetime,
+    configured: list[Threshold],
+    account_ids: Iterable[int],
+    left_on: Departures | None = None,
+) -> dict[int, tuple[str, dt.date]]:
+    """Of these accounts, those whose decision maker left, as the scorecard measure says it
+    (``company.key_contact_left`` at ``EDM_LEFT``, as configured): account → the measure's
+    sentence and the departure's date. ``left_on``: the departures on record, when read
+    already (``_people_candidates``)."""
+    if left_on is None:
+        left_on, _ = _people_candidates(now, configured, [KEY_CONTACT_LEFT], EDM)
+    asked = {a for a, _ in left_on} & set(account_ids)
+    return {
+        a: (sentence, on)
+        for a, code, value, sentence, on in _people_verdicts(
+            now, asked, left_on, configured, [KEY_CONTACT_LEFT]
+        )
         if code == KEY_CONTACT_LEFT and value >= EDM_LEFT
-    ]
+    }
 
 
 def prioritised_actions(
@@ -760,7 +805,6 @@ def prioritised_actions(
     velocity: Velocity | None = None,
     book: pd.DataFrame | None = None,
     configured: list[Threshold] | None = None,
-    people: People | None = None,
     risk: RiskReading | None = None,
 ) -> list[Action]:
     """The book's danger signals with the response that fits each, highest priority first."""
@@ -784,8 +828,6 @@ def prioritised_actions(
         activity="evaluation", occurred_at__gt=since, occurred_at__lte=now
     ).values_list("account_id", "competitor", "occurred_at"):
         keep(account_id, "competitor", f"evaluating {competitor}", at.date())
-    for account_id, sentence, on in _edm_left(now, configured, people):
-        keep(account_id, "edm_left", sentence, on)
     last_logged = dict(
         CheckIn.objects.filter(logged_at__isnull=False)
         .values("sponsorship_id")
@@ -805,16 +847,31 @@ def prioritised_actions(
     # loaded already): no further query, and arrays rather than a loop over every finding.
     live_ids = set(book.index.tolist())
     keys = [k for k in found if k[0] in live_ids]  # not churned
+    # A departure ranks on its account alone (not on what the measure says of it), so every
+    # account with one on record is ranked as a candidate, and the departure measure is
+    # asked only about the candidates that rank high enough to show; the ones it does not
+    # confirm are dropped and the rest ranked again (a few dozen accounts, not the book).
+    departures, _ = _people_candidates(now, configured, [KEY_CONTACT_LEFT], EDM)
+    pending = {a for a, _ in departures if a in live_ids}
+    keys += [(a, "edm_left") for a in sorted(pending)]
+    while True:
+        ranked = _ranked(keys, book, risk, now, limit)
+        ask = {
+            keys[i][0]
+            for i in ranked.candidates
+            if keys[i][1] == "edm_left" and keys[i][0] in pending
+        }
+        if not ask:
+            break
+        confirmed = _edm_left(now, configured, ask, departures)
+        for a in ask:
+            if a in confirmed:
+                found[(a, "edm_left")] = confirmed[a]
+        pending -= ask
+        keys = [k for k in keys if k[1] != "edm_left" or k[0] not in ask or k[0] in confirmed]
     if not keys:
         return []
-    at = book.index.get_indexer([a for a, _ in keys])
-    days = book["renewal_day"].to_numpy()[at] - now.date().toordinal()  # NaN: no date
-    near = np.where(np.isnan(days), 0.2, 1 / (1 + np.maximum(days, 0) / 90))
-    severity = np.fromiter((SEVERITY[sig] for _, sig in keys), dtype=float, count=len(keys))
-    scores = at_stake(book, risk)[at] * severity * near
-    # The candidates: every finding scoring at least the (2 × limit)-th best, so that ties
-    # there are broken by name below, not by which came first.
-    cut = np.sort(scores)[::-1][min(limit * 2, len(scores)) - 1] if limit > 0 else np.inf
+    scores, days, at = ranked.scores, ranked.days, ranked.at
     name, arr, renewal = (book[c].to_numpy() for c in ("name", "arr", "renewal"))
     actions = [
         Action(
@@ -829,12 +886,41 @@ def prioritised_actions(
             float(scores[i]),
             RESPONSES[keys[i][1]],
         )
-        for i in np.flatnonzero(scores >= cut)
+        for i in ranked.candidates
     ]
     actions.sort(key=lambda a: (-a.priority, a.account, a.signal))
     actions = actions[:limit]
     _add_predictions(actions, risk)
     return actions
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """The candidate findings (indices into the keys ranked: see ``_ranked``), and every
+    finding's score, days to renewal and row in the book."""
+
+    candidates: list[int]
+    scores: np.ndarray
+    days: np.ndarray
+    at: np.ndarray
+
+
+def _ranked(
+    keys: list[tuple[int, str]], book: pd.DataFrame, risk: RiskReading, now: dt.datetime, limit: int
+) -> _Ranking:
+    """Score each finding ARR at stake × severity × closeness. The candidates: every finding
+    scoring at least the (2 × limit)-th best, so that ties there are broken by name, not by
+    which came first."""
+    at = book.index.get_indexer([a for a, _ in keys])
+    days = book["renewal_day"].to_numpy()[at] - now.date().toordinal()  # NaN: no date
+    near = np.where(np.isnan(days), 0.2, 1 / (1 + np.maximum(days, 0) / 90))
+    severity = np.fromiter((SEVERITY[sig] for _, sig in keys), dtype=float, count=len(keys))
+    scores = at_stake(book, risk)[at] * severity * near
+    candidates: list[int] = []
+    if keys and limit > 0:
+        cut = np.sort(scores)[::-1][min(limit * 2, len(scores)) - 1]
+        candidates = np.flatnonzero(scores >= cut).tolist()
+    return _Ranking(candidates, scores, days, at)
 
 
 # --- renewal risk in dollars --------------------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
@@ -690,7 +690,8 @@ EDM, CHAMPION = "edm", "champion"
 EDM_LEFT, CHAMPION_LEFT = 2, 1
 
 
-def _key_role(roles: Any) -> str | None:
+def key_role(roles: Any) -> str | None:
+    """The key role among a person's roles: ``EDM`` before ``CHAMPION``; None for neither."""
     roles = roles if isinstance(roles, list) else []
     if EDM in roles:
         return EDM
@@ -706,24 +707,34 @@ def key_contact_left(f: Frames, t: Threshold) -> pd.DataFrame:
     executive summary read this measure (``selectors.measure_verdicts``)."""
     since = (f.now - pd.Timedelta(days=t.window_days)).date()
     events: list[tuple[int, int, str, str]] = []  # account, severity, sentence, date
+    # Plain lists, not ``itertuples`` and a Series lookup a row: the executive summary
+    # asks this measure about every account with a departure on record.
     c = f.contacts
     if not c.empty:
         gone = c[(~c["at_company"]) & c["left_on"].notna()]
-        for row in gone.itertuples():
-            role = _key_role(row.roles)
-            if role and row.left_on >= since:
-                events.append(_left_event(row.account_id, role, row.name, row.title, row.left_on))
+        for account_id, roles, name, title, left_on in zip(
+            *(gone[k].tolist() for k in ("account_id", "roles", "name", "title", "left_on")),
+            strict=True,
+        ):
+            role = key_role(roles)
+            if role and left_on >= since:
+                events.append(_left_event(account_id, role, name, title, left_on))
     p = f.people
     if not p.empty:
         left = p[(p["change"] == "left") & (p["occurred_at"] > _days_ago(f.now, t.window_days))]
         known = {(e[0], e[2]) for e in events}
-        names = c.set_index("id")["name"] if not c.empty else pd.Series(dtype=object)
-        for row in left.itertuples():
-            role = _key_role(row.roles)
+        names = dict(zip(c["id"].tolist(), c["name"].tolist(), strict=True)) if not c.empty else {}
+        for account_id, roles, contact_id, old_title, occurred_at in zip(
+            *(
+                left[k].tolist()
+                for k in ("account_id", "roles", "contact_id", "old_title", "occurred_at")
+            ),
+            strict=True,
+        ):
+            role = key_role(roles)
             if role:
-                name = "" if pd.isna(row.contact_id) else str(names.get(int(row.contact_id), ""))
-                on = row.occurred_at.date()
-                ev = _left_event(row.account_id, role, name, row.old_title, on)
+                name = "" if pd.isna(contact_id) else str(names.get(int(contact_id), ""))
+                ev = _left_event(account_id, role, name, old_title, occurred_at.date())
                 if (ev[0], ev[2]) not in known:
                     events.append(ev)
     if not events:
@@ -786,7 +797,7 @@ def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
         )
     since = pd.Timestamp((f.now - pd.Timedelta(days=t.window_days)).date(), tz="UTC")
     tc = p[(p["change"] == "title_changed") & (p["occurred_at"] >= since)]
-    tc = tc[tc["roles"].map(_key_role).notna()]
+    tc = tc[tc["roles"].map(key_role).notna()]
     tc = tc[tc["old_title"].map(seniority) > tc["new_title"].map(seniority)]
     if tc.empty:
         return _result(
@@ -797,15 +808,28 @@ def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
             no_data=_NO_DOWN,
             absence_is_good=True,
         )
-    names = f.contacts.set_index("id")["name"] if not f.contacts.empty else pd.Series(dtype=object)
+    c = f.contacts
+    names = dict(zip(c["id"].tolist(), c["name"].tolist(), strict=True)) if not c.empty else {}
     count = tc.groupby("account_id").size().astype(float)
-    latest = tc.sort_values("occurred_at").groupby("account_id").tail(1).set_index("account_id")
+    latest = (
+        tc.sort_values("occurred_at")
+        .groupby("account_id")
+        .tail(1)
+        .set_index("account_id")
+        .reindex(count.index)
+    )
     sentence = pd.Series(
         [
-            f"{_name(names, latest.at[a, 'contact_id'])}: “{latest.at[a, 'old_title']}” → "
-            f"“{latest.at[a, 'new_title']}” on {latest.at[a, 'occurred_at'].date()}"
+            f"{_name(names, contact_id)}: “{old}” → “{new}” on {at.date()}"
             + (f" (+{int(n) - 1} more)" if n > 1 else "")
-            for a, n in count.items()
+            for n, contact_id, old, new, at in zip(
+                count.tolist(),
+                *(
+                    latest[k].tolist()
+                    for k in ("contact_id", "old_title", "new_title", "occurred_at")
+                ),
+                strict=True,
+            )
         ],
         index=count.index,
         dtype=object,
@@ -821,7 +845,7 @@ def title_downgrade(f: Frames, t: Threshold) -> pd.DataFrame:
     )
 
 
-def _name(names: pd.Series, contact_id: Any) -> str:
+def _name(names: Mapping[int, str], contact_id: Any) -> str:
     """A key contact's name, or a stand-in when the change names no contact on record."""
     if contact_id is None or pd.isna(contact_id):
         return "A key contact"

@@ -135,3 +135,13 @@ def configure_measure(code: str, **fields: object) -> None:
         **fields,
     }
     MeasureConfig.objects.update_or_create(code=code, defaults=defaults)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A real OpenID Connect provider process for the single sign-on tests (docs/sso.md)."""
+    from tests.processes import OidcProvider
+
+    provider = OidcProvider()
+    yield provider
+    provider.stop()

@@ -5,6 +5,7 @@ touches the shared PostgreSQL or Redis."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import shutil
@@ -248,3 +249,48 @@ class PostgresCluster:
             with contextlib.suppress(subprocess.CalledProcessError):
                 self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class OidcProvider:
+    """A real OpenID Connect provider (the oidc-provider-mock package) in its own process,
+    on a free loopback port: discovery, authorize, token, userinfo, JWKS, end_session."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed by stop())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--port", str(self.port)],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                discovery = f"{self.issuer}/.well-known/openid-configuration"
+                urllib.request.urlopen(discovery, timeout=1).read()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"oidc-provider-mock exited: {self.log_tail()}") from None
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("oidc-provider-mock did not answer its discovery document")
+
+    def put_user(self, sub: str, claims: dict) -> None:
+        """Sets the claims the provider gives ``sub`` (its users are whoever the form names)."""
+        request = urllib.request.Request(
+            f"{self.issuer}/users/{sub}",
+            data=json.dumps(claims).encode(),
+            method="PUT",
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request, timeout=5).read()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-chars:]
+
+    def stop(self) -> None:
+        stop(self.proc)
+        self.log.close()

@@ -193,6 +193,8 @@ API_GET = {
 # people forged signals). POSTs of an empty object: 400 for the integration, 403 for people.
 INGESTION = {"api-signals", "api-webhook-zendesk", "api-webhook-jira", "api-webhook-crm"}
 SKIPPED = {"login", "logout", "healthz", "readyz", "schema", "api-docs", ""}
+# Single sign-on's way in (docs/sso.md), open to everyone alike: test_single_sign_on.
+SSO_ROUTES = {"sso-login", "sso-callback"}
 
 
 def routes() -> list[tuple[str, str]]:
@@ -221,7 +223,7 @@ def routes() -> list[tuple[str, str]]:
 
 def test_every_route_is_in_the_matrix(db):
     names = {name for name, _ in routes()} - SKIPPED
-    known = set(pages_matrix()) | set(API_GET) | INGESTION
+    known = set(pages_matrix()) | set(API_GET) | INGESTION | SSO_ROUTES
     assert names - known == set(), "add the new routes' expectations to this matrix"
 
 
@@ -437,6 +439,36 @@ def test_api(org, world, role):
             got = response.status_code
             failures.append(f"{role} {method.upper()} {url} ({name}): {got}, expected {expected}")
     assert failures == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_single_sign_on(org, role, settings, monkeypatch, client):
+    """404 while SSO is off; on, the start sends anyone to the provider, a callback this
+    browser did not start is a 400 for every role alike, and a POST is a 405."""
+    from csrisk import sso
+
+    session = client if role == "anonymous" else login(_user(org, role))
+    urls = {name: "/" + pattern for name, pattern in routes() if name in SSO_ROUTES}
+    assert set(urls) == SSO_ROUTES
+    for url in urls.values():
+        assert session.get(url).status_code == 404, url
+    settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID = "https://idp.example", "csrisk"
+    monkeypatch.setattr(
+        sso,
+        "provider_metadata",
+        lambda: {
+            "issuer": "https://idp.example",
+            "authorization_endpoint": "https://idp.example/authorize",
+            "token_endpoint": "https://idp.example/token",
+            "jwks_uri": "https://idp.example/jwks",
+        },
+    )
+    start = session.get(urls["sso-login"])
+    assert start.status_code == 302
+    assert start["Location"].startswith("https://idp.example/authorize?")
+    assert session.get(urls["sso-callback"] + "?code=c&state=forged").status_code == 400
+    for url in urls.values():
+        assert session.post(url).status_code == 405, url
 
 
 # Changes to someone else's objects: (what, method+url builder, body, who may).

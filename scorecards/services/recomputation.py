@@ -122,18 +122,21 @@ def _recompute_chunk(
     changed_cards: list[Scorecard] = []
     history: list[tuple] = []  # COLOR_CHANGE_COLUMNS
 
+    news: list[dict[str, object]] = []  # sent after the commit, as one batch
+
     def changed(account_id: int, area: str, old: str, new: str, score: int, why: str) -> None:
         history.append((account_id, area, old, new, score, now, cause, why[:500]))
         if old:  # a first colour is not news
-            events.emit_on_commit(
-                events.color_changed,
-                account_id=account_id,
-                area=area,
-                old=old,
-                new=new,
-                at=now,
-                cause=cause,
-                reason=why,
+            news.append(
+                {
+                    "account_id": account_id,
+                    "area": area,
+                    "old": old,
+                    "new": new,
+                    "at": now,
+                    "cause": cause,
+                    "reason": why,
+                }
             )
 
     for r in area_results:
@@ -186,6 +189,7 @@ def _recompute_chunk(
     insert_rows(Scorecard, SCORECARD_COLUMNS, new_cards)
     _bulk_update(Scorecard, changed_cards, [*CARD_STATE, "computed_at"])
     insert_rows(ColorChange, COLOR_CHANGE_COLUMNS, history)
+    events.emit_all_on_commit(events.color_changed, news)
     report.accounts += len(ids)
 
 

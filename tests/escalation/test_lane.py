@@ -179,6 +179,31 @@ def test_a_colour_change_refreshes_the_account(org):
     assert lane_of(account) == {"renewal_at_risk": "open"}
 
 
+def test_a_batch_of_colour_changes_refreshes_the_lane_once_per_rule(org, monkeypatch):
+    """A recompute sends its colour changes as one batch: the lane is refreshed once for
+    all the accounts a rule can move (in LANE_BATCH chunks), not in a task per change."""
+    accounts = [renewing_red(org) for _ in range(5)]
+    calls: list[tuple[list[int], list[str] | None]] = []
+    real = tasks.lane_refresh_task.run
+    monkeypatch.setattr(
+        tasks.lane_refresh_task,
+        "run",
+        lambda ids, only=None: calls.append((ids, only)) or real(ids, only),
+    )
+    monkeypatch.setattr(lane, "LANE_BATCH", 4)
+    change = {"area": "overall", "old": "yellow", "new": "red"}
+    with events.batch():
+        for a in accounts:
+            events.color_changed.send(sender=None, account_id=a.pk, **change)
+            events.color_changed.send(
+                sender=None, account_id=a.pk, area="habits", old="green", new="yellow"
+            )
+        assert calls == []  # gathered until the batch ends
+    ids = sorted(a.pk for a in accounts)
+    assert calls == [(ids[:4], ["renewal_at_risk"]), (ids[4:], ["renewal_at_risk"])]
+    assert all(lane_of(a) == {"renewal_at_risk": "open"} for a in accounts)
+
+
 def test_the_beat_runs_the_lane_in_batches(org, monkeypatch):
     accounts = [renewing_red(org) for _ in range(3)]
     monkeypatch.setattr(lane, "LANE_BATCH", 2)

@@ -43,14 +43,14 @@ def downgrade(account, days: float = 10) -> None:
     )
 
 
-def departure(account, roles: list[str], title: str, days: float) -> None:
+def departure(account, roles: list[str], title: str, days: float, name: str = "Dana Boss") -> None:
     people_changes_record(
         [
             PeopleChangeIn(
                 account_id=account.pk,
                 change="left",
                 occurred_at=days_ago(days),
-                person={"name": "Dana Boss", "title": title, "roles": roles},
+                person={"name": name, "title": title, "roles": roles},
             )
         ]
     )
@@ -111,3 +111,17 @@ def test_it_counts_only_the_key_contacts_the_measure_watches(org):
     gamma = book(org)["gamma"]
     departure(gamma, [], "Director of IT", days=5)  # senior, but no EDM or champion
     assert people(blind_spots(NOW)) == []
+
+
+def test_a_departure_is_dated_by_the_person_the_sentence_names(org):
+    """The decision maker left 60 days ago, a champion and someone without a key role
+    since: the blind spot and the action speak of the decision maker, dated the day they
+    left (they were dated by the latest departure of anyone)."""
+    gamma = book(org)["gamma"]
+    departure(gamma, ["edm"], "CFO", days=60)
+    departure(gamma, ["champion"], "Head of Ops", days=20, name="Pat Lee")
+    departure(gamma, [], "Analyst", days=5, name="Sam Roe")
+    edm = f"Executive Decision Maker Dana Boss (CFO) left on {days_ago(60).date()}"
+    assert people(blind_spots(NOW)) == [("Gamma", edm, days_ago(60).date())]
+    (action,) = [a for a in prioritised_actions(NOW) if a.signal == "edm_left"]
+    assert (action.sentence, action.on) == (edm, days_ago(60).date())
