@@ -16,6 +16,7 @@ from scorecards.services.pending import (
     RECOMPUTE_WINDOW_SECONDS,
     SCHEDULED_KEY,
     recompute_pending,
+    recompute_pending_soon,
     request_recompute,
 )
 from scorecards.services.pressure import cta_pressure_set, cta_pressures_set
@@ -49,5 +50,6 @@ __all__ = [
     "override_set",
     "recompute",
     "recompute_pending",
+    "recompute_pending_soon",
     "request_recompute",
 ]

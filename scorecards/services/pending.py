@@ -26,6 +26,7 @@ RECOMPUTE_WINDOW_SECONDS = 1
 RECOMPUTE_SPACING = 2
 SCHEDULED_KEY = "csrisk:scorecards:recompute-scheduled"
 SCHEDULE_SLACK_SECONDS = 60
+SOON_KEY = "csrisk:scorecards:recompute-soon"
 # When the next run may start (epoch seconds), set by the last run from its duration.
 NEXT_RUN_KEY = "csrisk:scorecards:recompute-next"
 PENDING_TASK = "scorecards.tasks.recompute_pending_task"
@@ -66,8 +67,21 @@ def _schedule_pending() -> None:
     # processing has one run waiting, not one per window; its timeout covers a lost
     # message (beat's run every minute covers it too).
     delay = recompute_delay()
-    if cache.add(SCHEDULED_KEY, 1, timeout=delay + SCHEDULE_SLACK_SECONDS):
+    if cache.add(SCHEDULED_KEY, time.time() + delay, timeout=delay + SCHEDULE_SLACK_SECONDS):
         jobs.queue(PENDING_TASK, countdown=delay)
+
+
+def recompute_pending_soon() -> None:
+    """The caller's backlog is done (no more marks coming soon): run the pending recompute a
+    window from now instead of waiting out the spacing, which only keeps a busy worker
+    processing (at most one such run a window)."""
+    if jobs.runs_eagerly():
+        return  # the marks' own runs ran at once
+    due = cache.get(SCHEDULED_KEY)  # when the scheduled run starts (epoch seconds)
+    if due is not None and due <= time.time() + RECOMPUTE_WINDOW_SECONDS:
+        return
+    if cache.add(SOON_KEY, 1, timeout=RECOMPUTE_WINDOW_SECONDS):
+        jobs.queue(PENDING_TASK, countdown=RECOMPUTE_WINDOW_SECONDS)
 
 
 def recompute_pending(limit: int = CHUNK) -> tuple[int, bool]:

@@ -18,7 +18,7 @@ from accounts.models import CompetitorEvent, SentimentResponse, Ticket, UsageSna
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import clock, jobs
 from csrisk.db import upsert_rows
-from scorecards.services import request_recompute
+from scorecards.services import recompute_pending_soon, request_recompute
 from signals import rules
 from signals.choices import Kind, SignalStatus
 from signals.models import Signal
@@ -74,6 +74,10 @@ def signals_process(ids: Iterable[int]) -> int:
                     Signal.objects.filter(pk=pk, status=SignalStatus.PENDING).update(
                         status=SignalStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
                     )
+    if done and not Signal.objects.filter(status=SignalStatus.PENDING).exists():
+        # The backlog is processed: its accounts' recompute need not wait out the spacing
+        # that kept the worker processing while signals queued (scorecards.services.pending).
+        recompute_pending_soon()
     return done
 
 

@@ -95,3 +95,26 @@ def test_it_keeps_one_run_scheduled_until_it_starts(org, account_a, settings):
     finally:
         cache.delete(pending.NEXT_RUN_KEY)
         cache.delete(pending.SCHEDULED_KEY)
+
+
+def test_it_runs_the_pending_recompute_a_window_after_the_backlog_is_done(org, settings):
+    from csrisk.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    cache.delete(pending.SOON_KEY)
+    cache.delete(pending.SCHEDULED_KEY)
+    try:
+        with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
+            for _ in range(5):
+                pending.recompute_pending_soon()
+        assert queued.call_count == 1  # one a window
+        assert queued.call_args.kwargs["countdown"] == pending.RECOMPUTE_WINDOW_SECONDS
+        cache.delete(pending.SOON_KEY)
+        cache.set(pending.SCHEDULED_KEY, time.time() + 0.5)  # a run starts within the window
+        with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
+            pending.recompute_pending_soon()
+        assert queued.call_count == 0
+    finally:
+        cache.delete(pending.SOON_KEY)
+        cache.delete(pending.SCHEDULED_KEY)

@@ -141,3 +141,14 @@ def test_it_finds_a_rule_cta_already_open_without_a_query_per_account(org):
     assert opened.call_count == 0
     assert not [q for q in queries.captured_queries if 'FROM "ctas_cta"' in q["sql"]][1:]
     assert Cta.objects.filter(area="support").count() == 4
+
+
+def test_it_asks_for_the_recompute_soon_once_no_signal_is_left_pending(org, account_a):
+    first, second = store([ticket("T-1")]), store([ticket("T-2")])
+    with mock.patch("signals.services.processing.recompute_pending_soon") as soon:
+        services.signals_process(first)  # T-2 still waits
+        assert soon.call_count == 0
+        services.signals_process(second)
+        assert soon.call_count == 1
+        services.signals_process(second)  # nothing done: nothing asked
+        assert soon.call_count == 1
