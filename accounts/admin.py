@@ -46,7 +46,7 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ("name", "arr", "currency", "segment", "tier", "renewal_date", "owner", "team")
     list_filter = ("segment", "tier", "lifecycle_stage", "team")
     list_select_related = ("owner", "team")
-    search_fields = ("name", "crm_id", "helpdesk_org_id")
+    search_fields = ("name", "crm_id", "helpdesk_org_id", "hubspot_company_id")
     autocomplete_fields = ("owner",)
     date_hierarchy = "renewal_date"
     inlines = [ContactInline, PriorRelationshipInline, RenewalOutcomeInline]

@@ -65,6 +65,7 @@ class AccountFilterSet(django_filters.FilterSet):
     arr_max = django_filters.NumberFilter(field_name="arr", lookup_expr="lte", **MONEY)
     crm_id = django_filters.CharFilter()
     helpdesk_org_id = django_filters.CharFilter()
+    hubspot_company_id = django_filters.CharFilter()
 
     class Meta:
         model = Account

@@ -67,6 +67,7 @@ class AccountForm(forms.ModelForm):
             "team",
             "crm_id",
             "helpdesk_org_id",
+            "hubspot_company_id",
         ]
         widgets = {
             "renewal_date": forms.DateInput(attrs={"type": "date"}),

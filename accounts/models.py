@@ -68,6 +68,9 @@ class Account(models.Model):
     helpdesk_org_id = models.CharField(
         "help-desk organisation id", max_length=64, null=True, blank=True, unique=True
     )
+    hubspot_company_id = models.CharField(
+        "HubSpot company id", max_length=64, null=True, blank=True, unique=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -92,6 +95,7 @@ class Account(models.Model):
         # Blank external ids are stored as NULL so the unique constraints allow many.
         self.crm_id = self.crm_id or None
         self.helpdesk_org_id = self.helpdesk_org_id or None
+        self.hubspot_company_id = self.hubspot_company_id or None
         super().save(*args, **kwargs)
 
     @property
@@ -305,6 +309,61 @@ class UsageSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.week}: {self.active_users}/{self.licensed_users}"
+
+
+class DailyUsage(models.Model):
+    """One day of product usage as an analytics source (Segment) reported it, rolled up per
+    organisation: distinct active users and events, never a row per event. ``org_ref`` is
+    the sender's organisation key (a group id, which is an account's external id); the
+    account is null while nobody knows that organisation (parked, like unmatched signals)
+    and is set when an account gains that id or a person matches it."""
+
+    source = models.CharField(max_length=40)
+    org_ref = models.CharField(max_length=200)
+    day = models.DateField()
+    account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="daily_usage",
+        db_index=False,  # the (account, day) index serves; one index less per write
+    )
+    active_users = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        indexes = [models.Index(fields=["account", "day"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "org_ref", "day"], name="one_usage_per_org_and_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_ref} {self.day}: {self.active_users} users, {self.events} events"
+
+
+class DailyFeatureUsage(models.Model):
+    """Events of one configured key feature on one day (``DailyUsage``'s per-feature part)."""
+
+    source = models.CharField(max_length=40)
+    org_ref = models.CharField(max_length=200)
+    day = models.DateField()
+    feature = models.CharField(max_length=100)
+    events = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "feature"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "org_ref", "day", "feature"], name="one_feature_usage_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_ref} {self.day} {self.feature}: {self.events}"
 
 
 class SentimentResponse(models.Model):

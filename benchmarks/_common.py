@@ -74,8 +74,12 @@ def figure(
     ratio: float | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
+    """One measurement in the CONTRACT format, with the engine it ran on (``database``)."""
+    from django.db import connection
+
     if ratio is None:
         ratio = value / baseline_value if baseline_value else float("inf")
+    extra.setdefault("database", connection.vendor)
     return {
         "name": name,
         "value": round(value, 3),
@@ -91,3 +95,8 @@ def figure(
 
 def emit(figures: list[dict[str, Any]]) -> None:
     print("BENCH-RESULT " + json.dumps(figures))
+
+
+def skip(name: str, why: str) -> None:
+    """Say that a figure is not measured on this engine, and why (run.py shows it)."""
+    print(f"BENCH-SKIP {name}: {why}", flush=True)

@@ -5,6 +5,10 @@ Baselines, measured in the same run on the same database:
   same rows of every table it wrote with raw `executemany` into empty copies of the
   tables — the cost of writing the data and nothing else;
 - import: pandas reading the same CSV plus a raw `executemany` of its rows.
+
+Goals: ratios to those baselines (``SEED_RATIO_GOAL``, ``IMPORT_RATIO_GOAL``). On SQLite,
+where ``make demo`` runs, each figure also carries the demo's own goal (``demo_goal``:
+the 20,000-account seed in <= 60 s, the import at >= 5,000 rows/s) and whether it was met.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ from _common import emit, figure, setup_django, timed
 
 ACCOUNTS = int(os.environ.get("BENCH_SEED_ACCOUNTS", 20_000))
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", 10_000))
+# Set from the code of 2026-12-05 on PostgreSQL: see docs/performance.md.
+SEED_RATIO_GOAL = 2.0
+IMPORT_RATIO_GOAL = 0.8
+# The embedded default's own goals (a demo on a laptop), checked on SQLite only.
+DEMO_SEED_SECONDS = 60
+DEMO_IMPORT_ROWS_PER_S = 5_000
 SEEDED_TABLES = [
     "accounts_account",
     "accounts_contact",
@@ -58,6 +68,11 @@ def raw_copy_seconds(tables: list[str]) -> tuple[float, int]:
     return seconds, total_rows
 
 
+def demo_goal(vendor: str, goal: str, met: bool) -> dict[str, object]:
+    """The demo's own goal and whether it was met, on the embedded default only."""
+    return {"demo_goal": goal, "demo_goal_met": met} if vendor == "sqlite" else {}
+
+
 def main() -> None:
     vendor = setup_django()
     from django.core.management import call_command
@@ -80,9 +95,9 @@ def main() -> None:
             "s",
             f"raw executemany of the same {rows} rows",
             raw_s,
-            goal="value <= 60 s",
-            met=seed_s <= 60,
-            database=vendor,
+            goal=f"ratio <= {SEED_RATIO_GOAL}",
+            met=seed_s / raw_s <= SEED_RATIO_GOAL,
+            **demo_goal(vendor, f"<= {DEMO_SEED_SECONDS} s", seed_s <= DEMO_SEED_SECONDS),
         )
     ]
 
@@ -134,12 +149,15 @@ def main() -> None:
             "rows/s",
             "pandas read_csv + raw executemany of the same account rows",
             IMPORT_ROWS / base_s,
-            # Validation, per-row permission checks and the ORM's bulk insert cost more
-            # than a raw load; the goal is the user-facing one: 10,000 rows in ≤ 2 s.
-            goal="value >= 5,000 rows/s",
-            met=IMPORT_ROWS / import_s >= 5000,
+            # A ratio of rates: the import's rows/s over the baseline's (>= is better).
+            goal=f"ratio >= {IMPORT_RATIO_GOAL}",
+            met=base_s / import_s >= IMPORT_RATIO_GOAL,
             seconds=round(import_s, 3),
-            database=vendor,
+            **demo_goal(
+                vendor,
+                f">= {DEMO_IMPORT_ROWS_PER_S:,} rows/s",
+                IMPORT_ROWS / import_s >= DEMO_IMPORT_ROWS_PER_S,
+            ),
         )
     )
     emit(figures)

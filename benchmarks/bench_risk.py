@@ -4,7 +4,7 @@
   ``manage.py train_risk`` and the weekly beat run: read every past renewal at T-90, fit,
   calibrate, cross-validate, score every live account) on the default demo book (300
   accounts, 32 months). Baseline: ``insights.backtest.history(90)`` alone, the point-in-time
-  reads the training shares with the backtest. Goal: ≤ 60 s.
+  reads the training shares with the backtest. Goal: ratio <= ``TRAIN_RATIO_GOAL``.
 - ``risk_score_full_10000``: seconds of scoring every live account of the 10,000-account
   demo book from the measure rows a steady-state full recompute just computed (what the
   ``measures_computed`` receiver does after the nightly recompute), with the model trained
@@ -25,6 +25,9 @@ from _common import emit, figure, restore_configuration, setup_django, timed
 
 ACCOUNTS = int(os.environ.get("BENCH_RISK_ACCOUNTS", 10_000))
 RUNS = int(os.environ.get("BENCH_RISK_RUNS", 5))
+# Set from the code of 2026-12-05 on PostgreSQL: see docs/performance.md.
+TRAIN_RATIO_GOAL = 3.0
+SCORE_RATIO_GOAL = 0.3
 
 
 def main() -> None:
@@ -50,8 +53,8 @@ def main() -> None:
             "s",
             "backtest.history(90): the point-in-time reads alone",
             history_s,
-            "<= 60 s",
-            train_s <= 60,
+            f"ratio <= {TRAIN_RATIO_GOAL}",
+            train_s / history_s <= TRAIN_RATIO_GOAL,
             kind=trained.kind,
             renewals=trained.n_renewals,
             churned=trained.n_churned,
@@ -93,8 +96,8 @@ def main() -> None:
             "s",
             "the steady-state full recompute it follows",
             full_s,
-            "<= 0.3",
-            score_s / full_s <= 0.3,
+            f"ratio <= {SCORE_RATIO_GOAL}",
+            score_s / full_s <= SCORE_RATIO_GOAL,
             runs_s=[round(x, 3) for x in score_runs],
             baseline_runs_s=[round(x, 3) for x in full_runs],
             first_scoring_s=round(first_s, 3),

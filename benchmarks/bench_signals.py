@@ -33,7 +33,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import ROOT, emit, figure, setup_django, timed
+from _common import ROOT, emit, figure, setup_django, skip, timed
 
 ROWS = int(os.environ.get("BENCH_SIGNAL_ROWS", 100_000))
 ACCOUNTS = 1000
@@ -82,8 +82,12 @@ def signals() -> list[dict]:
 def main() -> None:
     vendor = setup_django()
     if vendor != "postgresql":
-        print("bench_signals: PostgreSQL only (COPY and ON CONFLICT … RETURNING are the point); "
-              "set DATABASE_URL to a scratch PostgreSQL database")  # fmt: skip
+        skip(
+            "ingest_storage_path, ingest_http_batch",
+            "PostgreSQL only: the storage path and its baseline are COPY and "
+            "ON CONFLICT … RETURNING; "
+            "set DATABASE_URL to a scratch PostgreSQL database",
+        )
         emit([])
         return
     from django.db import connection, transaction

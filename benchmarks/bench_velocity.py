@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import statistics
 
-from _common import emit, figure, setup_django, timed
+from _common import emit, figure, setup_django, skip, timed
 
 ACCOUNTS = int(os.environ.get("BENCH_VELOCITY_ACCOUNTS", "10000"))
 TICKETS = int(os.environ.get("BENCH_VELOCITY_TICKETS", "2000000"))
@@ -24,8 +24,11 @@ RUNS = int(os.environ.get("BENCH_VELOCITY_RUNS", "15"))
 def main() -> None:
     vendor = setup_django()
     if vendor != "postgresql":
-        print("bench_velocity: PostgreSQL only (the baseline is a PostgreSQL window query); "
-              "set DATABASE_URL to a scratch PostgreSQL database")  # fmt: skip
+        skip(
+            f"velocity_{ACCOUNTS}_accounts",
+            "PostgreSQL only: the baseline is a PostgreSQL count(*) FILTER window query; "
+            "set DATABASE_URL to a scratch PostgreSQL database",
+        )
         emit([])
         return
     import pandas as pd

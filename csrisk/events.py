@@ -15,8 +15,20 @@ from django.db import transaction
 from django.dispatch import Signal
 
 # A scorecard colour changed: account_id, area ("overall" or an area code), old, new, at,
-# cause, reason.
+# cause, reason. A change whose cause is ``BACKFILL`` is history, not news (``is_news``).
 color_changed = Signal()
+
+# The cause of a change that an import of history made (signals.backfills): recorded in the
+# colour history like any other, told to nobody.
+BACKFILL = "backfill"
+
+
+def is_news(cause: str) -> bool:
+    """Whether a change with this cause is news people are told about: every change is,
+    except what a backfill brought (docs/signals.md, "Backfills"). The one place alerts ask."""
+    return cause != BACKFILL
+
+
 # An override ran out and the computed colour is back: account_id, area, color, set_by_id.
 override_expired = Signal()
 # A recompute ran the measures, after its commit: account_ids, rows (the measure rows as a

@@ -313,6 +313,17 @@ CRM_WEBHOOK_SECRET = env.str("CRM_WEBHOOK_SECRET", default="")
 # The Jira custom field holding the customer's CRM or help-desk id (e.g. customfield_10050);
 # without it (or when empty) an issue maps through its project key, matched once in the UI.
 JIRA_ACCOUNT_FIELD = env.str("JIRA_ACCOUNT_FIELD", default="")
+# HubSpot signs its webhooks (X-HubSpot-Signature-v3) with the app's client secret. The
+# signature covers the full URI HubSpot called; set HUBSPOT_WEBHOOK_URL to it when a proxy
+# changes the scheme or host csrisk sees (else the request's own absolute URI is used).
+HUBSPOT_CLIENT_SECRET = env.str("HUBSPOT_CLIENT_SECRET", default="")
+HUBSPOT_WEBHOOK_URL = env.str("HUBSPOT_WEBHOOK_URL", default="")
+# Segment's webhook destination signs with the shared secret (X-Signature, HMAC-SHA1).
+SEGMENT_WEBHOOK_SECRET = env.str("SEGMENT_WEBHOOK_SECRET", default="")
+# Track events counted per feature in the daily usage rollup (comma-separated names).
+CSRISK_USAGE_KEY_FEATURES = env.list("CSRISK_USAGE_KEY_FEATURES", default=[])
+# How long message ids are remembered for de-duplication; older calls are refused.
+CSRISK_USAGE_DEDUPE_DAYS = env.int("CSRISK_USAGE_DEDUPE_DAYS", default=7)
 CSRISK_WEBHOOK_TOLERANCE_SECONDS = env.int("CSRISK_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # How long a person's API token lives (days; 0: no expiry). Integration tokens never
 # expire unless `manage.py api_token … --expires-days N` says so (docs/security.md).

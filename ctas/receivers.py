@@ -16,4 +16,5 @@ def on_color_changed(sender: Any, **event: Any) -> None:
         old=event["old"],
         new=event["new"],
         reason=event.get("reason", ""),
+        cause=event.get("cause", "measures"),
     )

@@ -726,18 +726,24 @@ def _people_candidates(
         if key is not None and (role is None or key == role):
             left_on[account_id, key] = max(left_on.get((account_id, key), on), on)
 
-    for account_id, change, at, roles in PeopleChange.objects.filter(
-        change__in=[PeopleChangeKind.LEFT, PeopleChangeKind.TITLE_CHANGED],
-        occurred_at__gte=since,
-        occurred_at__lte=now,
-    ).order_by().values_list("account_id", "change", "occurred_at", "roles"):
+    for account_id, change, at, roles in (
+        PeopleChange.objects.filter(
+            change__in=[PeopleChangeKind.LEFT, PeopleChangeKind.TITLE_CHANGED],
+            occurred_at__gte=since,
+            occurred_at__lte=now,
+        )
+        .order_by()
+        .values_list("account_id", "change", "occurred_at", "roles")
+    ):
         if change == PeopleChangeKind.LEFT:
             left(account_id, roles, at.date())
         else:
             changed.add(account_id)
-    for account_id, on, roles in Contact.objects.filter(
-        at_company=False, left_on__gte=since.date(), left_on__lte=now.date()
-    ).order_by().values_list("account_id", "left_on", "roles"):
+    for account_id, on, roles in (
+        Contact.objects.filter(at_company=False, left_on__gte=since.date(), left_on__lte=now.date())
+        .order_by()
+        .values_list("account_id", "left_on", "roles")
+    ):
         left(account_id, roles, on)
     return left_on, changed
 

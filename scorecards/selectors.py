@@ -17,6 +17,7 @@ from django.db.models import F, QuerySet
 
 from accounts.choices import LifecycleStage
 from accounts.models import Account
+from csrisk import events
 from csrisk.db import reads_may_run_concurrently
 from scorecards.choices import AreaCode
 from scorecards.colour_rule import AreaInfo, CtaFloor, OverrideInfo
@@ -1185,6 +1186,7 @@ def _timeline(
         color = (points[0].from_color if points else current[(account_id, key)]) or None
         t = start
         segments = []
+        why = ""  # a colour a backfill brought says so (history, not news)
         for c in [*points, None]:
             end = c.at if c else now
             if color and end > t:
@@ -1193,11 +1195,12 @@ def _timeline(
                         "x": round(HISTORY_WIDTH * (t - start).total_seconds() / span, 3),
                         "width": round(HISTORY_WIDTH * (end - t).total_seconds() / span, 3),
                         "color": color,
-                        "title": f"{label}: {color} from {t:%b %d} to {end:%b %d}",
+                        "title": f"{label}: {color} from {t:%b %d} to {end:%b %d}{why}",
                     }
                 )
             if c:
                 color, t = c.to_color, c.at
+                why = " (from a backfill)" if c.cause == events.BACKFILL else ""
         # The last cell is "now", so a colour that changed today is visible too.
         now_color = current[(account_id, key)]
         segments.append(

@@ -8,6 +8,11 @@
   configurable custom field (its value a CRM or help-desk id) or else the project key,
   which the "match" action maps to an account once. Stored as defect tickets.
 - CRM: Salesforce-style Contact records and Contact change events (CDC) → people changes.
+- HubSpot: the v3 webhook batch (a JSON array of events) read into ``HubSpotEvent``s; which
+  company a contact belongs to needs the stored associations, so ``signals.services.hubspot``
+  turns them into people changes.
+- Segment: the webhook destination's calls (one object, or an array when batched) read into
+  ``SegmentCall``s; ``signals.services.usage`` rolls them up per organisation and day.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from signals.normalise import Invalid, Unreadable, parse_time
@@ -23,6 +29,12 @@ from signals.normalise import Invalid, Unreadable, parse_time
 ZENDESK = "zendesk"
 JIRA = "jira"
 CRM = "crm"
+HUBSPOT = "hubspot"
+SEGMENT = "segment"
+# A HubSpot company id as an organisation key ("hubspot:123"); a contact whose company is
+# not known yet is parked under "hubspot-contact:<contact id>".
+HUBSPOT_COMPANY = "hubspot:"
+HUBSPOT_CONTACT = "hubspot-contact:"
 
 
 # --- reading a field: each one has the type the tool documents, or the item is refused ----
@@ -116,6 +128,22 @@ def jira_signature_ok(secret: str, body: bytes, signature: str) -> bool:
     """Jira Cloud signs with X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>."""
     expected = "sha256=" + hmac_sha256(secret, body).hex()
     return hmac.compare_digest(expected, signature or "")
+
+
+def hubspot_signature_ok(
+    secret: str, method: str, uri: str, body: bytes, timestamp: str, signature: str
+) -> bool:
+    """HubSpot's v3 signature: base64(HMAC-SHA256(client secret, method + URI + body +
+    timestamp)), the URI being the full request URI (scheme, host, path, query)."""
+    message = method.encode() + uri.encode() + body + timestamp.encode()
+    expected = base64.b64encode(hmac_sha256(secret, message)).decode()
+    return hmac.compare_digest(expected, signature or "")
+
+
+def segment_signature_ok(secret: str, body: bytes, signature: str) -> bool:
+    """Segment's webhook destination: X-Signature is the hex HMAC-SHA1 of the body."""
+    expected = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+    return hmac.compare_digest(expected, (signature or "").strip().lower())
 
 
 def _zendesk_ticket(t: Any, updated_hint: Any = None) -> dict[str, Any]:
@@ -357,3 +385,159 @@ def crm_signals(payload: Any, *, now: dt.datetime) -> list[Any]:
     return _contact_change(
         payload, changed=[], event_id=f"{contact_id}:{stamp or ''}", when=None, now=now
     )
+
+
+# --- HubSpot (webhooks API v3) -------------------------------------------------------------
+
+HUBSPOT_TYPES = (
+    "contact.propertyChange",
+    "contact.deletion",
+    "contact.associationChange",
+    "company.associationChange",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HubSpotEvent:
+    """One event of a HubSpot webhook batch, its fields checked."""
+
+    event_id: str
+    portal_id: str
+    subscription_type: str
+    object_id: str
+    occurred_at: int  # epoch milliseconds
+    property_name: str = ""
+    property_value: str = ""
+    association_type: str = ""
+    from_id: str = ""
+    to_id: str = ""
+    removed: bool = False
+
+    @property
+    def key(self) -> str:
+        """The event's id within its portal (HubSpot does not promise eventId is unique
+        across portals)."""
+        return f"{self.portal_id}:{self.event_id}"
+
+
+def _hubspot_id(value: Any, what: str, *, required: bool = True) -> str:
+    """A HubSpot id: a number (as sent) or its digits as text."""
+    if type(value) is int and 0 <= value < 10**30:
+        return str(value)
+    if type(value) is str and value.isdigit() and len(value) <= 30:
+        return value
+    if value is None and not required:
+        return ""
+    raise Invalid(
+        f"{what} must be a HubSpot id (a number of at most 30 digits), not {_kind(value)}"
+    )
+
+
+def _hubspot_event(e: Any) -> list[HubSpotEvent]:
+    if type(e) is not dict:
+        raise Invalid(f"each HubSpot event must be an object, not {_kind(e)}")
+    kind = _str(e.get("subscriptionType"), "subscriptionType", required=True)
+    occurred = e.get("occurredAt")
+    if type(occurred) is not int or occurred <= 0:
+        raise Invalid("occurredAt must be epoch milliseconds (a number)")
+    removed = e.get("associationRemoved", False)
+    if type(removed) is not bool:
+        raise Invalid(f"associationRemoved must be a boolean, not {_kind(removed)}")
+    for name in ("subscriptionId", "appId", "attemptNumber"):
+        if e.get(name) is not None and type(e.get(name)) is not int:
+            raise Invalid(f"{name} must be a number, not {_kind(e.get(name))}")
+    _str(e.get("changeSource"), "changeSource")
+    value = e.get("propertyValue")
+    return [
+        HubSpotEvent(
+            event_id=_hubspot_id(e.get("eventId"), "eventId"),
+            portal_id=_hubspot_id(e.get("portalId"), "portalId", required=False),
+            subscription_type=kind,
+            object_id=_hubspot_id(e.get("objectId"), "objectId", required=False),
+            occurred_at=occurred,
+            property_name=_str(e.get("propertyName"), "propertyName"),
+            # HubSpot sends property values as text; a number is read as its text.
+            property_value=_str(value, "propertyValue", number_ok=True),
+            association_type=_str(e.get("associationType"), "associationType"),
+            from_id=_hubspot_id(e.get("fromObjectId"), "fromObjectId", required=False),
+            to_id=_hubspot_id(e.get("toObjectId"), "toObjectId", required=False),
+            removed=removed,
+        )
+    ]
+
+
+def hubspot_events(payload: Any) -> list[HubSpotEvent | Unreadable]:
+    """The events of a HubSpot webhook request (a JSON array; one object is read as a
+    batch of one). An event that cannot be read is an ``Unreadable`` (rejected alone)."""
+    if type(payload) is dict:
+        payload = [payload]
+    if type(payload) is not list:
+        raise Invalid("a HubSpot webhook body is a JSON array of events")
+    if not payload:
+        raise Invalid("No events in the body.")
+    return _each(payload, _hubspot_event, "eventId")
+
+
+# --- Segment (webhook destination) ---------------------------------------------------------
+
+SEGMENT_TYPES = ("track", "identify", "group", "page", "screen", "alias")
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentCall:
+    """One Segment call, its fields checked: what the usage rollup needs of it."""
+
+    type: str
+    message_id: str
+    user_id: str  # userId, or anonymousId when there is no userId
+    timestamp: str  # as sent (ISO 8601); read by the rollup
+    event: str = ""  # a track call's event name
+    group_id: str = ""  # a group call's groupId, or context.groupId of any call
+
+
+def _segment_call(c: Any) -> list[SegmentCall]:
+    if type(c) is not dict:
+        raise Invalid(f"each Segment call must be an object, not {_kind(c)}")
+    kind = _str(c.get("type"), "type", required=True)
+    if kind not in SEGMENT_TYPES:
+        raise Invalid(f"unknown Segment call type {kind!r}; one of {', '.join(SEGMENT_TYPES)}")
+    context = _obj(c.get("context"), "context")
+    _obj(c.get("traits"), "traits")
+    _obj(c.get("properties"), "properties")
+    group = _str(c.get("groupId"), "groupId", number_ok=True) or _str(
+        context.get("groupId"), "context.groupId", number_ok=True
+    )
+    user = _str(c.get("userId"), "userId", number_ok=True) or _str(
+        c.get("anonymousId"), "anonymousId", number_ok=True
+    )
+    if kind == "group" and not group:
+        raise Invalid("a group call needs groupId")
+    stamp = c.get("timestamp") or c.get("receivedAt")
+    if type(stamp) is not str or not stamp:
+        raise Invalid("timestamp is required (an ISO 8601 time)")
+    message_id = _str(c.get("messageId"), "messageId", required=True)
+    if len(message_id) > 200 or len(user) > 200 or len(group) > 200:
+        raise Invalid("messageId, userId and groupId are at most 200 characters")
+    return [
+        SegmentCall(
+            type=kind,
+            message_id=message_id,
+            user_id=user,
+            timestamp=stamp,
+            event=_str(c.get("event"), "event")[:100] if kind == "track" else "",
+            group_id=group,
+        )
+    ]
+
+
+def segment_calls(payload: Any) -> list[SegmentCall | Unreadable]:
+    """The calls of a Segment webhook request: one call object, or an array of them (the
+    Webhooks (Actions) destination with batching on). A call that cannot be read is an
+    ``Unreadable`` (rejected alone)."""
+    if type(payload) is dict:
+        payload = [payload]
+    if type(payload) is not list:
+        raise Invalid("a Segment webhook body is a JSON object (one call) or an array of them")
+    if not payload:
+        raise Invalid("No calls in the body.")
+    return _each(payload, _segment_call, "messageId")

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from csrisk import audit
 from signals.models import (
+    Backfill,
     IdempotencyRecord,
     IngestRejection,
     OrgAlias,
@@ -24,8 +25,26 @@ class SignalAdmin(admin.ModelAdmin):
     )  # fmt: skip
     list_filter = ("status", "kind", "source", "sent_via")
     search_fields = ("external_id", "org_ref", "sender")
-    raw_id_fields = ("account", "sent_by")
+    raw_id_fields = ("account", "sent_by", "backfill")
     list_select_related = ("account",)
+
+
+@admin.register(Backfill)
+class BackfillAdmin(admin.ModelAdmin):
+    """Imports of history: a record of who did what, read only."""
+
+    list_display = (
+        "pk", "via", "source", "sender", "started_at", "finished_at", "accepted", "rejected",
+    )  # fmt: skip
+    list_filter = ("via",)
+    list_select_related = ("created_by",)
+    readonly_fields = [f.name for f in Backfill._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(SignalVersion)
@@ -57,6 +76,7 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 class SignalImportAdmin(admin.ModelAdmin):
     list_display = ("filename", "kind", "status", "total_rows", "created_by", "created_at")
     exclude = ("content",)
+    raw_id_fields = ("backfill",)
     list_select_related = ("created_by",)
 
 

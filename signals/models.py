@@ -67,6 +67,16 @@ class Signal(models.Model):
         max_length=200, blank=True, default="", help_text="Who or what sent it, in words."
     )
     sent_bound = models.BooleanField(default=False)
+    # The import of history that sent the current version (signals.backfills): processed
+    # without alerting when dated before the backfill started. None: news.
+    backfill = models.ForeignKey(
+        "signals.Backfill",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signals",
+        db_constraint=False,  # as ``account``: no FK trigger on the hot append table
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -82,6 +92,12 @@ class Signal(models.Model):
                 fields=["status", "received_at"],
                 name="signal_work_idx",
                 condition=Q(status__in=["pending", "unmatched"]),
+            ),
+            # A backfill's progress (its signals by status); empty for news.
+            models.Index(
+                fields=["backfill", "status"],
+                name="signal_backfill_idx",
+                condition=Q(backfill__isnull=False),
             ),
         ]
 
@@ -138,6 +154,77 @@ class OrgAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.org_ref} → {self.account}"
+
+
+class HubSpotAssociation(models.Model):
+    """A HubSpot contact's association with a HubSpot company, as the association-change
+    webhooks told it (the latest change wins): how a contact's title change or deletion
+    finds its company, since those events carry only the contact's id."""
+
+    contact_id = models.CharField(max_length=64)
+    company_id = models.CharField(max_length=64)
+    removed = models.BooleanField(default=False)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_id", "company_id"], name="one_hubspot_association"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} {'x' if self.removed else '→'} company {self.company_id}"
+
+
+class ProductUser(models.Model):
+    """Which organisation (a group id) a product-analytics user belongs to, from the
+    source's group calls (Segment ``group``); a later call moves the user."""
+
+    source = models.CharField(max_length=40)
+    user_id = models.CharField(max_length=200)
+    org_ref = models.CharField(max_length=200)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "user_id"], name="one_org_per_product_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.user_id} → {self.org_ref}"
+
+
+class SeenMessage(models.Model):
+    """A message id already counted in the usage rollups (Segment ``messageId``): the
+    bounded de-duplication store. Written in the transaction that adds the message to the
+    rollups, so a count and its id commit together; rows older than
+    CSRISK_USAGE_DEDUPE_DAYS are deleted by the sweeper, and messages older than that are
+    refused, so a purged id can never be counted twice."""
+
+    # The key itself is the primary key: one index per row written, not two.
+    pk = models.CompositePrimaryKey("source", "message_id")
+    source = models.CharField(max_length=40)
+    message_id = models.CharField(max_length=200)
+    seen_on = models.DateField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.message_id}"
+
+
+class ActiveUserDay(models.Model):
+    """A user seen active on a day in an organisation: what makes ``DailyUsage.active_users``
+    a count of distinct users (one row per user and day, not per event). Purged with the
+    seen messages: a day older than the de-duplication window takes no more events."""
+
+    pk = models.CompositePrimaryKey("source", "org_ref", "day", "user_id")
+    source = models.CharField(max_length=40)
+    org_ref = models.CharField(max_length=200)
+    day = models.DateField(db_index=True)
+    user_id = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.org_ref} {self.day}: {self.user_id}"
 
 
 class IngestRejection(models.Model):
@@ -213,6 +300,39 @@ class SignalRule(models.Model):
         return self.name
 
 
+class Backfill(models.Model):
+    """One import of history: its signals update facts, colours and history, but what they
+    change dated before ``started_at`` alerts nobody (signals.backfills)."""
+
+    VIAS = [
+        ("rest", "REST batch"),
+        ("webhook", "webhook"),
+        ("csv", "CSV upload"),
+        ("command", "manage.py import_signals"),
+    ]
+
+    via = models.CharField(max_length=10, choices=VIAS)
+    source = models.CharField(max_length=200, blank=True, help_text="The sources it named.")
+    started_at = models.DateTimeField(help_text="Changes dated before this are history.")
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="All of it stored (a file); None while it goes on."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender = models.CharField(max_length=200, help_text="Who or what sent it, in words.")
+    sent = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"backfill #{self.pk} from {self.source or self.via} by {self.sender}"
+
+
 class SignalImport(models.Model):
     """One CSV upload of tickets or contact changes: the file, its preview, its result."""
 
@@ -235,6 +355,12 @@ class SignalImport(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
+    history = models.BooleanField(
+        default=False, help_text="Import as history (a backfill): no alerts for past changes."
+    )
+    backfill = models.ForeignKey(
+        Backfill, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,7 +11,9 @@ from accounts.models import Account
 
 
 def account_saved(sender: type, instance: Account, created: bool, **kwargs: Any) -> None:
-    if kwargs.get("raw") or not (instance.crm_id or instance.helpdesk_org_id):
+    if kwargs.get("raw") or not (
+        instance.crm_id or instance.helpdesk_org_id or instance.hubspot_company_id
+    ):
         return
     from signals.services import rematch_unmatched
 

@@ -23,7 +23,7 @@ from ctas.choices import LIVE_STATUSES, CtaType, Source
 from ctas.models import Cta
 from ctas.services import cta_create
 from scorecards.measures import DEFERRED, GREEN
-from scorecards.selectors import measure_verdicts
+from scorecards.selectors import measure_verdicts, thresholds
 from signals.choices import Kind, RuleTrigger
 from signals.models import Signal, SignalRule
 
@@ -105,10 +105,52 @@ def _open(rule: SignalRule, account: Account, live: set[tuple[int, str]], **valu
         log.warning("rule %r could not open a CTA on account %s: %s", rule.name, account.pk, exc)
 
 
-def evaluate(signals: Sequence[Signal], *, people: dict[int, Person], now: dt.datetime) -> None:
+# An event rule reads its event; in history (a backfill) the event is the past, and a CTA
+# opens only when the area's measure, with its configured window, still says at risk now
+# and counts an event this recent: an evaluation that ended last year opens nothing.
+STILL_TRUE_OF = {
+    RuleTrigger.COMPETITOR: "product.competitor_exposure",
+    RuleTrigger.LOW_NPS: "sentiment.nps_level",
+}
+
+
+def still_true(code: str, signals: Sequence[Signal], now: dt.datetime) -> list[Signal]:
+    """The ``signals`` measure ``code`` still counts now: within its window, on an account
+    it calls at risk (people and measure rules read their measure at ``now`` already)."""
+    window = next((t.window_days for t in thresholds() if t.code == code), None)
+    if window is None or not signals:
+        return []
+    since = now - dt.timedelta(days=window)
+    recent = [s for s in signals if s.occurred_at > since]
+    risky = at_risk(code, sorted({s.account_id for s in recent}), now) if recent else {}
+    return [s for s in recent if s.account_id in risky]
+
+
+def evaluate(
+    signals: Sequence[Signal],
+    *,
+    people: dict[int, Person],
+    now: dt.datetime,
+    history: bool = False,
+) -> None:
+    """Open the CTAs the active rules call for; ``history``: the signals are a backfill's
+    past, and only what is still true now opens a CTA (``STILL_TRUE_OF``)."""
     active = list(SignalRule.objects.filter(active=True))
     if not active or not signals:
         return
+    if history:
+        kept: set[int] = set()
+        for trigger, kind in (
+            (RuleTrigger.COMPETITOR, Kind.COMPETITOR),
+            (RuleTrigger.LOW_NPS, Kind.SENTIMENT),
+        ):
+            events = [s for s in signals if s.kind == kind]
+            kept |= {s.pk for s in still_true(STILL_TRUE_OF[trigger], events, now)}
+        signals = [
+            s for s in signals if s.kind not in (Kind.COMPETITOR, Kind.SENTIMENT) or s.pk in kept
+        ]
+        if not signals:
+            return
     # What to open, in order; the accounts are loaded afterwards, only those a rule fired
     # for: a batch of 500 signals usually opens nothing.
     fired: list[tuple[SignalRule, int, dict[str, Any]]] = []

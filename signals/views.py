@@ -29,7 +29,13 @@ def timeline_panel_context(request: HttpRequest, account: Account) -> dict[str, 
     # An account whose facts came from a CSV or the demo seed, not an integration, still
     # shows what is on record (the facts its reasons cite), not "no signals".
     facts = [] if signals else recent_facts(account.pk)
-    return {"account": account, "signals": signals, "facts": facts}
+    return {
+        "account": account,
+        "signals": signals,
+        "facts": facts,
+        # Backfills are made of signals: none without them (and no query).
+        "backfills": selectors.account_backfills(account.pk) if signals else [],
+    }
 
 
 @require_http_methods(["GET"])
@@ -110,6 +116,14 @@ def match(request: HttpRequest) -> HttpResponse:
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=SignalImport.KINDS, label="What the file holds")
     file = forms.FileField(label="CSV file")
+    history = forms.BooleanField(
+        required=False,
+        label="This file is history (a backfill)",
+        help_text=(
+            "Colours and history are updated, but nobody is alerted about changes dated "
+            "before the import; rule CTAs open only for what is still true now."
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,6 +142,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                     filename=f.name,
                     content=f.read(),
                     kind=form.cleaned_data["kind"],
+                    history=form.cleaned_data["history"],
                 )
             except ImportFileError as exc:
                 file_error = str(exc)
@@ -149,16 +164,25 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _own_upload(request: HttpRequest, pk: int) -> SignalImport:
-    job = get_object_or_404(SignalImport.objects.defer("content"), pk=pk)
+    job = get_object_or_404(
+        SignalImport.objects.defer("content").select_related("backfill__created_by"), pk=pk
+    )
     if job.created_by_id != request.user.pk and not request.user.is_org_wide:
         raise Http404("No such upload.")
     return job
 
 
 @require_http_methods(["GET"])
+@vary_on_headers("HX-Request")
 def upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An upload: its preview or result and, for a backfill, its progress (htmx polls the
+    progress fragment while its signals are processed)."""
     job = _own_upload(request, pk)
-    return render(request, "signals/upload_detail.html", {"job": job, "errors": job.errors[:500]})
+    progress = selectors.backfill_progress(job.backfill) if job.backfill_id else None
+    context = {"job": job, "errors": job.errors[:500], "progress": progress}
+    if request.htmx:
+        return render(request, "signals/partials/_backfill_progress.html", context)
+    return render(request, "signals/upload_detail.html", context)
 
 
 @require_POST

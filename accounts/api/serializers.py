@@ -37,6 +37,7 @@ class AccountSerializer(serializers.ModelSerializer):
     team_name = serializers.SerializerMethodField()
     crm_id = serializers.CharField(max_length=64, allow_null=True, required=False)
     helpdesk_org_id = serializers.CharField(max_length=64, allow_null=True, required=False)
+    hubspot_company_id = serializers.CharField(max_length=64, allow_null=True, required=False)
     currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
     arr = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
 
@@ -58,6 +59,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "team_name",
             "crm_id",
             "helpdesk_org_id",
+            "hubspot_company_id",
             "created_at",
             "updated_at",
         ]
@@ -77,6 +79,9 @@ class AccountSerializer(serializers.ModelSerializer):
 
     def validate_helpdesk_org_id(self, value: str | None) -> str | None:
         return self._unique_external_id("helpdesk_org_id", value)
+
+    def validate_hubspot_company_id(self, value: str | None) -> str | None:
+        return self._unique_external_id("hubspot_company_id", value)
 
     def _unique_external_id(self, field: str, value: str | None) -> str | None:
         value = (value or "").strip() or None

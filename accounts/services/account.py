@@ -32,6 +32,7 @@ ACCOUNT_FIELDS = frozenset(
         "team",
         "crm_id",
         "helpdesk_org_id",
+        "hubspot_company_id",
     }
 )
 

@@ -7,7 +7,7 @@ import datetime as dt
 from django.urls import reverse
 
 from accounts.models import Account
-from csrisk import clock
+from csrisk import clock, events
 from csrisk.notifications import notify
 from ctas.choices import Status
 from ctas.models import Cta
@@ -51,9 +51,12 @@ def _told_by_a_flag(account: Account) -> set[int]:
     return told
 
 
-def alert_color_change(*, account_id: int, old: str, new: str, reason: str) -> int:
-    """An account's overall colour turned red, or left red: tell its owner and their lead."""
-    if (old == "red") == (new == "red"):
+def alert_color_change(
+    *, account_id: int, old: str, new: str, reason: str, cause: str = "measures"
+) -> int:
+    """An account's overall colour turned red, or left red: tell its owner and their lead
+    (unless a backfill turned it: history is not news, ``events.is_news``)."""
+    if (old == "red") == (new == "red") or not events.is_news(cause):
         return 0
     account = Account.objects.select_related("owner__team__lead").get(pk=account_id)
     if account.owner is None:

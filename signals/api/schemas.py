@@ -164,6 +164,59 @@ CRM_SCHEMA = {
     ],
 }
 
+_HS_ID = {"type": "integer", "minimum": 0, "maximum": 10**30 - 1, "nullable": True}
+_INT = {"type": "integer", "nullable": True}
+HUBSPOT_EVENT = _object(
+    {
+        "eventId": {"type": "integer", "minimum": 0, "maximum": 10**30 - 1},
+        "subscriptionId": _INT,
+        "portalId": _HS_ID,
+        "appId": _INT,
+        "occurredAt": {"type": "integer", "minimum": 1, "description": "epoch milliseconds"},
+        "subscriptionType": {"type": "string", "minLength": 1},
+        "attemptNumber": _INT,
+        "objectId": _HS_ID,
+        "propertyName": TEXT,
+        "propertyValue": ID,  # text as HubSpot sends it; a number is read as its text
+        "changeSource": TEXT,
+        "associationType": TEXT,
+        "fromObjectId": _HS_ID,
+        "toObjectId": _HS_ID,
+        "associationRemoved": {"type": "boolean"},
+    },
+    ("eventId", "occurredAt", "subscriptionType"),
+)
+HUBSPOT_SCHEMA = {
+    "description": "HubSpot's webhook batch (API v3): an array of events. contact.propertyChange "
+    "of jobtitle, contact.deletion and CONTACT_TO_COMPANY / COMPANY_TO_CONTACT association "
+    "changes are read; other events are counted as ignored.",
+    "type": "array",
+    "items": HUBSPOT_EVENT,
+}
+SEGMENT_CALL = _object(
+    {
+        "type": {
+            "type": "string",
+            "enum": ["track", "identify", "group", "page", "screen", "alias"],
+        },
+        "messageId": {"type": "string", "minLength": 1, "maxLength": 200},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "userId": ID,
+        "anonymousId": ID,
+        "event": TEXT,
+        "groupId": ID,
+        "traits": {"type": "object", "nullable": True},
+        "properties": {"type": "object", "nullable": True},
+        "context": {"type": "object", "nullable": True},
+    },
+    ("type", "messageId", "timestamp"),
+)
+SEGMENT_SCHEMA = {
+    "description": "A Segment call (track, identify, group; page, screen and alias are "
+    "ignored), or an array of them (the Webhooks (Actions) destination with batching).",
+    "anyOf": [SEGMENT_CALL, {"type": "array", "items": SEGMENT_CALL}],
+}
+
 
 # Examples, as each tool documents its payloads (the fuzz test sends them as they are).
 ZENDESK_EXAMPLE = {
@@ -214,4 +267,31 @@ CRM_EXAMPLE = {
     "Title": "CFO",
     "EmailBouncedReason": "550 5.1.1 The email account does not exist",
     "LastModifiedDate": "2026-10-01T08:00:00.000+0000",
+}
+
+# HubSpot's documented webhook payload (developers.hubspot.com, "Webhooks API").
+HUBSPOT_EXAMPLE = [
+    {
+        "eventId": 1001,
+        "subscriptionId": 12345,
+        "portalId": 62515,
+        "appId": 54321,
+        "occurredAt": 1791100800000,
+        "subscriptionType": "contact.propertyChange",
+        "attemptNumber": 0,
+        "objectId": 123,
+        "changeSource": "CRM",
+        "propertyName": "jobtitle",
+        "propertyValue": "Senior Manager",
+    }
+]
+# Segment's track call (segment.com/docs/connections/spec/track/).
+SEGMENT_EXAMPLE = {
+    "type": "track",
+    "event": "Report Exported",
+    "userId": "u-1001",
+    "messageId": "ajs-next-1791100800-9f1c",
+    "timestamp": "2026-10-04T09:30:00.123Z",
+    "properties": {"format": "csv"},
+    "context": {"groupId": "ACME-001"},
 }

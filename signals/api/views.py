@@ -1,4 +1,5 @@
-"""Ingestion endpoints: the generic batch, and the native Zendesk, Jira and CRM webhooks.
+"""Ingestion endpoints: the generic batch, and the native Zendesk, Jira, CRM, HubSpot and
+Segment webhooks.
 
 Each one reads the raw body itself (the HMAC is over the exact bytes; the idempotency key
 is compared with a digest of them), turns it into generic signals and stores them in one
@@ -11,9 +12,12 @@ import abc
 import hashlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -22,7 +26,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,11 +34,12 @@ from rest_framework.views import APIView
 from csrisk import clock, db
 from csrisk.api.parsers import MalformedJSON, parse_json
 from csrisk.permissions import IsIntegration
-from signals import adapters, normalise, provenance, services
+from signals import adapters, normalise, provenance, selectors, services
 from signals.api import schemas
-from signals.api.serializers import IngestAnswerSerializer
-from signals.models import IdempotencyRecord
+from signals.api.serializers import BackfillStatusSerializer, IngestAnswerSerializer
+from signals.models import Backfill, IdempotencyRecord
 from signals.normalise import Invalid
+from signals.services import backfills
 from signals.throttling import IngestRateThrottle
 
 ERRORS = {
@@ -82,6 +87,42 @@ IDEMPOTENCY = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Same key → same answer; same key with another body → 422.",
 )
+BACKFILL = OpenApiParameter(
+    "backfill",
+    OpenApiTypes.BOOL,
+    OpenApiParameter.QUERY,
+    description=(
+        "true: these signals are history (a backfill): facts, colours and history are "
+        "updated, but changes dated before the backfill started alert nobody, and rule CTAs "
+        "open only for what is still true now. The answer names the backfill; its status is "
+        "at /api/v1/backfills/{id}/. Not covered by a webhook's signature."
+    ),
+)
+BACKFILL_ID = OpenApiParameter(
+    "backfill_id",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    description="Add to the open backfill this sender started (a long one, in many requests).",
+)
+INGEST_PARAMETERS = [IDEMPOTENCY, BACKFILL, BACKFILL_ID]
+
+
+class History:
+    """What a request asks of ``backfill`` / ``backfill_id``: nothing (news), a new
+    backfill, or one this sender started."""
+
+    def __init__(self, request: Request) -> None:
+        params = request.query_params
+        self.continued = (params.get("backfill_id") or "").strip()
+        self.wanted = bool(self.continued) or backfills.wanted(params.get("backfill"))
+
+    def backfill(self, request: Request, sender: provenance.Sender, via: str) -> Backfill | None:
+        if not self.wanted:
+            return None
+        if self.continued:
+            return backfills.backfill_continued(self.continued, sender=sender)
+        user = request.user if request.user and request.user.is_authenticated else None
+        return backfills.backfill_start(via=via, sender=sender, by=user)
 
 
 class _Replay(Exception):
@@ -125,23 +166,29 @@ def ingest(
     single: bool,
     sender: provenance.Sender,
     source: str = "",
+    history: History | None = None,
+    via: str = "rest",
 ) -> Response:
     """Store ``raws`` as sent by ``sender`` and answer with a result per item (shared by
-    every endpoint)."""
+    every endpoint); ``history``: as a backfill (signals.services.backfills)."""
     if len(raws) > services.MAX_BATCH:
         return _error(413, f"{len(raws)} signals; send at most {services.MAX_BATCH} per request.")
     if not raws:
         return _error(400, "No signals in the body.")
     user = request.user if request.user and request.user.is_authenticated else None
     key = (request.headers.get("Idempotency-Key") or "").strip()[:200]
-    digest = hashlib.sha256(request.path.encode() + b"\n" + body).hexdigest()
+    # The query string too: the same body sent as a backfill is another request.
+    digest = hashlib.sha256(request.get_full_path().encode() + b"\n" + body).hexdigest()
     if key and user is not None:
         replay = _replayed(user, key, digest)
         if replay is not None:
             return replay
     try:
         with transaction.atomic():
-            outcomes = services.signals_store(raws, default_source=source, sender=sender)
+            backfill = history.backfill(request, sender, via) if history else None
+            outcomes = services.signals_store(
+                raws, default_source=source, sender=sender, backfill=backfill
+            )
             answer = {
                 "accepted": sum(o.status == services.ACCEPTED for o in outcomes),
                 "duplicates": sum(o.status == services.DUPLICATE for o in outcomes),
@@ -150,6 +197,11 @@ def ingest(
                 "results": [o.as_dict() for o in outcomes],
                 "sender": sender.label,  # as the stored signals record it
             }
+            if backfill is not None:
+                answer["backfill"] = {
+                    "id": backfill.pk,
+                    "url": reverse("api-backfill", args=[backfill.pk]),
+                }
             code = 202
             if single and outcomes[0].status == services.REJECTED:
                 code = 400
@@ -174,6 +226,8 @@ def ingest(
                     raise _Replay from None
     except _Replay:
         return _replayed(user, key, digest) or _error(409, "Retry this request.")
+    except Invalid as exc:  # a backfill_id that is not this sender's open backfill
+        return _error(400, str(exc))
     return Response(answer, status=code)
 
 
@@ -193,17 +247,28 @@ def _handle(
     convert: Callable[[Any], tuple[list[Any], bool]],
     sender: provenance.Sender,
     source: str = "",
+    via: str = "rest",
 ) -> Response:
     body = _body(request)
     if isinstance(body, Response):
         return body
     with db.gc_paused():  # parsing a batch allocates as much as storing it
         try:
+            history = History(request)
             raws, single = convert(_json(body))
         except Invalid as exc:
             services.rejection_record(source=source or "api", count=1, reason=str(exc))
             return _error(400, str(exc))
-        return ingest(request, body, raws, single=single, sender=sender, source=source)
+        return ingest(
+            request,
+            body,
+            raws,
+            single=single,
+            sender=sender,
+            source=source,
+            history=history,
+            via=via,
+        )
 
 
 class SignalIngestView(APIView):
@@ -215,7 +280,7 @@ class SignalIngestView(APIView):
     @extend_schema(
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
         responses=RESULT_SCHEMA,
-        parameters=[IDEMPOTENCY],
+        parameters=INGEST_PARAMETERS,
         summary="Push signals",
         description=(
             "One signal object or a list of up to 5,000; kinds ticket, org_change, "
@@ -266,6 +331,10 @@ class SignedWebhookView(APIView, abc.ABC):
     def convert(self, data: Any) -> tuple[list[Any], bool]:
         """The tool's payload as generic signals, and whether it was a single one."""
 
+    def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
+        """Store what an authenticated request carries (the generic path by default)."""
+        return _handle(request, self.convert, sender, self.source, via="webhook")
+
     def post(self, request: Request) -> Response:
         body = _body(request)
         if isinstance(body, Response):
@@ -284,7 +353,7 @@ class SignedWebhookView(APIView, abc.ABC):
             return _error(403, provenance.NOT_INTEGRATION)
         else:
             sender = provenance.sender_of_token(request.user, request.auth)
-        return _handle(request, self.convert, sender, self.source)
+        return self.accept(request, body, sender)
 
 
 def _replay_error(sent: Any, where: str) -> str | None:
@@ -334,7 +403,7 @@ class ZendeskWebhookView(SignedWebhookView):
             OpenApiExample("Zendesk ticket event", value=schemas.ZENDESK_EXAMPLE, request_only=True)
         ],
         responses=RESULT_SCHEMA,
-        parameters=[IDEMPOTENCY],
+        parameters=INGEST_PARAMETERS,
         summary="Zendesk webhook",
     )
     def post(self, request: Request) -> Response:
@@ -373,7 +442,7 @@ class JiraWebhookView(SignedWebhookView):
             OpenApiExample("Jira issue created", value=schemas.JIRA_EXAMPLE, request_only=True)
         ],
         responses=RESULT_SCHEMA,
-        parameters=[IDEMPOTENCY],
+        parameters=INGEST_PARAMETERS,
         summary="Jira issue webhook",
     )
     def post(self, request: Request) -> Response:
@@ -416,8 +485,187 @@ class CrmWebhookView(SignedWebhookView):
             )
         ],
         responses=RESULT_SCHEMA,
-        parameters=[IDEMPOTENCY],
+        parameters=INGEST_PARAMETERS,
         summary="CRM contact change",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class BackfillStatusView(APIView):
+    """GET a backfill's progress: what was sent, stored and processed, and its status."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={
+            200: BackfillStatusSerializer,
+            401: OpenApiResponse(ErrorSerializer, description=ERRORS[401]["description"]),
+            404: OpenApiResponse(
+                ErrorSerializer, description="No such backfill, or not one you started."
+            ),
+        },
+        summary="Backfill status",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        backfill = Backfill.objects.select_related("created_by").filter(pk=pk).first()
+        mine = backfill is not None and backfill.created_by_id == request.user.pk
+        org_wide = getattr(request.user, "is_org_wide", False) and not request.user.is_integration
+        if backfill is None or not (mine or org_wide):
+            raise Http404("No such backfill.")
+        return Response(BackfillStatusSerializer(selectors.backfill_progress(backfill)).data)
+
+
+def _json_or_400(body: bytes, source: str) -> Any:
+    """The body as JSON, or a 400 with the reason (counted in ingestion health)."""
+    try:
+        return _json(body)
+    except Invalid as exc:
+        services.rejection_record(source=source, count=1, reason=str(exc))
+        return _error(400, str(exc))
+
+
+class HubSpotWebhookView(SignedWebhookView):
+    """HubSpot webhooks (API v3): a JSON array of CRM events → people changes. Signed with
+    the app's client secret (X-HubSpot-Signature-v3 over method + URI + body + timestamp,
+    X-HubSpot-Request-Timestamp in milliseconds; older than five minutes is refused)."""
+
+    source = adapters.HUBSPOT
+
+    def secret(self) -> str:
+        return settings.HUBSPOT_CLIENT_SECRET
+
+    def uri(self, request: Request) -> str:
+        """The URI HubSpot signed: the full one it called (HubSpot decodes the URL-encoded
+        characters before signing, so this does too)."""
+        base = settings.HUBSPOT_WEBHOOK_URL
+        if base:
+            query = request.META.get("QUERY_STRING", "")
+            return unquote(base + (f"?{query}" if query else ""))
+        return unquote(request.build_absolute_uri())
+
+    def signature_error(self, request: Request, body: bytes) -> str | None:
+        signature = request.headers.get("X-HubSpot-Signature-v3", "")
+        stamp = request.headers.get("X-HubSpot-Request-Timestamp", "")
+        if not signature or not stamp:
+            return "Missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp."
+        method = request.method or "POST"
+        uri = self.uri(request)
+        if not adapters.hubspot_signature_ok(self.secret(), method, uri, body, stamp, signature):
+            return f"Invalid HubSpot signature (v3, computed over {method} {uri})."
+        return None
+
+    def signed_at(self, request: Request, body: bytes) -> tuple[Any, str]:
+        stamp = request.headers.get("X-HubSpot-Request-Timestamp", "").strip()
+        return (int(stamp) if stamp.isdigit() else stamp), "X-HubSpot-Request-Timestamp"
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:  # pragma: no cover - see accept
+        raise NotImplementedError
+
+    def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
+        data = _json_or_400(body, self.source)
+        if isinstance(data, Response):
+            return data
+        try:
+            history = History(request)
+            events = adapters.hubspot_events(data)
+        except Invalid as exc:
+            services.rejection_record(source=self.source, count=1, reason=str(exc))
+            return _error(400, str(exc))
+        with transaction.atomic():  # the associations and the signals commit together
+            raws, ignored = services.hubspot_signals(events)
+            if not raws:
+                return Response(
+                    {"accepted": 0, "duplicates": 0, "rejected": 0, "unmatched": 0,
+                     "ignored": ignored, "results": [], "sender": sender.label},
+                    status=200,
+                )  # fmt: skip
+            response = ingest(
+                request,
+                body,
+                raws,
+                single=False,
+                sender=sender,
+                source=self.source,
+                history=history,
+                via="webhook",
+            )
+        response.data["ignored"] = ignored
+        return response
+
+    @extend_schema(
+        request={"application/json": schemas.HUBSPOT_SCHEMA},
+        examples=[
+            OpenApiExample("HubSpot title change", value=schemas.HUBSPOT_EXAMPLE, request_only=True)
+        ],
+        responses={
+            **RESULT_SCHEMA,
+            200: OpenApiResponse(
+                IngestAnswerSerializer,
+                description="Nothing in the batch is a change csrisk reads (all ignored).",
+            ),
+        },
+        summary="HubSpot webhook",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class SegmentWebhookView(SignedWebhookView):
+    """Segment's webhook destination: track / identify / group calls (one, or an array
+    when batched) rolled up into daily usage per account. X-Signature: hex HMAC-SHA1 of
+    the body with the shared secret. Segment signs no time: a replay is harmless, since
+    every message id is counted once (signals.services.usage)."""
+
+    source = adapters.SEGMENT
+
+    def secret(self) -> str:
+        return settings.SEGMENT_WEBHOOK_SECRET
+
+    def verify(self, request: Request, body: bytes) -> Response | None:
+        signature = request.headers.get("X-Signature", "")
+        if not signature:
+            return _error(401, "Missing X-Signature.")
+        if not adapters.segment_signature_ok(self.secret(), body, signature):
+            return _error(401, "Invalid Segment signature (X-Signature).")
+        return None
+
+    def convert(self, data: Any) -> tuple[list[Any], bool]:  # pragma: no cover - see accept
+        raise NotImplementedError
+
+    def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
+        refusal = sender.source_refusal(self.source)
+        if refusal:
+            return _error(403, refusal)
+        data = _json_or_400(body, self.source)
+        if isinstance(data, Response):
+            return data
+        try:
+            calls = adapters.segment_calls(data)
+        except Invalid as exc:
+            services.rejection_record(source=self.source, count=1, reason=str(exc))
+            return _error(400, str(exc))
+        if len(calls) > services.MAX_BATCH:
+            return _error(413, f"{len(calls)} calls; send at most {services.MAX_BATCH}.")
+        answer = services.usage_record(calls, source=self.source).as_dict()
+        answer["sender"] = sender.label
+        if answer["rejected"] and not (
+            answer["accepted"] or answer["duplicates"] or answer["ignored"]
+        ):
+            answer["detail"] = "Every call was rejected; see rejections for each reason."
+            return Response(answer, status=400)
+        return Response(answer, status=202)
+
+    @extend_schema(
+        request={"application/json": schemas.SEGMENT_SCHEMA},
+        examples=[
+            OpenApiExample("Segment track call", value=schemas.SEGMENT_EXAMPLE, request_only=True)
+        ],
+        responses={
+            202: OpenApiResponse(description="Counted (committed) before this answer."),
+            **{c: r for c, r in RESULT_SCHEMA.items() if c != 202},
+        },
+        summary="Segment webhook",
     )
     def post(self, request: Request) -> Response:
         return super().post(request)

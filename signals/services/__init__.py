@@ -19,12 +19,19 @@ The path of a signal (STYLE.md, "How data flows"), one module per concept:
   (``rematch_unmatched``) releases them.
 - ``sweeping`` — ``signals_sweep``: what a lost message left pending; ``health`` — refused
   items counted per source and day; ``uploads`` — CSV uploads, previewed then committed.
+- ``backfills`` — imports of history (``?backfill=true``, a CSV marked as history,
+  ``manage.py import_signals``): which signals are history (``split``) and how they are
+  settled without alerting (``settle``); docs/signals.md, "Backfills".
+- ``hubspot`` — HubSpot webhook events → people changes (the contact–company associations
+  kept in between); ``usage`` — Segment calls rolled up into daily usage per organisation,
+  de-duplicated by message id, never a row per call.
 
 The names below are re-exported so ``from signals.services import signals_store`` keeps
 working; inside the package, import from the concept module.
 """
 
 from signals.services.health import rejection_record
+from signals.services.hubspot import hubspot_signals
 from signals.services.matching import org_match, rematch_unmatched, resolve_orgs
 from signals.services.outcomes import ACCEPTED, DUPLICATE, ITEM_ERRORS, REJECTED, Outcome
 from signals.services.processing import (
@@ -38,6 +45,7 @@ from signals.services.rows import Row
 from signals.services.storage import INSERT_CHUNK, MAX_BATCH, signals_store
 from signals.services.sweeping import IDEMPOTENCY_TTL, SWEEP_GRACE, signals_sweep
 from signals.services.uploads import signal_import_commit, signal_import_create
+from signals.services.usage import UsageAnswer, usage_record, usage_sweep
 from signals.services.versions import stored_senders
 
 __all__ = [
@@ -54,6 +62,8 @@ __all__ = [
     "SWEEP_GRACE",
     "Outcome",
     "Row",
+    "UsageAnswer",
+    "hubspot_signals",
     "org_match",
     "publish_processing",
     "rejection_record",
@@ -65,4 +75,6 @@ __all__ = [
     "signals_store",
     "signals_sweep",
     "stored_senders",
+    "usage_record",
+    "usage_sweep",
 ]

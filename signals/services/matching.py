@@ -1,7 +1,8 @@
 """Which account an external organisation is: ``resolve_orgs`` for a batch (CRM id, help-desk
-id, then the aliases people made); ``org_match`` (a person says which account an unknown
-organisation is) and ``rematch_unmatched`` (an account gained that external id) release the
-signals parked for it."""
+id, a HubSpot company id written ``hubspot:<id>``, then the aliases people made);
+``org_match`` (a person says which account an unknown organisation is) and
+``rematch_unmatched`` (an account gained that external id) release the signals and daily
+usage parked for it."""
 
 from __future__ import annotations
 
@@ -12,14 +13,38 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 
-from accounts.models import Account
+from accounts.models import Account, DailyUsage
 from accounts.rules import can_change_account
 from csrisk import audit, clock
 from csrisk.models import User
+from signals.adapters import HUBSPOT_COMPANY
 from signals.choices import SignalStatus
 from signals.models import OrgAlias, Signal
 from signals.normalise import Head, Item
 from signals.services.processing import publish_processing
+
+
+def _hubspot_refs(refs: set[str]) -> dict[str, int]:
+    """``hubspot:<company id>`` refs → account ids, by the accounts' HubSpot company ids (a
+    prefix of its own, so a HubSpot id never meets a help-desk id that looks the same)."""
+    ids = {r[len(HUBSPOT_COMPANY) :]: r for r in refs if r.startswith(HUBSPOT_COMPANY)}
+    if not ids:
+        return {}
+    return {
+        ids[company]: pk
+        for pk, company in Account.objects.filter(hubspot_company_id__in=ids).values_list(
+            "pk", "hubspot_company_id"
+        )
+    }
+
+
+def account_refs(account: Account) -> list[str]:
+    """Every organisation key that names ``account``: its CRM id, help-desk id and
+    ``hubspot:<company id>``."""
+    keys = [account.crm_id, account.helpdesk_org_id]
+    if account.hubspot_company_id:
+        keys.append(HUBSPOT_COMPANY + account.hubspot_company_id)
+    return [k for k in keys if k]
 
 
 def _accounts_by_ref(refs: set[str]) -> list[tuple[int, str | None, str | None]]:
@@ -51,6 +76,7 @@ def resolve_orgs(items: Sequence[Item | Head]) -> tuple[dict[str, int], set[int]
                 found.setdefault(hd, pk)
             if crm in refs:
                 found[crm] = pk  # the CRM id wins over a help-desk id
+        found.update(_hubspot_refs(refs))
         left = refs - found.keys()
         if left:
             sources = {i.source for i in items}
@@ -68,7 +94,7 @@ def rematch_unmatched(account: Account | None = None) -> int:
     """Give parked signals their account once their organisation's id is known."""
     parked = Signal.objects.filter(status=SignalStatus.UNMATCHED)
     if account is not None:
-        keys = [k for k in (account.crm_id, account.helpdesk_org_id) if k]
+        keys = account_refs(account)
         if not keys:
             return 0
         refs = {k: account.pk for k in keys}
@@ -83,6 +109,7 @@ def rematch_unmatched(account: Account | None = None) -> int:
         ).values_list("pk", "crm_id", "helpdesk_org_id"):
             refs.setdefault(hd, pk)
             refs[crm] = pk
+        refs.update(_hubspot_refs(org_refs))
         aliases = OrgAlias.objects.filter(org_ref__in=org_refs).values_list(
             "source", "org_ref", "account_id"
         )
@@ -95,7 +122,33 @@ def rematch_unmatched(account: Account | None = None) -> int:
                     total += _release(parked.filter(org_ref=org_ref), account_id)
         return total
     with transaction.atomic():
+        usage_release(None, keys, account.pk)
         return sum(_release(parked.filter(org_ref=k), pk) for k, pk in refs.items())
+
+
+def usage_release(source: str | None, org_refs: Sequence[str], account_id: int) -> int:
+    """Give the parked daily usage of these organisations (any source, or ``source``'s) its
+    account; returns how many days."""
+    parked = DailyUsage.objects.filter(account__isnull=True, org_ref__in=list(org_refs))
+    if source is not None:
+        parked = parked.filter(source=source)
+    return parked.update(account_id=account_id)
+
+
+def parked_move(source: str, old_ref: str, new_ref: str) -> int:
+    """Signals parked under ``old_ref`` now belong to the organisation ``new_ref`` (a
+    HubSpot contact whose company just became known); released at once when an account
+    has that key. Returns how many were released."""
+    moved = Signal.objects.filter(status=SignalStatus.UNMATCHED, source=source, org_ref=old_ref)
+    if not moved.update(org_ref=new_ref):
+        return 0
+    found, _ = resolve_orgs([Head("org_change", source, "", None, new_ref)])
+    if new_ref not in found:
+        return 0
+    return _release(
+        Signal.objects.filter(status=SignalStatus.UNMATCHED, source=source, org_ref=new_ref),
+        found[new_ref],
+    )
 
 
 def _release(parked: Any, account_id: int) -> int:
@@ -154,6 +207,7 @@ def org_match(*, source: str, org_ref: str, account: Account, by: User) -> int:
             changes={"account": (None, account.pk)},
             reason=f"{source} organisation {org_ref}",
         )
+    usage_release(source, [org_ref], account.pk)
     return _release(
         Signal.objects.filter(status=SignalStatus.UNMATCHED, source=source, org_ref=org_ref),
         account.pk,

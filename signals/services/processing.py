@@ -22,6 +22,7 @@ from scorecards.services import recompute_pending_soon, request_recompute
 from signals import rules
 from signals.choices import Kind, SignalStatus
 from signals.models import Signal
+from signals.services import backfills
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,13 @@ def _process_chunk(ids: list[int]) -> int:
     if not signals:
         return 0
     now = clock.now()
+    # History (a backfill's past) first, settled quietly, then news (signals.services.backfills).
+    for group, history in backfills.split(signals):
+        _apply(group, now, history=history)
+    return len(signals)
+
+
+def _apply(signals: list[Signal], now: dt.datetime, *, history: bool) -> None:
     by_kind: dict[str, list[Signal]] = defaultdict(list)
     for s in signals:
         by_kind[s.kind].append(s)
@@ -103,9 +111,11 @@ def _process_chunk(ids: list[int]) -> int:
     Signal.objects.filter(pk__in=[s.pk for s in signals]).update(
         status=SignalStatus.PROCESSED, processed_version=F("version"), processed_at=now, error=""
     )
+    if history:
+        backfills.settle(signals, people=people, now=now)
+        return
     rules.evaluate(signals, people=people, now=now)
     request_recompute({s.account_id for s in signals})
-    return len(signals)
 
 
 def _upsert(model: type, columns: tuple[str, ...], rows: list[tuple], unique: list[str]) -> None:

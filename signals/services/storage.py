@@ -20,9 +20,10 @@ from csrisk import clock
 from csrisk.db import gc_paused
 from signals import normalise
 from signals.choices import SignalStatus
-from signals.models import Signal
+from signals.models import Backfill, Signal
 from signals.normalise import Head, Invalid, normalise_head, normalise_rest
 from signals.provenance import SYSTEM_SENDER, Sender
+from signals.services.backfills import backfill_record, news_record
 from signals.services.copying import insert_new_pg
 from signals.services.health import count_rejections, first_source
 from signals.services.matching import resolve_orgs
@@ -51,13 +52,15 @@ def signals_store(
     default_source: str = "",
     publish: bool = True,
     sender: Sender = SYSTEM_SENDER,
+    backfill: Backfill | None = None,
 ) -> list[Outcome]:
     """Check and store signals; one outcome per item, in order. Call inside a transaction
     (the API's); processing is queued after that transaction commits. Every stored
     version records ``sender``; an item outside the sender's sources or accounts, or a
-    version the sender may not replace, is rejected (signals.provenance)."""
+    version the sender may not replace, is rejected (signals.provenance). With a
+    ``backfill``, what is stored is history (signals.services.backfills)."""
     with gc_paused():
-        return _store(raws, default_source, publish, sender)
+        return _store(raws, default_source, publish, sender, backfill)
 
 
 def _insert_new(
@@ -118,7 +121,11 @@ def _insert_each(
 
 
 def _store(
-    raws: Sequence[Any], default_source: str, publish: bool, sender: Sender
+    raws: Sequence[Any],
+    default_source: str,
+    publish: bool,
+    sender: Sender,
+    backfill: Backfill | None = None,
 ) -> list[Outcome]:
     now = clock.now()
     outcomes: list[Outcome | None] = [None] * len(raws)
@@ -232,6 +239,10 @@ def _store(
                 outcomes[index] = result
     final = [o for o in outcomes if o is not None]
     count_rejections(final, default_source or first_source(raws), now)
+    if backfill is not None:
+        backfill_record(backfill, final)
+    else:
+        news_record(final)
     if publish:
         pending = [
             o.id for o in final if o.status == ACCEPTED and not o.unmatched and o.id is not None

@@ -1,5 +1,6 @@
 """The sweeper (beat, every 30 s): process what a lost message left pending, release parked
-signals whose organisation is now known, forget expired idempotency keys."""
+signals whose organisation is now known, forget expired idempotency keys and the message
+ids older than the usage rollup's de-duplication window."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from signals.choices import SignalStatus
 from signals.models import IdempotencyRecord, Signal
 from signals.services.matching import rematch_unmatched
 from signals.services.processing import signals_process
+from signals.services.usage import usage_sweep
 
 SWEEP_GRACE = dt.timedelta(seconds=10)
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
@@ -20,6 +22,7 @@ def signals_sweep(limit: int = 2000) -> tuple[int, bool]:
     is now known. Returns (processed, more_left)."""
     rematch_unmatched()
     IdempotencyRecord.objects.filter(created_at__lt=clock.now() - IDEMPOTENCY_TTL).delete()
+    usage_sweep()
     cutoff = clock.now() - SWEEP_GRACE
     ids = list(
         Signal.objects.filter(status=SignalStatus.PENDING, received_at__lte=cutoff)

@@ -9,11 +9,16 @@ from accounts.importing import ImportFileError
 from accounts.rules import can_import_accounts
 from csrisk import audit, clock
 from csrisk.models import User
+from signals import provenance
 from signals.models import SignalImport
+from signals.services.backfills import backfill_finish, backfill_start
 
 
-def signal_import_create(*, by: User, filename: str, content: bytes, kind: str) -> SignalImport:
-    """Read and check a CSV (preview); nothing but the upload itself is written."""
+def signal_import_create(
+    *, by: User, filename: str, content: bytes, kind: str, history: bool = False
+) -> SignalImport:
+    """Read and check a CSV (preview); nothing but the upload itself is written.
+    ``history``: the file is a backfill (stored on commit without alerting on the past)."""
     from signals.importing import build_plan
 
     if not can_import_accounts(by):
@@ -28,6 +33,7 @@ def signal_import_create(*, by: User, filename: str, content: bytes, kind: str) 
         errors=[e.as_dict() for e in plan.errors[:2000]],
         created_by=by,
         created_at=clock.now(),
+        history=history,
     )
 
 
@@ -48,12 +54,19 @@ def signal_import_commit(*, upload: SignalImport, by: User) -> SignalImport:
         locked.errors = [e.as_dict() for e in plan.errors[:2000]]
         locked.save(update_fields=["status", "errors"])
         return locked
+    backfill = None
+    if locked.history:
+        sender = provenance.sender_of_upload(by, locked.pk, plan.account_ids)
+        backfill = backfill_start(via="csv", sender=sender, by=by)
     try:
-        accepted, duplicates = apply_plan(plan, by=by, upload_id=locked.pk)
+        accepted, duplicates = apply_plan(plan, by=by, upload_id=locked.pk, backfill=backfill)
     except ImportFileError as exc:
         raise ValidationError(str(exc)) from None
+    if backfill is not None:
+        backfill_finish(backfill)
     locked.status, locked.accepted, locked.duplicates = "done", accepted, duplicates
-    locked.save(update_fields=["status", "accepted", "duplicates"])
+    locked.backfill = backfill
+    locked.save(update_fields=["status", "accepted", "duplicates", "backfill"])
     audit.record(
         actor=by,
         action="signals.csv_imported",

@@ -1,0 +1,330 @@
+"""Product-analytics calls (Segment) rolled up into daily usage per organisation.
+
+Raw calls are never stored one row per call. For each request, in one transaction:
+
+1. each call is checked; a ``group`` call says which organisation (groupId, an account's
+   external id) a user belongs to (``ProductUser``, the latest call wins); a ``track`` or
+   ``identify`` call is counted for the organisation named by its ``context.groupId``, else
+   by its user's group (from this batch or an earlier one). A call whose user has no group
+   is rejected with that reason;
+2. the message ids go into ``SeenMessage`` with ``INSERT … ON CONFLICT DO NOTHING``: only
+   the ids that went in are counted, so a replay (Segment retries, a resent batch, two
+   requests at once) counts nothing twice. The ids and the counts commit together;
+3. ``ActiveUserDay`` (one row per user, organisation and day) makes the active users a
+   count of distinct users; ``DailyUsage`` and ``DailyFeatureUsage`` (the configured key
+   features' track events) are incremented with one upsert each.
+
+The de-duplication store is bounded: ids (and user-days) older than
+CSRISK_USAGE_DEDUPE_DAYS are deleted by the sweeper, and a call whose timestamp is older
+than that window is refused, so an id that was forgotten can never be counted again.
+An organisation nobody knows is rolled up all the same, with no account (parked), and
+gets its account when one gains that external id or a person matches it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from accounts.models import DailyFeatureUsage, DailyUsage
+from csrisk import clock
+from signals.adapters import SegmentCall
+from signals.models import ActiveUserDay, ProductUser, SeenMessage
+from signals.normalise import Head, Invalid, Unreadable, parse_time
+from signals.services.health import rejection_record
+from signals.services.matching import resolve_orgs
+
+COUNTED = ("track", "identify")  # the calls that make a user active on a day
+CHUNK = 1000  # rows per multi-row statement
+
+
+@dataclass
+class UsageAnswer:
+    """What a request's calls came to (the webhook's 202 answer)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    ignored: int = 0  # page, screen, alias: read, not counted
+    parked: int = 0  # counted for an organisation no account has (yet)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "ignored": self.ignored,
+            "parked": self.parked,
+            "rejections": self.rejections[:100],
+        }
+
+
+def _day(stamp: str, now: dt.datetime) -> dt.date:
+    """The UTC day of a call's timestamp (the usual 2026-10-01T09:30:00.123Z is read by
+    ``fromisoformat`` alone; anything else by ``parse_time``, which says what is wrong)."""
+    if len(stamp) >= 20 and stamp[-1] == "Z" and stamp[10] == "T":
+        try:
+            when = dt.datetime.fromisoformat(stamp[:-1])
+        except ValueError:
+            when = None
+        if when is not None:
+            if when > (now + dt.timedelta(days=1)).replace(tzinfo=None):
+                raise Invalid(f"timestamp {stamp!r} is in the future")
+            return when.date()
+    return parse_time(stamp, "timestamp", now=now).date()
+
+
+def _date(day: dt.date) -> str:
+    return day.isoformat()
+
+
+# The PostgreSQL type of each column the rollup writes (for ``unnest``).
+_TYPES = {
+    "source": "text", "org_ref": "text", "message_id": "text", "user_id": "text",
+    "feature": "text", "seen_on": "date", "day": "date", "account_id": "bigint",
+    "active_users": "integer", "events": "integer", "updated_at": "timestamptz",
+}  # fmt: skip
+
+
+def _chunks(rows: Sequence[tuple], size: int = CHUNK) -> Iterable[Sequence[tuple]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _rows(columns: tuple[str, ...], rows: Sequence[tuple]) -> tuple[str, list[Any]]:
+    """The rows as a statement's source: on PostgreSQL one array per column through
+    ``unnest`` (a few parameters however many rows: parsing a VALUES list of thousands of
+    literals cost more than the insert), elsewhere a multi-row VALUES."""
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{_TYPES[c]}[]" for c in columns)
+        return f"SELECT * FROM unnest({arrays})", [list(col) for col in zip(*rows, strict=True)]
+    row = f"({', '.join(['%s'] * len(columns))})"
+    return f"VALUES {', '.join([row] * len(rows))}", [v for r in rows for v in r]
+
+
+def _insert_new(table: str, columns: tuple[str, ...], rows: Sequence[tuple], key: str) -> list:
+    """INSERT the rows, skipping those whose unique key is there already; return the
+    ``key`` columns of the rows that went in."""
+    q = connection.ops.quote_name
+    out: list = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            source, params = _rows(columns, chunk)
+            cursor.execute(
+                f"INSERT INTO {q(table)} ({', '.join(columns)}) {source} "
+                f"ON CONFLICT DO NOTHING RETURNING {key}",
+                params,
+            )
+            out += cursor.fetchall()
+    return out
+
+
+def _add(
+    table: str, columns: tuple[str, ...], rows: Sequence[tuple], conflict: str, sets: str
+) -> None:
+    """Upsert the rows (distinct keys), ``sets`` saying how a stored row takes a new one."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            source, params = _rows(columns, chunk)
+            cursor.execute(
+                f"INSERT INTO {q(table)} AS t ({', '.join(columns)}) {source} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}",
+                params,
+            )
+
+
+def _groups_of(source: str, users: set[str]) -> dict[str, str]:
+    """The stored group of each user (one array parameter on PostgreSQL rather than an IN
+    list of a thousand the ORM compiles every time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT user_id, org_ref FROM {ProductUser._meta.db_table} "
+                "WHERE source = %s AND user_id = ANY(%s)",
+                [source, list(users)],
+            )
+            return dict(cursor.fetchall())
+    rows = ProductUser.objects.filter(source=source, user_id__in=users)
+    return dict(rows.values_list("user_id", "org_ref"))
+
+
+def key_features() -> frozenset[str]:
+    return frozenset(f.strip() for f in settings.CSRISK_USAGE_KEY_FEATURES if f.strip())
+
+
+def usage_record(calls: Sequence[SegmentCall | Unreadable], *, source: str) -> UsageAnswer:
+    """Roll one request's calls up into daily usage, exactly once per message id (see the
+    module's docstring). Runs in its own transaction."""
+    now = clock.now()
+    answer = UsageAnswer()
+    oldest = now.date() - dt.timedelta(days=settings.CSRISK_USAGE_DEDUPE_DAYS)
+
+    def reject(index: int, ref: str, reason: str) -> None:
+        answer.rejected += 1
+        answer.rejections.append({"index": index, "message_id": ref, "reason": reason})
+
+    checked: list[tuple[int, SegmentCall, dt.date]] = []
+    seen: set[str] = set()
+    for index, call in enumerate(calls):
+        if isinstance(call, Unreadable):
+            reject(index, call.external_id, call.reason)
+            continue
+        try:
+            day = _day(call.timestamp, now)
+        except Invalid as exc:
+            reject(index, call.message_id, str(exc))
+            continue
+        if day < oldest:
+            reject(
+                index,
+                call.message_id,
+                f"older than the {settings.CSRISK_USAGE_DEDUPE_DAYS}-day de-duplication "
+                "window; not counted",
+            )
+            continue
+        if call.message_id in seen:
+            answer.duplicates += 1
+            continue
+        seen.add(call.message_id)
+        if call.type not in COUNTED and call.type != "group":
+            answer.ignored += 1
+            continue
+        if call.type != "group" and not call.user_id:
+            reject(index, call.message_id, "a call needs userId or anonymousId")
+            continue
+        checked.append((index, call, day))
+
+    with transaction.atomic():
+        # Which organisation each user belongs to: this batch's group calls (the latest),
+        # else the stored ones.
+        groups: dict[str, tuple[str, str]] = {}
+        for _, call, _ in checked:
+            later = call.user_id not in groups or groups[call.user_id][1] <= call.timestamp
+            if call.type == "group" and call.user_id and later:
+                groups[call.user_id] = (call.group_id, call.timestamp)
+        need = {c.user_id for _, c, _ in checked if c.type != "group" and not c.group_id}
+        need -= groups.keys()
+        stored = _groups_of(source, need) if need else {}
+        counted: list[tuple[int, SegmentCall, dt.date, str]] = []
+        for index, call, day in checked:
+            org = call.group_id
+            if call.type != "group" and not org:
+                org = (
+                    groups[call.user_id][0] if call.user_id in groups else stored.get(call.user_id)
+                )
+                if not org:
+                    reject(
+                        index,
+                        call.message_id,
+                        f"no group known for user {call.user_id!r}: send a group call first "
+                        "or context.groupId",
+                    )
+                    continue
+            counted.append((index, call, day, org))
+
+        fresh = {
+            row[0]
+            for row in _insert_new(
+                SeenMessage._meta.db_table,
+                ("source", "message_id", "seen_on"),
+                [(source, c.message_id, _date(now.date())) for _, c, _, _ in counted],
+                "message_id",
+            )
+        }
+        answer.duplicates += len(counted) - len(fresh)
+        new = [(c, day, org) for _, c, day, org in counted if c.message_id in fresh]
+        answer.accepted = len(new)
+
+        members = {}
+        for c, _, org in new:
+            if c.type == "group" and c.user_id:
+                members[c.user_id] = (org, c.timestamp)
+        if members:
+            _add(
+                ProductUser._meta.db_table,
+                ("source", "user_id", "org_ref", "updated_at"),
+                [
+                    (
+                        source,
+                        user,
+                        org,
+                        parse_time(stamp, "timestamp", now=now).isoformat(),
+                    )
+                    for user, (org, stamp) in members.items()
+                ],
+                "source, user_id",
+                "org_ref = excluded.org_ref, updated_at = excluded.updated_at "
+                "WHERE t.updated_at <= excluded.updated_at",
+            )
+
+        events: Counter[tuple[str, dt.date]] = Counter()
+        features: Counter[tuple[str, dt.date, str]] = Counter()
+        users: set[tuple[str, dt.date, str]] = set()
+        wanted = key_features()
+        for c, day, org in new:
+            if c.type == "group":
+                continue
+            events[(org, day)] += 1
+            users.add((org, day, c.user_id))
+            if c.type == "track" and c.event in wanted:
+                features[(org, day, c.event)] += 1
+        if not events:
+            _record_rejections(answer, source)
+            return answer
+        active: Counter[tuple[str, dt.date]] = Counter()
+        for org, day in _insert_new(
+            ActiveUserDay._meta.db_table,
+            ("source", "org_ref", "day", "user_id"),
+            [(source, org, _date(day), user) for org, day, user in users],
+            "org_ref, day",
+        ):
+            active[(org, dt.date.fromisoformat(str(day)[:10]))] += 1
+        orgs = {org for org, _ in events}
+        found, _ = resolve_orgs([Head("usage", source, "", None, org) for org in orgs])
+        answer.parked = sum(n for (org, _), n in events.items() if org not in found)
+        _add(
+            DailyUsage._meta.db_table,
+            ("source", "org_ref", "day", "account_id", "active_users", "events"),
+            [
+                (source, org, _date(day), found.get(org), active[(org, day)], n)
+                for (org, day), n in events.items()
+            ],
+            "source, org_ref, day",
+            "active_users = t.active_users + excluded.active_users, "
+            "events = t.events + excluded.events, "
+            "account_id = COALESCE(t.account_id, excluded.account_id)",
+        )
+        if features:
+            _add(
+                DailyFeatureUsage._meta.db_table,
+                ("source", "org_ref", "day", "feature", "events"),
+                [(source, org, _date(day), f, n) for (org, day, f), n in features.items()],
+                "source, org_ref, day, feature",
+                "events = t.events + excluded.events",
+            )
+    _record_rejections(answer, source)
+    return answer
+
+
+def _record_rejections(answer: UsageAnswer, source: str) -> None:
+    if answer.rejected:
+        rejection_record(
+            source=source, count=answer.rejected, reason=answer.rejections[-1]["reason"]
+        )
+
+
+def usage_sweep() -> int:
+    """Forget message ids and user-days older than the de-duplication window (calls that
+    old are refused, so none of them can be counted again). Returns rows deleted."""
+    oldest = clock.today() - dt.timedelta(days=settings.CSRISK_USAGE_DEDUPE_DAYS)
+    gone, _ = SeenMessage.objects.filter(seen_on__lt=oldest).delete()
+    users, _ = ActiveUserDay.objects.filter(day__lt=oldest).delete()
+    return gone + users
