@@ -9,7 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 # With no services the suite runs on every core (pytest-xdist). With DATABASE_URL or
-# REDIS_URL it runs in one process: the real-worker tests share one broker database.
+# REDIS_URL it runs in one process for now; PYTEST_WORKERS=auto runs it in parallel there
+# too (each worker has a test database and cache keys of its own, and the real-worker
+# tests, which share one broker, run on one worker: tests/conftest.py), not yet proven
+# over a whole run.
 PYTEST_WORKERS ?= $(if $(DATABASE_URL)$(REDIS_URL),0,auto)
 BENCH ?=
 

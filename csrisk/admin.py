@@ -4,18 +4,22 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from csrisk import audit, clock, tokens
+from csrisk import audit, clock, tokens, webhooks
 from csrisk.models import (
     ApiToken,
     AuditEntry,
+    CalendarFeed,
     DeliveryFailure,
     Notification,
     NotificationPreference,
     SsoIdentity,
     Team,
     User,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 
@@ -36,7 +40,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "function", "lead")
+    list_display = ("name", "function", "lead", "chat_format")
     list_filter = ("function",)
     list_select_related = ("lead",)
     search_fields = ("name",)
@@ -176,6 +180,99 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         n = sum(tokens.token_revoke(token=t, by=request.user) for t in queryset)
         messages.success(request, f"Revoked {n} token{'s' if n != 1 else ''}.")
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    """Events as checkboxes; the URL checked as the service checks it (public addresses)."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=webhooks.EVENT_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "events", "active"]
+
+    def clean_url(self) -> str:
+        try:
+            return webhooks.clean_url(self.cleaned_data["url"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["url"]) from exc
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ("created_at", "event", "status", "attempts", "response_code", "last_error")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-created_at",)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).order_by("-created_at")
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Where csrisk POSTs its events; the secret is what the receiver verifies with."""
+
+    form = WebhookSubscriptionForm
+    list_display = ("name", "url", "active", "created_by", "created_at")
+    list_filter = ("active",)
+    search_fields = ("name", "url")
+    readonly_fields = ("secret", "created_at", "created_by")
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookSubscription, form: Any, change: bool
+    ) -> None:
+        data = {k: form.cleaned_data[k] for k in ("name", "url", "events", "active")}
+        if change:
+            original = WebhookSubscription.objects.get(pk=obj.pk)
+            webhooks.subscription_update(subscription=original, by=request.user, **data)
+            return
+        obj.pk = webhooks.subscription_create(by=request.user, **data).pk
+
+    def delete_model(self, request: HttpRequest, obj: WebhookSubscription) -> None:
+        webhooks.subscription_delete(subscription=obj, by=request.user)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every event sent to every subscription, and how it went."""
+
+    list_display = (
+        "created_at", "event", "subscription", "status", "attempts", "response_code",
+        "next_attempt_at", "last_error",
+    )  # fmt: skip
+    list_filter = ("status", "event", "subscription")
+    list_select_related = ("subscription",)
+    search_fields = ("message_id", "last_error")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected deliveries now")
+    def retry(self, request: HttpRequest, queryset: Any) -> None:
+        for delivery in queryset.select_related("subscription"):
+            webhooks.delivery_retry(delivery=delivery, by=request.user)
+        messages.success(request, f"Queued {queryset.count()} deliveries again.")
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Calendar addresses (their keys are never stored); revoke one by setting revoked."""
+
+    list_display = ("prefix", "user", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "prefix", "created_at", "last_used_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(SsoIdentity)

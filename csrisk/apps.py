@@ -11,10 +11,11 @@ class CsriskConfig(AppConfig):
         from django.core import checks
         from django.core.signals import got_request_exception
 
-        from csrisk import receivers, sso
+        from csrisk import receivers, sso, webhooks
 
         checks.register(sso.check_configuration, checks.Tags.security)
 
         got_request_exception.connect(
             receivers.remember_database_error, dispatch_uid="csrisk-database-error"
         )
+        webhooks.connect()

@@ -46,6 +46,16 @@ cta_flagged = Signal()
 cta_released = Signal()
 # a comment was added to a CTA's chatter: cta_id, comment_id, by_id, mentioned_ids
 comment_added = Signal()
+# an escalation took a step (escalation.services.timeline.record_step): escalation_id,
+# cta_id, account_id, action (an escalation.choices.StepAction), from_level, to_level,
+# level (where it stands now), reason, by_id, at
+escalation_step = Signal()
+# a sponsor logged a check-in: checkin_id, cta_id, account_id, by_id, sentiment, risks
+# (how many found), at
+checkin_logged = Signal()
+# renewal-risk predictions moved to another band: changes (a list of {account_id,
+# old_band, new_band, old_probability, probability, expected_loss}), model_id, at
+risk_changed = Signal()
 
 
 def emit(signal: Signal, **payload: Any) -> None:

@@ -107,8 +107,11 @@ def current_database_error() -> BaseException | None:
 
 
 # Paths that answer without a session: the API (DRF authenticates and refuses with 401/403
-# itself), health probes, static files, the login page and single sign-on's start and callback.
-OPEN_PREFIXES = ("/api/", "/healthz", "/readyz", "/static/", "/login/", "/sso/")
+# itself), health probes, static files, the login page, single sign-on's start and callback,
+# and calendar feeds (their secret key is the credential: a calendar app has no session).
+OPEN_PREFIXES = (
+    "/api/", "/healthz", "/readyz", "/static/", "/login/", "/sso/", "/calendar/feed/",
+)  # fmt: skip
 
 
 class LoginRequiredForPagesMiddleware:

@@ -26,7 +26,16 @@ class Team(models.Model):
         related_name="led_teams",
     )
     chat_webhook_url = models.URLField(
-        blank=True, help_text="Optional Slack-compatible webhook for this team's alerts."
+        blank=True,
+        max_length=500,
+        help_text="Optional chat webhook for this team's alerts (Slack-compatible or a "
+        "Microsoft Teams Workflows webhook).",
+    )
+    chat_format = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("slack", "Slack-compatible"), ("teams", "Microsoft Teams (Workflows)")],
+        help_text="The shape of this team's webhook posts; empty: CHAT_WEBHOOK_FORMAT.",
     )
 
     class Meta:
@@ -232,3 +241,74 @@ class ApiToken(models.Model):
         """How a signal's record names this token: its id, prefix and binding."""
         bound = f", bound to {', '.join(self.sources)}" if self.sources else ", unbound"
         return f"token #{self.pk} {self.prefix}…{bound}"
+
+
+class WebhookSubscription(models.Model):
+    """An outside system that wants csrisk's events POSTed to it, signed with its secret."""
+
+    name = models.CharField(max_length=100, validators=[validate_one_line])
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list, help_text="The event types it receives.")
+    # Sent to the receiver to verify signatures with, so it is kept as is (an admin sees it).
+    secret = models.CharField(max_length=100, editable=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: its signed body, attempts and the last answer."""
+
+    PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+    STATUS_CHOICES = [(PENDING, "Pending"), (DELIVERED, "Delivered"), (FAILED, "Failed")]
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=60)
+    # The webhook-id header: the same on every attempt, so a receiver can drop repeats.
+    message_id = models.CharField(max_length=40, unique=True)
+    body = models.TextField(help_text="The exact JSON that is signed and sent.")
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A person's secret calendar (ICS) address; only the key's SHA-256 is kept, as for
+    API tokens, so a copy of the database cannot read anyone's calendar."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
+    prefix = models.CharField(max_length=8)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet
 from django.template.loader import render_to_string
 
-from csrisk import clock, jobs
+from csrisk import chat, clock, jobs
 from csrisk.models import DeliveryFailure, Notification, NotificationPreference, User
 
 log = logging.getLogger(__name__)
@@ -90,9 +90,9 @@ def preferences_set(*, user: User, choices: dict[str, tuple[str, bool]]) -> None
         if kind not in KINDS or email not in modes:
             raise ValueError(f"Unknown notification choice {kind!r}: {email!r}.")
     with transaction.atomic():
-        for kind, (email, chat) in choices.items():
+        for kind, (email, chat_on) in choices.items():
             NotificationPreference.objects.update_or_create(
-                user=user, kind=kind, defaults={"email": email, "chat": chat}
+                user=user, kind=kind, defaults={"email": email, "chat": chat_on}
             )
 
 
@@ -134,7 +134,7 @@ def deliver(notification_id: int, *, last_attempt: bool = True) -> dict[str, boo
     the ``last_attempt``; a permanent one is recorded at once and the other channel goes on.
     """
     n = Notification.objects.select_related("user__team").get(pk=notification_id)
-    email_mode, chat = preference(n.user, n.kind)
+    email_mode, wants_chat = preference(n.user, n.kind)
     sent = {"email": False, "chat": False}
     if email_mode == IMMEDIATE and n.emailed_at is None and n.user.email:
         subject = f"[csrisk] {n.title}"
@@ -150,10 +150,10 @@ def deliver(notification_id: int, *, last_attempt: bool = True) -> dict[str, boo
                 emailed_at=clock.now()
             )
         )
-    hook = chat_webhook_for(n.user)
-    if chat and hook and n.chatted_at is None:
+    hook, chat_format = chat_target_for(n.user)
+    if wants_chat and hook and n.chatted_at is None:
         sent["chat"] = _attempt(
-            lambda: post_chat(hook, chat_payload(n)),
+            lambda: post_chat(hook, chat_payload(n, chat_format)),
             user=n.user,
             notification=n,
             channel=DeliveryFailure.CHAT,
@@ -265,26 +265,35 @@ def send_email(user: User, subject: str, template: str, context: dict[str, Any])
     message.send()
 
 
+def chat_target_for(user: User) -> tuple[str, str]:
+    """The webhook ``user``'s chat messages go to and its format (``csrisk.chat``): the
+    team's hook with the team's format (else the global one), else the global hook."""
+    team = user.team if user.team_id else None
+    if team is not None and team.chat_webhook_url:
+        return team.chat_webhook_url, team.chat_format or settings.CHAT_WEBHOOK_FORMAT
+    return settings.CHAT_WEBHOOK_URL, settings.CHAT_WEBHOOK_FORMAT
+
+
 def chat_webhook_for(user: User) -> str:
-    team_hook = user.team.chat_webhook_url if user.team_id and user.team else ""
-    return team_hook or settings.CHAT_WEBHOOK_URL
+    return chat_target_for(user)[0]
 
 
-def _slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def chat_payload(n: Notification) -> dict[str, Any]:
-    """A Slack-compatible message; user text is escaped so it cannot forge links."""
+def chat_message(n: Notification) -> chat.Message:
+    """What a notification says in chat, whichever chat it is."""
     link = f"{settings.CSRISK_BASE_URL.rstrip('/')}{n.url}" if n.url else ""
-    title = _slack_escape(n.title)
-    text = f"*{title}*" + (f"\n{_slack_escape(n.body)}" if n.body else "")
-    if link:
-        text += f"\n<{link}|Open in csrisk>"
-    return {
-        "text": f"{title} (for @{n.user.username})",
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}],
-    }
+    kind = KINDS.get(n.kind, (n.kind, ""))[0]
+    return chat.Message(
+        title=n.title,
+        body=n.body,
+        facts=[("For", f"@{n.user.username}"), ("About", kind)],
+        link=link,
+        fallback=f"{n.title} (for @{n.user.username})",
+    )
+
+
+def chat_payload(n: Notification, chat_format: str = chat.SLACK) -> dict[str, Any]:
+    """The notification as a chat post in ``chat_format``; user text is escaped (Slack)."""
+    return chat.payload(chat_message(n), chat_format)
 
 
 def post_chat(url: str, payload: dict[str, Any]) -> None:

@@ -46,3 +46,17 @@ class IsIntegrationOrStaff(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.is_active)
+
+
+def is_admin(user: Any) -> bool:
+    """A person who may use the Django admin (staff or superuser), never an integration."""
+    return is_staff_member(user) and bool(user.is_staff or user.is_superuser)
+
+
+class IsAdmin(BasePermission):
+    """Configuration that reaches outside csrisk (outbound webhooks): admins only."""
+
+    message = "Only administrators (staff) manage this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_admin(request.user)

@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
     # Sponsor program: due check-ins, overdue ones chased, eligible accounts get a task.
     "sponsor-program": {"task": "sponsors.tasks.sponsor_program_task", "schedule": 3600.0},
     "signals-sweep": {"task": "signals.tasks.sweep_signals_task", "schedule": 30.0},
+    # Outbound webhooks that are due: retries after their backoff, lost messages.
+    "webhooks-sweep": {"task": "csrisk.tasks.sweep_webhooks_task", "schedule": 60.0},
     # An import job whose task was lost is resent, or failed with the reason after a day.
     "import-jobs-sweep": {"task": "accounts.tasks.sweep_import_jobs_task", "schedule": 300.0},
     # A backtest run left queued by a lost message, or stuck running, is resent or failed.
@@ -335,6 +337,25 @@ vars().update(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csrisk <csrisk@localhost>")
 CHAT_WEBHOOK_URL = env.str("CHAT_WEBHOOK_URL", default="")
+# The shape of chat posts: "slack" (Slack-compatible) or "teams" (a Microsoft Teams
+# Workflows webhook: an Adaptive Card). A team's own format wins for its own webhook.
+CHAT_WEBHOOK_FORMAT = env.str("CHAT_WEBHOOK_FORMAT", default="slack")
+if CHAT_WEBHOOK_FORMAT not in ("slack", "teams"):
+    raise ImproperlyConfigured("CHAT_WEBHOOK_FORMAT must be 'slack' or 'teams'.")
+
+# --- Outbound webhooks and calendar feeds (docs/integrations.md) --------------------------
+# Post to private, loopback, link-local or reserved addresses too: development and tests
+# only (a receiver on localhost); in production it lets anyone who can add a subscription
+# reach the internal network.
+CSRISK_WEBHOOKS_ALLOW_PRIVATE = env.bool("CSRISK_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Seconds to connect and for each read of a receiver's answer.
+CSRISK_WEBHOOKS_TIMEOUT_SECONDS = env.float("CSRISK_WEBHOOKS_TIMEOUT_SECONDS", default=5.0)
+# Attempts per delivery, and the first retry's wait (doubling each time, at most 6 hours).
+CSRISK_WEBHOOKS_MAX_ATTEMPTS = env.int("CSRISK_WEBHOOKS_MAX_ATTEMPTS", default=8)
+CSRISK_WEBHOOKS_BACKOFF_SECONDS = env.int("CSRISK_WEBHOOKS_BACKOFF_SECONDS", default=30)
+# What a calendar feed holds: dated items from this many days back to this many ahead.
+CSRISK_CALENDAR_PAST_DAYS = env.int("CSRISK_CALENDAR_PAST_DAYS", default=30)
+CSRISK_CALENDAR_FUTURE_DAYS = env.int("CSRISK_CALENDAR_FUTURE_DAYS", default=365)
 CSRISK_BASE_URL = env.str("CSRISK_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- REST API ---------------------------------------------------------------------------

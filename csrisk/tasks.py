@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from csrisk import notifications
+from csrisk import notifications, webhooks
 
 TRANSIENT = notifications.TRANSIENT
 
@@ -30,3 +30,15 @@ def deliver_notification_task(self: Any, notification_id: int) -> dict[str, bool
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_digests_task() -> int:
     return notifications.send_digests()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_webhook_task(delivery_id: int) -> str:
+    """One signed attempt at an outbound webhook; the service schedules any retry."""
+    return webhooks.deliver(delivery_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sweep_webhooks_task() -> int:
+    """Resend the outbound webhook deliveries that are due (lost messages, retries)."""
+    return webhooks.sweep()

@@ -24,6 +24,10 @@ urlpatterns = [
     path("notifications/settings/", views.notification_settings, name="notification-settings"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke-page"),
+    path("calendar/", views.calendar_settings, name="calendar"),
+    path("calendar/revoke/", views.calendar_revoke, name="calendar-revoke"),
+    # No session: the key in the address is the credential (csrisk.calendars).
+    path("calendar/feed/<str:key>.ics", views.calendar_feed, name="calendar-feed"),
     path("accounts/", include("accounts.urls")),
     path("coverage/", include("accounts.coverage_urls")),
     path("scorecards/", include("scorecards.urls")),

@@ -1,5 +1,5 @@
-"""Health probes, the home redirect, notifications, a person's API tokens, and pages
-whose capability has not landed yet."""
+"""Health probes, the home redirect, notifications, a person's API tokens and calendar
+address, and pages whose capability has not landed yet."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from csrisk import clock, live, notifications, tokens
+from csrisk import calendars, clock, live, notifications, tokens
 from csrisk.inputs import BadInput, require_id
 from csrisk.middleware import (
     current_database_error,
@@ -224,3 +225,38 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if tokens.token_revoke(token=token, by=request.user):
         messages.success(request, f"Token {token.prefix}… revoked.")
     return redirect("tokens")
+
+
+@require_http_methods(["GET", "POST"])
+def calendar_settings(request: HttpRequest) -> HttpResponse:
+    """The person's calendar address: make one (shown once; it replaces the old one), or
+    see that one is live and revoke it."""
+    feed_url = ""
+    if request.method == "POST":
+        _feed, key = calendars.feed_create(user=request.user)
+        feed_url = request.build_absolute_uri(reverse("calendar-feed", args=[key]))
+    return render(
+        request,
+        "csrisk/calendar.html",
+        {"feed": calendars.live_feed(request.user), "feed_url": feed_url},
+    )
+
+
+@require_POST
+def calendar_revoke(request: HttpRequest) -> HttpResponse:
+    if calendars.feeds_revoke(user=request.user):
+        messages.success(request, "Calendar address revoked: it now answers 404.")
+    return redirect("calendar")
+
+
+@require_GET
+@never_cache
+def calendar_feed(request: HttpRequest, key: str) -> HttpResponse:
+    """The ICS feed a calendar app polls: no session, the key in the address is the
+    credential; an unknown or revoked key is a 404 (nothing says which)."""
+    user = calendars.feed_user(key)
+    if user is None:
+        raise Http404("No such calendar.")
+    response = HttpResponse(calendars.ics(user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="csrisk.ics"'
+    return response

@@ -8,6 +8,10 @@ class CtasConfig(AppConfig):
     verbose_name = "CTAs"
 
     def ready(self) -> None:
+        from csrisk import calendars
+        from ctas.calendar import cta_due_dates
+
+        calendars.register_source("ctas", cta_due_dates)
         from django.db.models import Count, Q
 
         from csrisk import events, panels

@@ -8,6 +8,10 @@ class EscalationConfig(AppConfig):
     verbose_name = "Escalation"
 
     def ready(self) -> None:
+        from csrisk import calendars
+        from escalation.calendar import meetings_attended
+
+        calendars.register_source("escalation", meetings_attended)
         from csrisk import events, panels
         from escalation import receivers, views
 

@@ -8,6 +8,10 @@ class SponsorsConfig(AppConfig):
     verbose_name = "Sponsors"
 
     def ready(self) -> None:
+        from csrisk import calendars
+        from sponsors.calendar import checkins_due
+
+        calendars.register_source("sponsors", checkins_due)
         from csrisk import events, panels
         from sponsors import receivers, views
 

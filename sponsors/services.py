@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import Account
-from csrisk import audit, clock
+from csrisk import audit, clock, events
 from csrisk.models import User
 from csrisk.notifications import notify
 from ctas import services as ctas
@@ -359,6 +359,16 @@ def checkin_log(
         account_id=locked.account_id,
         changes={"sentiment": (None, sentiment)},
         reason=f"{len(clean_risks)} risk(s) found",
+    )
+    events.emit(
+        events.checkin_logged,
+        checkin_id=locked.pk,
+        cta_id=locked.cta_id,
+        account_id=locked.account_id,
+        by_id=by.pk,
+        sentiment=sentiment,
+        risks=len(clean_risks),
+        at=locked.logged_at,
     )
     # The call is held and logged: the check-in playbook's tasks are done with it.
     CtaTask.objects.filter(cta=locked.cta, done_at__isnull=True).update(

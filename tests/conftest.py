@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
+from django.conf import settings as django_settings
+from django.test import Client, TestCase, TransactionTestCase, override_settings
 from rest_framework.test import APIClient
 
 from csrisk import tokens
@@ -13,6 +15,19 @@ from csrisk.celery import app as celery_app
 from csrisk.models import Team, User
 from csrisk.roles import Role, TeamFunction
 from tests.factories import AccountFactory, TeamFactory, UserFactory
+
+# Tests log in with the MD5 hasher: Django's default runs PBKDF2 with a million
+# iterations on every password check (each login, each wrong guess, even a guess for an
+# unknown username), which made the lockout, login and browser tests the slowest in the
+# suite. Production hashing is untouched; tests/csrisk/test_settings.py runs the real
+# settings in subprocesses.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -24,12 +39,31 @@ def _in_process_tasks():
     celery_app.conf.task_always_eager = previous
 
 
+# Parallel workers on one Redis (make test with REDIS_URL) keep apart: each writes its
+# cache keys under a prefix of its own and clears only those, where cache.clear() would
+# empty the database under the other workers' feet.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cache = django_settings.CACHES["default"]
+    if XDIST_WORKER and cache["BACKEND"].endswith("RedisCache"):
+        cache["KEY_PREFIX"] = f"{cache.get('KEY_PREFIX', 'csrisk')}-{XDIST_WORKER}"
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     from django.core.cache import cache
 
     yield
-    cache.clear()
+    prefix = django_settings.CACHES["default"].get("KEY_PREFIX")
+    if XDIST_WORKER and django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @dataclass
@@ -145,3 +179,41 @@ def oidc_provider():
     provider = OidcProvider()
     yield provider
     provider.stop()
+
+
+# --- How a parallel run (pytest-xdist, `--dist loadgroup` in pyproject.toml) schedules ------
+# Tests marked `slow`, the browser journeys and the real-worker tests start first within
+# their kind, so that none of them begins when the others are nearly done and keeps one
+# worker busy alone at the end. The kinds keep pytest-django's order (tests on a
+# rolled-back transaction, then transactional tests, whose flush empties the tables the
+# data migrations fill, then tests without the database), and each worker runs them in
+# that order. The browser journeys share one worker and its Chromium
+# (tests/browser/conftest.py); the real-worker tests (`services`) share one worker too, as
+# they share one broker.
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if item.get_closest_marker("services"):
+        item.add_marker(pytest.mark.xdist_group("services"))
+
+
+def _database_kind(item: pytest.Item) -> int:
+    """pytest-django's order: 0 rolled back, 1 transactional, 2 no database."""
+    fixtures = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return 0 if issubclass(cls, TestCase) else 1
+    if (
+        "transactional_db" in fixtures
+        or "live_server" in fixtures
+        or (marker is not None and marker.kwargs.get("transaction"))
+    ):
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> bool:
+        return any(item.get_closest_marker(name) for name in ("slow", "browser", "services"))
+
+    items.sort(key=lambda item: (_database_kind(item), not first(item)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import factory
@@ -14,7 +15,13 @@ from csrisk.models import Team, User
 from csrisk.roles import Role
 
 PASSWORD = "pw-for-tests"
-_HASH = make_password(PASSWORD, salt="testsalt")
+
+
+@functools.cache
+def _password_hash() -> str:
+    # Hashed at first use, not at import: by then the suite's fast hasher is in force
+    # (tests/conftest.py), so each login with it checks in microseconds.
+    return make_password(PASSWORD, salt="testsalt")
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -33,7 +40,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     first_name = factory.Faker("first_name")
     role = Role.CSM
-    password = _HASH
+    password = factory.LazyFunction(_password_hash)
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

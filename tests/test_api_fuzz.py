@@ -3,9 +3,11 @@ checks (no 5xx, responses match the schema, invalid input refused with a 4xx); t
 webhooks documented by their tools' fields (signals/api/schemas.py). Then, in process,
 hostile values in every field of each webhook's real payload (hypothesis).
 
-Bounded by CSRISK_FUZZ_EXAMPLES (examples per operation and phase; default 5, CI sets
-more) and seeded by CSRISK_FUZZ_SEED (fixed by default, "random" to explore). Settings
-that explain why a documented 400 counts as an answer live in schemathesis.toml.
+Bounded by the test profile (tests/profile.py: CSRISK_TEST_PROFILE=ci in .ci/run adds the
+coverage phase and draws more examples; CSRISK_FUZZ_EXAMPLES overrides the examples per
+operation and phase) and seeded by CSRISK_FUZZ_SEED (fixed by default, "random" to
+explore). Settings that explain why a documented 400 counts as an answer live in
+schemathesis.toml.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from csrisk import tokens
 from ctas import services as ctas
 from signals.api import schemas
 from signals.models import Signal
+from tests import profile
 from tests.conftest import api
 from tests.factories import AccountFactory
 from tests.signals.conftest import committing
@@ -36,7 +39,6 @@ ST = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("
 
 
 def _schemathesis(live_server, token: str, *extra: str) -> None:
-    examples = os.environ.get("CSRISK_FUZZ_EXAMPLES", "5")
     # A fixed seed keeps a run reproducible (the same cases on every machine and in CI);
     # CSRISK_FUZZ_SEED=random explores new ones.
     seed = os.environ.get("CSRISK_FUZZ_SEED", "20261122")
@@ -49,9 +51,9 @@ def _schemathesis(live_server, token: str, *extra: str) -> None:
         "--header",
         f"Authorization: Token {token}",
         "--max-examples",
-        examples,
+        str(profile.fuzz_examples()),
         "--phases",
-        "examples,coverage,fuzzing",
+        profile.fuzz_phases(),
         "--workers",
         "1",
         "--request-timeout",
@@ -73,6 +75,7 @@ def _schemathesis(live_server, token: str, *extra: str) -> None:
 
 
 @pytest.mark.skipif(ST is None, reason="schemathesis is not installed (make install adds it)")
+@pytest.mark.slow
 def test_the_api_survives_fuzzing(live_server, org, transactional_db, settings):
     # Schemathesis probes every operation with an invalid token on purpose (ignored_auth);
     # the failed-token throttle would answer those, and then everything, with 429.
@@ -86,6 +89,7 @@ def test_the_api_survives_fuzzing(live_server, org, transactional_db, settings):
 
 
 @pytest.mark.skipif(ST is None, reason="schemathesis is not installed (make install adds it)")
+@pytest.mark.slow
 def test_the_ingestion_endpoints_survive_fuzzing_as_an_integration(
     live_server, org, transactional_db, settings
 ):
@@ -147,7 +151,7 @@ CASES = hs.sampled_from(sorted(WEBHOOKS)).flatmap(
 
 
 @settings(
-    max_examples=int(os.environ.get("CSRISK_FUZZ_EXAMPLES", "5")) * 20,
+    max_examples=profile.examples(ci=200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -173,7 +177,7 @@ def test_the_webhooks_answer_every_native_payload_with_a_reason(
 
 
 @settings(
-    max_examples=int(os.environ.get("CSRISK_FUZZ_EXAMPLES", "5")) * 10,
+    max_examples=profile.examples(ci=100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -48,6 +48,9 @@ def pages_matrix() -> dict[str, dict[str, object]]:
         # each person's own API tokens
         "tokens": ALL_OK,
         "token-revoke-page": post_only,
+        # each person's own calendar address (the feed itself: SECRET_ADDRESSES)
+        "calendar": ALL_OK,
+        "calendar-revoke": post_only,
         "accounts:list": ALL_OK,
         "accounts:detail": ALL_OK,
         # the matrix's ids name no fact of the account (the kind is an id too): not found,
@@ -186,6 +189,11 @@ API_GET = {
     # a person's own tokens (people only: integration tokens are managed by admins)
     "token-list": "ok",
     "token-revoke": 405,
+    # outbound webhook subscriptions reach outside csrisk: admins (staff) only, and none
+    # of these roles is one (tests/csrisk/test_webhooks.py: an admin gets 200)
+    "webhook-subscription-list": 403,
+    "webhook-subscription-detail": 403,
+    "webhook-subscription-deliveries": 403,
     # the signal backtest: leadership only, like the summary; 202 until a run has finished
     "api-backtest": {**dict.fromkeys(STAFF, 403), "vp_cs": 202, "ceo": 202, "executive": 202},
     # a backfill's progress: its sender (an integration too) and the VP and CEO; team B's
@@ -203,6 +211,9 @@ INGESTION = {
     "api-webhook-segment",
 }
 SKIPPED = {"login", "logout", "healthz", "readyz", "schema", "api-docs", ""}
+# Addresses whose secret key is the credential (a calendar app has no session): a wrong key
+# is a 404 for everyone, signed in or not, and no session opens someone else's.
+SECRET_ADDRESSES = {"calendar-feed"}
 # Single sign-on's way in (docs/sso.md), open to everyone alike: test_single_sign_on.
 SSO_ROUTES = {"sso-login", "sso-callback"}
 
@@ -233,7 +244,7 @@ def routes() -> list[tuple[str, str]]:
 
 def test_every_route_is_in_the_matrix(db):
     names = {name for name, _ in routes()} - SKIPPED
-    known = set(pages_matrix()) | set(API_GET) | INGESTION | SSO_ROUTES
+    known = set(pages_matrix()) | set(API_GET) | INGESTION | SSO_ROUTES | SECRET_ADDRESSES
     assert names - known == set(), "add the new routes' expectations to this matrix"
 
 
@@ -454,6 +465,21 @@ def test_api(org, world, role):
             got = response.status_code
             failures.append(f"{role} {method.upper()} {url} ({name}): {got}, expected {expected}")
     assert failures == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_secret_address_answers_only_its_key(org, world, role, client):
+    from csrisk import calendars
+
+    _feed, key = calendars.feed_create(user=org.csm_b)
+    session = client if role in ("anonymous",) else login(_user(org, role))
+    for name, pattern in routes():
+        if name not in SECRET_ADDRESSES:
+            continue
+        wrong = "/" + pattern.replace("<str:key>", "x" * 43)
+        assert session.get(wrong).status_code == 404, (role, name)
+        right = "/" + pattern.replace("<str:key>", key)
+        assert session.get(right).status_code == 200, (role, name)  # whoever holds the key
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
 from csrisk.api.tokens import TokenViewSet
+from csrisk.api.webhooks import WebhookSubscriptionViewSet
 from ctas.api.views import CtaViewSet, PlaybookViewSet
 from escalation.api.views import EscalationViewSet, MeetingViewSet
 from scorecards.api.views import ScorecardViewSet
@@ -21,3 +22,6 @@ router.register("sponsor-programs", ProgramViewSet, basename="sponsor-program")
 router.register("sponsorships", SponsorshipViewSet, basename="sponsorship")
 router.register("checkins", CheckInViewSet, basename="checkin")
 router.register("tokens", TokenViewSet, basename="token")
+router.register(
+    "webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription"
+)

@@ -74,7 +74,14 @@ def cta_flag(*, cta: Cta, by: User, reason: str) -> Cta:
         },
         reason=reason.strip(),
     )
-    events.emit(events.cta_flagged, cta_id=cta.pk, by_id=by.pk, reason=cta.flag_reason)
+    events.emit(
+        events.cta_flagged,
+        cta_id=cta.pk,
+        by_id=by.pk,
+        reason=cta.flag_reason,
+        account_id=cta.account_id,
+        area=cta.area,
+    )
     lead = lead_of(cta.owner)
     # The flag is the one event the owner and the lead hear of: it says the red it causes,
     # and the "turned red" alert leaves them out (alerts.alert_color_change).

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from csrisk import audit, clock
+from csrisk import audit, clock, events
 from csrisk.models import User
 from escalation.choices import Level
 from escalation.models import Escalation, EscalationLevel, EscalationStep
@@ -57,6 +57,21 @@ def record_step(
         account_id=escalation.account_id,
         changes={"level": (from_level, to_level)} if to_level is not None else {},
         reason=reason,
+    )
+    # Inside the step's transaction: what receivers write (an outbound webhook's delivery
+    # row) commits or rolls back with the step.
+    events.emit(
+        events.escalation_step,
+        escalation_id=escalation.pk,
+        cta_id=escalation.cta_id,
+        account_id=escalation.account_id,
+        action=action,
+        from_level=from_level,
+        to_level=to_level,
+        level=escalation.level,
+        reason=reason,
+        by_id=step.by_id,
+        at=step.at,
     )
     return step
 

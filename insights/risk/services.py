@@ -26,7 +26,7 @@ from django.db.models.expressions import RawSQL
 
 from accounts.choices import LifecycleStage
 from accounts.models import Account
-from csrisk import audit, clock
+from csrisk import audit, clock, events
 from csrisk.db import COPY_NULL, CopySource, copy_rows, copy_text, insert_rows, update_rows
 from csrisk.models import User
 from insights import backtest
@@ -383,6 +383,7 @@ def _write(
     _lock()
     current = _latest(wanted)
     new, refreshed, retired = [], [], []
+    moved: list[dict] = []  # a band changed: news (a first prediction is not)
     for account_id, prob, loss, bnd, horizon, renewal, i in rows:
         old = current.get(account_id)
         if (
@@ -396,6 +397,17 @@ def _write(
             continue
         if old is not None:
             retired.append(old[0])
+            if old[3] != bnd:
+                moved.append(
+                    {
+                        "account_id": account_id,
+                        "old_band": old[3],
+                        "new_band": bnd,
+                        "old_probability": old[2],
+                        "probability": prob,
+                        "expected_loss": f"{loss:.2f}",
+                    }
+                )
         new.append(
             (
                 account_id,
@@ -417,6 +429,8 @@ def _write(
     update_rows(RiskPrediction, ("computed_at", "horizon_days", "reasons"), refreshed)
     report.new += len(new)
     report.refreshed += len(refreshed)
+    if moved:
+        events.emit(events.risk_changed, changes=moved, model_id=model_id, at=now)
 
 
 def _latest(wanted: set | None) -> dict[int, tuple]:

@@ -1,3 +1,4 @@
+import pytest
 from django.core.management import call_command
 from django.http import HttpRequest
 
@@ -17,6 +18,7 @@ def _snapshot() -> list[tuple]:
     )
 
 
+@pytest.mark.slow
 def test_it_is_deterministic_for_a_seed(db):
     call_command("seed_demo", "--accounts", "60", "--seed", "11")
     first = _snapshot()
@@ -28,6 +30,7 @@ def test_it_is_deterministic_for_a_seed(db):
     assert _snapshot() != first
 
 
+@pytest.mark.slow
 def test_it_builds_the_contract_logins_and_a_mixed_book(db, client):
     call_command("seed_demo")
     assert Account.objects.count() == 300
@@ -71,6 +74,7 @@ def test_it_builds_the_contract_logins_and_a_mixed_book(db, client):
     assert RiskPrediction.objects.filter(latest=True, model=model).count() == live
 
 
+@pytest.mark.slow
 def test_it_leaves_an_existing_book_alone_with_if_empty(db, capsys):
     call_command("seed_demo", "--accounts", "20")
     before = _snapshot()
@@ -79,6 +83,7 @@ def test_it_leaves_an_existing_book_alone_with_if_empty(db, capsys):
     assert "already loaded" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_it_refuses_the_integration_user_a_login(db, client):
     call_command("seed_demo", "--accounts", "5")
     assert not client.login(request=HttpRequest(), username="integration", password="demo")

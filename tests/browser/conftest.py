@@ -19,11 +19,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the group (tests/conftest.py)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     missing = not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM))
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            # One worker runs the journeys one after the other, on one Chromium.
+            item.add_marker(pytest.mark.xdist_group("browser"))
             if missing:
                 item.add_marker(
                     pytest.mark.skip(

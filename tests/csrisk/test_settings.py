@@ -29,6 +29,7 @@ def test_it_fails_loudly_without_secret_key_when_debug_is_off():
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
 
 
+@pytest.mark.slow
 def test_it_passes_the_deployment_checklist_with_production_settings():
     secret = "x" * 20 + "-production-secret-for-check-deploy-0123456789abcdef"
     result = _run(
@@ -49,6 +50,7 @@ def _debug_setting(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return _run(env, "shell", "-c", "from django.conf import settings; print(settings.DEBUG)")
 
 
+@pytest.mark.slow
 def test_it_turns_debug_off_unless_asked_for_even_without_database_url():
     env = {"SECRET_KEY": GOOD_SECRET, "DATABASE_URL": ""}
     result = _debug_setting(env)

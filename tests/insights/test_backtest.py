@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from accounts.models import CompetitorEvent, RenewalOutcome
 from insights import backtest, metrics
+from tests import profile
 from tests.factories import AccountFactory
 
 RENEWAL = dt.date(2026, 3, 1)
@@ -101,7 +102,7 @@ def test_it_computes_average_precision_and_brier_by_hand():
     assert metrics.weighted_recall([False], [True], [10]) is None
 
 
-@hypothesis_settings(max_examples=150, deadline=None)
+@hypothesis_settings(max_examples=profile.examples(ci=150), deadline=None)
 @given(
     st.lists(
         st.tuples(st.booleans(), st.integers(min_value=0, max_value=20)), min_size=2, max_size=60
@@ -120,7 +121,7 @@ def test_it_agrees_with_scikit_learn(pairs):
     assert metrics.brier(y, s) == pytest.approx(brier_score_loss(y, s))
 
 
-@hypothesis_settings(max_examples=60, deadline=None)
+@hypothesis_settings(max_examples=profile.examples(ci=60), deadline=None)
 @given(
     st.lists(
         st.tuples(

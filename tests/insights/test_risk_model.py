@@ -28,6 +28,7 @@ def planted(org):
     return planted_book(org.csm_a, lead_days=100)
 
 
+@pytest.mark.slow
 def test_it_finds_the_planted_signal(planted, settings):
     m = risk_model_train()
     assert m.kind == RiskModelKind.LEARNED and m.active
@@ -167,6 +168,7 @@ def test_it_falls_back_to_the_default_base_rate_before_any_renewal(org, account_
     assert p.probability >= settings.CSRISK_RISK_DEFAULT_BASE_RATE
 
 
+@pytest.mark.slow
 def test_the_train_risk_command_trains_activates_and_keeps_history(planted):
     out = StringIO()
     call_command("train_risk", stdout=out)

@@ -19,6 +19,7 @@ from scorecards.colour_rule import (
     area_colour,
 )
 from scorecards.compute import combine
+from tests import profile
 
 COLORS = ["green", "yellow", "red"]
 AREA_CODES = ["habits", "sentiment", "support", "product"]
@@ -123,7 +124,7 @@ def measure_rows(verdicts: dict[int, list[Verdict]]) -> pd.DataFrame:
     )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=profile.examples(ci=150), deadline=None)
 @given(books())
 def test_it_gives_the_colours_scores_and_reasons_of_the_reference(book: dict) -> None:
     area_results, overall_results = combine(

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scorecards import measures as m
+from tests import profile
 from tests.scorecards.framesbuilder import NOW, build, days_ago
 
 T = {t.code: t for t in m.DEFAULT_THRESHOLDS}
@@ -58,7 +59,7 @@ def test_it_computes_the_one_sided_binomial_tail_exactly():
     assert 0 <= m.rise_p_value(3000, 2500) < 1e-9
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=profile.examples(ci=300), deadline=None)
 @given(
     n=st.one_of(st.integers(0, 120), st.integers(1990, 2600)),
     at=st.floats(0, 1),

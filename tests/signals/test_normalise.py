@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from signals.normalise import normalise
+from tests import profile
 from tests.signals.helpers import ticket
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -25,7 +26,7 @@ def reference(item) -> tuple[str, str]:
     return payload, hashlib.sha1((head + payload).encode(), usedforsecurity=False).hexdigest()
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=profile.examples(ci=300), derandomize=True, deadline=None)
 @given(
     ext=text.filter(bool),
     account=st.one_of(text.filter(bool), st.integers(1, 2**40)),

@@ -28,6 +28,7 @@ from scorecards.selectors import load_frames, thresholds
 from signals import rules
 from signals.choices import RuleTrigger
 from signals.models import Signal, SignalRule
+from tests import profile
 from tests.factories import AccountFactory
 
 # A Monday, midnight: a week end (Sunday) closes just before it, so the segment series'
@@ -126,7 +127,9 @@ def account(org):
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=profile.examples(ci=40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(tickets=tickets_st, config=config_st, threshold=st.sampled_from([0.25, 0.5, 1.0]))
 def test_the_velocity_rule_fires_exactly_when_the_measure_reaches_its_threshold(
@@ -151,7 +154,9 @@ def test_the_velocity_rule_fires_exactly_when_the_measure_reaches_its_threshold(
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=profile.examples(ci=30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(tickets=tickets_st, threshold=st.sampled_from([1, 2, 3]))
 def test_the_urgent_ticket_rule_counts_what_the_measure_counts(account, tickets, threshold):
@@ -176,7 +181,9 @@ def test_the_urgent_ticket_rule_counts_what_the_measure_counts(account, tickets,
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=profile.examples(ci=40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(tickets=tickets_st, config=config_st)
 def test_the_summary_reads_the_velocity_the_measure_computes(account, tickets, config):
@@ -200,7 +207,9 @@ def test_the_summary_reads_the_velocity_the_measure_computes(account, tickets, c
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=profile.examples(ci=40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(tickets=tickets_st, config=config_st)
 def test_a_one_account_segment_has_the_velocity_of_its_account(account, tickets, config):
@@ -233,7 +242,9 @@ departures_st = st.lists(
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=profile.examples(ci=30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(departures=departures_st, window=st.sampled_from([90, 180]))
 def test_every_reader_of_edm_left_says_what_the_measure_says(org, account, departures, window):
@@ -311,7 +322,9 @@ retitles_st = st.lists(
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=profile.examples(ci=30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(changes=retitles_st, window=st.sampled_from([90, 180]), yellow=st.sampled_from([1, 2]))
 def test_every_reader_of_title_downgrade_says_what_the_measure_says(
