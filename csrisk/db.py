@@ -1,9 +1,9 @@
 """Fast paths for measured hot paths (seeding, batch ingestion, the recompute).
 
-- ``insert_rows`` / ``update_rows``: many rows in or changed without the ORM's per-value
-  preparation. The ORM's bulk_create prepares every value of every object through its field
-  (about 4 µs a value); these resolve one converter per column and hand plain tuples to
-  ``executemany``. Rows skip model validation and save(): callers pass valid values.
+- ``insert_rows`` / ``update_rows`` / ``upsert_rows``: many rows in or changed without the
+  ORM's per-value preparation. The ORM's bulk_create prepares every value of every object
+  through its field (about 4 µs a value); these resolve one converter per column and hand
+  plain tuples to ``executemany``. Rows skip model validation and save(): callers pass valid values.
 - The PostgreSQL COPY engine: ``copy_rows`` streams lines in COPY's text format (escaped
   by ``copy_text``, read from a ``CopySource`` while they are still being formatted) straight
   into a table; ``insert_staged`` copies into a session-local staging table and moves the
@@ -67,6 +67,47 @@ def insert_rows(
             ]
             cursor.executemany(sql, prepared)
             total += len(prepared)
+    return total
+
+
+def upsert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: Sequence[str],
+    batch: int = 1000,
+) -> int:
+    """Insert ``rows`` as ``insert_rows`` does, or update the row with the same ``unique``
+    columns: ``INSERT … ON CONFLICT (unique) DO UPDATE`` (PostgreSQL and SQLite), one
+    multi-row statement per batch. Keys must be distinct within ``rows``. What
+    ``bulk_create(update_conflicts=True)`` does without a model instance per row, whose
+    preparation was half of processing a batch of signals."""
+    fields = [model._meta.get_field(c) for c in columns]
+    converters = [_converter(f) for f in fields]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    keys = {model._meta.get_field(c).column for c in unique}
+    updates = ", ".join(
+        f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in fields if f.column not in keys
+    )
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    conflict = ", ".join(quote(k) for k in sorted(keys))
+    total = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({names}) "
+                f"VALUES {', '.join([row_marks] * len(chunk))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+                [
+                    v if conv is None or v is None else conv(v)
+                    for row in chunk
+                    for v, conv in zip(row, converters, strict=True)
+                ],
+            )
+            total += len(chunk)
     return total
 
 

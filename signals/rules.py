@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError
 
 from accounts.models import Account, Contact
-from ctas.choices import CtaType, Source
+from ctas.choices import LIVE_STATUSES, CtaType, Source
+from ctas.models import Cta
 from ctas.services import cta_create
 from scorecards.measures import DEFERRED, GREEN
 from scorecards.selectors import measure_verdicts, thresholds
@@ -81,13 +82,16 @@ def at_risk(code: str, account_ids: Sequence[int], now: dt.datetime) -> dict[int
     return found
 
 
-def _open(rule: SignalRule, account: Account, **values: Any) -> None:
+def _open(rule: SignalRule, account: Account, live: set[tuple[int, str]], **values: Any) -> None:
     fill = {"name": "", "title": "", "competitor": "", "value": "", **values}
     try:
+        reason = rule.cta_reason.format(**fill)[:200]
+        if (account.pk, reason.strip()[:200]) in live:
+            return  # open already: cta_create would return it, at a query each
         cta_create(
             account=account,
             by=None,
-            reason=rule.cta_reason.format(**fill)[:200],
+            reason=reason,
             type=CtaType.RISK,
             area=rule.cta_area,
             priority=rule.cta_priority,
@@ -147,9 +151,9 @@ def evaluate(
         ]
         if not signals:
             return
-    accounts = Account.objects.select_related("owner").in_bulk(
-        {s.account_id for s in signals if s.account_id}
-    )
+    # What to open, in order; the accounts are loaded afterwards, only those a rule fired
+    # for: a batch of 500 signals usually opens nothing.
+    fired: list[tuple[SignalRule, int, dict[str, Any]]] = []
     verdicts: dict[str, dict[int, set[int] | None]] = {}
     for rule in active:
         if rule.trigger in PEOPLE_MEASURE_OF:
@@ -177,7 +181,7 @@ def evaluate(
                     continue
                 name = (contact.name if contact else "") or a["contact"].get("name") or "a contact"
                 title = person.new_title if change == "title_changed" else a["contact"].get("title")
-                _open(rule, accounts[s.account_id], name=name, title=title)
+                fired.append((rule, s.account_id, {"name": name, "title": title}))
         elif rule.trigger == RuleTrigger.COMPETITOR:
             for s in signals:
                 if s.kind != Kind.COMPETITOR:
@@ -185,12 +189,12 @@ def evaluate(
                 a = s.payload["attributes"]
                 if rule.activities and a["activity"] not in rule.activities:
                     continue
-                _open(rule, accounts[s.account_id], competitor=a["competitor"])
+                fired.append((rule, s.account_id, {"competitor": a["competitor"]}))
         elif rule.trigger == RuleTrigger.LOW_NPS and rule.threshold is not None:
             for s in signals:
                 nps = s.payload["attributes"].get("nps") if s.kind == Kind.SENTIMENT else None
                 if nps is not None and nps <= rule.threshold:
-                    _open(rule, accounts[s.account_id], value=nps)
+                    fired.append((rule, s.account_id, {"value": nps}))
         elif rule.trigger in MEASURE_OF:
             if rule.threshold is None:
                 continue
@@ -200,4 +204,19 @@ def evaluate(
             for account_id, value in measured(MEASURE_OF[rule.trigger], touched, now).items():
                 if value >= rule.threshold:
                     shown = f"{value:+.0%}" if rule.trigger == RuleTrigger.VELOCITY else int(value)
-                    _open(rule, accounts[account_id], value=shown)
+                    fired.append((rule, account_id, {"value": shown}))
+    if fired:
+        touched = {a for _, a, _ in fired}
+        # The rule CTAs live on these accounts, read once: a rule that keeps firing for an
+        # account (velocity, with every new ticket) finds its CTA open without a query.
+        live = set(
+            Cta.objects.filter(
+                account_id__in=touched,
+                type=CtaType.RISK,
+                source=Source.RULE,
+                status__in=LIVE_STATUSES,
+            ).values_list("account_id", "reason")
+        )
+        accounts = Account.objects.select_related("owner").in_bulk(touched)
+        for rule, account_id, values in fired:
+            _open(rule, accounts[account_id], live, **values)

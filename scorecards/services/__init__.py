@@ -18,6 +18,7 @@ from scorecards.services.pending import (
     RECOMPUTE_WINDOW_SECONDS,
     SCHEDULED_KEY,
     recompute_pending,
+    recompute_pending_soon,
     request_recompute,
 )
 from scorecards.services.pressure import cta_pressure_set, cta_pressures_set
@@ -59,6 +60,7 @@ __all__ = [
     "recompute",
     "recompute_chunk",
     "recompute_pending",
+    "recompute_pending_soon",
     "recompute_run_start",
     "request_recompute",
     "requeue_stale_chunks",

@@ -17,7 +17,8 @@ from django.db.models import F
 from accounts.models import CompetitorEvent, SentimentResponse, Ticket, UsageSnapshot
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import clock, jobs
-from scorecards.services import request_recompute
+from csrisk.db import upsert_rows
+from scorecards.services import recompute_pending_soon, request_recompute
 from signals import rules
 from signals.choices import Kind, SignalStatus
 from signals.models import Signal
@@ -74,6 +75,10 @@ def signals_process(ids: Iterable[int]) -> int:
                     Signal.objects.filter(pk=pk, status=SignalStatus.PENDING).update(
                         status=SignalStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
                     )
+    if done and not Signal.objects.filter(status=SignalStatus.PENDING).exists():
+        # The backlog is processed: its accounts' recompute need not wait out the spacing
+        # that kept the worker processing while signals queued (scorecards.services.pending).
+        recompute_pending_soon()
     return done
 
 
@@ -113,109 +118,109 @@ def _apply(signals: list[Signal], now: dt.datetime, *, history: bool) -> None:
     request_recompute({s.account_id for s in signals})
 
 
-def _upsert(model: type, objs: list, unique: list[str], fields: list[str]) -> None:
-    if objs:
-        model.objects.bulk_create(
-            objs, update_conflicts=True, unique_fields=unique, update_fields=fields
-        )
+def _upsert(model: type, columns: tuple[str, ...], rows: list[tuple], unique: list[str]) -> None:
+    # Plain tuples through one INSERT … ON CONFLICT a batch: building a model instance per
+    # fact cost as much as the rest of processing the batch (docs/performance.md).
+    if rows:
+        upsert_rows(model, columns, rows, unique=unique)
+
+
+TICKET_COLUMNS = (
+    "account_id",
+    "source",
+    "external_id",
+    "kind",
+    "subject",
+    "priority",
+    "status",
+    "tags",
+    "requester_group",
+    "opened_at",
+    "solved_at",
+)
 
 
 def _apply_tickets(signals: list[Signal]) -> None:
-    latest: dict[tuple[str, str], Ticket] = {}
+    latest: dict[tuple[str, str], tuple] = {}
     for s in signals:
         a = s.payload["attributes"]
-        latest[(s.source, s.external_id)] = Ticket(
-            account_id=s.account_id,
-            source=s.source,
-            external_id=s.external_id,
-            kind=a.get("type") or "support",
-            subject=a.get("subject", "")[:300],
-            priority=a.get("priority", "normal"),
-            status=a.get("status", "new"),
-            tags=a.get("tags", []),
-            requester_group=a.get("requester_group", ""),
-            opened_at=s.occurred_at,
-            solved_at=_ts(a.get("solved_at"))
+        latest[(s.source, s.external_id)] = (
+            s.account_id,
+            s.source,
+            s.external_id,
+            a.get("type") or "support",
+            a.get("subject", "")[:300],
+            a.get("priority", "normal"),
+            a.get("status", "new"),
+            a.get("tags", []),
+            a.get("requester_group", ""),
+            s.occurred_at,
+            _ts(a.get("solved_at"))
             or (s.source_updated_at if a.get("status") in ("solved", "closed") else None),
         )
-    _upsert(
-        Ticket,
-        list(latest.values()),
-        ["source", "external_id"],
-        [
-            "account",
-            "kind",
-            "subject",
-            "priority",
-            "status",
-            "tags",
-            "requester_group",
-            "opened_at",
-            "solved_at",
-        ],
-    )
+    _upsert(Ticket, TICKET_COLUMNS, list(latest.values()), ["source", "external_id"])
 
 
 def _apply_competitors(signals: list[Signal]) -> None:
-    objs = {
-        (s.source, s.external_id): CompetitorEvent(
-            account_id=s.account_id,
-            competitor=s.payload["attributes"]["competitor"],
-            activity=s.payload["attributes"]["activity"],
-            note=s.payload["attributes"].get("note", ""),
-            occurred_at=s.occurred_at,
-            source=s.source,
-            external_id=s.external_id,
+    rows = {
+        (s.source, s.external_id): (
+            s.account_id,
+            s.payload["attributes"]["competitor"],
+            s.payload["attributes"]["activity"],
+            s.payload["attributes"].get("note", ""),
+            s.occurred_at,
+            s.source,
+            s.external_id,
         )
         for s in signals
     }
     _upsert(
         CompetitorEvent,
-        list(objs.values()),
+        ("account_id", "competitor", "activity", "note", "occurred_at", "source", "external_id"),
+        list(rows.values()),
         ["source", "external_id"],
-        ["account", "competitor", "activity", "note", "occurred_at"],
     )
 
 
 def _apply_sentiment(signals: list[Signal]) -> None:
-    objs = {
-        (s.source, s.external_id): SentimentResponse(
-            account_id=s.account_id,
-            source=s.source,
-            external_id=s.external_id,
-            responded_at=s.occurred_at,
-            nps=s.payload["attributes"].get("nps"),
-            csat=s.payload["attributes"].get("csat"),
-            comment=s.payload["attributes"].get("comment", ""),
+    rows = {
+        (s.source, s.external_id): (
+            s.account_id,
+            s.source,
+            s.external_id,
+            s.occurred_at,
+            s.payload["attributes"].get("nps"),
+            s.payload["attributes"].get("csat"),
+            s.payload["attributes"].get("comment", ""),
         )
         for s in signals
     }
     _upsert(
         SentimentResponse,
-        list(objs.values()),
+        ("account_id", "source", "external_id", "responded_at", "nps", "csat", "comment"),
+        list(rows.values()),
         ["source", "external_id"],
-        ["account", "responded_at", "nps", "csat", "comment"],
     )
 
 
 def _apply_usage(signals: list[Signal]) -> None:
-    objs: dict[tuple[int, dt.date], UsageSnapshot] = {}
+    rows: dict[tuple[int, dt.date], tuple] = {}
     for s in sorted(signals, key=lambda s: s.occurred_at):
         day = s.occurred_at.date()
         week = day - dt.timedelta(days=day.weekday())
         a = s.payload["attributes"]
-        objs[(s.account_id, week)] = UsageSnapshot(
-            account_id=s.account_id,
-            week=week,
-            active_users=a["active_users"],
-            licensed_users=a["licensed_users"],
-            adoption=a.get("adoption"),
+        rows[(s.account_id, week)] = (
+            s.account_id,
+            week,
+            a["active_users"],
+            a["licensed_users"],
+            a.get("adoption"),
         )
     _upsert(
         UsageSnapshot,
-        list(objs.values()),
+        ("account_id", "week", "active_users", "licensed_users", "adoption"),
+        list(rows.values()),
         ["account", "week"],
-        ["active_users", "licensed_users", "adoption"],
     )
 
 
