@@ -8,7 +8,6 @@ transaction that commits before the 202. Every problem is a 4xx with a reason.
 
 from __future__ import annotations
 
-import abc
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -299,7 +298,7 @@ class SignalIngestView(APIView):
         return _handle(request, convert, provenance.sender_of_token(request.user, request.auth))
 
 
-class SignedWebhookView(APIView, abc.ABC):
+class SignedWebhookView(APIView):
     """A native webhook: authenticated by its HMAC signature when a secret is configured
     (the sender is then the tool itself), otherwise by an integration user's token. A
     signed request also carries the time it was sent (signed with it), and one older than
@@ -327,9 +326,11 @@ class SignedWebhookView(APIView, abc.ABC):
         )
         return _error(401, reason) if reason else None
 
-    @abc.abstractmethod
     def convert(self, data: Any) -> tuple[list[Any], bool]:
-        """The tool's payload as generic signals, and whether it was a single one."""
+        """The tool's payload as generic signals, and whether it was a single one: what the
+        generic ``accept`` stores. A view with its own ``accept`` (HubSpot, Segment) has
+        none, and says so if it is ever asked."""
+        raise Invalid(f"The {self.source} webhook carries no generic signals.")
 
     def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
         """Store what an authenticated request carries (the generic path by default)."""
@@ -559,9 +560,6 @@ class HubSpotWebhookView(SignedWebhookView):
         stamp = request.headers.get("X-HubSpot-Request-Timestamp", "").strip()
         return (int(stamp) if stamp.isdigit() else stamp), "X-HubSpot-Request-Timestamp"
 
-    def convert(self, data: Any) -> tuple[list[Any], bool]:  # pragma: no cover - see accept
-        raise NotImplementedError
-
     def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
         data = _json_or_400(body, self.source)
         if isinstance(data, Response):
@@ -629,9 +627,6 @@ class SegmentWebhookView(SignedWebhookView):
         if not adapters.segment_signature_ok(self.secret(), body, signature):
             return _error(401, "Invalid Segment signature (X-Signature).")
         return None
-
-    def convert(self, data: Any) -> tuple[list[Any], bool]:  # pragma: no cover - see accept
-        raise NotImplementedError
 
     def accept(self, request: Request, body: bytes, sender: provenance.Sender) -> Response:
         refusal = sender.source_refusal(self.source)

@@ -6,15 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
 from accounts.choices import ImportKind
 from accounts.importing.committing import apply_plan
 from accounts.importing.dry_run import build_plan
 from accounts.importing.reading import ImportFileError
 from csrisk import audit
-from csrisk.models import User
-from csrisk.roles import Role
+from csrisk.management.actors import import_actor
 
 
 class Command(BaseCommand):
@@ -53,7 +51,7 @@ class Command(BaseCommand):
             if not sep or not field.strip() or not header.strip():
                 raise CommandError(f"--map expects FIELD=HEADER, got {item!r}")
             mapping[field.strip()] = header.strip()
-        by = self._actor(options["as_user"])
+        by = import_actor(options["as_user"])
         started = time.perf_counter()
         try:
             plan = build_plan(
@@ -93,25 +91,6 @@ class Command(BaseCommand):
             report.update(created=created, updated=updated, written=True)
         report["seconds"] = round(time.perf_counter() - started, 3)
         self._report(report, options["json"])
-
-    def _actor(self, username: str | None) -> User:
-        if username:
-            user = User.objects.filter(username=username, is_active=True).first()
-            if user is None:
-                raise CommandError(f"No active user {username!r}.")
-            return user
-        user = (
-            User.objects.filter(Q(is_superuser=True) | Q(role__in=[Role.VP_CS, Role.CEO]))
-            .filter(is_active=True)
-            .order_by("-is_superuser", "pk")
-            .first()
-        )
-        if user is None:
-            raise CommandError(
-                "No superuser or VP exists to import as; create one "
-                "(manage.py createsuperuser) or pass --as-user."
-            )
-        return user
 
     def _report(self, report: dict[str, Any], as_json: bool) -> None:
         if as_json:

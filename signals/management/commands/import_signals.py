@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q
 
 from accounts.importing import ImportFileError, RowError
 from csrisk import clock
-from csrisk.models import User
-from csrisk.roles import Role
+from csrisk.management.actors import import_actor
 from signals import selectors
 from signals.importing import HISTORY_CHUNK, check_signals, import_history, read_signals
 
@@ -49,7 +47,7 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         if options["chunk"] < 1:
             raise CommandError("--chunk must be at least 1.")
-        by = self._actor(options["as_user"])
+        by = import_actor(options["as_user"])
         started = time.perf_counter()
         try:
             rows, errors = read_signals(path.read_bytes(), name=path.name)
@@ -104,22 +102,3 @@ class Command(BaseCommand):
             where = f"line {e.row}" + (f", {e.column}" if e.column else "")
             value = f" {e.value!r}" if e.value else ""
             self.stderr.write(f"  {where}:{value} {e.reason}")
-
-    def _actor(self, username: str | None) -> User:
-        if username:
-            user = User.objects.filter(username=username, is_active=True).first()
-            if user is None:
-                raise CommandError(f"No active user {username!r}.")
-            return user
-        user = (
-            User.objects.filter(Q(is_superuser=True) | Q(role__in=[Role.VP_CS, Role.CEO]))
-            .filter(is_active=True)
-            .order_by("-is_superuser", "pk")
-            .first()
-        )
-        if user is None:
-            raise CommandError(
-                "No superuser or VP exists to import as; create one "
-                "(manage.py createsuperuser) or pass --as-user."
-            )
-        return user
