@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _common import ROOT, emit, figure, setup_django
+from _common import ROOT, emit, figure, free_port, setup_django
 
 ACCOUNTS = int(os.environ.get("BENCH_COCKPIT_ACCOUNTS", 10_000))
 CTAS = int(os.environ.get("BENCH_COCKPIT_CTAS", 2_000))
@@ -35,12 +34,6 @@ CLIENTS = 10
 ROUNDS = int(os.environ.get("BENCH_COCKPIT_ROUNDS", 30))
 # Set from the code of 2026-12-05 on PostgreSQL: see docs/performance.md.
 RATIO_GOAL = 50
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def load(url: str, cookie: str) -> list[float]:

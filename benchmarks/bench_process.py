@@ -33,7 +33,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,17 @@ import threading
 import time
 from pathlib import Path
 
-from _common import ROOT, emit, figure, restore_configuration, setup_django, skip, timed
+from _common import (
+    ROOT,
+    emit,
+    figure,
+    free_port,
+    restore_configuration,
+    setup_django,
+    skip,
+    timed,
+    wait_port,
+)
 
 E2E_RATIO_GOAL = 0.05  # process_end_to_end / raw COPY
 P95_GOAL_S = 5.0  # signal_to_colour_p95
@@ -57,23 +66,6 @@ PROBES_PER_SECOND = 2
 SENDERS = 4  # trickle client threads
 WORKER_LOG = os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING")  # INFO: each task's time
 TIMEOUT = float(os.environ.get("BENCH_PROCESS_TIMEOUT", 1800))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def loadavg() -> str:

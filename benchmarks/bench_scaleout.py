@@ -35,7 +35,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,16 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from _common import ROOT, emit, figure, restore_configuration, setup_django, timed
+from _common import (
+    ROOT,
+    emit,
+    figure,
+    free_port,
+    restore_configuration,
+    setup_django,
+    timed,
+    wait_port,
+)
 
 ACCOUNTS = int(os.environ.get("BENCH_SCALE_ACCOUNTS", 10_000))
 TICKETS = int(os.environ.get("BENCH_SCALE_TICKETS", 200 * ACCOUNTS))
@@ -68,23 +76,6 @@ WORKER = [
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 # --- the book, through COPY ---------------------------------------------------------------

@@ -28,8 +28,7 @@ import random
 import subprocess
 import sys
 
-from _common import ROOT, emit, figure, setup_django, timed
-from bench_signals import free_port, wait_port
+from _common import ROOT, emit, figure, free_port, setup_django, timed, wait_port
 
 EVENTS = int(os.environ.get("BENCH_SEGMENT_EVENTS", 60_000))
 ACCOUNTS = 1000

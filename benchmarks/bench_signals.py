@@ -25,37 +25,18 @@ import io
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
-from _common import ROOT, emit, figure, setup_django, skip, timed
+from _common import ROOT, emit, figure, free_port, setup_django, skip, timed, wait_port
 
 ROWS = int(os.environ.get("BENCH_SIGNAL_ROWS", 100_000))
 ACCOUNTS = 1000
 BATCH = 5000
 REPEATS = max(1, int(os.environ.get("BENCH_SIGNAL_REPEATS", 3)))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def signals() -> list[dict]:

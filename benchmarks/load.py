@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT
+from _common import ROOT, free_port
 
 HERE = Path(__file__).resolve().parent
 SECONDS = int(os.environ.get("LOAD_SECONDS", 60))
@@ -44,12 +44,6 @@ ACCOUNTS = int(os.environ.get("LOAD_ACCOUNTS", 300))
 DRAIN_SECONDS = int(os.environ.get("LOAD_DRAIN_SECONDS", 180))
 RESULT = Path(os.environ.get("LOAD_RESULT") or HERE / "results" / "load.json")
 ENDPOINTS = ("/cockpit/", "/accounts/", f"/api/v1/signals/ ({BATCH} signals)", "login")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
