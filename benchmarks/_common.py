@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -120,3 +121,42 @@ def wait_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+SIGNAL_COPY_COLUMNS = (
+    "source, external_id, month, kind, account_id, org_ref, occurred_at, source_updated_at, "
+    "received_at, payload, digest, version, status, processed_version, error, "
+    "sent_via, sent_by_id, sender, sent_bound"
+)
+
+
+def raw_signal_copy(raws: list[dict], account_ids: dict[str, int], now: Any) -> Callable[[], None]:
+    """The ingestion benchmarks' baseline: a raw ``COPY`` into ``signals_signal`` of the rows
+    the storage path would write for ``raws`` (sender columns included), as a callable to
+    time; ``account_ids``: account reference → id."""
+    from django.db import connection, transaction
+
+    from signals.normalise import normalise
+    from signals.provenance import SYSTEM_SENDER
+
+    sent = [SYSTEM_SENDER.via, "\\N", SYSTEM_SENDER.label, "f"]
+    buf = io.StringIO()
+    for raw in raws:
+        item = normalise(raw, now=now)
+        payload = json.dumps(item.payload()).replace("\\", "\\\\").replace("\t", "\\t")
+        buf.write(
+            "\t".join(
+                [item.source, item.external_id, item.month.isoformat(), item.kind,
+                 str(account_ids[item.account_ref]), "", item.occurred_at.isoformat(), "\\N",
+                 now.isoformat(), payload, item.digest(), "1", "pending", "0", "", *sent]
+            ) + "\n"
+        )  # fmt: skip
+    text = buf.getvalue()
+
+    def copy() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY signals_signal ({SIGNAL_COPY_COLUMNS}) FROM STDIN", io.StringIO(text)
+            )
+
+    return copy

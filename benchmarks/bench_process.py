@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
-import io
 import json
 import os
 import shutil
@@ -46,6 +45,7 @@ from _common import (
     emit,
     figure,
     free_port,
+    raw_signal_copy,
     restore_configuration,
     setup_django,
     skip,
@@ -131,7 +131,7 @@ def main() -> None:
         emit([])
         return
     restore_configuration()
-    from django.db import connection, transaction
+    from django.db import connection
 
     from accounts.models import Account, Ticket
     from csrisk import clock, tokens
@@ -142,8 +142,6 @@ def main() -> None:
     from scorecards.services import recompute
     from signals.choices import SignalStatus
     from signals.models import Signal
-    from signals.normalise import normalise
-    from signals.provenance import SYSTEM_SENDER
 
     owner = User.objects.create(username="bench-csm", role=Role.CSM)
     probes_needed = int(TRICKLE_SECONDS * PROBES_PER_SECOND) + 10
@@ -173,29 +171,7 @@ def main() -> None:
     raws = tickets(SIGNALS, now, "E")
 
     # The baseline: raw COPY of the rows the storage path would write.
-    sent = [SYSTEM_SENDER.via, "\\N", SYSTEM_SENDER.label, "f"]
-    buf = io.StringIO()
-    for raw in raws:
-        item = normalise(raw, now=now)
-        payload = json.dumps(item.payload()).replace("\\", "\\\\").replace("\t", "\\t")
-        buf.write(
-            "\t".join(
-                [item.source, item.external_id, item.month.isoformat(), item.kind,
-                 str(ids[item.account_ref]), "", item.occurred_at.isoformat(), "\\N",
-                 now.isoformat(), payload, item.digest(), "1", "pending", "0", "", *sent]
-            ) + "\n"
-        )  # fmt: skip
-    cols = (
-        "source, external_id, month, kind, account_id, org_ref, occurred_at, source_updated_at, "
-        "received_at, payload, digest, version, status, processed_version, error, "
-        "sent_via, sent_by_id, sender, sent_bound"
-    )
-
-    def copy() -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                f"COPY signals_signal ({cols}) FROM STDIN", io.StringIO(buf.getvalue())
-            )
+    copy = raw_signal_copy(raws, ids, now)
 
     def truncate() -> None:
         with connection.cursor() as cursor:

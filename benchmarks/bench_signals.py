@@ -21,7 +21,6 @@ runs later on the ingest workers. ``BENCH_SIGNAL_ROWS`` sets the size (default 1
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import os
 import shutil
@@ -31,7 +30,17 @@ import sys
 import threading
 from pathlib import Path
 
-from _common import ROOT, emit, figure, free_port, setup_django, skip, timed, wait_port
+from _common import (
+    ROOT,
+    emit,
+    figure,
+    free_port,
+    raw_signal_copy,
+    setup_django,
+    skip,
+    timed,
+    wait_port,
+)
 
 ROWS = int(os.environ.get("BENCH_SIGNAL_ROWS", 100_000))
 ACCOUNTS = 1000
@@ -79,7 +88,6 @@ def main() -> None:
     from csrisk.roles import Role
     from signals import services
     from signals.models import Signal
-    from signals.normalise import normalise
 
     Account.objects.bulk_create(
         [Account(name=f"Bench {i}", crm_id=f"BA-{i}") for i in range(ACCOUNTS)]
@@ -93,31 +101,8 @@ def main() -> None:
             cursor.execute("VACUUM ANALYZE signals_signal")
 
     # (a) raw COPY of the rows the storage path would write, sender columns included
-    from signals.provenance import SYSTEM_SENDER
-
-    sent = [SYSTEM_SENDER.via, "\\N", SYSTEM_SENDER.label, "f"]
     now = clock.now()
-    buf = io.StringIO()
-    for raw in raws:
-        item = normalise(raw, now=now)
-        payload = json.dumps(item.payload()).replace("\\", "\\\\").replace("\t", "\\t")
-        buf.write(
-            "\t".join(
-                [item.source, item.external_id, item.month.isoformat(), item.kind,
-                 str(ids[item.account_ref]), "", item.occurred_at.isoformat(), "\\N",
-                 now.isoformat(), payload, item.digest(), "1", "pending", "0", "", *sent]
-            ) + "\n"
-        )  # fmt: skip
-    text = buf.getvalue()
-    cols = (
-        "source, external_id, month, kind, account_id, org_ref, occurred_at, source_updated_at, "
-        "received_at, payload, digest, version, status, processed_version, error, "
-        "sent_via, sent_by_id, sender, sent_bound"
-    )
-
-    def copy() -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY signals_signal ({cols}) FROM STDIN", io.StringIO(text))
+    copy = raw_signal_copy(raws, ids, now)
 
     # (b) the storage path
     def store() -> int:
