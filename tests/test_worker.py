@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from django.db import connection
 from accounts import services
 from accounts.models import Account, ImportJob
 from csrisk.celery import app as celery_app
+from tests.processes import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,15 +84,6 @@ def worker_queue(tmp_path):
         log.close()
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_imports_a_file_on_a_real_worker(org, worker_queue):
     proc, log = worker_queue
@@ -102,7 +93,7 @@ def test_it_imports_a_file_on_a_real_worker(org, worker_queue):
     )
     services.import_job_commit(job=job, by=org.vp)  # autocommit: on_commit fires at once
 
-    finished = _wait_for(
+    finished = wait_for(
         lambda: ImportJob.objects.get(pk=job.pk).status not in ("queued", "running")
     )
     log.seek(0)

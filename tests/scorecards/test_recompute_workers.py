@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from csrisk.celery import app as celery_app
 from scorecards import services
 from scorecards.models import AreaScore, RecomputeRun, Scorecard
 from tests.factories import AccountFactory
-from tests.processes import reset_producer, stop
+from tests.processes import reset_producer, stop, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,7 +71,7 @@ def two_workers(tmp_path: Path) -> Iterator[list[IO[str]]]:
     reset_producer()
     try:
         # Both consume before anything is queued, so neither takes every chunk alone.
-        assert _wait_for(lambda: all("ready" in _read(log) for log in logs), 60), [
+        assert wait_for(lambda: all("ready" in _read(log) for log in logs), 60), [
             _read(log)[-2000:] for log in logs
         ]
         yield logs
@@ -91,21 +90,12 @@ def _read(log: IO[str]) -> str:
     return log.read()
 
 
-def _wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_spreads_a_full_recompute_over_two_workers(org, two_workers) -> None:
     live = [AccountFactory(team=org.team_a, owner=org.csm_a).pk for _ in range(40)]
     run = services.recompute_run_start(size=2)  # autocommit: queued at once, 20 chunks
 
-    finished = _wait_for(
+    finished = wait_for(
         lambda: RecomputeRun.objects.get(pk=run.pk).finished_at is not None, timeout=180
     )
     outputs = [_read(log) for log in two_workers]
