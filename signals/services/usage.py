@@ -32,8 +32,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from accounts.models import DailyFeatureUsage, DailyUsage
+from accounts.models import DailyFeatureUsage, DailyUsage, UsageSnapshot
 from csrisk import clock
+from scorecards.services import request_recompute
 from signals.adapters import SegmentCall
 from signals.models import ActiveUserDay, ProductUser, SeenMessage
 from signals.normalise import Head, Invalid, Unreadable, parse_time
@@ -90,6 +91,7 @@ _TYPES = {
     "source": "text", "org_ref": "text", "message_id": "text", "user_id": "text",
     "feature": "text", "seen_on": "date", "day": "date", "account_id": "bigint",
     "active_users": "integer", "events": "integer", "updated_at": "timestamptz",
+    "week": "date", "licensed_users": "integer", "adoption": "double precision",
 }  # fmt: skip
 
 
@@ -310,6 +312,7 @@ def usage_record(calls: Sequence[SegmentCall | Unreadable], *, source: str) -> U
                 "source, org_ref, day, feature",
                 "events = t.events + excluded.events",
             )
+        usage_weeks_record({found[org]: {day} for org, day in events if org in found})
     _record_rejections(answer, source)
     return answer
 
@@ -321,10 +324,92 @@ def _record_rejections(answer: UsageAnswer, source: str) -> None:
         )
 
 
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _week_sql(column: str) -> str:
+    """The Monday of a date column's week, in SQL."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('week', {column}) AS date)"
+    return f"date({column}, 'weekday 0', '-6 days')"  # the next Sunday (or itself) − 6 days
+
+
+def usage_weeks_record(days_by_account: dict[int, set[dt.date]]) -> int:
+    """Make the daily rollup of these accounts' days the weekly usage facts the habits
+    measures read (``UsageSnapshot``, what a REST ``usage`` signal writes): for the week of
+    each day,
+
+    - active users = the distinct users active on any day of the week (``ActiveUserDay``,
+      across the account's organisations and sources), or the busiest day's count once the
+      week's user-days have been swept;
+    - adoption = the share of the configured key features (CSRISK_USAGE_KEY_FEATURES) with
+      at least one track event in the week; none configured: left as it was;
+    - licensed users: the analytics source does not know them; kept as the CRM or a REST
+      signal last set them (0, "no licence figure", on a new week).
+
+    The latest writer of a week wins, as between two REST signals of one week. Marks the
+    accounts for recompute. Returns the weeks written."""
+    weeks = {(a, _monday(d)) for a, days in days_by_account.items() for d in days}
+    if not weeks:
+        return 0
+    accounts = sorted({a for a, _ in weeks})
+    first = min(w for _, w in weeks)
+    last = max(w for _, w in weeks) + dt.timedelta(days=6)
+    ids = ", ".join(["%s"] * len(accounts))
+    week = _week_sql("d.day")
+    span = [_date(first), _date(last)]
+    users: dict[tuple[int, dt.date], int] = {}
+    used: dict[tuple[int, dt.date], int] = {}
+    wanted = sorted(key_features())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.account_id, {week}, COUNT(DISTINCT a.user_id), MAX(d.active_users) "
+            f"FROM {DailyUsage._meta.db_table} d LEFT JOIN {ActiveUserDay._meta.db_table} a "
+            "ON a.source = d.source AND a.org_ref = d.org_ref AND a.day = d.day "
+            f"WHERE d.account_id IN ({ids}) AND d.day >= %s AND d.day <= %s "
+            f"GROUP BY d.account_id, {week}",
+            [*accounts, *span],
+        )
+        for account_id, monday, distinct, busiest in cursor.fetchall():
+            users[(account_id, _as_date(monday))] = max(distinct or 0, busiest or 0)
+        if wanted:
+            cursor.execute(
+                f"SELECT d.account_id, {week}, COUNT(DISTINCT f.feature) "
+                f"FROM {DailyFeatureUsage._meta.db_table} f JOIN {DailyUsage._meta.db_table} d "
+                "ON d.source = f.source AND d.org_ref = f.org_ref AND d.day = f.day "
+                f"WHERE d.account_id IN ({ids}) AND d.day >= %s AND d.day <= %s "
+                f"AND f.feature IN ({', '.join(['%s'] * len(wanted))}) "
+                f"GROUP BY d.account_id, {week}",
+                [*accounts, *span, *wanted],
+            )
+            used = {(a, _as_date(m)): n for a, m, n in cursor.fetchall()}
+    rows = [
+        (a, _date(w), users[(a, w)], 0, used.get((a, w), 0) / len(wanted) if wanted else None)
+        for a, w in sorted(weeks)
+        if (a, w) in users
+    ]
+    _add(
+        UsageSnapshot._meta.db_table,
+        ("account_id", "week", "active_users", "licensed_users", "adoption"),
+        rows,
+        "account_id, week",
+        "active_users = excluded.active_users, adoption = COALESCE(excluded.adoption, t.adoption)",
+    )
+    request_recompute(accounts)
+    return len(rows)
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def usage_sweep() -> int:
-    """Forget message ids and user-days older than the de-duplication window (calls that
-    old are refused, so none of them can be counted again). Returns rows deleted."""
+    """Forget message ids older than the de-duplication window (calls that old are refused,
+    so none of them can be counted again) and user-days older than the Monday of that
+    window's first week (a late call may still complete that week: its distinct users,
+    ``usage_weeks_record``, need the week's earlier days). Returns rows deleted."""
     oldest = clock.today() - dt.timedelta(days=settings.CSRISK_USAGE_DEDUPE_DAYS)
     gone, _ = SeenMessage.objects.filter(seen_on__lt=oldest).delete()
-    users, _ = ActiveUserDay.objects.filter(day__lt=oldest).delete()
+    users, _ = ActiveUserDay.objects.filter(day__lt=_monday(oldest)).delete()
     return gone + users
