@@ -550,6 +550,10 @@ class Tour:
         t = self.t
         t.section("Segment: track / identify / group calls, X-Signature")
         now = dt.datetime.now(dt.UTC)
+        # Calls of last Sunday (inside the de-duplication window): an ended week, whose
+        # weekly figure is written at once (a week in progress is written when it ends).
+        monday = now.date() - dt.timedelta(days=now.weekday())
+        sunday = dt.datetime.combine(monday - dt.timedelta(days=1), dt.time(12), tzinfo=dt.UTC)
         crm = self.account.crm_id
         calls = [
             {"type": "group", "userId": "u-1", "groupId": crm, "traits": {"plan": "enterprise"}},
@@ -560,7 +564,7 @@ class Tour:
             {"type": "track", "userId": "u-2", "event": "Dashboard Shared"},
         ]  # fmt: skip
         for n, call in enumerate(calls):
-            call.update(messageId=f"ajs-tour-{n}", timestamp=_z(now))
+            call.update(messageId=f"ajs-tour-{n}", timestamp=_z(sunday))
         body = json.dumps(calls).encode()
         secret = SECRETS["SEGMENT_WEBHOOK_SECRET"].encode()
         bad = hmac.new(b"not-the-secret", body, hashlib.sha1).hexdigest()
@@ -573,15 +577,14 @@ class Tour:
         from accounts.models import DailyUsage, UsageSnapshot
 
         day = DailyUsage.objects.get(account=self.account, source="segment")
-        week = UsageSnapshot.objects.get(
-            account=self.account, week=now.date() - dt.timedelta(days=now.weekday())
-        )
+        week = UsageSnapshot.objects.get(account=self.account, week=monday - dt.timedelta(7))
         check((day.active_users, day.events) == (2, 3), f"daily usage {day}")
         check((week.active_users, week.adoption) == (2, 1.0), f"weekly usage {week}")
         t.did(
             f"rolled the calls up (no row per call): {day.active_users} active users and "
-            f"{day.events} events today for **{self.account.name}**, and this week's usage "
-            f"facts for the habits measures: {week.active_users} active users, key-feature "
+            f"{day.events} events on {day.day} for **{self.account.name}**, and that ended "
+            f"week's usage facts for the habits measures: {week.active_users} active users, "
+            "key-feature "
             f"adoption {week.adoption:.0%}. The badly signed copy was refused (401)."
         )
 

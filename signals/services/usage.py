@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from accounts.models import DailyFeatureUsage, DailyUsage, UsageSnapshot
@@ -338,7 +339,9 @@ def _week_sql(column: str) -> str:
 def usage_weeks_record(days_by_account: dict[int, set[dt.date]]) -> int:
     """Make the daily rollup of these accounts' days the weekly usage facts the habits
     measures read (``UsageSnapshot``, what a REST ``usage`` signal writes): for the week of
-    each day,
+    each day, once the week is over (a week in progress is not a week's figure: Monday's
+    few users would read as a fall every Monday; ``usage_weeks_close`` writes each week
+    when it ends, and a late call for an ended week rewrites it at once),
 
     - active users = the distinct users active on any day of the week (``ActiveUserDay``,
       across the account's organisations and sources), or the busiest day's count once the
@@ -350,7 +353,13 @@ def usage_weeks_record(days_by_account: dict[int, set[dt.date]]) -> int:
 
     The latest writer of a week wins, as between two REST signals of one week. Marks the
     accounts for recompute. Returns the weeks written."""
-    weeks = {(a, _monday(d)) for a, days in days_by_account.items() for d in days}
+    today = clock.today()
+    weeks = {
+        (a, monday)
+        for a, days in days_by_account.items()
+        for monday in {_monday(d) for d in days}
+        if monday + dt.timedelta(days=7) <= today
+    }
     if not weeks:
         return 0
     accounts = sorted({a for a, _ in weeks})
@@ -400,6 +409,30 @@ def usage_weeks_record(days_by_account: dict[int, set[dt.date]]) -> int:
     return len(rows)
 
 
+CLOSED_KEY = "csrisk:usage:week-closed:{}"
+
+
+def usage_weeks_close() -> int:
+    """Write the weekly usage facts of the weeks that ended lately (the last two, so a
+    sweep missed at a week's turn is made up), for every account with daily usage in them;
+    once per week (the sweeper calls this every 30 s). A week without a single call writes
+    nothing: silence is "no data", as when a REST sender stops. Returns the weeks written."""
+    last = _monday(clock.today()) - dt.timedelta(days=7)
+    if not cache.add(CLOSED_KEY.format(last.isoformat()), True, timeout=8 * 86400):
+        return 0
+    first = last - dt.timedelta(days=7)
+    days: dict[int, set[dt.date]] = {}
+    for account_id, day in (
+        DailyUsage.objects.filter(
+            account__isnull=False, day__gte=first, day__lt=last + dt.timedelta(days=7)
+        )
+        .values_list("account_id", "day")
+        .distinct()
+    ):
+        days.setdefault(account_id, set()).add(day)
+    return usage_weeks_record(days)
+
+
 def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
@@ -412,4 +445,5 @@ def usage_sweep() -> int:
     oldest = clock.today() - dt.timedelta(days=settings.CSRISK_USAGE_DEDUPE_DAYS)
     gone, _ = SeenMessage.objects.filter(seen_on__lt=oldest).delete()
     users, _ = ActiveUserDay.objects.filter(day__lt=_monday(oldest)).delete()
+    usage_weeks_close()
     return gone + users

@@ -38,36 +38,57 @@ def stamp(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-# Twelve weeks: 10 users using both key features in the eight earlier weeks, 4 users using
-# one of them in the last four (a 60% fall in active users, adoption down from 100% to 50%).
+MONDAY = NOW.date() - dt.timedelta(days=NOW.weekday())
+LAST_SUNDAY = dt.datetime.combine(MONDAY - dt.timedelta(days=1), dt.time(9), tzinfo=dt.UTC)
+
+
+# Twelve ended weeks: 10 users using both key features in the nine earlier weeks, 4 users
+# using one of them in the last three (a 60% fall in active users, adoption 100% → 50%).
 def history() -> list[tuple[dt.datetime, int, list[str]]]:
-    monday = NOW.date() - dt.timedelta(days=NOW.weekday())
     out = []
-    for k in range(12):
-        day = dt.datetime.combine(monday - dt.timedelta(weeks=k), dt.time(9), tzinfo=dt.UTC)
+    for k in range(1, 13):
+        day = dt.datetime.combine(MONDAY - dt.timedelta(weeks=k), dt.time(9), tzinfo=dt.UTC)
         out.append((day, 4, FEATURES[:1]) if k < 4 else (day, 10, FEATURES))
     return out
 
 
-def segment_week(anonymous: Any, org_ref: str, day: dt.datetime, users: int, features: list[str]):
-    """One week's calls: each user identified on Monday and tracking a key feature on
-    Monday and Tuesday (one user, two days: still one active user of the week)."""
+def segment_week(
+    anonymous: Any,
+    org_ref: str,
+    day: dt.datetime,
+    users: int,
+    features: list[str],
+    sent: dt.datetime | None = None,
+):
+    """One week's calls, sent the day after ``day`` (or at ``sent``): each user tracking
+    the key features on ``day`` and identified again on another day of the same week (one
+    user, two days: still one active user of the week)."""
+    other = day + dt.timedelta(days=1 if day.weekday() < 6 else -1)
     calls: list[dict[str, Any]] = []
     for u in range(users):
         user = f"{org_ref}-u{u}"
         calls.append({"type": "group", "userId": user, "groupId": org_ref, "timestamp": stamp(day)})
-        calls.append({"type": "identify", "userId": user, "timestamp": stamp(day)})
-        for offset, feature in enumerate(features):
-            when = day + dt.timedelta(days=offset)
+        calls.append({"type": "identify", "userId": user, "timestamp": stamp(other)})
+        for feature in features:
             calls.append(
-                {"type": "track", "userId": user, "event": feature, "timestamp": stamp(when)}
+                {"type": "track", "userId": user, "event": feature, "timestamp": stamp(day)}
             )
     for n, call in enumerate(calls):
         call["messageId"] = f"{org_ref}-{day:%Y%m%d}-{n}"
-    with clock.frozen(day + dt.timedelta(days=1, hours=2)):
+    with clock.frozen(sent or day + dt.timedelta(days=1, hours=2)):
         response = send(anonymous, calls)
     assert response.status_code == 202, response.json()
     assert response.json()["rejected"] == 0
+
+
+def week_ends(day: dt.datetime) -> None:
+    """The sweeper's run after the week of ``day`` ended: it writes the week."""
+    monday = day.date() - dt.timedelta(days=day.weekday())
+    with clock.frozen(dt.datetime.combine(monday, dt.time(0, 1), tzinfo=dt.UTC) + WEEK):
+        services.signals_sweep()
+
+
+WEEK = dt.timedelta(weeks=1)
 
 
 def rest_week(client: Any, crm_id: str, day: dt.datetime, users: int, features: list[str]):
@@ -96,9 +117,10 @@ def habits(account_id: int) -> tuple[str, int, list[str]]:
 def test_segment_calls_move_the_usage_measures_as_rest_usage_signals_do(anonymous, client, org):
     by_segment = AccountFactory(owner=org.csm_a, crm_id="SEG-1")
     by_rest = AccountFactory(owner=org.csm_a, crm_id="REST-1")
-    for day, users, features in history():
+    for day, users, features in reversed(history()):
         segment_week(anonymous, "SEG-1", day, users, features)
         rest_week(client, "REST-1", day, users, features)
+        week_ends(day)
 
     weeks = lambda a: list(  # noqa: E731
         UsageSnapshot.objects.filter(account=a)
@@ -112,6 +134,7 @@ def test_segment_calls_move_the_usage_measures_as_rest_usage_signals_do(anonymou
     stats = scorecard_selectors.usage_stats(ids, NOW, scorecard_selectors.thresholds())
     assert stats.loc[by_segment.pk].to_dict() == stats.loc[by_rest.pk].to_dict()
     assert (stats.loc[by_segment.pk, "u_recent"], stats.loc[by_segment.pk, "u_base"]) == (4, 10)
+    assert (stats.loc[by_segment.pk, "a_recent"], stats.loc[by_segment.pk, "a_base"]) == (0.5, 1)
     with clock.frozen(NOW):
         recompute(ids)
     color, score, reasons = habits(by_segment.pk)
@@ -120,22 +143,33 @@ def test_segment_calls_move_the_usage_measures_as_rest_usage_signals_do(anonymou
     assert any("Avg 4 active users over the last 4 weeks vs 10" in r for r in reasons)
 
 
-def test_a_later_rest_figure_keeps_its_licences_and_segment_keeps_them_too(anonymous, client, org):
+def test_a_week_in_progress_is_not_written_and_a_late_call_rewrites_its_week(
+    anonymous, client, org
+):
+    account = AccountFactory(owner=org.csm_a, crm_id="LIVE-1")
+    today = dt.datetime.combine(MONDAY, dt.time(9), tzinfo=dt.UTC)
+    segment_week(anonymous, "LIVE-1", today, 3, FEATURES, sent=NOW)
+    assert not UsageSnapshot.objects.filter(account=account).exists()  # Monday's 3 users
+    # A call for last week (within the de-duplication window) rewrites that ended week.
+    segment_week(anonymous, "LIVE-1", LAST_SUNDAY, 2, FEATURES[:1], sent=NOW)
+    week = UsageSnapshot.objects.get(account=account)
+    assert (week.week, week.active_users, week.adoption) == (MONDAY - WEEK, 2, 0.5)
+
+
+def test_a_later_segment_figure_keeps_the_licences_rest_set(anonymous, client, org):
     account = AccountFactory(owner=org.csm_a, crm_id="MIX-1")
-    day = history()[0][0]
-    rest_week(client, "MIX-1", day, 30, FEATURES)
+    rest_week(client, "MIX-1", LAST_SUNDAY, 30, FEATURES)
     UsageSnapshot.objects.filter(account=account).update(licensed_users=50)
-    segment_week(anonymous, "MIX-1", day, 3, FEATURES[:1])
+    segment_week(anonymous, "MIX-1", LAST_SUNDAY, 3, FEATURES[:1], sent=NOW)
     week = UsageSnapshot.objects.get(account=account)
     # The latest writer of the week sets active users and adoption; licences stay.
     assert (week.active_users, week.licensed_users, week.adoption) == (3, 50, 0.5)
 
 
 def test_parked_usage_becomes_weekly_facts_when_an_account_gains_the_id(anonymous, org):
-    day = history()[0][0]
-    segment_week(anonymous, "LATER-7", day, 6, FEATURES)
+    segment_week(anonymous, "LATER-7", LAST_SUNDAY, 6, FEATURES, sent=NOW)
     assert not UsageSnapshot.objects.exists()
     account = AccountFactory(owner=org.csm_a, crm_id="LATER-7")
     services.rematch_unmatched(account)
     week = UsageSnapshot.objects.get(account=account)
-    assert (week.week, week.active_users, week.adoption) == (day.date(), 6, 1.0)
+    assert (week.week, week.active_users, week.adoption) == (MONDAY - WEEK, 6, 1.0)
