@@ -365,34 +365,36 @@ def usage_weeks_record(days_by_account: dict[int, set[dt.date]]) -> int:
     accounts = sorted({a for a, _ in weeks})
     first = min(w for _, w in weeks)
     last = max(w for _, w in weeks) + dt.timedelta(days=6)
-    ids = ", ".join(["%s"] * len(accounts))
     week = _week_sql("d.day")
     span = [_date(first), _date(last)]
     users: dict[tuple[int, dt.date], int] = {}
     used: dict[tuple[int, dt.date], int] = {}
     wanted = sorted(key_features())
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT d.account_id, {week}, COUNT(DISTINCT a.user_id), MAX(d.active_users) "
-            f"FROM {DailyUsage._meta.db_table} d LEFT JOIN {ActiveUserDay._meta.db_table} a "
-            "ON a.source = d.source AND a.org_ref = d.org_ref AND a.day = d.day "
-            f"WHERE d.account_id IN ({ids}) AND d.day >= %s AND d.day <= %s "
-            f"GROUP BY d.account_id, {week}",
-            [*accounts, *span],
-        )
-        for account_id, monday, distinct, busiest in cursor.fetchall():
-            users[(account_id, _as_date(monday))] = max(distinct or 0, busiest or 0)
-        if wanted:
+        for chunk in _chunks([(a,) for a in accounts], 500):  # SQLite's parameter limit
+            ids = [a for (a,) in chunk]
+            marks = ", ".join(["%s"] * len(ids))
             cursor.execute(
-                f"SELECT d.account_id, {week}, COUNT(DISTINCT f.feature) "
-                f"FROM {DailyFeatureUsage._meta.db_table} f JOIN {DailyUsage._meta.db_table} d "
-                "ON d.source = f.source AND d.org_ref = f.org_ref AND d.day = f.day "
-                f"WHERE d.account_id IN ({ids}) AND d.day >= %s AND d.day <= %s "
-                f"AND f.feature IN ({', '.join(['%s'] * len(wanted))}) "
+                f"SELECT d.account_id, {week}, COUNT(DISTINCT a.user_id), MAX(d.active_users) "
+                f"FROM {DailyUsage._meta.db_table} d LEFT JOIN {ActiveUserDay._meta.db_table} a "
+                "ON a.source = d.source AND a.org_ref = d.org_ref AND a.day = d.day "
+                f"WHERE d.account_id IN ({marks}) AND d.day >= %s AND d.day <= %s "
                 f"GROUP BY d.account_id, {week}",
-                [*accounts, *span, *wanted],
+                [*ids, *span],
             )
-            used = {(a, _as_date(m)): n for a, m, n in cursor.fetchall()}
+            for account_id, monday, distinct, busiest in cursor.fetchall():
+                users[(account_id, _as_date(monday))] = max(distinct or 0, busiest or 0)
+            if wanted:
+                cursor.execute(
+                    f"SELECT d.account_id, {week}, COUNT(DISTINCT f.feature) FROM "
+                    f"{DailyFeatureUsage._meta.db_table} f JOIN {DailyUsage._meta.db_table} d "
+                    "ON d.source = f.source AND d.org_ref = f.org_ref AND d.day = f.day "
+                    f"WHERE d.account_id IN ({marks}) AND d.day >= %s AND d.day <= %s "
+                    f"AND f.feature IN ({', '.join(['%s'] * len(wanted))}) "
+                    f"GROUP BY d.account_id, {week}",
+                    [*ids, *span, *wanted],
+                )
+                used.update({(a, _as_date(m)): n for a, m, n in cursor.fetchall()})
     rows = [
         (a, _date(w), users[(a, w)], 0, used.get((a, w), 0) / len(wanted) if wanted else None)
         for a, w in sorted(weeks)

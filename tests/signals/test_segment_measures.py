@@ -173,3 +173,17 @@ def test_parked_usage_becomes_weekly_facts_when_an_account_gains_the_id(anonymou
     services.rematch_unmatched(account)
     week = UsageSnapshot.objects.get(account=account)
     assert (week.week, week.active_users, week.adoption) == (MONDAY - WEEK, 6, 1.0)
+
+
+def test_the_sweeper_writes_an_ended_week_once(anonymous, org):
+    from signals.services.usage import usage_weeks_close
+
+    accounts = [AccountFactory(owner=org.csm_a, crm_id=f"W-{i}") for i in range(3)]
+    day = dt.datetime.combine(MONDAY, dt.time(9), tzinfo=dt.UTC)
+    for i, account in enumerate(accounts):
+        segment_week(anonymous, account.crm_id, day, i + 1, FEATURES, sent=NOW)
+    assert not UsageSnapshot.objects.exists()  # the week is in progress
+    with clock.frozen(NOW + WEEK):
+        assert usage_weeks_close() == 3
+        assert usage_weeks_close() == 0  # once per week
+    assert sorted(UsageSnapshot.objects.values_list("active_users", flat=True)) == [1, 2, 3]
