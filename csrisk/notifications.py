@@ -10,13 +10,13 @@ kept as a DeliveryFailure, listed in the admin, not only logged.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import logging
 import re
 import smtplib
 import threading
 import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,13 +26,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet
 from django.template.loader import render_to_string
 
-from csrisk import chat, clock, jobs
+from csrisk import chat, clock, jobs, netguard
 from csrisk.models import DeliveryFailure, Notification, NotificationPreference, User
 
 log = logging.getLogger(__name__)
 
 # Errors worth another try later (SMTP or the webhook down); anything else is permanent.
-TRANSIENT = (OSError, smtplib.SMTPException, urllib.error.URLError)
+TRANSIENT = (OSError, smtplib.SMTPException, urllib.error.URLError, http.client.HTTPException)
 
 IMMEDIATE, DIGEST, OFF = (
     NotificationPreference.IMMEDIATE,
@@ -297,15 +297,18 @@ def chat_payload(n: Notification, chat_format: str = chat.SLACK) -> dict[str, An
 
 
 def post_chat(url: str, payload: dict[str, Any]) -> None:
-    request = urllib.request.Request(
+    """POST a chat message through the SSRF guard outbound webhooks use
+    (``csrisk.netguard``): never to a private, loopback or link-local address unless
+    CSRISK_WEBHOOKS_ALLOW_PRIVATE, redirects never followed. A refused address is
+    ``BlockedAddress`` (a ValueError: recorded at once, not retried)."""
+    answer = netguard.post(
         url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
+        json.dumps(payload).encode(),
+        {"Content-Type": "application/json", "User-Agent": "csrisk-chat"},
+        timeout=10,
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        if response.status >= 300:
-            raise OSError(f"chat webhook answered {response.status}")
+    if answer.status >= 300:
+        raise OSError(f"chat webhook answered {answer.status}")
 
 
 def _unread(user: User) -> QuerySet[Notification]:

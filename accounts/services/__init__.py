@@ -7,7 +7,12 @@ working; inside the package, import from the concept module.
 """
 
 from accounts.services.account import ACCOUNT_FIELDS, account_create, account_update
-from accounts.services.contact import CONTACT_FIELDS, contact_create, contact_update
+from accounts.services.contact import (
+    CONTACT_FIELDS,
+    contact_create,
+    contact_update,
+    contacts_named_by_source,
+)
 from accounts.services.imports import (
     CHECK_IMPORT_TASK,
     IMPORT_GIVE_UP_AFTER,
@@ -37,6 +42,7 @@ __all__ = [
     "account_update",
     "contact_create",
     "contact_update",
+    "contacts_named_by_source",
     "import_job_check",
     "import_job_commit",
     "import_job_create",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 
 from accounts.choices import PeopleChangeKind
@@ -75,3 +76,38 @@ def contact_update(*, contact: Contact, by: User, source: str = "manual", **fiel
             changes=changes,
         )
     return contact
+
+
+@transaction.atomic
+def contacts_named_by_source(*, source: str, names: dict[int, dict[str, str]]) -> int:
+    """A source system (a CRM webhook) names contacts it created with a placeholder: set
+    each contact's ``name`` and/or ``email`` (``names``: contact pk → fields), audited with
+    no actor and the source as the reason. An invalid e-mail address is left out. Returns
+    how many contacts changed."""
+    validate = EmailValidator()
+    changed = 0
+    for contact in Contact.objects.select_for_update().filter(pk__in=names).order_by("pk"):
+        fields = dict(names[contact.pk])
+        if "email" in fields:
+            try:
+                validate(fields["email"])
+            except ValidationError:
+                fields.pop("email")
+        changes = {
+            k: (getattr(contact, k), v[:200]) for k, v in fields.items() if getattr(contact, k) != v
+        }
+        if not changes:
+            continue
+        for k, (_, v) in changes.items():
+            setattr(contact, k, v)
+        contact.save(update_fields=[*changes, "updated_at"])
+        audit.record(
+            actor=None,
+            action="contact.updated",
+            target=contact,
+            account_id=contact.account_id,
+            changes=changes,
+            reason=f"named by {source}",
+        )
+        changed += 1
+    return changed

@@ -9,6 +9,13 @@ of each pair wins), or else from the contact csrisk already has under that HubSp
 ``hubspot-contact:<id>`` and released when an association for it arrives (or a person
 matches it). The changes then take the one path of every signal (``signals_store``, then
 ``people_changes_record`` when processed).
+
+HubSpot's events carry no name: a contact csrisk meets first through them is named
+``HubSpot contact <id>``. When the app also subscribes to ``firstname``, ``lastname`` or
+``email`` property changes, those events name it (``contact_names_record``): the first
+and last name replace the placeholder (or the e-mail address standing in for a name) or
+the matching part of a name, and an e-mail address is set. An event naming a contact
+csrisk has not met yet is not kept.
 """
 
 from __future__ import annotations
@@ -18,12 +25,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from accounts.models import Contact
+from accounts.services import contacts_named_by_source
 from signals.adapters import HUBSPOT, HUBSPOT_COMPANY, HUBSPOT_CONTACT, HubSpotEvent
 from signals.models import HubSpotAssociation
 from signals.normalise import Unreadable
 from signals.services.matching import parked_move
 
 TITLE_PROPERTY = "jobtitle"
+NAME_PROPERTIES = ("firstname", "lastname", "email")
+PLACEHOLDER = "HubSpot contact {}"
 CONTACT_TO_COMPANY = "CONTACT_TO_COMPANY"
 COMPANY_TO_CONTACT = "COMPANY_TO_CONTACT"
 
@@ -90,15 +100,64 @@ def _account_ref(contact: str, companies: dict[str, str], known: dict[str, int])
     return {"external_id": HUBSPOT_CONTACT + contact}
 
 
-def _person(contact: str, *, named: bool, title: str = "") -> dict[str, Any]:
-    """The contact as HubSpot names it: its id only. ``named``: a placeholder name, so a
-    contact csrisk has not met is created (and its next title change can be compared)."""
+def _person(
+    contact: str, *, named: bool, title: str = "", batch: dict[str, dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """The contact as HubSpot names it: its id, and its name and e-mail when the batch
+    sets them. ``named``: a placeholder name without one, so a contact csrisk has not met
+    is created (and its next title change can be compared)."""
     person: dict[str, Any] = {"crm_id": contact}
-    if named:
-        person["name"] = f"HubSpot contact {contact}"
+    values = (batch or {}).get(contact)
+    if values:
+        name, email = _naming(values)
+        if email:
+            person["email"] = email
+        if name:
+            person["name"] = name
+    if named and "name" not in person:
+        person["name"] = PLACEHOLDER.format(contact)
     if title:
         person["title"] = title
     return person
+
+
+def _batch_names(events: Sequence[HubSpotEvent]) -> dict[str, dict[str, str]]:
+    """Contact id → the latest ``firstname`` / ``lastname`` / ``email`` the batch sets."""
+    latest: dict[str, dict[str, tuple[int, str]]] = {}
+    for e in events:
+        if e.subscription_type == "contact.propertyChange" and e.property_name in NAME_PROPERTIES:
+            have = latest.setdefault(e.object_id, {})
+            if e.property_name not in have or have[e.property_name][0] <= e.occurred_at:
+                have[e.property_name] = (e.occurred_at, e.property_value.strip())
+    return {c: {k: v for k, (_, v) in props.items()} for c, props in latest.items()}
+
+
+def _naming(values: dict[str, str], name: str = "", email: str = "", stand_in: bool = True):
+    """(name, email) from a contact's name and e-mail and the batch's values for it; a
+    stand-in name (the placeholder or the address) gives way to a first or last name."""
+    email = values.get("email") or email
+    first, _, last = ("", "", "") if stand_in else name.partition(" ")
+    first = values.get("firstname", first)
+    last = values.get("lastname", last)
+    return " ".join(p for p in (first, last) if p) or (email if stand_in else name), email
+
+
+def contact_names_record(batch: dict[str, dict[str, str]]) -> int:
+    """Name the contacts csrisk has under these HubSpot ids (``_batch_names``). Returns how
+    many contacts changed."""
+    if not batch:
+        return 0
+    names: dict[int, dict[str, str]] = {}
+    for contact in Contact.objects.filter(crm_id__in=batch):
+        values = batch[contact.crm_id]
+        stand_in = contact.name in (
+            PLACEHOLDER.format(contact.crm_id),
+            contact.email,
+            values.get("email"),
+        )
+        name, email = _naming(values, contact.name, contact.email, stand_in)
+        names[contact.pk] = {"name": name, **({"email": email} if email else {})}
+    return contacts_named_by_source(source=HUBSPOT, names=names)
 
 
 def hubspot_signals(events: Sequence[HubSpotEvent | Unreadable]) -> tuple[list[Any], int]:
@@ -110,6 +169,8 @@ def hubspot_signals(events: Sequence[HubSpotEvent | Unreadable]) -> tuple[list[A
     leave by the association itself (``assoc:<contact>:<company>:<added|removed>:<ms>``),
     since HubSpot sends one event from each side of an association change."""
     good = [e for e in events if isinstance(e, HubSpotEvent)]
+    batch = _batch_names(good)
+    contact_names_record(batch)
     for contact, company in associations_record(good):
         parked_move(HUBSPOT, HUBSPOT_CONTACT + contact, HUBSPOT_COMPANY + company)
     wanted = {
@@ -144,7 +205,7 @@ def hubspot_signals(events: Sequence[HubSpotEvent | Unreadable]) -> tuple[list[A
                     "account": {"external_id": HUBSPOT_COMPANY + company},
                     "attributes": {
                         "change": change,
-                        "contact": _person(contact, named=not e.removed),
+                        "contact": _person(contact, named=not e.removed, batch=batch),
                     },
                 }
             )
@@ -171,10 +232,12 @@ def hubspot_signals(events: Sequence[HubSpotEvent | Unreadable]) -> tuple[list[A
                     "attributes": {
                         "change": "title_changed",
                         "new_title": title,
-                        "contact": _person(e.object_id, named=True, title=title),
+                        "contact": _person(e.object_id, named=True, title=title, batch=batch),
                     },
                 }
             )
-        else:
+        elif not (
+            e.subscription_type == "contact.propertyChange" and e.property_name in NAME_PROPERTIES
+        ):
             ignored += 1
     return out, ignored

@@ -132,7 +132,14 @@ def usage_release(source: str | None, org_refs: Sequence[str], account_id: int) 
     parked = DailyUsage.objects.filter(account__isnull=True, org_ref__in=list(org_refs))
     if source is not None:
         parked = parked.filter(source=source)
-    return parked.update(account_id=account_id)
+    days = set(parked.values_list("day", flat=True))
+    n = parked.update(account_id=account_id)
+    if n:
+        # Imported here: the rollup (signals.services.usage) resolves organisations here.
+        from signals.services.usage import usage_weeks_record
+
+        usage_weeks_record({account_id: days})
+    return n
 
 
 def parked_move(source: str, old_ref: str, new_ref: str) -> int:

@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 
-from accounts.models import DailyFeatureUsage, DailyUsage
+from accounts.models import DailyFeatureUsage, DailyUsage, UsageSnapshot
 from csrisk import clock
+from scorecards.services import request_recompute
 from signals.adapters import SegmentCall
 from signals.models import ActiveUserDay, ProductUser, SeenMessage
 from signals.normalise import Head, Invalid, Unreadable, parse_time
@@ -90,6 +92,7 @@ _TYPES = {
     "source": "text", "org_ref": "text", "message_id": "text", "user_id": "text",
     "feature": "text", "seen_on": "date", "day": "date", "account_id": "bigint",
     "active_users": "integer", "events": "integer", "updated_at": "timestamptz",
+    "week": "date", "licensed_users": "integer", "adoption": "double precision",
 }  # fmt: skip
 
 
@@ -310,6 +313,7 @@ def usage_record(calls: Sequence[SegmentCall | Unreadable], *, source: str) -> U
                 "source, org_ref, day, feature",
                 "events = t.events + excluded.events",
             )
+        usage_weeks_record({found[org]: {day} for org, day in events if org in found})
     _record_rejections(answer, source)
     return answer
 
@@ -321,10 +325,127 @@ def _record_rejections(answer: UsageAnswer, source: str) -> None:
         )
 
 
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _week_sql(column: str) -> str:
+    """The Monday of a date column's week, in SQL."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('week', {column}) AS date)"
+    return f"date({column}, 'weekday 0', '-6 days')"  # the next Sunday (or itself) − 6 days
+
+
+def usage_weeks_record(days_by_account: dict[int, set[dt.date]]) -> int:
+    """Make the daily rollup of these accounts' days the weekly usage facts the habits
+    measures read (``UsageSnapshot``, what a REST ``usage`` signal writes): for the week of
+    each day, once the week is over (a week in progress is not a week's figure: Monday's
+    few users would read as a fall every Monday; ``usage_weeks_close`` writes each week
+    when it ends, and a late call for an ended week rewrites it at once),
+
+    - active users = the distinct users active on any day of the week (``ActiveUserDay``,
+      across the account's organisations and sources), or the busiest day's count once the
+      week's user-days have been swept;
+    - adoption = the share of the configured key features (CSRISK_USAGE_KEY_FEATURES) with
+      at least one track event in the week; none configured: left as it was;
+    - licensed users: the analytics source does not know them; kept as the CRM or a REST
+      signal last set them (0, "no licence figure", on a new week).
+
+    The latest writer of a week wins, as between two REST signals of one week. Marks the
+    accounts for recompute. Returns the weeks written."""
+    today = clock.today()
+    weeks = {
+        (a, monday)
+        for a, days in days_by_account.items()
+        for monday in {_monday(d) for d in days}
+        if monday + dt.timedelta(days=7) <= today
+    }
+    if not weeks:
+        return 0
+    accounts = sorted({a for a, _ in weeks})
+    first = min(w for _, w in weeks)
+    last = max(w for _, w in weeks) + dt.timedelta(days=6)
+    week = _week_sql("d.day")
+    span = [_date(first), _date(last)]
+    users: dict[tuple[int, dt.date], int] = {}
+    used: dict[tuple[int, dt.date], int] = {}
+    wanted = sorted(key_features())
+    with connection.cursor() as cursor:
+        for chunk in _chunks([(a,) for a in accounts], 500):  # SQLite's parameter limit
+            ids = [a for (a,) in chunk]
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"SELECT d.account_id, {week}, COUNT(DISTINCT a.user_id), MAX(d.active_users) "
+                f"FROM {DailyUsage._meta.db_table} d LEFT JOIN {ActiveUserDay._meta.db_table} a "
+                "ON a.source = d.source AND a.org_ref = d.org_ref AND a.day = d.day "
+                f"WHERE d.account_id IN ({marks}) AND d.day >= %s AND d.day <= %s "
+                f"GROUP BY d.account_id, {week}",
+                [*ids, *span],
+            )
+            for account_id, monday, distinct, busiest in cursor.fetchall():
+                users[(account_id, _as_date(monday))] = max(distinct or 0, busiest or 0)
+            if wanted:
+                cursor.execute(
+                    f"SELECT d.account_id, {week}, COUNT(DISTINCT f.feature) FROM "
+                    f"{DailyFeatureUsage._meta.db_table} f JOIN {DailyUsage._meta.db_table} d "
+                    "ON d.source = f.source AND d.org_ref = f.org_ref AND d.day = f.day "
+                    f"WHERE d.account_id IN ({marks}) AND d.day >= %s AND d.day <= %s "
+                    f"AND f.feature IN ({', '.join(['%s'] * len(wanted))}) "
+                    f"GROUP BY d.account_id, {week}",
+                    [*ids, *span, *wanted],
+                )
+                used.update({(a, _as_date(m)): n for a, m, n in cursor.fetchall()})
+    rows = [
+        (a, _date(w), users[(a, w)], 0, used.get((a, w), 0) / len(wanted) if wanted else None)
+        for a, w in sorted(weeks)
+        if (a, w) in users
+    ]
+    _add(
+        UsageSnapshot._meta.db_table,
+        ("account_id", "week", "active_users", "licensed_users", "adoption"),
+        rows,
+        "account_id, week",
+        "active_users = excluded.active_users, adoption = COALESCE(excluded.adoption, t.adoption)",
+    )
+    request_recompute(accounts)
+    return len(rows)
+
+
+CLOSED_KEY = "csrisk:usage:week-closed:{}"
+
+
+def usage_weeks_close() -> int:
+    """Write the weekly usage facts of the weeks that ended lately (the last two, so a
+    sweep missed at a week's turn is made up), for every account with daily usage in them;
+    once per week (the sweeper calls this every 30 s). A week without a single call writes
+    nothing: silence is "no data", as when a REST sender stops. Returns the weeks written."""
+    last = _monday(clock.today()) - dt.timedelta(days=7)
+    if not cache.add(CLOSED_KEY.format(last.isoformat()), True, timeout=8 * 86400):
+        return 0
+    first = last - dt.timedelta(days=7)
+    days: dict[int, set[dt.date]] = {}
+    for account_id, day in (
+        DailyUsage.objects.filter(
+            account__isnull=False, day__gte=first, day__lt=last + dt.timedelta(days=7)
+        )
+        .values_list("account_id", "day")
+        .distinct()
+    ):
+        days.setdefault(account_id, set()).add(day)
+    return usage_weeks_record(days)
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def usage_sweep() -> int:
-    """Forget message ids and user-days older than the de-duplication window (calls that
-    old are refused, so none of them can be counted again). Returns rows deleted."""
+    """Forget message ids older than the de-duplication window (calls that old are refused,
+    so none of them can be counted again) and user-days older than the Monday of that
+    window's first week (a late call may still complete that week: its distinct users,
+    ``usage_weeks_record``, need the week's earlier days). Returns rows deleted."""
     oldest = clock.today() - dt.timedelta(days=settings.CSRISK_USAGE_DEDUPE_DAYS)
     gone, _ = SeenMessage.objects.filter(seen_on__lt=oldest).delete()
-    users, _ = ActiveUserDay.objects.filter(day__lt=oldest).delete()
+    users, _ = ActiveUserDay.objects.filter(day__lt=_monday(oldest)).delete()
+    usage_weeks_close()
     return gone + users

@@ -129,3 +129,63 @@ def test_a_bad_global_format_stops_the_start():
     env = {**os.environ, "CHAT_WEBHOOK_FORMAT": "irc", "DEBUG": "1"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "CHAT_WEBHOOK_FORMAT" in result.stderr
+
+
+# --- the SSRF guard: chat posts go where outbound webhooks may ---------------------------
+
+
+@pytest.fixture
+def chat_receiver(settings):
+    from tests.csrisk.test_webhooks import Receiver
+
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def test_a_chat_post_to_a_private_address_is_refused_and_recorded(
+    org, chat_receiver, settings, django_capture_on_commit_callbacks
+):
+    from csrisk.models import DeliveryFailure
+
+    settings.CSRISK_WEBHOOKS_ALLOW_PRIVATE = False
+    settings.CHAT_WEBHOOK_URL = f"http://chat.example.com:{chat_receiver.port}/hooks/x"
+    with (
+        mock.patch("csrisk.netguard.resolve", return_value=["127.0.0.1"]),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        notifications.notify(user=org.vp, kind="mention", title="ping", url="/cockpit/ctas/2/")
+    assert chat_receiver.requests == []  # never connected
+    failure = DeliveryFailure.objects.get(channel=DeliveryFailure.CHAT)
+    assert "loopback" in failure.error
+
+
+def test_a_chat_post_goes_to_the_vetted_address_when_private_is_allowed(
+    org, chat_receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.CSRISK_WEBHOOKS_ALLOW_PRIVATE = True
+    settings.CHAT_WEBHOOK_FORMAT = "teams"
+    settings.CHAT_WEBHOOK_URL = f"http://chat.example.com:{chat_receiver.port}/hooks/x"
+    with (
+        mock.patch("csrisk.netguard.resolve", return_value=["127.0.0.1"]),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        notifications.notify(user=org.vp, kind="mention", title="ping", url="/cockpit/ctas/2/")
+    (posted,) = chat_receiver.requests
+    assert posted["headers"]["host"] == f"chat.example.com:{chat_receiver.port}"
+    assert json.loads(posted["body"])["attachments"][0]["content"]["type"] == "AdaptiveCard"
+
+
+def test_a_public_chat_host_is_posted_to_without_the_setting(settings):
+    """The default (private refused) lets a public address through: a guard, not a ban."""
+    settings.CSRISK_WEBHOOKS_ALLOW_PRIVATE = False
+    with (
+        mock.patch("csrisk.netguard.resolve", return_value=["93.184.215.14"]),
+        mock.patch("csrisk.netguard._PinnedHTTPS.request") as request,
+        mock.patch("csrisk.netguard._PinnedHTTPS.getresponse") as response,
+    ):
+        response.return_value.status = 200
+        response.return_value.read.return_value = b"ok"
+        notifications.post_chat("https://hooks.slack.example/services/T/B/X", {"text": "hi"})
+    assert request.call_args.args[:2] == ("POST", "/services/T/B/X")

@@ -277,3 +277,50 @@ def test_a_batch_of_events_csrisk_does_not_read_is_a_200_not_a_retry(anonymous, 
     assert response.status_code == 200
     assert (response.json()["accepted"], response.json()["ignored"]) == (0, 2)
     assert not Signal.objects.exists()
+
+
+def prop(n: int, contact: int, name: str, value: str) -> dict[str, Any]:
+    return event(n, "contact.propertyChange", contact, propertyName=name, propertyValue=value)
+
+
+def test_a_contact_without_a_name_keeps_the_placeholder(anonymous, acme):
+    with clock.frozen(NOW):
+        send(anonymous, [association(1, 456, 9001)])
+    assert Contact.objects.get(crm_id="456").name == "HubSpot contact 456"
+
+
+def test_a_batch_that_names_a_new_contact_creates_it_with_the_name(anonymous, acme):
+    batch = [
+        association(1, 456, 9001),
+        prop(2, 456, "firstname", "Sam"),
+        prop(3, 456, "lastname", "Rivera"),
+        prop(4, 456, "email", "sam@acme.example"),
+    ]
+    with clock.frozen(NOW):
+        response = send(anonymous, batch)
+    assert response.json()["ignored"] == 0  # the name events are read
+    contact = Contact.objects.get(crm_id="456")
+    assert (contact.name, contact.email) == ("Sam Rivera", "sam@acme.example")
+
+
+def test_a_later_event_names_a_placeholder_contact_and_is_audited(anonymous, acme):
+    from csrisk.models import AuditEntry
+
+    with clock.frozen(NOW):
+        send(anonymous, [association(1, 456, 9001)])
+        send(anonymous, [prop(2, 456, "email", "sam@acme.example")])
+        assert Contact.objects.get(crm_id="456").name == "sam@acme.example"
+        send(anonymous, [prop(3, 456, "firstname", "Sam")])
+        send(anonymous, [prop(4, 456, "lastname", "Rivera")])
+        send(anonymous, [prop(5, 456, "email", "not an address")])  # left out
+    contact = Contact.objects.get(crm_id="456")
+    assert (contact.name, contact.email) == ("Sam Rivera", "sam@acme.example")
+    entry = AuditEntry.objects.filter(action="contact.updated").last()
+    assert entry.actor is None and entry.reason == "named by hubspot"
+
+
+def test_a_last_name_change_keeps_a_real_first_name(anonymous, acme):
+    ContactFactory(account=acme, name="Dana Lee", crm_id="123")
+    with clock.frozen(NOW):
+        send(anonymous, [prop(1, 123, "lastname", "Park")])
+    assert Contact.objects.get(crm_id="123").name == "Dana Park"
