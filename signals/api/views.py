@@ -280,7 +280,8 @@ def _handle(
 
 
 LIST_ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="A bad filter or page parameter, named."),
+    # The parameter's name mapped to the reason (the generic error schema).
+    400: OpenApiResponse(description="A bad filter or page parameter, named."),
     401: OpenApiResponse(ErrorSerializer, description=ERRORS[401]["description"]),
     403: OpenApiResponse(
         ErrorSerializer, description="An integration token: integrations push, people read."
