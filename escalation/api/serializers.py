@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from csrisk import clock
 from escalation import selectors
 from escalation.choices import Level
 from escalation.models import Escalation, EscalationStep, Meeting, Suggestion
@@ -99,6 +101,10 @@ class DismissSerializer(serializers.Serializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
+    next_date = serializers.SerializerMethodField(
+        help_text="The date its agenda is for by default (today for a live queue)."
+    )
+
     class Meta:
         model = Meeting
         fields = [
@@ -113,7 +119,11 @@ class MeetingSerializer(serializers.ModelSerializer):
             "renewal_window_days",
             "red_scorecards",
             "resolved_within_days",
+            "next_date",
         ]
+
+    def get_next_date(self, meeting: Meeting) -> dt.date:
+        return selectors.meeting_date(meeting, clock.today())
 
 
 class AgendaReviewOutSerializer(serializers.Serializer):

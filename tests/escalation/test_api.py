@@ -135,6 +135,8 @@ def test_an_agenda_item_reads_as_the_meeting_page_shows_it(org, flagged, account
     assert api(org.vp).post(url + "review/", review).status_code == 200
     body = client.get(url + "agenda/?date=2026-11-06").json()
     assert (body["reviewed"], body["past_dates"]) == (1, ["2026-11-06"])
+    meetings = {m["slug"]: m for m in client.get("/api/v1/meetings/").json()["results"]}
+    assert meetings["friday-cs-customer-issues"]["next_date"] == "2026-11-06"  # a Friday
 
 
 def test_an_agenda_runs_a_constant_number_of_queries(
