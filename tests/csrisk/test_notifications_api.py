@@ -48,7 +48,9 @@ def test_it_filters_unread_and_pages(org, notes):
     assert len(client.get(first["next"]).json()["results"]) == 1
 
 
-@pytest.mark.parametrize("query", ["unread=maybe", "unread=", "page_size=-1", "page=abc"])
+@pytest.mark.parametrize(
+    "query", ["unread=maybe", "unread=", "page_size=-1", "page=abc", "kind=a%00b"]
+)
 def test_it_answers_a_bad_parameter_with_a_400(org, notes, query):
     response = api(org.csm_a).get(f"/api/v1/notifications/?{query}")
     assert response.status_code == 400
@@ -98,3 +100,10 @@ def test_it_lists_in_a_constant_number_of_queries(org, notes, django_assert_max_
         note(org.csm_a, f"More {i}", 5)
     with django_assert_max_num_queries(n):
         assert client.get("/api/v1/notifications/").json()["count"] == 33
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999", "0"])
+def test_it_does_not_find_an_id_past_any_row(org, notes, raw):
+    client = api(org.csm_a)
+    assert client.get(f"/api/v1/notifications/{raw}/").status_code == 404
+    assert client.post(f"/api/v1/notifications/{raw}/read/").status_code == 404

@@ -81,6 +81,8 @@ def test_it_filters_by_account_kind_status_source_and_time(org, seeded):
         "occurred_after=0001-01-01T00:00:00%2B05:00",
         "kind=ticket&kind=usage",
         "page_size=0",
+        "q=a%00b",
+        "source=%00",
     ],
 )
 def test_it_answers_a_bad_filter_with_a_400_naming_it(org, seeded, query):
@@ -98,6 +100,7 @@ def test_it_shows_one_signal_with_its_payload_sender_and_versions(org, seeded):
         (1, "open")
     ]
     assert api(org.support).get("/api/v1/signals/999999/").status_code == 404
+    assert api(org.support).get("/api/v1/signals/99999999999999999999/").status_code == 404
 
 
 def test_it_lets_people_read_and_only_integrations_push(org, seeded, client):
