@@ -8,6 +8,7 @@ request; the audience is the page's (``can_see_summary``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,7 +22,7 @@ from csrisk.api.filters import query_params
 from insights import services
 from insights.api.views import IsLeadership
 from insights.predictions import PRIOR_NOTE
-from insights.summary import RESPONSES, SIGNAL_LABELS, Summary, executive_summary
+from insights.summary import RESPONSES, SIGNAL_LABELS, Action, Summary, executive_summary
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 ERRORS = {
@@ -247,12 +248,12 @@ class BlindSpotListView(_SummaryList):
         return super().get(request)
 
 
-class _Ranked:
-    """An action with its rank on the page and the CTA it opened already (if any)."""
+@dataclass
+class RankedAction(Action):
+    """An action with its rank on the page and the live CTA it opened already (if any)."""
 
-    def __init__(self, action: Any, rank: int, cta: int | None) -> None:
-        self.__dict__.update(vars(action))
-        self.rank, self.cta = rank, cta
+    rank: int = 0
+    cta: int | None = None
 
 
 class ActionListView(_SummaryList):
@@ -264,7 +265,11 @@ class ActionListView(_SummaryList):
     def rows(self, data: Summary) -> list[Any]:
         taken = services.actions_taken(data.actions)
         return [
-            _Ranked(a, rank, getattr(taken.get((a.account_id, a.signal)), "pk", None))
+            RankedAction(
+                **{f.name: getattr(a, f.name) for f in fields(a)},
+                rank=rank,
+                cta=getattr(taken.get((a.account_id, a.signal)), "pk", None),
+            )
             for rank, a in enumerate(data.actions, start=1)
         ]
 
