@@ -311,8 +311,13 @@ def post_chat(url: str, payload: dict[str, Any]) -> None:
         raise OSError(f"chat webhook answered {answer.status}")
 
 
+def of_user(user: User) -> QuerySet[Notification]:
+    """A person's own notifications, newest first: what the page and the API list."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
 def _unread(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user, read_at__isnull=True)
+    return of_user(user).filter(read_at__isnull=True)
 
 
 def unread_count(user: User) -> int:

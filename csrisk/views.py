@@ -23,7 +23,7 @@ from csrisk.middleware import (
     database_unavailable,
     discard_broken_connections,
 )
-from csrisk.models import ApiToken, Notification, NotificationPreference
+from csrisk.models import ApiToken, NotificationPreference
 from csrisk.roles import home_page
 
 
@@ -90,7 +90,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 def _notifications(request: HttpRequest) -> HttpResponse:
-    items = Notification.objects.filter(user=request.user)[:100]
+    items = notifications.of_user(request.user)[:100]
     return render(
         request,
         "notifications/list.html",

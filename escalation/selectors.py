@@ -31,7 +31,11 @@ from scorecards.selectors import leadership_review, measure_verdicts
 
 def escalations(**filters: Any) -> QuerySet[Escalation]:
     return Escalation.objects.filter(**filters).select_related(
-        "cta__owner__team", "account__scorecard", "acknowledged_by", "opened_by"
+        "cta__owner__team",
+        "account__scorecard",
+        "account__owner",
+        "acknowledged_by",
+        "opened_by",
     )
 
 
@@ -167,7 +171,7 @@ def _flagged(meeting: Meeting, today: dt.date) -> QuerySet[Cta]:
         return Cta.objects.none()
     return (
         Cta.objects.filter(q, flagged=True, status__in=LIVE_STATUSES)
-        .select_related("account__scorecard", "owner", "flagged_by")
+        .select_related("account__scorecard", "account__owner", "owner", "flagged_by")
         .order_by("flagged_at", "pk")
     )
 
@@ -215,6 +219,16 @@ def agenda(meeting: Meeting, date: dt.date) -> list[AgendaItem]:
             )
     _decorate(meeting, date, list(items.values()))
     return list(items.values())
+
+
+def reviewed_dates(meeting: Meeting, limit: int = 12) -> list[dt.date]:
+    """The latest dates ``meeting`` recorded outcomes on, newest first: its past agendas."""
+    return list(
+        AgendaReview.objects.filter(meeting=meeting)
+        .values_list("date", flat=True)
+        .distinct()
+        .order_by("-date")[:limit]
+    )
 
 
 def _decorate(meeting: Meeting, date: dt.date, items: list[AgendaItem]) -> None:

@@ -26,7 +26,7 @@ from ctas.choices import LIVE_STATUSES
 from ctas.models import Cta
 from escalation import rules, selectors
 from escalation.choices import EscalationStatus, Level, MeetingKind
-from escalation.models import AccountSuggestion, AgendaReview, Escalation, Meeting, Suggestion
+from escalation.models import AccountSuggestion, Escalation, Meeting, Suggestion
 from escalation.services import agendas, lane, levels, suggestions
 
 SHORT = {1: "Level 1 · team", 2: "Level 2 · VP", 3: "Level 3 · CEO"}
@@ -384,12 +384,7 @@ def agenda(request: HttpRequest, slug: str) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.select_related("team"), slug=slug)
     date = _date(request.GET.get("date"), selectors.meeting_date(meeting, clock.today()))
     items = selectors.agenda(meeting, date)
-    past = (
-        AgendaReview.objects.filter(meeting=meeting)
-        .values_list("date", flat=True)
-        .distinct()
-        .order_by("-date")[:12]
-    )
+    past = selectors.reviewed_dates(meeting)
     template = (
         "escalation/queue.html" if meeting.kind == MeetingKind.QUEUE else "escalation/agenda.html"
     )

@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.choices import ImportKind
 from accounts.models import ImportJob
 from csrisk import clock, tokens
+from csrisk.models import Notification
 from ctas import services as ctas
 from escalation.models import Escalation
 from sponsors import services as sponsors
@@ -199,6 +200,25 @@ API_GET = {
     # a backfill's progress: its sender (an integration too) and the VP and CEO; team B's
     # lead's backfill is not found for anyone else
     "api-backfill": {**dict.fromkeys(STAFF, 404), "vp_cs": "ok", "ceo": "ok", "integration": 404},
+    # the executive summary's tables: the summary page's audience
+    "api-summary": {**dict.fromkeys(STAFF, 403), "vp_cs": "ok", "ceo": "ok", "executive": "ok"},
+    "api-blind-spots": {
+        **dict.fromkeys(STAFF, 403),
+        "vp_cs": "ok",
+        "ceo": "ok",
+        "executive": "ok",
+    },
+    "api-actions": {**dict.fromkeys(STAFF, 403), "vp_cs": "ok", "ceo": "ok", "executive": "ok"},
+    # the /signals/segments/ page's tables: everyone who may read pages
+    "api-segments": "ok",
+    # the /signals/ feed (GET; POST is ingestion, below) and one signal: as their pages
+    "api-signals": "ok",
+    "api-signal-detail": "ok",
+    # each person's own notifications: csm_b's is not found for anyone else
+    "notification-list": "ok",
+    "notification-detail": 404,
+    "notification-read": 405,
+    "notification-read-all": 405,
 }
 # Signal ingestion: the only thing an integration token may do, and only it (issue 19:
 # people forged signals). POSTs of an empty object: 400 for the integration, 403 for people.
@@ -294,6 +314,9 @@ def world(org, django_capture_on_commit_callbacks):
         "upload": upload.pk,
         "signal": SignalModel.objects.get().pk,
         "token": tokens.token_create(user=org.csm_b, by=None)[0].pk,
+        "notification": Notification.objects.create(
+            user=org.csm_b, kind="cta", title="For csm_b", created_at=clock.now()
+        ).pk,
         "contact": None,
         "playbook": cta.playbook_id or 1,
         "program": Program.objects.get().pk,
@@ -324,6 +347,8 @@ OBJECT_OF = {
     "signals:detail": "signal",
     "api-backfill": "backfill",
     "token-revoke-page": "token",
+    "notification-": "notification",
+    "api-signal-detail": "signal",
     "token-": "token",
     "account-": "account",
     "contact-": "contact",
@@ -448,22 +473,24 @@ def test_api(org, world, role):
         if name not in API_GET and name not in INGESTION:
             continue
         url = _url(name, pattern, world)
+        checks = []
         if name in INGESTION:
-            method, expected = "post", {"anonymous": 401, "integration": 400}.get(role, 403)
-            response = client.post(url, {}, format="json")
-        else:
-            method = "get"
+            expected = {"anonymous": 401, "integration": 400}.get(role, 403)
+            checks.append(("post", expected, client.post(url, {}, format="json")))
+        if name in API_GET:  # a path may do both: GET /api/v1/signals/ reads the feed
             by_role = API_GET[name]
             table = {"anonymous": 401, "integration": 403}
             if isinstance(by_role, dict):  # a row may say what the integration gets
                 table, by_role = {**table, **by_role}, None
-            expected = table.get(role, by_role)
-            response = client.get(url)
-        try:
-            _expect(response, expected)
-        except AssertionError:
-            got = response.status_code
-            failures.append(f"{role} {method.upper()} {url} ({name}): {got}, expected {expected}")
+            checks.append(("get", table.get(role, by_role), client.get(url)))
+        for method, expected, response in checks:
+            try:
+                _expect(response, expected)
+            except AssertionError:
+                got = response.status_code
+                failures.append(
+                    f"{role} {method.upper()} {url} ({name}): {got}, expected {expected}"
+                )
     assert failures == []
 
 

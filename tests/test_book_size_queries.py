@@ -2,7 +2,8 @@
 
 The demo book (``seed_demo``: accounts, facts, colour history, CTAs, escalations,
 sponsors, the risk model) at two sizes, four times apart; the executive summary, csm1's
-cockpit and lead1's 1:1 review of csm1 must run exactly as many queries on both. A query
+cockpit and lead1's 1:1 review of csm1, and the API's reads of the summary's tables, the
+segments, the signal feed and the notifications, must run exactly as many queries on both. A query
 per account, CTA or row would show up as a difference here.
 
 Some queries run only when there is something to show (a flagged CTA's escalation, a
@@ -43,13 +44,30 @@ def _queries(client: Client, path: str) -> int:
     return len(captured.captured_queries)
 
 
+# The API's reads of the same pages (every row on one page: a query per row would show).
+API_READS = {
+    "vp": [
+        "/api/v1/summary/",
+        "/api/v1/summary/blind-spots/?page_size=1000",
+        "/api/v1/summary/actions/?page_size=1000",
+        "/api/v1/segments/",
+        "/api/v1/signals/?page_size=1000",
+    ],
+    "csm1": ["/api/v1/notifications/?page_size=1000"],
+}
+
+
 def _page_queries() -> dict[str, int]:
     csm1 = User.objects.get(username="csm1")
-    return {
+    counts = {
         "/summary/": _queries(_login("vp"), "/summary/"),
         "/cockpit/": _queries(_login("csm1"), "/cockpit/"),
         "1:1 review": _queries(_login("lead1"), f"/scorecards/?csm={csm1.pk}"),
     }
+    for username, paths in API_READS.items():
+        client = _login(username)
+        counts.update({path: _queries(client, path) for path in paths})
+    return counts
 
 
 def _flag_one_for_csm1() -> None:

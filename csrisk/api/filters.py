@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
+from rest_framework.serializers import Serializer
 
 # Free-text filters may legitimately be empty (a cleared search box).
 LENIENT = (django_filters.CharFilter,)
@@ -40,3 +41,21 @@ class StrictFilterBackend(DjangoFilterBackend):
             if errors:
                 raise ValidationError(errors)
         return super().filter_queryset(request, queryset, view)
+
+
+def query_params(request: Request, serializer_class: type[Serializer]) -> dict[str, Any]:
+    """A read's query parameters (other than the page's) checked by ``serializer_class``,
+    as strictly as the filter backend: each given once and not empty, else a 400 naming it.
+    For lists that are not querysets (the summary's tables), where no filterset applies."""
+    serializer = serializer_class(data=request.query_params)
+    errors = {}
+    for name in serializer.fields:
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            errors[name] = "Give this parameter once."
+        elif values and values[0] == "":
+            errors[name] = "Give a value, or leave the parameter out."
+    if errors:
+        raise ValidationError(errors)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

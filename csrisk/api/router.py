@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import AccountViewSet, ContactViewSet
+from csrisk.api.notifications import NotificationViewSet
 from csrisk.api.tokens import TokenViewSet
 from csrisk.api.webhooks import WebhookSubscriptionViewSet
 from ctas.api.views import CtaViewSet, PlaybookViewSet
@@ -22,6 +23,7 @@ router.register("sponsor-programs", ProgramViewSet, basename="sponsor-program")
 router.register("sponsorships", SponsorshipViewSet, basename="sponsorship")
 router.register("checkins", CheckInViewSet, basename="checkin")
 router.register("tokens", TokenViewSet, basename="token")
+router.register("notifications", NotificationViewSet, basename="notification")
 router.register(
     "webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription"
 )

@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from csrisk import clock
+from escalation import selectors
 from escalation.choices import Level
 from escalation.models import Escalation, EscalationStep, Meeting, Suggestion
 
@@ -95,6 +101,10 @@ class DismissSerializer(serializers.Serializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
+    next_date = serializers.SerializerMethodField(
+        help_text="The date its agenda is for by default (today for a live queue)."
+    )
+
     class Meta:
         model = Meeting
         fields = [
@@ -109,7 +119,11 @@ class MeetingSerializer(serializers.ModelSerializer):
             "renewal_window_days",
             "red_scorecards",
             "resolved_within_days",
+            "next_date",
         ]
+
+    def get_next_date(self, meeting: Meeting) -> dt.date:
+        return selectors.meeting_date(meeting, clock.today())
 
 
 class AgendaReviewOutSerializer(serializers.Serializer):
@@ -119,10 +133,21 @@ class AgendaReviewOutSerializer(serializers.Serializer):
     reviewed_at = serializers.DateTimeField()
 
 
+class AgendaAreaSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    label = serializers.CharField(source="get_area_display")
+    color = serializers.CharField()
+    score = serializers.IntegerField()
+    no_data = serializers.BooleanField()
+
+
 class AgendaItemSerializer(serializers.Serializer):
+    """One item as the meeting page shows it: why it is there, the account, its CTA and
+    flag reason, the areas that are not green, and the room's outcome."""
+
     key = serializers.CharField()
-    kind = serializers.CharField()
-    why = serializers.CharField()
+    kind = serializers.CharField(help_text="flagged, renewal, red or resolved.")
+    why = serializers.CharField(help_text="The line the page leads the item with.")
     signals = serializers.ListField(
         child=serializers.CharField(),
         help_text="What the measures say behind the item (yellow or red now), worst first.",
@@ -131,8 +156,14 @@ class AgendaItemSerializer(serializers.Serializer):
     account_name = serializers.CharField(source="account.name")
     arr = serializers.DecimalField(source="account.arr", max_digits=14, decimal_places=2)
     renewal_date = serializers.DateField(source="account.renewal_date", allow_null=True)
+    owner = serializers.CharField(
+        source="account.owner.username", allow_null=True, default=None, help_text="The CSM."
+    )
     color = serializers.CharField(source="overall.color", allow_null=True, default=None)
+    areas = AgendaAreaSerializer(many=True, help_text="The account's areas that are not green.")
     cta = serializers.IntegerField(source="cta.pk", allow_null=True, default=None)
+    cta_reason = serializers.CharField(source="cta.reason", allow_null=True, default=None)
+    flag_reason = serializers.CharField(source="cta.flag_reason", allow_null=True, default=None)
     escalation = serializers.IntegerField(source="escalation.pk", allow_null=True, default=None)
     level = serializers.IntegerField(source="escalation.level", allow_null=True, default=None)
     age_days = serializers.IntegerField(allow_null=True)
@@ -143,6 +174,17 @@ class AgendaSerializer(serializers.Serializer):
     meeting = MeetingSerializer()
     date = serializers.DateField()
     items = AgendaItemSerializer(many=True)
+    reviewed = serializers.SerializerMethodField(help_text="Items with an outcome recorded.")
+    past_dates = serializers.SerializerMethodField(
+        help_text="The latest dates this meeting recorded outcomes on (up to 12)."
+    )
+
+    def get_reviewed(self, agenda: dict[str, Any]) -> int:
+        return sum(1 for item in agenda["items"] if item.review)
+
+    @extend_schema_field(serializers.ListField(child=serializers.DateField()))
+    def get_past_dates(self, agenda: dict[str, Any]) -> list[str]:
+        return [d.isoformat() for d in selectors.reviewed_dates(agenda["meeting"])]
 
 
 class AgendaQuerySerializer(serializers.Serializer):

@@ -56,3 +56,41 @@ class BackfillStatusSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     first_at = serializers.DateTimeField(allow_null=True)
     last_at = serializers.DateTimeField(allow_null=True)
+
+
+class SignalSerializer(serializers.Serializer):
+    """A signal as the feed lists it (the payload is in the detail)."""
+
+    id = serializers.IntegerField()
+    source = serializers.CharField()
+    external_id = serializers.CharField()
+    kind = serializers.CharField()
+    account = serializers.IntegerField(source="account_id", allow_null=True)
+    account_name = serializers.CharField(source="account.name", allow_null=True, default=None)
+    org_ref = serializers.CharField(help_text="The sender's organisation key when unmatched.")
+    occurred_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    status = serializers.CharField(help_text="pending, processed, unmatched or failed.")
+    processed_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField()
+    sent_via = serializers.CharField()
+    sent_bound = serializers.BooleanField(help_text="The sender was bound to this source.")
+    backfill = serializers.IntegerField(source="backfill_id", allow_null=True)
+
+
+class SignalVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    sender = serializers.CharField()
+    received_at = serializers.DateTimeField(help_text="When this version was received.")
+    payload = serializers.JSONField()
+
+
+class SignalDetailSerializer(SignalSerializer):
+    """One signal as its page shows it: payload, who sent it, its earlier versions."""
+
+    payload = serializers.JSONField()
+    provenance = serializers.CharField(help_text="Who or what sent the current version.")
+    versions = SignalVersionSerializer(
+        source="earlier_versions", many=True, help_text="Earlier versions, newest first."
+    )

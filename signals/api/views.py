@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -25,18 +26,26 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from csrisk import clock, db
 from csrisk.api.parsers import MalformedJSON, parse_json
-from csrisk.permissions import IsIntegration
+from csrisk.permissions import IsIntegration, IsStaffMember
 from signals import adapters, normalise, provenance, selectors, services
 from signals.api import schemas
-from signals.api.serializers import BackfillStatusSerializer, IngestAnswerSerializer
-from signals.models import Backfill, IdempotencyRecord
+from signals.api.serializers import (
+    BackfillStatusSerializer,
+    IngestAnswerSerializer,
+    SignalDetailSerializer,
+    SignalSerializer,
+)
+from signals.filtersets import SignalApiFilterSet
+from signals.models import Backfill, IdempotencyRecord, Signal
 from signals.normalise import Invalid
 from signals.services import backfills
 from signals.throttling import IngestRateThrottle
@@ -270,11 +279,43 @@ def _handle(
         )
 
 
-class SignalIngestView(APIView):
-    """POST one generic signal or a JSON list of up to 5,000 (CONTRACT.md)."""
+LIST_ERRORS = {
+    # The parameter's name mapped to the reason (the generic error schema).
+    400: OpenApiResponse(description="A bad filter or page parameter, named."),
+    401: OpenApiResponse(ErrorSerializer, description=ERRORS[401]["description"]),
+    403: OpenApiResponse(
+        ErrorSerializer, description="An integration token: integrations push, people read."
+    ),
+}
 
-    permission_classes = [IsIntegration]
-    throttle_classes = [IngestRateThrottle]
+
+class SignalIngestView(ListAPIView):
+    """GET the recent-signals feed (people, as the /signals/ page); POST one generic signal
+    or a JSON list of up to 5,000 (CONTRACT.md; integration users only)."""
+
+    serializer_class = SignalSerializer
+    filterset_class = SignalApiFilterSet
+    ordering_fields = ["received_at", "occurred_at"]
+
+    def get_queryset(self) -> QuerySet[Signal]:
+        return selectors.feed()
+
+    def get_permissions(self) -> list[BasePermission]:
+        # One address, two audiences: integrations push (issue 19), people read the feed.
+        if self.request.method == "POST":
+            return [IsIntegration()]
+        return [IsStaffMember()]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [IngestRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        responses={200: SignalSerializer(many=True), **LIST_ERRORS},
+        summary="List signals",
+        description="The /signals/ feed, newest received first, with its filters.",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
@@ -296,6 +337,28 @@ class SignalIngestView(APIView):
             raise Invalid("Send a JSON object (one signal) or a list of them.")
 
         return _handle(request, convert, provenance.sender_of_token(request.user, request.auth))
+
+
+class SignalDetailView(RetrieveAPIView):
+    """GET one signal as its page shows it: payload, sender, earlier versions."""
+
+    serializer_class = SignalDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Signal]:
+        return selectors.signal_detail()
+
+    @extend_schema(
+        responses={
+            200: SignalDetailSerializer,
+            **LIST_ERRORS,
+            404: OpenApiResponse(ErrorSerializer, description="No such signal."),
+        },
+        summary="One signal",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        signal = self.get_object()
+        signal.earlier_versions = selectors.versions(signal)
+        return Response(SignalDetailSerializer(signal).data)
 
 
 class SignedWebhookView(APIView):

@@ -7,7 +7,7 @@ import datetime as dt
 
 from accounts.models import PriorRelationship
 from escalation.models import Escalation
-from tests.conftest import api
+from tests.conftest import api, login
 from tests.escalation.conftest import NOW, flag, open_cta
 from tests.factories import AccountFactory
 
@@ -110,3 +110,46 @@ def test_the_list_runs_a_constant_number_of_queries(org, account_a, django_asser
     assert Escalation.objects.count() == 6
     with django_assert_max_num_queries(8):
         assert api(org.vp).get("/api/v1/escalations/").status_code == 200
+
+
+def test_an_agenda_item_reads_as_the_meeting_page_shows_it(org, flagged, account_b):
+    other = flag(open_cta(account_b, org.csm_b, reason="Champion quiet"), org.csm_b, "Call")
+    url = "/api/v1/meetings/friday-cs-customer-issues/"
+    client = api(org.csm_a, token=True)
+    page = login(org.csm_a).get("/escalations/meetings/friday-cs-customer-issues/?date=2026-11-06")
+    body = client.get(url + "agenda/?date=2026-11-06").json()
+    shown = page.context["items"]
+    assert [(i["key"], i["why"]) for i in body["items"]] == [(i.key, i.why) for i in shown]
+    item = next(i for i in body["items"] if i["cta"] == other.cta_id)
+    assert item["why"] == "Flagged Habits CTA"
+    assert (item["cta_reason"], item["flag_reason"], item["owner"]) == (
+        "Champion quiet",
+        "Call",
+        "csm_b",
+    )
+    assert [(a["area"], a["color"]) for a in item["areas"]] == [
+        (a.area, a.color) for a in next(i for i in shown if i.key == item["key"]).areas
+    ]
+    assert (body["reviewed"], body["past_dates"]) == (0, [])
+    review = {"date": "2026-11-06", "item": item["key"], "outcome": "Ok"}
+    assert api(org.vp).post(url + "review/", review).status_code == 200
+    body = client.get(url + "agenda/?date=2026-11-06").json()
+    assert (body["reviewed"], body["past_dates"]) == (1, ["2026-11-06"])
+    meetings = {m["slug"]: m for m in client.get("/api/v1/meetings/").json()["results"]}
+    assert meetings["friday-cs-customer-issues"]["next_date"] == "2026-11-06"  # a Friday
+
+
+def test_an_agenda_runs_a_constant_number_of_queries(
+    org, account_a, account_b, django_assert_max_num_queries
+):
+    url = "/api/v1/meetings/friday-cs-customer-issues/agenda/?date=2026-11-06"
+    flag(open_cta(account_a, org.csm_a), org.csm_a)
+    client = api(org.vp)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get(url).status_code == 200
+    n = len(few.captured_queries)
+    for i in range(5):
+        account = AccountFactory(owner=org.csm_b if i % 2 else org.csm_a)
+        flag(open_cta(account, account.owner, reason=f"Risk {i}"), account.owner)
+    with django_assert_max_num_queries(n):
+        assert len(client.get(url).json()["items"]) == 6
