@@ -64,7 +64,11 @@ def test_it_logs_stdlib_and_structlog_lines_alike_and_none_outside_a_request(jso
         "event": "disk at 91%",
         "disk": "/",
     }
-    assert (second["event"], second["queue"], second["level"]) == ("queue drained", "ingest", "info")
+    assert (second["event"], second["queue"], second["level"]) == (
+        "queue drained",
+        "ingest",
+        "info",
+    )
     assert "request_id" not in first and "request_id" not in second
 
 
@@ -137,7 +141,9 @@ def test_it_never_logs_a_secret_a_token_or_an_authorization_header(org, json_log
         "calling with Authorization: Bearer abcdefghijklmnop and Token 0123456789abcdef",
         extra={"password": "hunter2", "api_token": "tok-123", "webhook_secret": "s3cr3t"},
     )
-    structlog.get_logger("csrisk.y").info("login", session_key="sess-value-1", csrftoken="c", user=1)
+    structlog.get_logger("csrisk.y").info(
+        "login", session_key="sess-value-1", csrftoken="c", user=1
+    )
     Client(HTTP_AUTHORIZATION="Token supersecrettokenvalue").get(
         "/api/v1/accounts/", HTTP_COOKIE="sessionid=cookievalue"
     )
