@@ -122,7 +122,11 @@ def logging_config(fmt: str, level: str) -> dict[str, Any]:
     renderer: Processor = (
         structlog.processors.JSONRenderer(sort_keys=False)
         if fmt == JSON
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # A plain traceback: rich's (structlog's default when rich is installed) prints
+        # every frame's local variables, which may hold secrets, and a QuerySet's repr queries.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     return {
         "version": 1,

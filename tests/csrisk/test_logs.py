@@ -162,6 +162,30 @@ def test_it_never_logs_a_secret_a_token_or_an_authorization_header(org, json_log
     assert "[redacted]" in text
 
 
+def test_it_prints_a_plain_traceback_without_local_variables_in_text():
+    import io
+
+    config = logs.logging_config(logs.TEXT, "INFO")["formatters"]["structured"]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=config["foreign_pre_chain"], processors=config["processors"]
+    )
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    log = logging.getLogger("csrisk.text-probe")
+    log.addHandler(handler)
+    try:
+        api_key = "zzz-local-value"  # noqa: F841 (a local a rich traceback would print)
+        raise ValueError("broken")
+    except ValueError:
+        log.exception("it failed")
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "ValueError: broken" in text and "Traceback" in text
+    assert "zzz-local-value" not in text
+
+
 def test_it_never_logs_the_key_in_a_calendar_feed_address(org, json_log):
     Client().get("/calendar/feed/notarealkeybutsecretlooking.ics")
     assert "notarealkeybutsecretlooking" not in json_log.raw()
