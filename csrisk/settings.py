@@ -473,7 +473,10 @@ from csp.constants import NONE, SELF  # noqa: E402
 INSTALLED_APPS += ["axes", "csp"]
 # Outermost but for SecurityMiddleware: the 503 of DatabaseUnavailableMiddleware and the
 # lockout page get the policy too.
-MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
 # Last, as django-axes requires: it turns a locked-out login into the lockout page.
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 # AxesStandaloneBackend refuses a locked-out username or address before ModelBackend
