@@ -39,11 +39,14 @@ RUN DEBUG=0 \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput \
     && rm -f /tmp/build.sqlite3 \
-    && mkdir -p /app/media \
-    && chown app:app /app/media
+    && mkdir -p /app/media /run/csrisk-metrics \
+    && chown app:app /app/media /run/csrisk-metrics
 
 USER app
 
 EXPOSE 8000
 
-CMD ["sh", "-c", "exec gunicorn csrisk.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --access-logfile -"]
+# No gunicorn access log: the app logs one line per request itself (csrisk.logs), in JSON
+# with its request id, naming the route rather than the path (a calendar feed's path is
+# its key).
+CMD ["sh", "-c", "exec gunicorn csrisk.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2}"]

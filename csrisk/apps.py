@@ -11,7 +11,7 @@ class CsriskConfig(AppConfig):
         from django.core import checks
         from django.core.signals import got_request_exception
 
-        from csrisk import receivers, sso, webhooks
+        from csrisk import logs, receivers, sso, webhooks
 
         checks.register(sso.check_configuration, checks.Tags.security)
 
@@ -19,3 +19,5 @@ class CsriskConfig(AppConfig):
             receivers.remember_database_error, dispatch_uid="csrisk-database-error"
         )
         webhooks.connect()
+        # The request id travels with the tasks a request queues (csrisk.logs).
+        logs.connect_celery()

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+from csrisk import logs, metrics
 
 logger = logging.getLogger(__name__)
+requests_log = logging.getLogger("csrisk.requests")
 
 # What a database that is down, restarting or unreachable raises (psycopg2: "connection
 # refused", "server closed the connection unexpectedly", "the database system is starting
@@ -108,9 +113,11 @@ def current_database_error() -> BaseException | None:
 
 # Paths that answer without a session: the API (DRF authenticates and refuses with 401/403
 # itself), health probes, static files, the login page, single sign-on's start and callback,
-# and calendar feeds (their secret key is the credential: a calendar app has no session).
+# calendar feeds (their secret key is the credential: a calendar app has no session), and
+# the metrics (a scraper's bearer token, or staff; anyone else gets a 404 from the view).
 OPEN_PREFIXES = (
     "/api/", "/healthz", "/readyz", "/static/", "/login/", "/sso/", "/calendar/feed/",
+    "/metrics",
 )  # fmt: skip
 
 
@@ -131,3 +138,62 @@ class LoginRequiredForPagesMiddleware:
                     "Integration users have no access to pages; they may only push signals."
                 )
         return self.get_response(request)
+
+
+class RequestLogMiddleware:
+    """Outermost: give the request an id (a sane inbound X-Request-ID, else a new one),
+    bind it into every log line of the request and the tasks it queues, echo it in the
+    response, count and time the request for /metrics, and log one line about it.
+
+    The line names the route, never the path or query: a calendar feed's path is its key.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = logs.request_id_from(request.headers.get(logs.REQUEST_ID_HEADER))
+        tokens = logs.bind(request_id=request_id)
+        began = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            seconds = time.perf_counter() - began
+            route = route_name(request)
+            metrics.http_observed(request.method or "", route, response.status_code, seconds)
+            requests_log.info(
+                "%s %s %s",
+                request.method,
+                route,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "user_id": _user_id(request),
+                },
+            )
+            response[logs.REQUEST_ID_HEADER] = request_id
+            return response
+        finally:
+            logs.unbind(tokens)
+
+
+def route_name(request: HttpRequest) -> str:
+    """The URL pattern's name (``api-signals``, ``admin:index``), or its pattern when it
+    has none; ``unmatched`` when no pattern matched (a 404): never the raw path, so the
+    metric's labels stay few and a key in a path stays out of the logs."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "unmatched"
+    return match.view_name or match.route or "unnamed"
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    """The signed-in person's id when authentication already loaded them (never a query)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject):
+        user = user._wrapped  # type: ignore[attr-defined]
+        if user is empty:
+            return None
+    return user.pk if getattr(user, "is_authenticated", False) else None

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet
 from django.template.loader import render_to_string
 
-from csrisk import chat, clock, jobs, netguard
+from csrisk import chat, clock, jobs, metrics, netguard
 from csrisk.models import DeliveryFailure, Notification, NotificationPreference, User
 
 log = logging.getLogger(__name__)
@@ -202,6 +202,7 @@ def delivery_failure_record(
     subject: str,
     error: BaseException,
 ) -> DeliveryFailure:
+    metrics.delivery_failed(channel)
     return DeliveryFailure.objects.create(
         at=clock.now(),
         user=user,

@@ -424,23 +424,44 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    # Load balancers and container health checks speak plain HTTP to these.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Load balancers, container health checks and the Prometheus scraper (inside the
+    # deployment's network) speak plain HTTP to these.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     if env.bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Logging ----------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Logs, errors and metrics (docs/operations.md, "Logs, errors and metrics") -----------
+from csrisk import logs as _logs  # noqa: E402
+
+# "json" (one JSON object a line) or "text" (readable); JSON unless DEBUG is on.
+CSRISK_LOG_FORMAT = env.str("CSRISK_LOG_FORMAT", default=_logs.TEXT if DEBUG else _logs.JSON)
+if CSRISK_LOG_FORMAT not in _logs.FORMATS:
+    raise ImproperlyConfigured("CSRISK_LOG_FORMAT must be 'json' or 'text'.")
+LOGGING = _logs.logging_config(CSRISK_LOG_FORMAT, env.str("LOG_LEVEL", default="INFO"))
+_logs.configure(CSRISK_LOG_FORMAT)
+# Outermost: every line of a request, even the SSL redirect's, carries its request id.
+MIDDLEWARE.insert(0, "csrisk.middleware.RequestLogMiddleware")
+
+# Prometheus at /metrics: this bearer token (a long random string), or a staff user.
+# Empty: staff only. The counts of many processes add up through the folder named by
+# PROMETHEUS_MULTIPROC_DIR, which prometheus_client (csrisk.metrics) reads itself.
+CSRISK_METRICS_TOKEN = env.str("CSRISK_METRICS_TOKEN", default="")
+
+# Error reports to Sentry: off (and sentry-sdk not imported) unless SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from csrisk import sentry as _sentry
+
+    _sentry.init(
+        SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 # --- Login lockout, failed-token throttle and Content-Security-Policy (issue 19) --------
 # Kept together, after everything else, so parallel edits to the sections above merge
@@ -452,7 +473,10 @@ from csp.constants import NONE, SELF  # noqa: E402
 INSTALLED_APPS += ["axes", "csp"]
 # Outermost but for SecurityMiddleware: the 503 of DatabaseUnavailableMiddleware and the
 # lockout page get the policy too.
-MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
 # Last, as django-axes requires: it turns a locked-out login into the lockout page.
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 # AxesStandaloneBackend refuses a locked-out username or address before ModelBackend

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    # Prometheus: a bearer token or a staff user, else 404 (docs/operations.md).
+    path("metrics", views.metrics_view, name="metrics"),
     path("login/", sso_views.LoginView.as_view(), name="login"),
     path("logout/", sso_views.LogoutView.as_view(), name="logout"),
     # Single sign-on (docs/sso.md): 404 unless configured.

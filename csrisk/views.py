@@ -3,6 +3,8 @@ address, and pages whose capability has not landed yet."""
 
 from __future__ import annotations
 
+import hmac
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from csrisk import calendars, clock, live, notifications, tokens
+from csrisk import calendars, clock, live, metrics, notifications, tokens
 from csrisk.inputs import BadInput, require_id
 from csrisk.middleware import (
     current_database_error,
@@ -71,6 +73,28 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if not ok:
         response["Retry-After"] = str(settings.CSRISK_RETRY_AFTER_SECONDS)
     return response
+
+
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (csrisk.metrics) for a scraper holding ``CSRISK_METRICS_TOKEN``
+    (``Authorization: Bearer …``) or a signed-in staff user (the admin site's). Anyone
+    else gets a 404, as if there were nothing here; with no token set, only staff."""
+    if not _may_read_metrics(request):
+        raise Http404("Not found.")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    return HttpResponse(metrics.scrape(), content_type=metrics.CONTENT_TYPE)
+
+
+def _may_read_metrics(request: HttpRequest) -> bool:
+    expected = settings.CSRISK_METRICS_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if expected and scheme.lower() == "bearer" and given:
+        # Constant time: how much of a guess matched must not show in the answer's timing.
+        return hmac.compare_digest(given.strip().encode(), expected.encode())
+    user = request.user
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from csrisk import audit, clock, events, jobs, netguard
+from csrisk import audit, clock, events, jobs, metrics, netguard
 from csrisk.models import User, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger(__name__)
@@ -272,6 +272,8 @@ def _finish(
     code: int | None = None,
     at: dt.datetime | None = None,
 ) -> str:
+    if status == WebhookDelivery.FAILED:  # for good: no attempt of its own will follow
+        metrics.delivery_failed("webhook")
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=status,
         next_attempt_at=None,

@@ -183,3 +183,12 @@ def daily_usage(account_id: int) -> dict[dt.date, dict[str, Any]]:
                 feats = out[f.day]["features"]
                 feats[f.feature] = feats.get(f.feature, 0) + f.events
     return dict(out)
+
+
+def processing_backlog() -> tuple[int, dt.datetime | None]:
+    """How many signals wait to be processed, and when the oldest of them arrived (one
+    query on the partial index of pending work)."""
+    row = Signal.objects.filter(status=SignalStatus.PENDING).aggregate(
+        waiting=Count("pk"), oldest=Min("received_at")
+    )
+    return row["waiting"], row["oldest"]

@@ -217,3 +217,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return any(item.get_closest_marker(name) for name in ("slow", "browser", "services"))
 
     items.sort(key=lambda item: (_database_kind(item), not first(item)))
+
+
+@pytest.fixture
+def json_log():
+    """Every log line written during the test, as production writes them (JSON, through
+    csrisk.logs' formatter): call it for the lines so far, as dicts."""
+    import io
+    import json
+    import logging
+
+    import structlog
+
+    from csrisk import logs
+
+    config = logs.logging_config(logs.JSON, "INFO")["formatters"]["structured"]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=config["foreign_pre_chain"], processors=config["processors"]
+    )
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    lines.raw = stream.getvalue  # type: ignore[attr-defined]
+    yield lines
+    root.removeHandler(handler)
+    root.setLevel(level)

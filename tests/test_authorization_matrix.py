@@ -236,6 +236,9 @@ SKIPPED = {"login", "logout", "healthz", "readyz", "schema", "api-docs", ""}
 SECRET_ADDRESSES = {"calendar-feed"}
 # Single sign-on's way in (docs/sso.md), open to everyone alike: test_single_sign_on.
 SSO_ROUTES = {"sso-login", "sso-callback"}
+# Prometheus: a bearer token or Django staff, 404 for every role here
+# (tests/csrisk/test_metrics.py).
+OPERATIONS = {"metrics"}
 
 
 def routes() -> list[tuple[str, str]]:
@@ -264,7 +267,9 @@ def routes() -> list[tuple[str, str]]:
 
 def test_every_route_is_in_the_matrix(db):
     names = {name for name, _ in routes()} - SKIPPED
-    known = set(pages_matrix()) | set(API_GET) | INGESTION | SSO_ROUTES | SECRET_ADDRESSES
+    known = (
+        set(pages_matrix()) | set(API_GET) | INGESTION | SSO_ROUTES | SECRET_ADDRESSES | OPERATIONS
+    )
     assert names - known == set(), "add the new routes' expectations to this matrix"
 
 
@@ -938,3 +943,8 @@ def test_only_integrations_push_signals(org, world, role):
     expected = {"anonymous": 401, "integration": 202}.get(role, 403)
     assert response.status_code == expected, response.content
     assert Signal.objects.filter(external_id="Z-9").exists() == (role == "integration")
+
+
+def test_the_metrics_are_not_found_by_any_role_without_staff_or_the_token(org):
+    for role, user in {**org.by_role(), "integration": org.integration}.items():
+        assert login(user).get("/metrics").status_code == 404, role

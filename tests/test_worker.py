@@ -41,6 +41,13 @@ def _test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def _reroute() -> None:
+    """Celery builds its router once from task_routes: build it again (each test's worker
+    has a queue of its own)."""
+    celery_app.amqp.flush_routes()
+    celery_app.amqp.__dict__.pop("router", None)
+
+
 @pytest.fixture
 def worker_queue(tmp_path):
     """Start a worker on a queue of its own; route the import task there; stop it after."""
@@ -72,10 +79,12 @@ def worker_queue(tmp_path):
     routes = celery_app.conf.task_routes
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_routes = {"accounts.tasks.run_import_task": {"queue": queue}}
+    _reroute()
     try:
         yield proc, log
     finally:
         celery_app.conf.task_routes = routes
+        _reroute()
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -104,3 +113,33 @@ def test_it_imports_a_file_on_a_real_worker(org, worker_queue):
     assert job.status == "done", job.message
     assert Account.objects.filter(crm_id__startswith="W-").count() == 200
     assert "run_import_task" in worker_output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_logs_the_task_with_the_request_id_that_queued_it(org, worker_queue):
+    """The id of the request that queued a task travels in the message (csrisk.logs) and the
+    worker binds it into the task's log lines."""
+    from csrisk import logs
+
+    proc, log = worker_queue
+    job = services.import_job_create(
+        by=org.vp, filename="ids.csv", content=b"name,arr,crm_id\nTraced Co,1000,T-1\n"
+    )
+    tokens = logs.bind(request_id="worker-req-1")
+    try:
+        services.import_job_commit(job=job, by=org.vp)
+    finally:
+        logs.unbind(tokens)
+
+    def logged() -> bool:
+        log.seek(0)
+        return any("succeeded" in line for line in log.read().splitlines())
+
+    done = wait_for(logged)
+    log.seek(0)
+    output = log.read()
+    assert done and proc.poll() is None, output
+    line = next(
+        line for line in output.splitlines() if "run_import_task" in line and "succeeded" in line
+    )
+    assert "request_id=worker-req-1" in line, output

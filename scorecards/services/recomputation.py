@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.db import transaction
 
-from csrisk import clock, events
+from csrisk import clock, events, metrics
 from csrisk.db import concurrent_reads, gc_paused, insert_rows, update_rows
 from scorecards import selectors
 from scorecards.compute import combine
@@ -57,12 +57,13 @@ def recompute(
     thresholds = selectors.thresholds()
     areas = selectors.area_infos()
     concurrent = selectors.concurrent_reads_wanted(len(ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        # No cyclic garbage collection while a chunk is computed: it allocates millions of
-        # objects (rows, sentences, frames) that live until its end (csrisk.db.gc_paused).
-        with transaction.atomic(), gc_paused():
-            _recompute_chunk(chunk, thresholds, areas, cause, report, concurrent=concurrent)
+    with metrics.recompute_timed():
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            # No cyclic garbage collection while a chunk is computed: it allocates millions
+            # of objects (rows, sentences, frames) that live until its end (csrisk.db.gc_paused).
+            with transaction.atomic(), gc_paused():
+                _recompute_chunk(chunk, thresholds, areas, cause, report, concurrent=concurrent)
     return report
 
 

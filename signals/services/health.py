@@ -6,12 +6,21 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 
-from csrisk import clock
+from csrisk import clock, metrics
 from signals import normalise
 from signals.models import IngestRejection
 from signals.services.outcomes import REJECTED, Outcome
+
+
+def ingest_counted(source: str, outcome: str, count: int) -> None:
+    """Count ``count`` items of ``source`` with this outcome (accepted, duplicate, rejected)
+    in /metrics once the transaction that stored them commits: a request rolled back
+    (the database away: a 503) stored nothing, so counts nothing."""
+    if count:
+        transaction.on_commit(lambda: metrics.signals_counted(source, outcome, count))
 
 
 def first_source(raws: Sequence[Any]) -> str:
@@ -36,6 +45,7 @@ def rejection_record(
     day = now.date()
     # The source and reason may quote what a sender sent; stored escaped where needed.
     source, reason = normalise.printable(source)[:40], normalise.printable(reason)
+    ingest_counted(source, REJECTED, count)
     n = IngestRejection.objects.filter(source=source, day=day).update(
         count=F("count") + count, last_reason=reason[:300], last_at=now
     )

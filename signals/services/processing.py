@@ -75,6 +75,7 @@ def signals_process(ids: Iterable[int]) -> int:
                     Signal.objects.filter(pk=pk, status=SignalStatus.PENDING).update(
                         status=SignalStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:300]
                     )
+    log.info("processed %d of %d signals", done, len(ids), extra={"signals": len(ids)})
     if done and not Signal.objects.filter(status=SignalStatus.PENDING).exists():
         # The backlog is processed: its accounts' recompute need not wait out the spacing
         # that kept the worker processing while signals queued (scorecards.services.pending).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from signals.normalise import Head, Invalid, normalise_head, normalise_rest
 from signals.provenance import SYSTEM_SENDER, Sender
 from signals.services.backfills import backfill_record, news_record
 from signals.services.copying import insert_new_pg
-from signals.services.health import count_rejections, first_source
+from signals.services.health import count_rejections, first_source, ingest_counted
 from signals.services.matching import resolve_orgs
 from signals.services.outcomes import (
     ACCEPTED,
@@ -239,6 +240,10 @@ def _store(
                 outcomes[index] = result
     final = [o for o in outcomes if o is not None]
     count_rejections(final, default_source or first_source(raws), now)
+    sources = {index: head.source for index, _, head in heads}
+    stored = Counter((sources[o.index], o.status) for o in final if o.status != REJECTED)
+    for (source, status), count in stored.items():
+        ingest_counted(source, status, count)
     if backfill is not None:
         backfill_record(backfill, final)
     else:

@@ -39,8 +39,9 @@ from scorecards.services import request_recompute
 from signals.adapters import SegmentCall
 from signals.models import ActiveUserDay, ProductUser, SeenMessage
 from signals.normalise import Head, Invalid, Unreadable, parse_time
-from signals.services.health import rejection_record
+from signals.services.health import ingest_counted, rejection_record
 from signals.services.matching import resolve_orgs
+from signals.services.outcomes import ACCEPTED, DUPLICATE
 
 COUNTED = ("track", "identify")  # the calls that make a user active on a day
 CHUNK = 1000  # rows per multi-row statement
@@ -315,6 +316,8 @@ def usage_record(calls: Sequence[SegmentCall | Unreadable], *, source: str) -> U
             )
         usage_weeks_record({found[org]: {day} for org, day in events if org in found})
     _record_rejections(answer, source)
+    ingest_counted(source, ACCEPTED, answer.accepted)
+    ingest_counted(source, DUPLICATE, answer.duplicates)
     return answer
 
 
