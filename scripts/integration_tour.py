@@ -319,6 +319,8 @@ class Tour:
         bot = User.objects.create(username="tour-bot", role="integration", first_name="Tour")
         self.bot_token = tokens.token_create(user=bot, by=admin, name="tour")[1]
         self.admin_token = tokens.token_create(user=admin, by=admin, name="tour")[1]
+        vp = User.objects.get(username="vp")
+        self.vp_token = tokens.token_create(user=vp, by=admin, name="tour")[1]
         accounts = list(Account.objects.filter(crm_id__isnull=False).order_by("pk"))
         # The account the inbound integrations speak about, and one that is not red yet
         # (the one the tour turns red).
@@ -330,6 +332,7 @@ class Tour:
         self.lead = self.owner.team.lead if self.owner.team_id else None
         check(self.lead is not None, f"{self.target.name}'s owner has a team lead")
         notifications.preferences_set(user=self.lead, choices={"cta_flagged": ("off", True)})
+        self.lead_token = tokens.token_create(user=self.lead, by=admin, name="tour")[1]
         self.calendar_key = calendars.feed_create(user=self.owner)[1]
         self.csm_email = self.owner.email
 
@@ -739,6 +742,77 @@ class Tour:
               f"the flagged CTA is `{mine[0]['SUMMARY']}` on {mine[0].decoded('DTSTART')} "
               f"(UID `{mine[0]['UID']}`).")  # fmt: skip
 
+    def reads_and_operations(self, server_log: Path) -> None:
+        t = self.t
+        t.section("What leadership sees, over the API; logs and metrics")
+        vp = {"Authorization": f"Token {self.vp_token}"}
+        summary = self.send("GET", "/api/v1/summary/", None, vp, expect=200).json()
+        total = summary["total"]
+        t.did(
+            f"`/api/v1/summary/` for `vp`, the page's figures: ${float(total['at_risk']):,.0f} "
+            f"of ${float(total['total']):,.0f} ARR red or yellow; blind spots: "
+            f"{summary['blind_spots']}; prioritised actions: {summary['actions']}; "
+            f"{len(summary['by_segment'])} segments, {len(summary['trend'])} weeks of trend."
+        )
+        actions = self.send("GET", "/api/v1/summary/actions/?page_size=3", None, vp,
+                            expect=200).json()  # fmt: skip
+        check(actions["count"] == summary["actions"], f"{actions['count']} actions listed")
+        if actions["results"]:
+            top = actions["results"][0]
+            t.did(f"the first action (rank {top['rank']}): **{top['account_name']}** — "
+                  f"{top['sentence']}")  # fmt: skip
+        feed = self.send("GET", f"/api/v1/signals/?account={self.account.pk}&source=zendesk",
+                         None, {"Authorization": f"Token {self.admin_token}"},
+                         expect=200).json()  # fmt: skip
+        check(feed["count"] >= 1, f"the Zendesk ticket in the signal feed: {feed}")
+        t.did(f"`/api/v1/signals/`: the Zendesk ticket sent above is in the feed "
+              f"({feed['count']} signal from zendesk for {self.account.name}).")  # fmt: skip
+        lead = {"Authorization": f"Token {self.lead_token}"}
+        unread = self.send("GET", "/api/v1/notifications/?unread=true", None, lead,
+                           expect=200).json()  # fmt: skip
+        flagged = [n for n in unread["results"] if n["kind"] == "cta_flagged"]
+        check(flagged, f"the lead's flag notification in {unread['results']}")
+        marked = self.send("POST", "/api/v1/notifications/read-all/", None, lead,
+                           expect=200).json()  # fmt: skip
+        check(marked["unread"] == 0, f"after read-all: {marked}")
+        t.did(
+            f'`{self.lead.username}`\'s notifications: "{flagged[0]["title"]}" among '
+            f"{unread['count']} unread; `read-all` marked {marked['marked']}, 0 left."
+        )
+
+        request_id = "tour-4f2a9c"
+        response = self.send("GET", "/healthz", None, {"X-Request-ID": request_id}, expect=200)
+        check(response.headers.get("X-Request-ID") == request_id, "the request id echoed")
+
+        def logged() -> dict[str, Any] | None:
+            for line in server_log.read_text().splitlines():
+                if request_id in line and line.startswith("{"):
+                    return json.loads(line)
+            return None
+
+        line = until(logged, "a JSON log line with the request id", timeout=10)
+        t.did(f"logged the request as one JSON line carrying its `X-Request-ID`: "
+              f"`{json.dumps(line)[:400]}`")  # fmt: skip
+        self.send("GET", "/metrics", None, {}, expect=404)
+        scrape = self.send("GET", "/metrics", None,
+                           {"Authorization": f"Bearer {self.env['CSRISK_METRICS_TOKEN']}"},
+                           expect=200).text  # fmt: skip
+        wanted = ("csrisk_signals_ingested_total", "csrisk_http_requests_total",
+                  "csrisk_signal_processing_lag_seconds", "csrisk_queue_depth",
+                  "csrisk_recompute_duration_seconds_count")  # fmt: skip
+        lines = [x for x in scrape.splitlines() if x.startswith(wanted)]
+        for name in wanted:
+            check(any(x.startswith(name) for x in lines), f"{name} in the scrape")
+        check(any('source="zendesk"' in x and 'outcome="accepted"' in x for x in lines),
+              "the Zendesk signal counted")  # fmt: skip
+        shown = [x for x in lines if x.startswith(wanted[0])]
+        shown += [x for x in lines if x.startswith(wanted[2:])]
+        shown += [x for x in lines if x.startswith(wanted[1]) and "webhook" in x][:4]
+        t.did(
+            "`/metrics` is a 404 without the token; with it, among "
+            f"{len(scrape.splitlines())} lines:\n\n```\n" + "\n".join(shown) + "\n```"
+        )
+
 
 def _z(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
@@ -776,6 +850,8 @@ def run(out: Path | None, accounts: int) -> int:
                 "OIDC_CLIENT_ID": "csrisk-tour",
                 "OIDC_PROVIDER_NAME": "Tour IdP",
                 "OIDC_ROLE_MAP": "cs-vp=vp_cs,cs=csm",
+                "CSRISK_LOG_FORMAT": "json",
+                "CSRISK_METRICS_TOKEN": "tour-metrics-token",
                 **SECRETS,
             }
             manage(env, "migrate", "--noinput", "-v0")
@@ -815,6 +891,7 @@ def run(out: Path | None, accounts: int) -> int:
             tour.csv_import(tmp)
             tour.turn_red()
             tour.calendar()
+            tour.reads_and_operations(log)
             transcript(f"\nAll {transcript.step} steps passed in "
                        f"{time.monotonic() - started:.0f} s.")  # fmt: skip
         status = 0
