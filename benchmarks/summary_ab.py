@@ -155,11 +155,13 @@ def ab(sides: list[str], turns: int) -> None:
             out = subprocess.run(
                 [sys.executable, __file__, "render", at],
                 env=env,
+                cwd=tree,  # nothing of another tree on the path, whatever the caller's cwd
                 capture_output=True,
                 text=True,
-                check=True,
-            ).stdout.strip()
-            figures = json.loads(out.splitlines()[-1])
+            )
+            if out.returncode:
+                sys.exit(f"{name} failed:\n{out.stderr[-3000:]}")
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
             results[name].append(figures)
             print(f"turn {turn + 1} {name:>8}: {json.dumps(figures)}", flush=True)
     print(f"at {at}, {ACCOUNTS} accounts, {RUNS} renders a turn; medians over {turns} turns:")

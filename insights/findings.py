@@ -28,7 +28,6 @@ from collections.abc import Iterable
 
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
 
 from accounts.choices import LifecycleStage, PeopleChangeKind
 from accounts.models import Account, Contact, PeopleChange
@@ -262,31 +261,39 @@ def kept_findings(
 ) -> tuple[Velocity, People, list[int]]:
     """The kept findings of these accounts, for the measures enabled now; and the accounts
     among them to ask instead (never measured since findings were kept, or a recompute
-    pending: their facts changed after it)."""
+    pending: their facts changed after it). One statement, straight from the cursor."""
     wanted = set(account_ids)
     on = {t.code for t in configured if t.enabled}
     velocity: Velocity = []
     people: People = []
-    for a, code, value, sentence, day in (
-        MeasureFinding.objects.order_by("account_id")
-        .values_list("account_id", "measure", "value", "sentence", "on")
-        .iterator(chunk_size=5000)
-    ):
-        if a in wanted and code in on:
+    ask: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(KEPT_SQL, [LifecycleStage.CHURNED])
+        rows = cursor.fetchall()
+    for a, code, value, sentence, day in rows:
+        if a not in wanted:
+            continue
+        if code is None:
+            ask.append(a)
+        elif code in on:
             if code == VELOCITY:
                 velocity.append((a, value, sentence, day))
             else:
                 people.append((a, code, value, sentence, day))
-    stale = (
-        Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
-        .filter(
-            ~Exists(MeasuredAccount.objects.filter(account=OuterRef("pk")))
-            | Q(Exists(PendingRecompute.objects.filter(account=OuterRef("pk"))))
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    return velocity, people, [a for a in stale if a in wanted]
+    return velocity, people, ask
+
+
+# The kept findings, then (measure NULL) the live accounts to ask: not measured, or pending.
+KEPT_SQL = f"""
+    SELECT account_id, measure, value, sentence, "on" FROM {MeasureFinding._meta.db_table}
+    UNION ALL
+    SELECT a.id, NULL, NULL, NULL, NULL FROM {Account._meta.db_table} a
+    WHERE a.lifecycle_stage <> %s AND (
+        NOT EXISTS (
+            SELECT 1 FROM {MeasuredAccount._meta.db_table} m WHERE m.account_id = a.id)
+        OR EXISTS (
+            SELECT 1 FROM {PendingRecompute._meta.db_table} p WHERE p.account_id = a.id))
+"""
 
 
 def summary_findings(
