@@ -219,38 +219,62 @@ def asked_findings(
 
 def findings_record(account_ids: list[int], rows: pd.DataFrame, at: dt.datetime) -> None:
     """Keep the findings a recompute's measure rows (as of ``at``) give for its accounts,
-    in place of those of their previous recompute, and mark the accounts measured."""
+    in place of those of their previous recompute, and mark the accounts measured. Only
+    what changed is written: a steady-state recompute writes nothing (and commits nothing)."""
     ids = sorted({int(a) for a in account_ids})
     if not ids:
         return
     configured = thresholds()
     mine = rows[rows["measure"].isin(SUMMARY_MEASURES)] if len(rows) else rows
-    kept: list[tuple] = []
+    new: dict[tuple[int, str], tuple[float, str, dt.date]] = {}
     if len(mine):
         for a, v, sentence, on in velocity_findings(mine, at, configured):
-            kept.append((a, VELOCITY, v, sentence, on, at))
+            new[a, VELOCITY] = (v, sentence, on)
         for a, code, v, sentence, on in people_findings(mine, at, configured):
-            kept.append((a, code, v, sentence, on, at))
-    table = connection.ops.quote_name(MeasureFinding._meta.db_table)
-    marks = connection.ops.quote_name(MeasuredAccount._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            listed = id_array(ids)
-            cursor.execute(f"DELETE FROM {table} WHERE account_id = ANY(%s::bigint[])", [listed])
-            cursor.execute(
-                f"INSERT INTO {marks} (account_id) SELECT unnest(%s::bigint[])"
-                " ON CONFLICT DO NOTHING",
-                [listed],
-            )
-        else:
-            listed = ", ".join(map(str, ids))
-            cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({listed})")
-            cursor.execute(
-                f"INSERT INTO {marks} (account_id) SELECT value FROM json_each(%s) WHERE true"
-                " ON CONFLICT DO NOTHING",
-                [f"[{listed}]"],
-            )
-        insert_rows(MeasureFinding, FINDING_COLUMNS, kept)
+            new[a, code] = (v, sentence, on)
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    listed = _listed(ids, vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(ON_RECORD_SQL[vendor], [listed, listed])
+        on_record = cursor.fetchall()
+    marked = {a for pk, a, *_ in on_record if pk is None}
+    old = {(a, code): (pk, (v, sentence, on)) for pk, a, code, v, sentence, on in on_record if pk}
+    gone = [pk for key, (pk, found) in old.items() if new.get(key) != found]
+    added = [(*k, *found, at) for k, found in new.items() if old.get(k, (0, None))[1] != found]
+    unmarked = [a for a in ids if a not in marked]
+    if not (gone or added or unmarked):
+        return
+    with transaction.atomic():
+        if gone:
+            MeasureFinding.objects.filter(pk__in=gone).delete()
+        insert_rows(MeasureFinding, FINDING_COLUMNS, added)
+        if unmarked:  # a recompute on another worker may mark them too
+            marks = connection.ops.quote_name(MeasuredAccount._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(MARK_SQL[vendor].format(marks=marks), [_listed(unmarked, vendor)])
+
+
+def _listed(ids: list[int], vendor: str) -> str:
+    return id_array(ids) if vendor == "postgresql" else f"[{', '.join(map(str, ids))}]"
+
+
+_IN = {"postgresql": "= ANY(%s::bigint[])", "sqlite": "IN (SELECT value FROM json_each(%s))"}
+# The findings on record of some accounts, then (id NULL) those of them marked measured.
+ON_RECORD_SQL = {
+    vendor: f"""
+    SELECT id, account_id, measure, value, sentence, "on" FROM {MeasureFinding._meta.db_table}
+    WHERE account_id {ids}
+    UNION ALL
+    SELECT NULL, account_id, NULL, NULL, NULL, NULL FROM {MeasuredAccount._meta.db_table}
+    WHERE account_id {ids}"""
+    for vendor, ids in _IN.items()
+}
+MARK_SQL = {
+    "postgresql": "INSERT INTO {marks} (account_id) SELECT unnest(%s::bigint[])"
+    " ON CONFLICT DO NOTHING",
+    "sqlite": "INSERT INTO {marks} (account_id) SELECT value FROM json_each(%s) WHERE true"
+    " ON CONFLICT DO NOTHING",
+}
 
 
 FINDING_COLUMNS = ("account_id", "measure", "value", "sentence", "on", "computed_at")

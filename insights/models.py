@@ -145,7 +145,9 @@ class MeasureFinding(models.Model):
     value = models.FloatField()
     sentence = models.TextField()
     on = models.DateField(help_text="The date of the change or ticket the finding speaks of.")
-    computed_at = models.DateTimeField(help_text="The recompute that measured it.")
+    computed_at = models.DateTimeField(
+        help_text="The recompute that found it (a finding that stays the same is not rewritten)."
+    )
 
     class Meta:
         constraints = [

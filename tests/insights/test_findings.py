@@ -190,3 +190,24 @@ def test_it_drops_a_disabled_measures_findings_at_once(gamma, django_capture_on_
         assert [a.account for a in prioritised_actions(NOW) if a.signal == "velocity"] == ["Gamma"]
         MeasureConfig.objects.filter(code=findings.VELOCITY).update(enabled=False)
         assert [a for a in prioritised_actions(NOW) if a.signal == "velocity"] == []
+
+
+def test_it_writes_nothing_when_a_recompute_finds_the_same(
+    gamma, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with clock.frozen(NOW):
+        _recompute(django_capture_on_commit_callbacks)
+        before = list(MeasureFinding.objects.values_list("pk", "measure", "sentence"))
+        assert before and MeasuredAccount.objects.filter(account=gamma).exists()
+        with CaptureQueriesContext(connection) as captured:
+            _recompute(django_capture_on_commit_callbacks)
+        written = [
+            q["sql"]
+            for q in captured.captured_queries
+            if "insights_measure" in q["sql"] and not q["sql"].lstrip().startswith("SELECT")
+        ]
+        assert written == []
+        assert list(MeasureFinding.objects.values_list("pk", "measure", "sentence")) == before
