@@ -31,7 +31,7 @@ from django.db import connection, transaction
 
 from accounts.choices import LifecycleStage, PeopleChangeKind
 from accounts.models import Account, Contact, PeopleChange
-from csrisk.db import insert_rows
+from csrisk.db import upsert_rows
 from insights.models import MeasuredAccount, MeasureFinding
 from scorecards.measures import CHAMPION, DEFERRED, EDM, EDM_LEFT, Threshold, key_role
 from scorecards.models import PendingRecompute
@@ -247,7 +247,8 @@ def findings_record(account_ids: list[int], rows: pd.DataFrame, at: dt.datetime)
     with transaction.atomic():
         if gone:
             MeasureFinding.objects.filter(pk__in=gone).delete()
-        insert_rows(MeasureFinding, FINDING_COLUMNS, added)
+        # An upsert: a recompute of the same account on another worker may have written it.
+        upsert_rows(MeasureFinding, FINDING_COLUMNS, added, unique=["account", "measure"])
         if unmarked:  # a recompute on another worker may mark them too
             marks = connection.ops.quote_name(MeasuredAccount._meta.db_table)
             with connection.cursor() as cursor:
