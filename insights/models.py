@@ -133,3 +133,38 @@ class BacktestRun(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (BacktestStatus.QUEUED, BacktestStatus.RUNNING)
+
+
+class MeasureFinding(models.Model):
+    """What one of the executive summary's measures said of an account at its last
+    recompute, when the summary shows it (``insights.findings``): the measure's own value
+    and sentence, and the date of the fact behind it."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=60)
+    value = models.FloatField()
+    sentence = models.TextField()
+    on = models.DateField(help_text="The date of the change or ticket the finding speaks of.")
+    computed_at = models.DateTimeField(
+        help_text="The recompute that found it (a finding that stays the same is not rewritten)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "measure"], name="one_finding_per_measure")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.measure}: {self.value}"
+
+
+class MeasuredAccount(models.Model):
+    """An account a recompute has measured since findings were kept: its ``MeasureFinding``
+    rows are the summary's findings (none: nothing to show)."""
+
+    account = models.OneToOneField(
+        "accounts.Account", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"measured {self.account_id}"

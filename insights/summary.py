@@ -23,10 +23,16 @@ from django.db import connection
 from django.db.models import Count, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
-from accounts.choices import LifecycleStage, PeopleChangeKind, Segment
-from accounts.models import Account, CompetitorEvent, Contact, PeopleChange
+from accounts.choices import LifecycleStage, Segment
+from accounts.models import Account, CompetitorEvent
 from escalation.choices import EscalationStatus, Level
 from escalation.models import Escalation
+from insights.findings import (
+    People,
+    Velocity,
+    edm_left,
+    summary_findings,
+)
 from insights.predictions import (
     PRIOR_NOTE,
     TOP_SHARE,
@@ -35,9 +41,9 @@ from insights.predictions import (
     risk_reading,
 )
 from scorecards.choices import AreaCode
-from scorecards.measures import CHAMPION, DEFERRED, EDM, EDM_LEFT, Threshold, key_role
+from scorecards.measures import Threshold
 from scorecards.models import AreaScore, ColorChange
-from scorecards.selectors import measure_verdicts, thresholds, velocity_latest
+from scorecards.selectors import thresholds
 from sponsors import selectors as sponsor_selectors
 from sponsors.models import CheckIn, Program, Sponsorship
 
@@ -407,10 +413,9 @@ def executive_summary(now: dt.datetime) -> Summary:
         trend.append(TrendPoint(when.date(), _money(red), _money(yellow)))
 
     configured = thresholds()  # the measures' configuration, read once for the page
-    velocity = _velocity(now, book.index, configured)
-    # The people measures over the green accounts only: blind spots are green. The actions
-    # ask the departure measure about the few departures that rank high enough to show.
-    people = _people(now, book.index[book["c0"] == G], configured)
+    # The velocity and people measures' findings, as the last recompute of each account
+    # measured them (or asked now, for the few it does not cover): insights.findings.
+    velocity, people = summary_findings(now, book.index, configured)
     risk = risk_reading(book.index)
     _add_expected_loss(book, risk, by_segment=by_segment, by_team=by_team, by_quarter=by_quarter)
     total.expected_loss = risk.total_expected_loss
@@ -426,7 +431,7 @@ def executive_summary(now: dt.datetime) -> Summary:
         coverage=sponsor_coverage(now.date()),
         blind_spots=with_risk_blind_spots(blind_spots(now, velocity, book, people), book, risk),
         actions=prioritised_actions(
-            now, velocity=velocity, book=book, configured=configured, risk=risk
+            now, velocity=velocity, book=book, configured=configured, risk=risk, people=people
         ),
         risk=risk,
     )
@@ -478,13 +483,17 @@ def sponsor_coverage(today: dt.date) -> dict:
 # An account is a blind spot when its overall colour is GREEN and, within the last
 # ``BLIND_WINDOW_DAYS``, one of these leading danger signals is on record:
 #
-# - velocity:   the velocity measure (as configured) at least ``VELOCITY_LEAD`` (+25%). The
+# - velocity:   the velocity measure (as configured) at least ``findings.VELOCITY_LEAD`` (+25%). The
 #               measure colours yellow only at +50% by default, so +25–49% is a rise still
 #               under it. A rise too thin to judge ("2 vs 0", or one chance explains) is
-#               no finding: ``measure_verdicts`` gives its row no value.
+#               no finding: its row is no data.
 # - people:     the people measures (``company.key_contact_left``,
 #               ``company.title_downgrade``), as configured — windows, thresholds, enabled —
-#               say yellow or red now, whether or not the score was recomputed since.
+#               say yellow or red.
+#
+# The measures' findings are those of each account's last recompute, as the colours are;
+# an account a recompute has not measured since its facts changed is asked as of now
+# (``insights.findings``).
 # - competitor: any competitor evaluation, engagement or mention. Exposure colours yellow
 #               only at 1.0 (one fresh evaluation), so a mention or an older engagement
 #               sits underneath.
@@ -492,7 +501,6 @@ def sponsor_coverage(today: dt.date) -> dict:
 # Each finding names the signal, its date and the account's ARR.
 
 BLIND_WINDOW_DAYS = 90
-VELOCITY_LEAD = 0.25
 
 
 @dataclass
@@ -521,37 +529,6 @@ SIGNAL_LABELS = {
 }
 
 
-# (account id, velocity, the measure's sentence, the latest ticket it counted)
-Velocity = list[tuple[int, float, str, dt.datetime]]
-VELOCITY = "support.noncritical_velocity"
-KEY_CONTACT_LEFT = "company.key_contact_left"
-TITLE_DOWNGRADE = "company.title_downgrade"
-
-
-def _velocity(
-    now: dt.datetime, account_ids: Iterable[int], configured: list[Threshold] | None = None
-) -> Velocity:
-    """The accounts whose non-critical ticket velocity — the scorecard measure, with its
-    configured window, floor, critical priorities and credibility — is at least
-    ``VELOCITY_LEAD``, with the measure's sentence and the date of the latest ticket it
-    counted. A row too thin to judge has no value here (``measure_verdicts``)."""
-    configured = configured or thresholds()
-    rows = measure_verdicts([VELOCITY], account_ids, now, configured)
-    rows = rows[(rows["measure"] == VELOCITY) & (rows["value"] >= VELOCITY_LEAD)]
-    if rows.empty:
-        return []
-    ids = [int(a) for a in rows["account_id"].tolist()]
-    # The date of the finding: the latest of the tickets the measure counted.
-    t = next(t for t in configured if t.code == VELOCITY)
-    opened = velocity_latest(ids, now, t)
-    return [
-        (a, float(v), sentence, opened.get(a, now))
-        for a, v, sentence in zip(
-            ids, rows["value"].tolist(), rows["sentence"].tolist(), strict=True
-        )
-    ]
-
-
 def blind_spots(
     now: dt.datetime,
     velocity: Velocity | None = None,
@@ -566,13 +543,11 @@ def blind_spots(
     # rather than joining the accounts and scorecards in every query.
     green_ids = set(book.index[book["c0"] == G].tolist())
     found: list[tuple[int, str, str, dt.date]] = []
-    if velocity is None:
-        velocity = _velocity(now, green_ids)
+    if velocity is None or people is None:
+        velocity, people = summary_findings(now, green_ids)
     for account_id, _v, sentence, last in velocity:
         if account_id in green_ids:
-            found.append((account_id, "velocity", sentence, last.date()))
-    if people is None:
-        people = _people(now, green_ids)
+            found.append((account_id, "velocity", sentence, last))
     for account_id, _code, _value, sentence, on in people:
         if account_id in green_ids:
             found.append((account_id, "people", sentence, on))
@@ -676,135 +651,6 @@ def closeness(days: int | None) -> float:
     return 1 / (1 + max(days, 0) / 90)
 
 
-# (account id, measure code, value, the measure's sentence, the date of the change)
-People = list[tuple[int, str, float, str, dt.date]]
-PEOPLE_MEASURES = (KEY_CONTACT_LEFT, TITLE_DOWNGRADE)
-# (account id, key role) → the latest departure in that role on record
-Departures = dict[tuple[int, str], dt.date]
-
-
-def _people(
-    now: dt.datetime,
-    account_ids: Iterable[int] | None = None,
-    configured: list[Threshold] | None = None,
-) -> People:
-    """The accounts the people measures (``PEOPLE_MEASURES``, as configured) call yellow
-    or red, with the measure's value and sentence and the date of the change it speaks of.
-
-    The measures alone decide. Only the accounts (of ``account_ids``; None: any) with a key
-    contact's departure or a title change on record in a measure's window are asked: a
-    handful, not the book. The date is the latest departure in the role the measure speaks
-    of (key contact left: its rows link no facts) or the latest downgrade the measure
-    counted (its reason links)."""
-    configured = configured or thresholds()
-    left_on, changed = _people_candidates(now, configured)
-    asked = {a for a, _ in left_on} | changed
-    if account_ids is not None:
-        asked &= set(account_ids)
-    return _people_verdicts(now, asked, left_on, configured)
-
-
-def _people_candidates(
-    now: dt.datetime,
-    configured: list[Threshold],
-    codes: Iterable[str] = PEOPLE_MEASURES,
-    role: str | None = None,
-) -> tuple[Departures, set[int]]:
-    """The accounts the measures ``codes`` can call yellow or red: those with a departure of
-    a key contact (``measures.key_role``; ``role``: in that role only) or a title change on
-    record in a measure's window. A superset: the measures decide."""
-    windows = [t.window_days for t in configured if t.code in set(codes) and t.enabled]
-    if not windows:
-        return {}, set()
-    # A day more than the longest window: a superset of what any measure counts.
-    since = now - dt.timedelta(days=max(windows) + 1)
-    left_on: Departures = {}
-    changed: set[int] = set()
-
-    def left(account_id: int, roles: object, on: dt.date) -> None:
-        key = key_role(roles)
-        if key is not None and (role is None or key == role):
-            left_on[account_id, key] = max(left_on.get((account_id, key), on), on)
-
-    for account_id, change, at, roles in (
-        PeopleChange.objects.filter(
-            change__in=[PeopleChangeKind.LEFT, PeopleChangeKind.TITLE_CHANGED],
-            occurred_at__gte=since,
-            occurred_at__lte=now,
-        )
-        .order_by()
-        .values_list("account_id", "change", "occurred_at", "roles")
-    ):
-        if change == PeopleChangeKind.LEFT:
-            left(account_id, roles, at.date())
-        else:
-            changed.add(account_id)
-    for account_id, on, roles in (
-        Contact.objects.filter(at_company=False, left_on__gte=since.date(), left_on__lte=now.date())
-        .order_by()
-        .values_list("account_id", "left_on", "roles")
-    ):
-        left(account_id, roles, on)
-    return left_on, changed
-
-
-def _people_verdicts(
-    now: dt.datetime,
-    asked: set[int],
-    left_on: Departures,
-    configured: list[Threshold],
-    codes: Iterable[str] = PEOPLE_MEASURES,
-) -> People:
-    """What the measures ``codes`` say about the ``asked`` accounts (see ``_people``)."""
-    if not asked:
-        return []
-    rows = measure_verdicts(codes, asked, now, configured)
-    rows = rows[(rows["color"] != GREEN) & ~rows["no_data"].astype(bool)]
-    if rows.empty:
-        return []
-    # The newest change a measure counted comes first in its reason links.
-    newest = {
-        int(ref_ids.split(",")[0])
-        for ref_ids in rows["ref_ids"].tolist()
-        if ref_ids and not ref_ids.startswith(DEFERRED)
-    }
-    when = dict(PeopleChange.objects.filter(pk__in=newest).values_list("pk", "occurred_at"))
-    found: People = []
-    for a, code, value, sentence, ref_ids in zip(
-        *(rows[c].tolist() for c in ("account_id", "measure", "value", "sentence", "ref_ids")),
-        strict=True,
-    ):
-        first = ref_ids.split(",")[0] if ref_ids and not ref_ids.startswith(DEFERRED) else ""
-        if first and int(first) in when:
-            on = when[int(first)].date()
-        else:  # who left, as the measure's value says: the decision maker or a champion
-            on = left_on.get((a, EDM if value >= EDM_LEFT else CHAMPION), now.date())
-        found.append((int(a), code, float(value), sentence, on))
-    return found
-
-
-def _edm_left(
-    now: dt.datetime,
-    configured: list[Threshold],
-    account_ids: Iterable[int],
-    left_on: Departures | None = None,
-) -> dict[int, tuple[str, dt.date]]:
-    """Of these accounts, those whose decision maker left, as the scorecard measure says it
-    (``company.key_contact_left`` at ``EDM_LEFT``, as configured): account → the measure's
-    sentence and the departure's date. ``left_on``: the departures on record, when read
-    already (``_people_candidates``)."""
-    if left_on is None:
-        left_on, _ = _people_candidates(now, configured, [KEY_CONTACT_LEFT], EDM)
-    asked = {a for a, _ in left_on} & set(account_ids)
-    return {
-        a: (sentence, on)
-        for a, code, value, sentence, on in _people_verdicts(
-            now, asked, left_on, configured, [KEY_CONTACT_LEFT]
-        )
-        if code == KEY_CONTACT_LEFT and value >= EDM_LEFT
-    }
-
-
 def prioritised_actions(
     now: dt.datetime,
     limit: int = ACTION_LIMIT,
@@ -812,8 +658,11 @@ def prioritised_actions(
     book: pd.DataFrame | None = None,
     configured: list[Threshold] | None = None,
     risk: RiskReading | None = None,
+    people: People | None = None,
 ) -> list[Action]:
-    """The book's danger signals with the response that fits each, highest priority first."""
+    """The book's danger signals with the response that fits each, highest priority first.
+    ``velocity`` and ``people``: the measures' findings (``summary_findings``), when read
+    already."""
     book = book if book is not None else book_frame()
     risk = risk if risk is not None else risk_reading(book.index)
     configured = configured or thresholds()
@@ -826,8 +675,8 @@ def prioritised_actions(
         if (account_id, signal) not in found or on > found[(account_id, signal)][1]:
             found[(account_id, signal)] = (sentence, on)
 
-    if velocity is None:
-        velocity = _velocity(now, book.index, configured)
+    if velocity is None or people is None:
+        velocity, people = summary_findings(now, book.index, configured)
     for account_id, _v, sentence, last in velocity:  # one row per account
         found[(account_id, "velocity")] = (sentence, last)
     for account_id, competitor, at in CompetitorEvent.objects.filter(
@@ -853,30 +702,14 @@ def prioritised_actions(
     # loaded already): no further query, and arrays rather than a loop over every finding.
     live_ids = set(book.index.tolist())
     keys = [k for k in found if k[0] in live_ids]  # not churned
-    # A departure ranks on its account alone (not on what the measure says of it), so every
-    # account with one on record is ranked as a candidate, and the departure measure is
-    # asked only about the candidates that rank high enough to show; the ones it does not
-    # confirm are dropped and the rest ranked again (a few dozen accounts, not the book).
-    departures, _ = _people_candidates(now, configured, [KEY_CONTACT_LEFT], EDM)
-    pending = {a for a, _ in departures if a in live_ids}
-    keys += [(a, "edm_left") for a in sorted(pending)]
-    while True:
-        ranked = _ranked(keys, book, risk, now, limit)
-        ask = {
-            keys[i][0]
-            for i in ranked.candidates
-            if keys[i][1] == "edm_left" and keys[i][0] in pending
-        }
-        if not ask:
-            break
-        confirmed = _edm_left(now, configured, ask, departures)
-        for a in ask:
-            if a in confirmed:
-                found[(a, "edm_left")] = confirmed[a]
-        pending -= ask
-        keys = [k for k in keys if k[1] != "edm_left" or k[0] not in ask or k[0] in confirmed]
+    # The decision makers gone, as the departure measure says (its findings).
+    for account_id, finding in sorted(edm_left(people).items()):
+        if account_id in live_ids:
+            found[(account_id, "edm_left")] = finding
+            keys.append((account_id, "edm_left"))
     if not keys:
         return []
+    ranked = _ranked(keys, book, risk, now, limit)
     scores, days, at = ranked.scores, ranked.days, ranked.at
     name, arr, renewal = (book[c].to_numpy() for c in ("name", "arr", "renewal"))
     actions = [

@@ -21,7 +21,7 @@ from accounts.models import Account, Ticket
 from csrisk import clock
 from ctas import services as ctas
 from ctas.models import Cta
-from insights import aggregates, summary
+from insights import aggregates, findings, summary
 from scorecards.measures import run_measures
 from scorecards.models import MeasureConfig
 from scorecards.selectors import load_frames, thresholds
@@ -197,7 +197,7 @@ def test_the_summary_reads_the_velocity_the_measure_computes(account, tickets, c
                 for a in summary.prioritised_actions(NOW, limit=50)
                 if a.signal == "velocity" and a.account_id == account.pk
             ]
-            rising = value is not None and value >= summary.VELOCITY_LEAD
+            rising = value is not None and value >= findings.VELOCITY_LEAD
             assert bool(actions) == rising, (value, actions)
             if rising:
                 assert f"{value * 100:.0f}%" in actions[0].sentence
