@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import csv
 import datetime as dt
 import hashlib
 import hmac
@@ -630,8 +629,8 @@ class Tour:
             ["Tour Imports Ltd", "48000", "2027-06-30", "TOUR-CSV-1", "mid_market",
              self.csm_email],
         ]  # fmt: skip
-        with path.open("w", newline="") as f:
-            csv.writer(f).writerows(rows)
+        # The file a person would upload: plain values, no quoting needed.
+        path.write_text("".join(",".join(row) + "\n" for row in rows))
         t(f"- file `accounts.csv`: `{path.read_text().strip().replace(chr(10), ' / ')}`")
         out = manage(self.env, "import_accounts", str(path))
         t("- `python manage.py import_accounts accounts.csv` → exit 0:")
