@@ -18,7 +18,12 @@ from accounts.models import CompetitorEvent, SentimentResponse, Ticket, UsageSna
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import clock, jobs
 from csrisk.db import upsert_rows
-from scorecards.services import recompute_pending_soon, request_recompute
+from scorecards.services import (
+    recompute_hold,
+    recompute_pending_soon,
+    recompute_release,
+    request_recompute,
+)
 from signals import rules
 from signals.choices import Kind, SignalStatus
 from signals.models import Signal
@@ -68,12 +73,21 @@ def signals_process(ids: Iterable[int], *, backlog: int = 0) -> int:
     done = 0
     for start in range(0, len(ids), PROCESS_CHUNK):
         chunk = ids[start : start + PROCESS_CHUNK]
-        done += _process_safely(chunk, PROCESS_CHUNK if backlog else 0)
+        top_up = min(PROCESS_CHUNK, backlog - done) if backlog else 0
+        done += _process_safely(chunk, top_up)
     while done < backlog:
         taken = _process_safely([], min(PROCESS_CHUNK, backlog - done))
         if not taken:
             break
         done += taken
+    if backlog:
+        # Stopped at its bound with more queued: the task behind goes on with the backlog,
+        # and the recompute of the accounts it marks waits for its end (a burst is
+        # recomputed once); a task that found the queue empty lets a held run go.
+        if done >= backlog:
+            recompute_hold()
+        else:
+            recompute_release()
     if done and not Signal.objects.filter(status=SignalStatus.PENDING).exists():
         # The backlog is processed: its accounts' recompute need not wait out the spacing
         # that kept the worker processing while signals queued (scorecards.services.pending).
