@@ -80,15 +80,16 @@ def signals_process(ids: Iterable[int], *, backlog: int = 0) -> int:
         if not taken:
             break
         done += taken
+    more = bool(backlog or done) and Signal.objects.filter(status=SignalStatus.PENDING).exists()
     if backlog:
         # Stopped at its bound with more queued: the task behind goes on with the backlog,
         # and the recompute of the accounts it marks waits for its end (a burst is
-        # recomputed once); a task that found the queue empty lets a held run go.
-        if done >= backlog:
+        # recomputed once); a task that leaves the queue empty lets a held run go.
+        if done >= backlog and more:
             recompute_hold()
         else:
             recompute_release()
-    if done and not Signal.objects.filter(status=SignalStatus.PENDING).exists():
+    if done and not more:
         # The backlog is processed: its accounts' recompute need not wait out the spacing
         # that kept the worker processing while signals queued (scorecards.services.pending).
         recompute_pending_soon()
