@@ -32,7 +32,34 @@ def record(
     reason: str = "",
 ) -> AuditEntry:
     """Store one audit row; ``changes`` maps a field to its (old, new) values."""
-    return AuditEntry.objects.create(
+    row = entry(
+        actor=actor,
+        action=action,
+        target=target,
+        account_id=account_id,
+        changes=changes,
+        reason=reason,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def record_many(rows: list[AuditEntry]) -> list[AuditEntry]:
+    """Store many audit rows built by ``entry`` in one insert (a batch of rule CTAs)."""
+    return AuditEntry.objects.bulk_create(rows, batch_size=1000)
+
+
+def entry(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    account_id: int | None = None,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """One audit row, not yet stored (``record`` stores it; ``record_many`` many)."""
+    return AuditEntry(
         at=clock.now(),
         actor=actor if actor and actor.pk else None,
         action=action,

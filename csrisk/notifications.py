@@ -17,8 +17,8 @@ import re
 import smtplib
 import threading
 import urllib.error
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -77,10 +77,24 @@ def quiet() -> Iterator[None]:
 
 
 def preference(user: User, kind: str) -> tuple[str, bool]:
-    pref = NotificationPreference.objects.filter(user=user, kind=kind).first()
-    if pref is not None:
-        return pref.email, pref.chat
+    return preferences([user.pk], {kind}).get((user.pk, kind)) or default_preference(kind)
+
+
+def default_preference(kind: str) -> tuple[str, bool]:
     return KINDS.get(kind, ("", DIGEST))[1], True
+
+
+def preferences(
+    user_ids: Iterable[int], kinds: Iterable[str]
+) -> dict[tuple[int, str], tuple[str, bool]]:
+    """The stored (e-mail mode, chat) of these people for these kinds, in one query; a pair
+    not in it has ``default_preference``."""
+    return {
+        (user_id, kind): (email, chat_on)
+        for user_id, kind, email, chat_on in NotificationPreference.objects.filter(
+            user_id__in=set(user_ids), kind__in=set(kinds)
+        ).values_list("user_id", "kind", "email", "chat")
+    }
 
 
 def preferences_set(*, user: User, choices: dict[str, tuple[str, bool]]) -> None:
@@ -96,35 +110,116 @@ def preferences_set(*, user: User, choices: dict[str, tuple[str, bool]]) -> None
             )
 
 
+class Note(NamedTuple):
+    """One notification to store (``notify_many``)."""
+
+    user: User
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+    dedupe_key: str = ""
+
+
 def notify(
     *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""
 ) -> Notification | None:
     """Store one notification; the same (user, dedupe_key) is only ever delivered once."""
-    email_mode, _ = preference(user, kind)
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                user=user,
-                kind=kind,
-                title=title[:200],
-                body=body,
-                url=url,
-                created_at=clock.now(),
-                dedupe_key=dedupe_key or None,
+    stored = notify_many([Note(user, kind, title, body, url, dedupe_key)])
+    return stored[0] if stored else None
+
+
+def notify_many(notes: Sequence[Note]) -> list[Notification]:
+    """Store notifications (``notify``'s rules: each person's e-mail preference decides
+    digest or not, a (user, dedupe_key) stored before is skipped) with one read of the
+    preferences and one insert; their delivery is queued after the commit, in batches.
+    Returns the ones stored."""
+    if not notes:
+        return []
+    prefs = preferences([n.user.pk for n in notes], {n.kind for n in notes})
+    now = clock.now()
+    if len(notes) > 1:
+        # The keys stored before, read once, so that the insert below rarely conflicts.
+        keys = {n.dedupe_key for n in notes if n.dedupe_key}
+        seen = (
+            set(
+                Notification.objects.filter(
+                    user_id__in={n.user.pk for n in notes}, dedupe_key__in=keys
+                ).values_list("user_id", "dedupe_key")
+            )
+            if keys
+            else set()
+        )
+    else:
+        seen = set()
+    rows: list[Notification] = []
+    for n in notes:
+        key = (n.user.pk, n.dedupe_key)
+        if n.dedupe_key and key in seen:
+            continue
+        seen.add(key)
+        email_mode = (prefs.get((n.user.pk, n.kind)) or default_preference(n.kind))[0]
+        rows.append(
+            Notification(
+                user=n.user,
+                kind=n.kind,
+                title=n.title[:200],
+                body=n.body,
+                url=n.url,
+                created_at=now,
+                dedupe_key=n.dedupe_key or None,
                 digest=email_mode == DIGEST,
             )
-    except IntegrityError:
-        return None  # already told
-    if not getattr(_quiet, "on", False):
-        transaction.on_commit(lambda: _queue(notification.pk))
-    return notification
-
-
-def _queue(notification_id: int) -> None:
+        )
     try:
-        jobs.queue("csrisk.tasks.deliver_notification_task", notification_id)
-    except Exception:  # a broker or an in-process delivery failure must not break the action
-        log.exception("could not queue delivery of notification %s", notification_id)
+        with transaction.atomic():
+            stored = Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # Stored meanwhile by someone else (a concurrent run): one at a time, skipping those.
+        stored = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                continue  # already told
+            stored.append(row)
+    if stored and not getattr(_quiet, "on", False):
+        ids = [n.pk for n in stored]
+        transaction.on_commit(lambda: _queue(ids))
+    return stored
+
+
+DELIVERY_BATCH = 500
+
+
+def _queue(notification_ids: list[int]) -> None:
+    for start in range(0, len(notification_ids), DELIVERY_BATCH):
+        chunk = notification_ids[start : start + DELIVERY_BATCH]
+        try:
+            if len(chunk) == 1:
+                jobs.queue("csrisk.tasks.deliver_notification_task", chunk[0])
+            else:
+                jobs.queue("csrisk.tasks.deliver_notifications_task", chunk)
+        except Exception:  # a broker or an in-process delivery failure must not break the action
+            log.exception("could not queue delivery of notifications %s", chunk)
+
+
+def deliver_each(notification_ids: Sequence[int]) -> int:
+    """Deliver a batch of notifications (``deliver``, one by one); one that meets a
+    transient error goes on alone, as ``deliver_notification_task`` with its retries.
+    Returns how many were delivered here."""
+    done = 0
+    for pk in notification_ids:
+        try:
+            deliver(pk, last_attempt=False)
+        except Notification.DoesNotExist:
+            continue
+        except TRANSIENT:
+            jobs.queue("csrisk.tasks.deliver_notification_task", pk, countdown=5)
+            continue
+        done += 1
+    return done
 
 
 def deliver(notification_id: int, *, last_attempt: bool = True) -> dict[str, bool]:

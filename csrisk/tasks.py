@@ -28,6 +28,13 @@ def deliver_notification_task(self: Any, notification_id: int) -> dict[str, bool
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_notifications_task(notification_ids: list[int]) -> int:
+    """E-mail and chat for a batch of notifications (one message, not one per
+    notification); one that fails transiently is retried on its own."""
+    return notifications.deliver_each(notification_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_digests_task() -> int:
     return notifications.send_digests()
 

@@ -10,7 +10,12 @@ def recompute_pending_task() -> int:
     """Recompute the accounts marked pending (coalesced); re-queue while more are left.
 
     Also the sweeper: beat runs it every minute, so a lost message only delays work.
+    A backlog being processed holds it (``pending.recompute_hold``): it looks again shortly.
     """
+    wait = pending.recompute_wait()
+    if wait:
+        recompute_pending_task.apply_async(countdown=wait)
+        return 0
     done, more = pending.recompute_pending()
     if more:
         recompute_pending_task.apply_async(countdown=1)

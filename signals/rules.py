@@ -19,9 +19,8 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError
 
 from accounts.models import Account, Contact
-from ctas.choices import LIVE_STATUSES, CtaType, Source
-from ctas.models import Cta
-from ctas.services import cta_create
+from ctas.choices import CtaType
+from ctas.services import RuleCta, rule_ctas_open
 from scorecards.measures import DEFERRED, GREEN
 from scorecards.selectors import measure_verdicts, thresholds
 from signals.choices import Kind, RuleTrigger
@@ -82,27 +81,23 @@ def at_risk(code: str, account_ids: Sequence[int], now: dt.datetime) -> dict[int
     return found
 
 
-def _open(rule: SignalRule, account: Account, live: set[tuple[int, str]], **values: Any) -> None:
+def _wanted(rule: SignalRule, account: Account, **values: Any) -> RuleCta | None:
+    """The CTA ``rule`` calls for on ``account``; None when its text names an unknown field
+    (the signal stays processed; the rule's problem is logged, not retried forever)."""
     fill = {"name": "", "title": "", "competitor": "", "value": "", **values}
     try:
-        reason = rule.cta_reason.format(**fill)[:200]
-        if (account.pk, reason.strip()[:200]) in live:
-            return  # open already: cta_create would return it, at a query each
-        cta_create(
+        return RuleCta(
             account=account,
-            by=None,
-            reason=reason,
-            type=CtaType.RISK,
+            reason=rule.cta_reason.format(**fill)[:200],
             area=rule.cta_area,
             priority=rule.cta_priority,
             description=(rule.cta_description or "").format(**fill),
-            source=Source.RULE,
             playbook=rule.playbook,
+            type=CtaType.RISK,
         )
-    except (ValidationError, KeyError, IndexError) as exc:
-        # An account without an owner, or a rule whose text names an unknown field: the
-        # signal stays processed; the rule's problem is logged, not retried forever.
+    except (KeyError, IndexError) as exc:
         log.warning("rule %r could not open a CTA on account %s: %s", rule.name, account.pk, exc)
+        return None
 
 
 # An event rule reads its event; in history (a backfill) the event is the past, and a CTA
@@ -207,16 +202,17 @@ def evaluate(
                     fired.append((rule, account_id, {"value": shown}))
     if fired:
         touched = {a for _, a, _ in fired}
-        # The rule CTAs live on these accounts, read once: a rule that keeps firing for an
-        # account (velocity, with every new ticket) finds its CTA open without a query.
-        live = set(
-            Cta.objects.filter(
-                account_id__in=touched,
-                type=CtaType.RISK,
-                source=Source.RULE,
-                status__in=LIVE_STATUSES,
-            ).values_list("account_id", "reason")
-        )
-        accounts = Account.objects.select_related("owner").in_bulk(touched)
-        for rule, account_id, values in fired:
-            _open(rule, accounts[account_id], live, **values)
+        # The rule CTAs live on these accounts are read once and the new ones opened together
+        # (``rule_ctas_open``): a burst of signals opens hundreds at once.
+        accounts = Account.objects.select_related("owner__team__lead").in_bulk(touched)
+        wanted = [
+            _wanted(rule, accounts[account_id], **values) for rule, account_id, values in fired
+        ]
+        items = [w for w in wanted if w is not None]
+        names = [rule.name for (rule, _, _), w in zip(fired, wanted, strict=True) if w is not None]
+        for item, name, result in zip(items, names, rule_ctas_open(items), strict=True):
+            if isinstance(result, ValidationError):
+                # An account without an owner: the signal stays processed; logged, not retried.
+                log.warning(
+                    "rule %r could not open a CTA on account %s: %s", name, item.account.pk, result
+                )

@@ -9,7 +9,8 @@ from signals import services
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def process_signals_task(ids: list[int]) -> int:
-    return services.signals_process(ids)
+    """Process these signals and whatever else is pending, up to PROCESS_BACKLOG."""
+    return services.signals_process(ids, backlog=services.PROCESS_BACKLOG)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -2,7 +2,8 @@
 UPDATE), audited, and updates the account's scorecard at once through
 ``scorecards.services.cta_pressures_set`` (``scorecard``).
 
-- ``creation`` — ``cta_create``; ``playbooks`` — the tasks a playbook adds;
+- ``creation`` — ``cta_create``, ``rule_ctas_open`` (many rule CTAs at once);
+  ``playbooks`` — the tasks a playbook adds;
 - ``transitions`` — flag, unflag, close, snooze, start, reassign, update, wake snoozed;
 - ``chatter`` — ``comment_add`` and @mentions; ``cta_tasks`` — a CTA's own tasks;
 - ``alerts`` — overdue CTAs and an account turning red or leaving red;
@@ -14,7 +15,7 @@ inside the package, import from the concept module.
 
 from ctas.services.alerts import alert_color_change, alert_overdue
 from ctas.services.chatter import MENTION, comment_add
-from ctas.services.creation import DUE_DAYS, cta_create
+from ctas.services.creation import DUE_DAYS, RuleCta, cta_create, rule_ctas_open
 from ctas.services.cta_tasks import task_add, task_complete, task_reassign
 from ctas.services.playbooks import playbook_apply, playbook_tasks
 from ctas.services.scorecard import sync_scorecard, sync_scorecards
@@ -32,6 +33,7 @@ from ctas.services.transitions import (
 __all__ = [
     "DUE_DAYS",
     "MENTION",
+    "RuleCta",
     "alert_color_change",
     "alert_overdue",
     "comment_add",
@@ -45,6 +47,7 @@ __all__ = [
     "cta_update",
     "playbook_apply",
     "playbook_tasks",
+    "rule_ctas_open",
     "sync_scorecard",
     "sync_scorecards",
     "task_add",

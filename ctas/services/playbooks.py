@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from csrisk import clock
 from csrisk.roles import Role
@@ -17,6 +18,17 @@ def playbook_apply(*, cta: Cta, playbook: Playbook) -> list[CtaTask]:
     if cta.playbook_id != playbook.pk:
         Cta.objects.filter(pk=cta.pk).update(playbook=playbook)
     return tasks
+
+
+def playbooks_apply(ctas: Sequence[Cta]) -> list[CtaTask]:
+    """The tasks of each new CTA's own playbook, for many CTAs at once (a batch of rule CTAs):
+    each playbook's steps read once, every task stored in one insert."""
+    ids = {c.playbook_id for c in ctas if c.playbook_id}
+    steps: dict[int, list[PlaybookStep]] = {pk: [] for pk in ids}
+    for step in PlaybookStep.objects.filter(playbook_id__in=ids):
+        steps[step.playbook_id].append(step)
+    tasks = [t for c in ctas if c.playbook_id for t in playbook_tasks(c, steps[c.playbook_id])]
+    return CtaTask.objects.bulk_create(tasks, batch_size=1000)
 
 
 def playbook_tasks(cta: Cta, steps: list[PlaybookStep]) -> list[CtaTask]:

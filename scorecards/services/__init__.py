@@ -17,8 +17,10 @@ from scorecards.services.overrides import expire_overrides, override_clear, over
 from scorecards.services.pending import (
     RECOMPUTE_WINDOW_SECONDS,
     SCHEDULED_KEY,
+    recompute_hold,
     recompute_pending,
     recompute_pending_soon,
+    recompute_release,
     request_recompute,
 )
 from scorecards.services.pressure import cta_pressure_set, cta_pressures_set
@@ -59,8 +61,10 @@ __all__ = [
     "override_set",
     "recompute",
     "recompute_chunk",
+    "recompute_hold",
     "recompute_pending",
     "recompute_pending_soon",
+    "recompute_release",
     "recompute_run_start",
     "request_recompute",
     "requeue_stale_chunks",

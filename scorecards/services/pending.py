@@ -30,6 +30,12 @@ SOON_KEY = "csrisk:scorecards:recompute-soon"
 # When the next run may start (epoch seconds), set by the last run from its duration.
 NEXT_RUN_KEY = "csrisk:scorecards:recompute-next"
 PENDING_TASK = "scorecards.tasks.recompute_pending_task"
+# A caller working through a backlog holds the runs that fall due meanwhile (``recompute_hold``),
+# at most this long after the first held one was due; a held run looks again this often.
+HOLD_KEY = "csrisk:scorecards:recompute-hold"
+HELD_SINCE_KEY = "csrisk:scorecards:recompute-held-since"
+RECOMPUTE_HOLD_MAX_SECONDS = 10
+RECOMPUTE_HOLD_POLL_SECONDS = 0.5
 
 
 def request_recompute(account_ids: Iterable[int]) -> None:
@@ -84,10 +90,36 @@ def recompute_pending_soon() -> None:
         jobs.queue(PENDING_TASK, countdown=RECOMPUTE_WINDOW_SECONDS)
 
 
+def recompute_hold(seconds: float = RECOMPUTE_HOLD_MAX_SECONDS) -> None:
+    """The caller is working through a backlog that will mark more accounts within
+    ``seconds`` (a processing task that left signals queued behind it): a run falling due
+    meanwhile waits for the backlog, up to RECOMPUTE_HOLD_MAX_SECONDS, so that a burst is
+    recomputed once at its end rather than once more per window while it is processed."""
+    cache.set(HOLD_KEY, 1, timeout=max(1, int(seconds)))
+
+
+def recompute_release() -> None:
+    """The caller's backlog is done: a held run goes ahead at its next look."""
+    cache.delete(HOLD_KEY)
+
+
+def recompute_wait() -> float:
+    """Seconds a due run should wait before looking again (0: run now): while a backlog
+    holds it (``recompute_hold``), never past RECOMPUTE_HOLD_MAX_SECONDS since it was due."""
+    if jobs.runs_eagerly() or not cache.get(HOLD_KEY):
+        return 0.0
+    cache.add(HELD_SINCE_KEY, time.time(), timeout=RECOMPUTE_HOLD_MAX_SECONDS + 60)
+    since = cache.get(HELD_SINCE_KEY) or time.time()
+    if time.time() - float(since) >= RECOMPUTE_HOLD_MAX_SECONDS:
+        return 0.0
+    return RECOMPUTE_HOLD_POLL_SECONDS
+
+
 def recompute_pending(limit: int = CHUNK) -> tuple[int, bool]:
     """Recompute up to ``limit`` pending accounts (one vectorised chunk of the recompute);
     return (done, more_left)."""
     cache.delete(SCHEDULED_KEY)  # a mark from now on schedules the next run
+    cache.delete(HELD_SINCE_KEY)
     started = clock.now()
     began = time.time()
     ids = list(

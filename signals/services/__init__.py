@@ -36,6 +36,7 @@ from signals.services.matching import org_match, rematch_unmatched, resolve_orgs
 from signals.services.outcomes import ACCEPTED, DUPLICATE, ITEM_ERRORS, REJECTED, Outcome
 from signals.services.processing import (
     BAD_DATA,
+    PROCESS_BACKLOG,
     PROCESS_CHUNK,
     PROCESS_TASK,
     publish_processing,
@@ -56,6 +57,7 @@ __all__ = [
     "INSERT_CHUNK",
     "ITEM_ERRORS",
     "MAX_BATCH",
+    "PROCESS_BACKLOG",
     "PROCESS_CHUNK",
     "PROCESS_TASK",
     "REJECTED",

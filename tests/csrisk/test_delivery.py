@@ -147,3 +147,41 @@ def test_the_settings_page_saves_choices(org):
     assert notifications.preference(org.csm_a, "cta_flagged") == ("digest", False)
     data["mention-email"] = "carrier-pigeon"
     assert client.post("/notifications/settings/", data).status_code == 400
+
+
+def test_a_batch_is_delivered_by_one_task_and_a_transient_failure_retries_alone(
+    org, django_capture_on_commit_callbacks
+):
+    notes = [
+        notifications.Note(user=user, kind="cta_flagged", title=f"x {user.username}")
+        for user in (org.csm_a, org.lead_a)
+    ]
+    with (
+        mock.patch(
+            "csrisk.notifications.send_email",
+            side_effect=[smtplib.SMTPServerDisconnected("down"), None],
+        ),
+        mock.patch.object(deliver_notification_task, "apply_async") as alone,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        stored = notifications.notify_many(notes)
+    failed, sent = stored
+    assert Notification.objects.get(pk=sent.pk).emailed_at is not None
+    assert Notification.objects.get(pk=failed.pk).emailed_at is None
+    # The one that failed goes on alone, with the single task's retries and backoff.
+    assert alone.call_args.args[0] == (failed.pk,)
+
+
+def test_notify_many_skips_a_key_stored_before_and_reads_preferences_once(
+    org, django_assert_max_num_queries
+):
+    notifications.notify(user=org.csm_a, kind="mention", title="first", dedupe_key="k")
+    NotificationPreference.objects.create(user=org.lead_a, kind="mention", email="digest")
+    notes = [
+        notifications.Note(user=org.csm_a, kind="mention", title="again", dedupe_key="k"),
+        notifications.Note(user=org.lead_a, kind="mention", title="new", dedupe_key="k"),
+    ]
+    with django_assert_max_num_queries(5):
+        stored = notifications.notify_many(notes)
+    assert [(n.user, n.title, n.digest) for n in stored] == [(org.lead_a, "new", True)]
+    assert Notification.objects.filter(user=org.csm_a).count() == 1

@@ -224,3 +224,22 @@ def test_an_account_turning_red_without_a_flag_still_tells_its_people(
     assert set(
         Notification.objects.filter(kind="scorecard_red").values_list("user__username", flat=True)
     ) == {"csm_a", "lead_a"}
+
+
+def test_many_accounts_turning_red_are_alerted_with_a_few_queries(
+    org, django_assert_max_num_queries
+):
+    from ctas.services import alerts
+    from tests.factories import AccountFactory
+
+    accounts = [AccountFactory(owner=org.csm_a) for _ in range(20)]
+    changes = [
+        {"account_id": a.pk, "old": "yellow", "new": "red", "reason": "support red"}
+        for a in accounts
+    ] + [{"account_id": accounts[0].pk, "old": "red", "new": "red", "reason": "still"}]
+    with django_assert_max_num_queries(8):
+        told = alerts.alert_color_changes(changes)
+    assert told == 40  # the owner and the owner's lead, once an account
+    assert Notification.objects.filter(kind="scorecard_red").count() == 40
+    backfilled = [{**changes[0], "cause": "backfill"}]
+    assert alerts.alert_color_changes(backfilled) == 0

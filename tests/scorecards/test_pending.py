@@ -118,3 +118,28 @@ def test_it_runs_the_pending_recompute_a_window_after_the_backlog_is_done(org, s
     finally:
         cache.delete(pending.SOON_KEY)
         cache.delete(pending.SCHEDULED_KEY)
+
+
+def test_a_backlog_holds_a_due_run_until_it_is_done_or_for_at_most_the_cap(org, settings):
+    from csrisk.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        assert pending.recompute_wait() == 0  # nothing holds it
+        pending.recompute_hold()
+        assert pending.recompute_wait() == pending.RECOMPUTE_HOLD_POLL_SECONDS
+        with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
+            from scorecards.tasks import recompute_pending_task
+
+            assert recompute_pending_task() == 0  # held: it looks again shortly
+        assert queued.call_args.kwargs["countdown"] == pending.RECOMPUTE_HOLD_POLL_SECONDS
+        # Held since longer than the cap: it runs whatever the backlog.
+        cache.set(pending.HELD_SINCE_KEY, time.time() - pending.RECOMPUTE_HOLD_MAX_SECONDS)
+        assert pending.recompute_wait() == 0
+        cache.delete(pending.HELD_SINCE_KEY)
+        pending.recompute_release()
+        assert pending.recompute_wait() == 0
+    finally:
+        pending.recompute_release()
+        cache.delete(pending.HELD_SINCE_KEY)

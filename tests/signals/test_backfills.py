@@ -309,3 +309,30 @@ def test_an_idempotency_key_tells_a_backfill_from_the_same_body_as_news(client, 
     )
     again = client.post(URL, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
     assert (first.status_code, again.status_code) == (202, 422)
+
+
+def test_a_news_task_that_takes_the_backlog_settles_a_backfill_quietly(
+    green_account, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from signals.provenance import SYSTEM_SENDER
+    from signals.services import signals_store
+    from signals.services.backfills import backfill_start
+    from signals.tasks import process_signals_task
+
+    # A backfill's batch still waits for its own task when a news request's task runs: the
+    # news task takes the backlog, history included, and history still tells nobody.
+    backfill = backfill_start(via="rest", sender=SYSTEM_SENDER, by=None)
+    with transaction.atomic():
+        history = signals_store(old_tickets(), publish=False, backfill=backfill)
+    news = {**ticket("T-news"), "occurred_at": (NOW - dt.timedelta(hours=1)).isoformat()}
+    with transaction.atomic():
+        (stored,) = signals_store([news], publish=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process_signals_task([stored.id]) == len(history) + 1
+    assert not Signal.objects.exclude(status="processed").exists()
+    assert not Notification.objects.filter(kind="scorecard_red").exists()
+    assert Scorecard.objects.get(account=green_account).color == "red"
+    overall = ColorChange.objects.get(account=green_account, area="overall", to_color="red")
+    assert overall.cause == "backfill"

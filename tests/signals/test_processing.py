@@ -133,12 +133,9 @@ def test_it_finds_a_rule_cta_already_open_without_a_query_per_account(org):
     with clock.frozen(NOW):
         services.signals_process(store(spike("old", 120, 8) + spike("new", 10, 20)))
         assert Cta.objects.filter(area="support").count() == 4
-        with (
-            mock.patch("signals.rules.cta_create") as opened,
-            CaptureQueriesContext(connection) as queries,
-        ):
+        with CaptureQueriesContext(connection) as queries:
             services.signals_process(store(spike("more", 5, 1)))  # the rule fires again
-    assert opened.call_count == 0
+    assert not [q for q in queries.captured_queries if 'INSERT INTO "ctas_cta"' in q["sql"]]
     assert not [q for q in queries.captured_queries if 'FROM "ctas_cta"' in q["sql"]][1:]
     assert Cta.objects.filter(area="support").count() == 4
 
@@ -152,3 +149,22 @@ def test_it_asks_for_the_recompute_soon_once_no_signal_is_left_pending(org, acco
         assert soon.call_count == 1
         services.signals_process(second)  # nothing done: nothing asked
         assert soon.call_count == 1
+
+
+def test_a_task_takes_the_backlog_up_to_its_bound_and_holds_the_recompute_meanwhile(org, account_a):
+    from scorecards.services import pending
+    from signals.tasks import process_signals_task
+
+    first = store([ticket("T-1")])
+    store([ticket(f"T-{i}") for i in range(2, 6)])  # queued behind, their tasks not run yet
+    with (
+        mock.patch.object(services, "PROCESS_BACKLOG", 3),
+        mock.patch("signals.services.processing.recompute_hold") as hold,
+        mock.patch("signals.services.processing.recompute_release") as release,
+    ):
+        assert process_signals_task(first) == 3  # its own, then the oldest others
+        assert (hold.call_count, release.call_count) == (1, 0)  # more is queued behind
+        assert process_signals_task([]) == 2
+        assert release.call_count == 1  # the queue is empty: a held run may go
+    assert not Signal.objects.filter(status="pending").exists()
+    assert pending.recompute_wait() == 0
