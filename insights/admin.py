@@ -1,6 +1,13 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from insights.models import BacktestRun, RiskModel, RiskPrediction
+from insights.models import (
+    BacktestRun,
+    MeasuredAccount,
+    MeasureFinding,
+    RiskModel,
+    RiskPrediction,
+)
 
 
 @admin.register(RiskModel)
@@ -27,3 +34,29 @@ class BacktestRunAdmin(admin.ModelAdmin):
     list_select_related = ["requested_by"]
     exclude = ["results"]  # hundreds of figures; the page and the API show them
     readonly_fields = [f.name for f in BacktestRun._meta.fields if f.name != "results"]
+
+
+@admin.register(MeasureFinding)
+class MeasureFindingAdmin(admin.ModelAdmin):
+    # Read-only: each recompute keeps them (insights.findings); the summary reads them.
+    list_display = ["account", "measure", "value", "on", "computed_at"]
+    list_filter = ["measure"]
+    list_select_related = ["account"]
+    search_fields = ["account__name"]
+    raw_id_fields = ["account"]
+    readonly_fields = [f.name for f in MeasureFinding._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(MeasuredAccount)
+class MeasuredAccountAdmin(admin.ModelAdmin):
+    # Read-only: the accounts a recompute has measured since findings were kept.
+    list_display = ["account"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account"]
+    readonly_fields = ["account"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
