@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import reset_queries
 from django.test import Client, TestCase, TransactionTestCase, override_settings
 from rest_framework.test import APIClient
 
@@ -64,6 +68,35 @@ def _clean_cache():
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_query_logs():
+    """Each test starts with empty query logs: Django keeps the last 9,000 captured queries
+    of a connection, and a count taken over a full log (``CaptureQueriesContext``) reads 0."""
+    reset_queries()
+
+
+def _counting_from_empty(assert_queries: Callable[..., Any]) -> Callable[..., Any]:
+    @contextmanager
+    def counting(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        reset_queries()
+        with assert_queries(*args, **kwargs) as captured:
+            yield captured
+
+    return counting
+
+
+@pytest.fixture
+def django_assert_num_queries(django_assert_num_queries):
+    """pytest-django's, counting from an emptied query log (``_empty_query_logs``)."""
+    return _counting_from_empty(django_assert_num_queries)
+
+
+@pytest.fixture
+def django_assert_max_num_queries(django_assert_max_num_queries):
+    """pytest-django's, counting from an emptied query log (``_empty_query_logs``)."""
+    return _counting_from_empty(django_assert_max_num_queries)
 
 
 @dataclass
