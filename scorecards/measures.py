@@ -1018,7 +1018,7 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     key = (n1.astype(np.int64) << 32) | n0.astype(np.int64)  # counts stay below 2**31
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     judged = [
-        _velocity_judged(int(a), int(b), x, w, least, alpha, t)
+        _velocity_judged(int(a), int(b), x, w, least, alpha, t, floor)
         for x, a, b in zip(v[first].tolist(), n1[first].tolist(), n0[first].tolist(), strict=True)
     ]
     texts = np.array([text for text, _ in judged], dtype=object)
@@ -1039,16 +1039,19 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
 
 
 def _velocity_judged(
-    n1: int, n0: int, v: float, w: int, least: int, alpha: float, t: Threshold
+    n1: int, n0: int, v: float, w: int, least: int, alpha: float, t: Threshold, floor: float
 ) -> tuple[str, bool]:
     """The velocity sentence of n1 tickets after n0, and whether they are too thin to judge:
-    fewer than ``least`` in both windows, or a rise chance gives more often than ``alpha``."""
+    fewer than ``least`` in both windows, or a rise chance gives more often than ``alpha``.
+    Below the floor the change is a share of the floor, and the sentence says so: "10 vs 3
+    (+88%)" would read as a mistake."""
     counts = f"{_s(n1, 'non-critical ticket')} in the last {w} days vs {n0} before"
+    change = _pct(v) + (f" against a floor of {floor:g}" if n0 < floor else "")
     if n1 + n0 < least:
         return f"{counts}: too few to judge a trend", True
     if n1 > n0 and n1 < rise_needed(n1 + n0, alpha):  # rise_p_value(n1, n0) > alpha
-        return f"{counts} ({_pct(v)}): not a credible rise at {_confidence_text(t)}", True
-    return f"{counts} ({_pct(v)})", False
+        return f"{counts} ({change}): not a credible rise at {_confidence_text(t)}", True
+    return f"{counts} ({change})", False
 
 
 _NO_TICKETS = "No support tickets in the last 180 days."

@@ -40,7 +40,9 @@ def test_the_vp_reads_the_summary_and_acts_on_a_blind_spot(
         expect(page.locator("h1")).to_have_text("Executive summary")
         expect(page.locator("#table-segment")).to_contain_text("Enterprise")
         expect(page.locator("#blind-spots")).to_contain_text("Gamma")
-        expect(page.locator("#blind-spots")).to_contain_text("vs 0 before (+125%)")
+        expect(page.locator("#blind-spots")).to_contain_text(
+            "vs 0 before (+125% against a floor of 8)"
+        )
         shot(page, "summary")
 
         page.emulate_media(media="print")

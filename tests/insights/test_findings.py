@@ -152,7 +152,10 @@ def test_it_shows_what_the_last_recompute_measured(gamma, django_capture_on_comm
         _recompute(django_capture_on_commit_callbacks)
         assert MeasureFinding.objects.filter(account=gamma).count() == 1
         (action,) = [a for a in prioritised_actions(NOW) if a.signal == "velocity"]
-        assert action.sentence == "10 non-critical tickets in the last 90 days vs 3 before (+88%)"
+        assert (
+            action.sentence
+            == "10 non-critical tickets in the last 90 days vs 3 before (+88% against a floor of 8)"
+        )
         assert action.on == days_ago(5).date()
         # Facts that reached no recompute (none pending): the scorecard's reading stands, as
         # its colours do.

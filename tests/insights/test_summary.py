@@ -100,7 +100,7 @@ def test_it_finds_green_accounts_with_danger_underneath(org):
     spots = {(s.account, s.signal): s for s in blind_spots(NOW)}
     assert set(spots) == {("Gamma", "velocity"), ("Gamma", "competitor"), ("Gamma", "people")}
     assert spots[("Gamma", "velocity")].sentence == (
-        "10 non-critical tickets in the last 90 days vs 0 before (+125%)"
+        "10 non-critical tickets in the last 90 days vs 0 before (+125% against a floor of 8)"
     )
     assert spots[("Gamma", "velocity")].on == days_ago(5).date()
     assert spots[("Gamma", "competitor")].sentence == "Mention of Rival"

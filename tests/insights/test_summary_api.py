@@ -101,7 +101,10 @@ def test_it_lists_every_blind_spot_as_the_page_holds_them(org):
     velocity = next(r for r in body["results"] if r["signal"] == "velocity")
     assert velocity["arr"] == "30000.00"
     assert velocity["signal_label"] == "Ticket velocity"
-    assert velocity["sentence"] == "10 non-critical tickets in the last 90 days vs 0 before (+125%)"
+    assert (
+        velocity["sentence"]
+        == "10 non-critical tickets in the last 90 days vs 0 before (+125% against a floor of 8)"
+    )
 
 
 def test_it_pages_and_filters_the_blind_spots(org):
