@@ -250,15 +250,14 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[18]
 
 
-def main() -> None:
-    vendor = setup_django()
-
+def build_book(accounts: int, vendor: str) -> None:
+    """The bench's book, built by this tree's demo builders: ``accounts`` accounts with 32
+    months of history, scored 60 and 30 days ago and now, with CTAs, escalations and
+    sponsors (``summary_ab.py`` builds its books with this too)."""
     from django.db import connection
-    from django.test import Client
 
     from accounts.demo import build_demo_book
     from csrisk import clock
-    from csrisk.models import User
     from csrisk.notifications import quiet
     from ctas.demo import build_demo_ctas
     from escalation.demo import build_demo_escalations
@@ -267,7 +266,7 @@ def main() -> None:
 
     restore_configuration()
     with quiet():
-        build_demo_book(accounts=ACCOUNTS, months=32, seed=4)
+        build_demo_book(accounts=accounts, months=32, seed=4)
         now = clock.now()
         for days in (60, 30):
             with clock.frozen(now - dt.timedelta(days=days)):
@@ -281,6 +280,18 @@ def main() -> None:
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if vendor == "postgresql" else "ANALYZE")
+
+
+def main() -> None:
+    vendor = setup_django()
+
+    from django.db import connection
+    from django.test import Client
+
+    from csrisk import clock
+    from csrisk.models import User
+
+    build_book(ACCOUNTS, vendor)
     vp = User.objects.get(username="vp")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(vp)

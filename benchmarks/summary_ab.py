@@ -46,35 +46,15 @@ def _tree() -> Path:
 
 def build() -> None:
     """Flush and migrate DATABASE_URL, then build ``bench_summary.py``'s book with this
-    tree's code (its ``benchmarks/_common.py`` and demo builders)."""
+    tree's code (its ``bench_summary.build_book``: a tree from before it has none; build
+    with a newer tree, whose book an older one renders)."""
     sys.path.insert(0, str(_tree() / "benchmarks"))
-    from _common import restore_configuration, setup_django
+    from _common import setup_django
+    from bench_summary import build_book
 
-    setup_django()
-    from django.db import connection
-
-    from accounts.demo import build_demo_book
-    from csrisk import clock
-    from csrisk.notifications import quiet
-    from ctas.demo import build_demo_ctas
-    from escalation.demo import build_demo_escalations
-    from scorecards.services import recompute
-    from sponsors.demo import build_demo_sponsors
-
-    restore_configuration()
+    vendor = setup_django()
     start = time.perf_counter()
-    with quiet():
-        build_demo_book(accounts=ACCOUNTS, months=32, seed=4)
-        now = clock.now()
-        for days in (60, 30):
-            with clock.frozen(now - dt.timedelta(days=days)):
-                recompute()
-        recompute()
-        build_demo_ctas(seed=4)
-        build_demo_escalations(full=False)
-        build_demo_sponsors(seed=4, full=False)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+    build_book(ACCOUNTS, vendor)
     print(f"built {ACCOUNTS} accounts in {time.perf_counter() - start:.0f} s", flush=True)
 
 
