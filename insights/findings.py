@@ -31,11 +31,11 @@ from django.db import connection, transaction
 
 from accounts.choices import LifecycleStage, PeopleChangeKind
 from accounts.models import Account, Contact, PeopleChange
-from csrisk.db import upsert_rows
+from csrisk.db import IDS_IN, IDS_ROWS, ids_param, upsert_rows
 from insights.models import MeasuredAccount, MeasureFinding
 from scorecards.measures import CHAMPION, DEFERRED, EDM, EDM_LEFT, Threshold, key_role
 from scorecards.models import PendingRecompute
-from scorecards.selectors import id_array, measure_verdicts, thresholds, velocity_latest
+from scorecards.selectors import measure_verdicts, thresholds, velocity_latest
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def findings_record(account_ids: list[int], rows: pd.DataFrame, at: dt.datetime)
         for a, code, v, sentence, on in people_findings(mine, at, configured):
             new[a, code] = (v, sentence, on)
     vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
-    listed = _listed(ids, vendor)
+    listed = ids_param(ids, vendor)
     with connection.cursor() as cursor:
         cursor.execute(ON_RECORD_SQL[vendor], [listed, listed])
         on_record = cursor.fetchall()
@@ -252,14 +252,9 @@ def findings_record(account_ids: list[int], rows: pd.DataFrame, at: dt.datetime)
         if unmarked:  # a recompute on another worker may mark them too
             marks = connection.ops.quote_name(MeasuredAccount._meta.db_table)
             with connection.cursor() as cursor:
-                cursor.execute(MARK_SQL[vendor].format(marks=marks), [_listed(unmarked, vendor)])
+                cursor.execute(MARK_SQL[vendor].format(marks=marks), [ids_param(unmarked, vendor)])
 
 
-def _listed(ids: list[int], vendor: str) -> str:
-    return id_array(ids) if vendor == "postgresql" else f"[{', '.join(map(str, ids))}]"
-
-
-_IN = {"postgresql": "= ANY(%s::bigint[])", "sqlite": "IN (SELECT value FROM json_each(%s))"}
 # The findings on record of some accounts, then (id NULL) those of them marked measured.
 ON_RECORD_SQL = {
     vendor: f"""
@@ -268,13 +263,12 @@ ON_RECORD_SQL = {
     UNION ALL
     SELECT NULL, account_id, NULL, NULL, NULL, NULL FROM {MeasuredAccount._meta.db_table}
     WHERE account_id {ids}"""
-    for vendor, ids in _IN.items()
+    for vendor, ids in IDS_IN.items()
 }
+# (SQLite needs the WHERE to read ON CONFLICT as the upsert's, not as a join's ON.)
 MARK_SQL = {
-    "postgresql": "INSERT INTO {marks} (account_id) SELECT unnest(%s::bigint[])"
-    " ON CONFLICT DO NOTHING",
-    "sqlite": "INSERT INTO {marks} (account_id) SELECT value FROM json_each(%s) WHERE true"
-    " ON CONFLICT DO NOTHING",
+    vendor: "INSERT INTO {marks} (account_id) " + rows + " WHERE true ON CONFLICT DO NOTHING"
+    for vendor, rows in IDS_ROWS.items()
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache, partial
+from functools import cache, partial
 
 import pandas as pd
 from django.conf import settings
@@ -18,7 +18,7 @@ from django.db.models import F, QuerySet
 from accounts.choices import LifecycleStage
 from accounts.models import Account
 from csrisk import events
-from csrisk.db import reads_may_run_concurrently
+from csrisk.db import id_array, reads_may_run_concurrently
 from scorecards.choices import AreaCode
 from scorecards.colour_rule import AreaInfo, CtaFloor, OverrideInfo
 from scorecards.measures import (
@@ -434,20 +434,6 @@ _VENDOR: dict[str, dict[str, str]] = {
 
 def _vendor() -> dict[str, str]:
     return _VENDOR["postgresql" if connection.vendor == "postgresql" else "sqlite"]
-
-
-def id_array(ids: Iterable[int]) -> str:
-    """Account ids as one PostgreSQL array literal ("{1,2,3}") for ``= ANY(%s::bigint[])``.
-    A Python list goes over as ARRAY[1, 2, …], an expression of 10,000 constants that the
-    server parses and plans at every statement (~50 ms each, even on an empty table); the
-    literal is one constant. A recompute's dozen statements share one text (cached: 10,000
-    ids take ~4 ms to write out)."""
-    return _id_array(tuple(ids))
-
-
-@lru_cache(maxsize=4)
-def _id_array(ids: tuple[int, ...]) -> str:
-    return "{" + ",".join(map(str, map(int, ids))) + "}"
 
 
 def _in_ids(ids: list[int]) -> str:

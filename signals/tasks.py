@@ -10,7 +10,7 @@ from signals import services
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def process_signals_task(ids: list[int]) -> int:
     """Process these signals and whatever else is pending, up to PROCESS_BACKLOG."""
-    return services.signals_process(ids, backlog=services.PROCESS_BACKLOG)
+    return services.signals_process_queued(ids, backlog=services.PROCESS_BACKLOG)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -27,7 +27,15 @@ from django.db.models.expressions import RawSQL
 from accounts.choices import LifecycleStage
 from accounts.models import Account
 from csrisk import audit, clock, events
-from csrisk.db import COPY_NULL, CopySource, copy_rows, copy_text, insert_rows, update_rows
+from csrisk.db import (
+    COPY_NULL,
+    CopySource,
+    among,
+    copy_rows,
+    copy_text,
+    insert_rows,
+    update_rows,
+)
 from csrisk.models import User
 from insights import backtest
 from insights.backtest import Row
@@ -233,8 +241,6 @@ def risk_score(
     wanted = None if account_ids is None else set(account_ids)
     qs = Account.objects.exclude(lifecycle_stage=LifecycleStage.CHURNED)
     live = list(_among(qs, "pk", wanted).order_by("pk").values_list("pk", "arr", "renewal_date"))
-    if wanted is not None and len(wanted) > BIG:
-        live = [row for row in live if row[0] in wanted]
     report = ScoreReport(accounts=len(live))
     if not live:
         return report
@@ -263,15 +269,14 @@ def risk_score(
     return report
 
 
-# Past this many accounts a read takes the whole table and keeps the wanted rows in Python:
-# building an IN list of 10,000 parameters cost more than the rows it saved.
+# Up to this many new rows a write goes through ``insert_rows``; past it, through COPY.
 BIG = 2000
 
 
 def _among(qs: QuerySet, field: str, wanted: set[int] | None) -> QuerySet:
-    if wanted is None or len(wanted) > BIG:
-        return qs
-    return qs.filter(**{f"{field}__in": sorted(wanted)})
+    """``qs`` for the wanted accounts (all when None), the ids sent as one parameter: a
+    chunk of a full recompute reads its own rows, not the book's."""
+    return qs if wanted is None else among(qs, field, wanted)
 
 
 def _reasons(
@@ -422,9 +427,8 @@ def _write(
                 True,
             )
         )
-    for start in range(0, len(retired), BIG):
-        chunk = retired[start : start + BIG]
-        RiskPrediction.objects.filter(pk__in=chunk, latest=True).update(latest=False)
+    if retired:
+        among(RiskPrediction.objects.filter(latest=True), "pk", retired).update(latest=False)
     _insert(new)
     update_rows(RiskPrediction, ("computed_at", "horizon_days", "reasons"), refreshed)
     report.new += len(new)

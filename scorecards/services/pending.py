@@ -84,10 +84,14 @@ def recompute_pending_soon() -> None:
     if jobs.runs_eagerly():
         return  # the marks' own runs ran at once
     due = cache.get(SCHEDULED_KEY)  # when the scheduled run starts (epoch seconds)
-    if due is not None and due <= time.time() + RECOMPUTE_WINDOW_SECONDS:
-        return
+    now = time.time()
+    if due is not None and now < float(due) <= now + RECOMPUTE_WINDOW_SECONDS:
+        return  # it starts within the window anyway
+    # A run already due was held by the backlog (``recompute_hold``), or waits behind it on
+    # a busy worker: the marks are all in, so it goes now rather than at its next look.
+    countdown = 0 if due is not None and float(due) <= now else RECOMPUTE_WINDOW_SECONDS
     if cache.add(SOON_KEY, 1, timeout=RECOMPUTE_WINDOW_SECONDS):
-        jobs.queue(PENDING_TASK, countdown=RECOMPUTE_WINDOW_SECONDS)
+        jobs.queue(PENDING_TASK, countdown=countdown)
 
 
 def recompute_hold(seconds: float = RECOMPUTE_HOLD_MAX_SECONDS) -> None:

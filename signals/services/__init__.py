@@ -41,6 +41,7 @@ from signals.services.processing import (
     PROCESS_TASK,
     publish_processing,
     signals_process,
+    signals_process_queued,
 )
 from signals.services.rows import Row
 from signals.services.storage import INSERT_CHUNK, MAX_BATCH, signals_store
@@ -74,6 +75,7 @@ __all__ = [
     "signal_import_commit",
     "signal_import_create",
     "signals_process",
+    "signals_process_queued",
     "signals_store",
     "signals_sweep",
     "stored_senders",

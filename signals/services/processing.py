@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from django.core.cache import cache
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 
@@ -38,24 +39,81 @@ PROCESS_TASK = "signals.tasks.process_signals_task"
 BAD_DATA = (IntegrityError, DataError, ValueError, KeyError, TypeError, AttributeError)
 
 
+# With a broker, one processing task waits at a time: it takes the pending signals, oldest
+# first, up to PROCESS_BACKLOG, and one that stops at that bound queues the next. A burst of
+# 40 requests is then a handful of tasks, not 40 that mostly find their signals done (~30 ms
+# each on the worker every signal waits behind). The key is dropped when the task starts;
+# it lapses after QUEUED_SECONDS should the message be lost (the sweeper covers that too).
+QUEUED_KEY = "csrisk:signals:process-queued"
+QUEUED_SECONDS = 30
+
+
 def publish_processing(ids: Sequence[int]) -> None:
     """Queue processing; if the broker is down the rows wait for the sweeper (they are
-    committed already), so the sender's 202 stays true."""
-    for start in range(0, len(ids), PROCESS_CHUNK):
-        chunk = list(ids[start : start + PROCESS_CHUNK])
-        try:
-            jobs.queue(
-                PROCESS_TASK,
-                chunk,
-                # Celery would otherwise build a repr of the 500 ids for its logs, a fifth
-                # of the cost of publishing (measured).
-                argsrepr=f"[<{len(chunk)} signal ids from {chunk[0]}>]",
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
-            )
-        except Exception:  # any broker failure: the sweeper picks them up
-            log.warning("could not queue %d signals; the sweeper will process them", len(chunk))
-            return
+    committed already), so the sender's 202 stays true. Without a broker (eager mode) each
+    chunk of ``ids`` is processed here, at once."""
+    if not ids:
+        return
+    if jobs.runs_eagerly():
+        for start in range(0, len(ids), PROCESS_CHUNK):
+            if not _queue_task(list(ids[start : start + PROCESS_CHUNK])):
+                return
+        return
+    if _claim_queue():
+        _queue_task(list(ids[:PROCESS_CHUNK]))
+
+
+def _claim_queue() -> bool:
+    """True when no processing task is waiting (this caller queues one)."""
+    try:
+        return bool(cache.add(QUEUED_KEY, 1, timeout=QUEUED_SECONDS))
+    except Exception:  # the cache (Redis) down: queue anyway, the broker will tell
+        return True
+
+
+def processing_started() -> None:
+    """The queue's task started: signals stored from now on queue the next one."""
+    try:
+        cache.delete(QUEUED_KEY)
+    except Exception:
+        log.warning("could not clear the processing queue's mark")
+
+
+def queue_more_processing() -> None:
+    """More is pending than the running task takes: queue one more task (unless one is
+    waiting), which another worker may take side by side (``skip_locked``)."""
+    if not jobs.runs_eagerly() and _claim_queue():
+        _queue_task([])
+
+
+def _queue_task(ids: list[int]) -> bool:
+    try:
+        jobs.queue(
+            PROCESS_TASK,
+            ids,
+            # Celery would otherwise build a repr of the 500 ids for its logs, a fifth
+            # of the cost of publishing (measured).
+            argsrepr=f"[<{len(ids)} signal ids from {ids[0] if ids else '-'}>]",
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        )
+        return True
+    except Exception:  # any broker failure: the sweeper picks them up
+        log.warning("could not queue %d signals; the sweeper will process them", len(ids))
+        if not jobs.runs_eagerly():
+            processing_started()  # the next store tries again
+        return False
+
+
+def signals_process_queued(ids: Sequence[int], backlog: int = PROCESS_BACKLOG) -> int:
+    """The queue's task: these signals, then the oldest pending others, up to ``backlog``
+    in all (``signals_process``); with more than that pending, one more task is queued
+    first, for another worker."""
+    processing_started()
+    beyond = Signal.objects.filter(status=SignalStatus.PENDING).order_by("pk")
+    if beyond.values("pk")[backlog : backlog + 1].exists():
+        queue_more_processing()
+    return signals_process(ids, backlog=backlog)
 
 
 def _ts(value: str | None) -> dt.datetime | None:
@@ -88,6 +146,7 @@ def signals_process(ids: Iterable[int], *, backlog: int = 0) -> int:
         # recomputed once); a task that leaves the queue empty lets a held run go.
         if done >= backlog and more:
             recompute_hold()
+            queue_more_processing()
         else:
             recompute_release()
     if done and not more:

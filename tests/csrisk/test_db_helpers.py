@@ -57,3 +57,25 @@ def test_it_hands_copy_the_lines_in_chunks_and_keeps_them_all():
     assert source.read(8) == "aaaa\nbbbb\n"
     assert source.lines() == ["aaaa\n", "bbbb\n", "cccc\n"]
     assert source.read(8) == ""
+
+
+def test_among_sends_any_number_of_ids_as_one_parameter(db):
+    """300,000 ids: one parameter (``pk__in`` would send 300,000, past SQLite's limit), and
+    the rows among them, none other."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Account
+    from csrisk.db import among
+    from tests.factories import AccountFactory
+
+    inside, outside = AccountFactory(name="In"), AccountFactory(name="Out")
+    wanted = [i for i in range(1, 300_001) if i != outside.pk]
+    assert inside.pk in wanted
+    with CaptureQueriesContext(connection) as ctx:
+        found = list(among(Account.objects.all(), "pk", wanted).values_list("pk", flat=True))
+    assert found == [inside.pk]
+    assert len(ctx.captured_queries) == 1
+    sql = ctx.captured_queries[0]["sql"]
+    assert "json_each" in sql or "unnest" in sql  # one array/JSON parameter, not a list
+    assert list(among(Account.objects.all(), "pk", []).values_list("pk", flat=True)) == []

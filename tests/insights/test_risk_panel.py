@@ -109,3 +109,29 @@ def test_it_copies_many_new_predictions_as_they_would_be_inserted(org, monkeypat
             getattr(inserted[a.pk], f) for f in fields
         ]
     assert "Rïval \\ Co\tLtd" in copied[accounts[0].pk].reasons[0]["text"]
+
+
+def test_scoring_a_chunk_reads_the_latest_predictions_of_its_accounts_only(org, monkeypatch):
+    """A chunk of a full recompute (past ``BIG`` accounts) reads its own accounts' latest
+    predictions, not the book's (each of 18 chunks read all 86,000 once)."""
+    from django.test.utils import CaptureQueriesContext
+
+    accounts = [AccountFactory(owner=org.csm_a, name=f"C{i}") for i in range(3)]
+    for account in accounts:
+        evaluated(account)
+    risk_score([a.pk for a in accounts])
+    monkeypatch.setattr(services, "BIG", 1)  # as a chunk of thousands would be
+    seen: list = []
+    real = services._latest
+
+    def latest(wanted):
+        found = real(wanted)
+        seen.append(set(found))
+        return found
+
+    monkeypatch.setattr(services, "_latest", latest)
+    with CaptureQueriesContext(connection) as ctx:
+        risk_score([a.pk for a in accounts[:2]])
+    assert seen == [{a.pk for a in accounts[:2]}]
+    reads = [q["sql"] for q in ctx.captured_queries if "insights_riskprediction" in q["sql"]]
+    assert reads and ("json_each" in reads[0] or "unnest" in reads[0])

@@ -115,6 +115,12 @@ def test_it_runs_the_pending_recompute_a_window_after_the_backlog_is_done(org, s
         with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
             pending.recompute_pending_soon()
         assert queued.call_count == 0
+        # A run due already, held while the backlog was processed: it goes now.
+        cache.set(pending.SCHEDULED_KEY, time.time() - 2)
+        with mock.patch("scorecards.tasks.recompute_pending_task.apply_async") as queued:
+            pending.recompute_pending_soon()
+        assert queued.call_count == 1
+        assert queued.call_args.kwargs["countdown"] == 0
     finally:
         cache.delete(pending.SOON_KEY)
         cache.delete(pending.SCHEDULED_KEY)

@@ -168,3 +168,80 @@ def test_a_task_takes_the_backlog_up_to_its_bound_and_holds_the_recompute_meanwh
         assert release.call_count == 1  # the queue is empty: a held run may go
     assert not Signal.objects.filter(status="pending").exists()
     assert pending.recompute_wait() == 0
+
+
+def broker_mode(settings: Any) -> None:
+    from csrisk.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+
+def test_with_a_broker_one_processing_task_waits_at_a_time(org, account_a, settings):
+    """A burst of requests queues one task, not one per request: the waiting task takes
+    them all; once it starts, the next request queues the next one."""
+    from django.core.cache import cache
+
+    from signals.services import processing
+    from signals.tasks import process_signals_task
+
+    cache.delete(processing.QUEUED_KEY)
+    broker_mode(settings)
+    try:
+        with mock.patch.object(process_signals_task, "apply_async") as queued:
+            for i in range(5):
+                processing.publish_processing([100 + i])
+            assert queued.call_count == 1
+            assert queued.call_args.args[0] == ([100],)
+            processing.processing_started()  # the worker took it
+            processing.publish_processing([200])
+            processing.publish_processing([201])
+            assert queued.call_count == 2
+    finally:
+        cache.delete(processing.QUEUED_KEY)
+
+
+def test_a_broker_failure_leaves_the_next_request_free_to_queue(org, account_a, settings):
+    from django.core.cache import cache
+
+    from signals.services import processing
+    from signals.tasks import process_signals_task
+
+    cache.delete(processing.QUEUED_KEY)
+    broker_mode(settings)
+    try:
+        with mock.patch.object(
+            process_signals_task, "apply_async", side_effect=ConnectionError("redis down")
+        ) as queued:
+            processing.publish_processing([1])
+            processing.publish_processing([2])
+        assert queued.call_count == 2  # no mark left behind by the failed one
+    finally:
+        cache.delete(processing.QUEUED_KEY)
+
+
+def test_a_task_with_more_pending_than_it_takes_queues_one_more_for_another_worker(
+    org, account_a, settings
+):
+    """Four pending, a bound of 3: the task queues one more before it starts (a second
+    worker may share the backlog) and, at its bound with one left, does not queue a second
+    while that one waits."""
+    from django.core.cache import cache
+
+    from signals.services import processing
+    from signals.tasks import process_signals_task
+
+    first = store([ticket("T-1")])
+    store([ticket(f"T-{i}") for i in range(2, 5)])
+    cache.delete(processing.QUEUED_KEY)
+    broker_mode(settings)
+    try:
+        with mock.patch.object(process_signals_task, "apply_async") as queued:
+            assert services.signals_process_queued(first, backlog=3) == 3
+            assert queued.call_count == 1
+            assert queued.call_args.args[0] == ([],)
+            assert Signal.objects.filter(status="pending").count() == 1
+            assert services.signals_process_queued([], backlog=3) == 1
+            assert queued.call_count == 1  # nothing left: nothing queued
+    finally:
+        cache.delete(processing.QUEUED_KEY)
