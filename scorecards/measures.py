@@ -401,7 +401,10 @@ def _change(x: float, unit: str = "points", digits: int = 0) -> str:
     """ "down 4.5 points" / "up 3 points" / "no change" for a fall ``x`` (positive = down)."""
     if round(x, digits) == 0:
         return "no change"
-    return f"{'down' if x > 0 else 'up'} {abs(x):.{digits}f} {unit}"
+    amount = f"{abs(x):.{digits}f}"
+    if amount == "1" and unit.endswith("s"):  # "down 1 point", not "1 points"
+        unit = unit[:-1]
+    return f"{'down' if x > 0 else 'up'} {amount} {unit}"
 
 
 def _s(n: int, word: str) -> str:

@@ -321,8 +321,14 @@ def _reasons(
     kinds = [f.kind for f in parsed]
     for i, j, pts, sentence in zip(pair_i.tolist(), js.tolist(), pts_list, said, strict=True):
         text = f"ARR {arr[i]:,.0f}" if kinds[j] == features.LOG_ARR else sentence or label[j]
-        out[i].append((j, pts, f"{text}: +{pts:.0f} points"))
+        out[i].append((j, pts, f"{text}: {points_text(pts)}"))
     return Reasons(list(params.features), label, out)
+
+
+def points_text(pts: float) -> str:
+    """A reason's weight as its sentence ends: "+12 points", "+1 point"."""
+    shown = f"{pts:.0f}"
+    return f"+{shown} point{'' if shown == '1' else 's'}"
 
 
 @dataclass

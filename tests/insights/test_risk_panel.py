@@ -135,3 +135,9 @@ def test_scoring_a_chunk_reads_the_latest_predictions_of_its_accounts_only(org, 
     assert seen == [{a.pk for a in accounts[:2]}]
     reads = [q["sql"] for q in ctx.captured_queries if "insights_riskprediction" in q["sql"]]
     assert reads and ("json_each" in reads[0] or "unnest" in reads[0])
+
+
+def test_a_reason_of_one_point_says_point():
+    assert services.points_text(1.2) == "+1 point"
+    assert services.points_text(12.4) == "+12 points"
+    assert services.points_text(1.6) == "+2 points"

@@ -579,3 +579,13 @@ def test_it_reads_a_missing_decision_maker_as_a_gap_in_the_data_not_as_risk():
     assert nobody["sentence"] == "No contacts on record: add the decision maker"
     assert (known["color"], known["no_data"]) == ("green", False)
     assert known["sentence"] == "Executive Decision Maker on record"
+
+
+def test_a_change_of_one_point_says_point():
+    from scorecards.measures import _change
+
+    assert _change(1.0) == "down 1 point"
+    assert _change(-0.8) == "up 1 point"
+    assert _change(12.0) == "down 12 points"
+    assert _change(4.5, digits=1) == "down 4.5 points"
+    assert _change(0.2) == "no change"
