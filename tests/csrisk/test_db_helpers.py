@@ -79,3 +79,38 @@ def test_among_sends_any_number_of_ids_as_one_parameter(db):
     sql = ctx.captured_queries[0]["sql"]
     assert "json_each" in sql or "unnest" in sql  # one array/JSON parameter, not a list
     assert list(among(Account.objects.all(), "pk", []).values_list("pk", flat=True)) == []
+
+
+def test_insert_rows_writes_every_row_and_value_in_few_statements(db):
+    """2,500 rows with NULLs, JSON and dates arrive as they were given; on PostgreSQL in
+    three multi-row statements (``executemany`` there is one round trip a row)."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Ticket
+    from csrisk.db import VALUES_ROWS, insert_rows
+    from tests.factories import AccountFactory
+
+    account = AccountFactory()
+    at = dt.datetime(2026, 10, 1, 9, 30, tzinfo=dt.UTC)
+    columns = ("account_id", "source", "external_id", "kind", "subject", "priority", "status",
+               "tags", "requester_group", "opened_at", "solved_at")  # fmt: skip
+    rows = [
+        (account.pk, "t", f"X-{i}", "support", f"S {i}", "normal", "open",
+         ["a", i] if i % 2 else [], "", at, None if i % 3 else at)
+        for i in range(2500)
+    ]  # fmt: skip
+    with CaptureQueriesContext(connection) as ctx:
+        assert insert_rows(Ticket, columns, rows) == 2500
+    stored = {
+        t.external_id: t
+        for t in Ticket.objects.filter(account=account).only("external_id", "tags", "solved_at")
+    }
+    assert len(stored) == 2500
+    assert stored["X-7"].tags == ["a", 7] and stored["X-8"].tags == []
+    assert stored["X-3"].solved_at == at and stored["X-4"].solved_at is None
+    if connection.vendor == "postgresql":
+        inserts = [q for q in ctx.captured_queries if q["sql"].startswith("INSERT")]
+        assert len(inserts) == -(-2500 // VALUES_ROWS)
