@@ -65,6 +65,9 @@ class RiskPrediction(models.Model):
     renewal_date = models.DateField(null=True, blank=True)
     # [{"feature": code, "label": "...", "value": ..., "contribution": ...}, ...] then words
     reasons = models.JSONField(default=list)
+    # A digest of the reasons' texts (``insights.risk.services.reasons_digest``): a
+    # recompute compares it, not every document, with what it would write ("" = unknown).
+    reasons_digest = models.CharField(max_length=32, blank=True, default="")
     latest = models.BooleanField(default=True)
 
     class Meta:

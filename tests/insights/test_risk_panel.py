@@ -141,3 +141,35 @@ def test_a_reason_of_one_point_says_point():
     assert services.points_text(1.2) == "+1 point"
     assert services.points_text(12.4) == "+12 points"
     assert services.points_text(1.6) == "+2 points"
+
+
+def test_a_reworded_reason_is_refreshed_in_place_by_its_digest(org, account_a):
+    """Same prediction, other words (a stored reason reads differently now): the latest
+    row's reasons and digest are rewritten in place, no new row; then nothing again."""
+    evaluated(account_a)
+    risk_score([account_a.pk])
+    latest = RiskPrediction.objects.get(account=account_a, latest=True)
+    assert latest.reasons_digest == services.reasons_digest(r["text"] for r in latest.reasons)
+    RiskPrediction.objects.filter(pk=latest.pk).update(
+        reasons=[{**latest.reasons[0], "text": "old wording"}], reasons_digest="stale"
+    )
+    report = risk_score([account_a.pk])
+    assert (report.new, report.refreshed) == (0, 1)
+    fresh = RiskPrediction.objects.get(account=account_a, latest=True)
+    assert fresh.pk == latest.pk and fresh.reasons == latest.reasons
+    assert fresh.reasons_digest == latest.reasons_digest
+    assert risk_score([account_a.pk]).refreshed == 0
+
+
+def test_the_migration_fills_the_digest_of_the_latest_predictions(org, account_a):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("insights.migrations.0004_riskprediction_reasons_digest")
+    evaluated(account_a)
+    risk_score([account_a.pk])
+    latest = RiskPrediction.objects.get(account=account_a, latest=True)
+    RiskPrediction.objects.filter(pk=latest.pk).update(reasons_digest="")
+    migration.fill(apps, None)
+    assert RiskPrediction.objects.get(pk=latest.pk).reasons_digest == latest.reasons_digest
