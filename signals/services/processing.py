@@ -37,6 +37,19 @@ PROCESS_CHUNK = 500
 PROCESS_BACKLOG = 5000
 PROCESS_TASK = "signals.tasks.process_signals_task"
 BAD_DATA = (IntegrityError, DataError, ValueError, KeyError, TypeError, AttributeError)
+# What processing and the rules read of a signal: a whole row built 27,000 model instances'
+# worth of fields for 20,000 signals (a tenth of processing them, profiled).
+APPLIED_FIELDS = (
+    "pk",
+    "source",
+    "external_id",
+    "kind",
+    "account_id",
+    "occurred_at",
+    "source_updated_at",
+    "payload",
+    "backfill_id",
+)
 
 
 # With a broker, one processing task waits at a time: it takes the pending signals, oldest
@@ -181,8 +194,10 @@ def _process_chunk(ids: list[int], top_up: int, taken: list[int]) -> int:
     """Process the pending ones of ``ids``, topped up to ``top_up`` with the oldest other
     pending signals; ``taken`` receives the ids this took (for the one-by-one retry)."""
     # Locked, and skipped by anyone else holding them: two workers never both apply one.
-    pending = Signal.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-        status=SignalStatus.PENDING, account__isnull=False
+    pending = (
+        Signal.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=SignalStatus.PENDING, account__isnull=False)
+        .only(*APPLIED_FIELDS)
     )
     signals = list(pending.filter(pk__in=ids).order_by("pk")) if ids else []
     if top_up > len(signals):
