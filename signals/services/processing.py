@@ -18,7 +18,7 @@ from django.db.models import F
 from accounts.models import CompetitorEvent, SentimentResponse, Ticket, UsageSnapshot
 from accounts.services import PeopleChangeIn, people_changes_record
 from csrisk import clock, jobs
-from csrisk.db import upsert_rows
+from csrisk.db import among, upsert_rows
 from scorecards.services import (
     recompute_hold,
     recompute_pending_soon,
@@ -32,7 +32,7 @@ from signals.services import backfills
 
 log = logging.getLogger(__name__)
 
-PROCESS_CHUNK = 500
+PROCESS_CHUNK = 1000
 # Pending signals one queued task takes in all (its own first, then the oldest others).
 PROCESS_BACKLOG = 5000
 PROCESS_TASK = "signals.tasks.process_signals_task"
@@ -199,7 +199,7 @@ def _process_chunk(ids: list[int], top_up: int, taken: list[int]) -> int:
         .filter(status=SignalStatus.PENDING, account__isnull=False)
         .only(*APPLIED_FIELDS)
     )
-    signals = list(pending.filter(pk__in=ids).order_by("pk")) if ids else []
+    signals = list(among(pending, "pk", ids).order_by("pk")) if ids else []
     if top_up > len(signals):
         mine = [s.pk for s in signals]
         others = pending.exclude(pk__in=mine) if mine else pending
@@ -223,7 +223,7 @@ def _apply(signals: list[Signal], now: dt.datetime, *, history: bool) -> None:
     _apply_sentiment(by_kind[Kind.SENTIMENT])
     _apply_usage(by_kind[Kind.USAGE])
     people = _apply_people(by_kind[Kind.ORG_CHANGE], now)
-    Signal.objects.filter(pk__in=[s.pk for s in signals]).update(
+    among(Signal.objects.all(), "pk", [s.pk for s in signals]).update(
         status=SignalStatus.PROCESSED, processed_version=F("version"), processed_at=now, error=""
     )
     if history:
