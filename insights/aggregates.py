@@ -7,7 +7,7 @@ Formulas (the account-level ones of scorecards/measures.py, summed over a segmen
 - **Velocity** at the end of week w: the velocity measure's formula, with its configured
   window W, floor and critical priorities (``scorecards`` "support.noncritical_velocity"),
   over the segment's tickets: n1 = non-critical support tickets opened in (end − W, end],
-  n0 = in (end − 2W, end − W]; velocity = (n1 − n0) / max(n0, floor).
+  n0 = in (end − 2W, end − W]; velocity = ``scorecards.measures.velocity(n1, n0, floor)``.
 - **Adoption** in week w: the mean over the segment's accounts of active_users /
   licensed_users of that week's usage snapshot (and the mean key-feature adoption, 0–1).
 - **Recurring complaints**: a ticket tag seen on support tickets of at least
@@ -27,6 +27,7 @@ import pandas as pd
 from django.db import connection
 
 from accounts.choices import Segment
+from scorecards.measures import velocity, velocity_floor
 from scorecards.selectors import measure_threshold
 
 WINDOW_DAYS = 90  # recurring complaints: tags of the last W days
@@ -84,14 +85,14 @@ def velocity_series(
             daily.index <= end - dt.timedelta(days=window)
         )
         n1, n0 = float(recent.sum()), float(daily[before_mask].sum())
-        out.append(round((n1 - n0) / max(n0, floor), 3))
+        out.append(round(float(velocity(n1, n0, floor)), 3))
     return out
 
 
 def segment_trends(*, now: dt.datetime, weeks: int = 12) -> list[SegmentTrend]:
     ends = week_ends(now, weeks)
     t = measure_threshold(VELOCITY)
-    window, floor = t.window_days, float(t.params.get("floor", 8))
+    window, floor = t.window_days, velocity_floor(t)
     critical = [str(c) for c in t.params.get("critical", ["urgent"])] or [""]
     since = ends[0] - dt.timedelta(days=2 * window)
     placeholders = ",".join(["%s"] * len(critical))

@@ -986,6 +986,18 @@ _NO_RIVAL = "No new executive from a competitor's customer base."
 # --- support ----------------------------------------------------------------------------
 
 
+def velocity(n1: Any, n0: Any, floor: float) -> Any:
+    """The velocity of n1 tickets in the latest window after n0 in the one before:
+    (n1 − n0) / max(n0, floor), so that 1 → 3 tickets is not "+200%". Scalars or arrays;
+    the measure, the segment aggregates and every other reader take it from here."""
+    return (n1 - n0) / np.maximum(n0, floor)
+
+
+def velocity_floor(t: Threshold) -> float:
+    """The floor of the velocity ``t`` configures (params["floor"], 8 by default)."""
+    return float(t.params.get("floor", 8))
+
+
 def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     """Growth rate of non-critical support tickets, latest window vs the one before.
 
@@ -1004,7 +1016,7 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     counts.
     """
     tk = _columns(f.tickets, ["v_n1", "v_n0", "v_refs"])
-    floor = float(t.params.get("floor", 8))
+    floor = velocity_floor(t)
     least = int(t.params.get("min_count", 6))
     alpha = _alpha(t)
     w = t.window_days
@@ -1014,7 +1026,7 @@ def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     n0 = np.nan_to_num(tk["v_n0"].to_numpy(dtype=float))
     seen = (n1 + n0) > 0
     index, n1, n0 = tk.index[seen], n1[seen], n0[seen]
-    v = (n1 - n0) / np.maximum(n0, floor)
+    v = velocity(n1, n0, floor)
     # The sentence and whether the counts are credible follow from (n1, n0) alone, and a
     # book has far fewer pairs than accounts: each pair is judged and written once (a third
     # of this measure's time, and the exact test is a sum over the tickets).
