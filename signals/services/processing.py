@@ -104,8 +104,8 @@ def _queue_task(ids: list[int]) -> bool:
         jobs.queue(
             PROCESS_TASK,
             ids,
-            # Celery would otherwise build a repr of the 500 ids for its logs, a fifth
-            # of the cost of publishing (measured).
+            # Celery would otherwise build a repr of the ids for its logs (for 500, a fifth
+            # of the cost of publishing, measured).
             argsrepr=f"[<{len(ids)} signal ids from {ids[0] if ids else '-'}>]",
             retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
