@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest
 
 from csrisk import audit, clock, tokens, webhooks
@@ -44,6 +45,8 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ("function",)
     list_select_related = ("lead",)
     search_fields = ("name",)
+    # A chat webhook URL typed without a scheme is https (Django 6's default; 5.2 warns).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(AuditEntry)
