@@ -44,6 +44,18 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     return None
 
 
+def dialect() -> str:
+    """The SQL dialect of the default connection: "postgresql", or "sqlite" for any other
+    (the embedded default). The keys of every per-dialect fragment table."""
+    return "postgresql" if connection.vendor == "postgresql" else "sqlite"
+
+
+def _prepared(row: Iterable[Any], converters: Sequence[Callable[[Any], Any] | None]) -> list[Any]:
+    """One row's values as the database takes them (``_converter`` per column; None stays)."""
+    pairs = zip(row, converters, strict=True)
+    return [v if conv is None or v is None else conv(v) for v, conv in pairs]
+
+
 def insert_rows(
     model: type[models.Model],
     columns: Sequence[str],
@@ -68,22 +80,12 @@ def insert_rows(
     with connection.cursor() as cursor:
         while chunk := list(islice(iterator, VALUES_ROWS if many else batch)):
             if many:
-                flat = [
-                    v if conv is None or v is None else conv(v)
-                    for row in chunk
-                    for v, conv in zip(row, converters, strict=True)
-                ]
+                flat = [v for row in chunk for v in _prepared(row, converters)]
                 cursor.execute(head + ", ".join([row_marks] * len(chunk)), flat)
             else:
                 cursor.executemany(
                     head + row_marks,
-                    [
-                        tuple(
-                            v if conv is None or v is None else conv(v)
-                            for v, conv in zip(row, converters, strict=True)
-                        )
-                        for row in chunk
-                    ],
+                    [_prepared(row, converters) for row in chunk],
                 )
             total += len(chunk)
     return total
@@ -125,11 +127,7 @@ def upsert_rows(
                 f"INSERT INTO {quote(model._meta.db_table)} ({names}) "
                 f"VALUES {', '.join([row_marks] * len(chunk))} "
                 f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-                [
-                    v if conv is None or v is None else conv(v)
-                    for row in chunk
-                    for v, conv in zip(row, converters, strict=True)
-                ],
+                [v for row in chunk for v in _prepared(row, converters)],
             )
             total += len(chunk)
     return total
@@ -166,16 +164,7 @@ def update_rows(
     converters = [_converter(f) for f in fields]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    prepared = (
-        (
-            key,
-            *(
-                v if conv is None or v is None else conv(v)
-                for v, conv in zip(values, converters, strict=True)
-            ),
-        )
-        for key, *values in rows
-    )
+    prepared = ((key, *_prepared(values, converters)) for key, *values in rows)
     total = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -415,5 +404,5 @@ def among(qs: QuerySet, field: str, ids: Iterable[int]) -> QuerySet:
     """``qs`` restricted to rows whose ``field`` is one of ``ids``, sent as one parameter:
     ``field__in=[…]`` sends one per id, which past a few thousand costs more than the rows
     it saves (and SQLite refuses past 250,000)."""
-    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    vendor = dialect()
     return qs.filter(**{f"{field}__in": RawSQL(IDS_ROWS[vendor], [ids_param(ids, vendor)])})

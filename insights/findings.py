@@ -31,7 +31,7 @@ from django.db import connection, transaction
 
 from accounts.choices import LifecycleStage, PeopleChangeKind
 from accounts.models import Account, Contact, PeopleChange
-from csrisk.db import IDS_IN, IDS_ROWS, ids_param, upsert_rows
+from csrisk.db import IDS_IN, IDS_ROWS, dialect, ids_param, upsert_rows
 from insights.models import MeasuredAccount, MeasureFinding
 from scorecards.measures import CHAMPION, DEFERRED, EDM, EDM_LEFT, Threshold, key_role
 from scorecards.models import PendingRecompute
@@ -232,7 +232,7 @@ def findings_record(account_ids: list[int], rows: pd.DataFrame, at: dt.datetime)
             new[a, VELOCITY] = (v, sentence, on)
         for a, code, v, sentence, on in people_findings(mine, at, configured):
             new[a, code] = (v, sentence, on)
-    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    vendor = dialect()
     listed = ids_param(ids, vendor)
     with connection.cursor() as cursor:
         cursor.execute(ON_RECORD_SQL[vendor], [listed, listed])

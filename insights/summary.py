@@ -25,6 +25,7 @@ from django.db.models.functions import Cast
 
 from accounts.choices import LifecycleStage, Segment
 from accounts.models import Account, CompetitorEvent
+from csrisk.db import dialect
 from escalation.choices import EscalationStatus, Level
 from escalation.models import Escalation
 from insights.findings import (
@@ -297,7 +298,7 @@ def _color_changes(since: dt.datetime, accounts: np.ndarray) -> tuple[Changes, C
     account id; an area change's key is account id × 16 + the area's index. One read of the
     history for both. A first score of green ('' → green) changes no figure (the colour
     before it counts as green either way), so those rows stay in the database."""
-    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    vendor = dialect()
     # Two numbers a row, the key and both colours packed into one (key × 9 + from × 3 +
     # to): half the Python objects of four columns, for ~25,000 rows on a 10k book.
     rows = _numbers(

@@ -18,7 +18,7 @@ from django.db.models import F, QuerySet
 from accounts.choices import LifecycleStage
 from accounts.models import Account
 from csrisk import events
-from csrisk.db import id_array, reads_may_run_concurrently
+from csrisk.db import IDS_IN, dialect, id_array, reads_may_run_concurrently
 from scorecards.choices import AreaCode
 from scorecards.colour_rule import AreaInfo, CtaFloor, OverrideInfo
 from scorecards.measures import (
@@ -115,14 +115,14 @@ FRAME_READERS: dict[str, tuple[str, ...]] = {
 
 
 def _frame(name: str, ids: list[int], extra: list) -> pd.DataFrame:
-    key_role = _KEY_ROLE["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    key_role = _KEY_ROLE[dialect()]
     fragments = {
         "cols": _columns_sql(name),
         "key_role": key_role,
     }
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # one array parameter: 2,000 ids parse in no time
-            sql = FRAME_SQL[name].format(in_ids="= ANY(%s::bigint[])", **fragments)
+            sql = FRAME_SQL[name].format(in_ids=IDS_IN["postgresql"], **fragments)
             cursor.execute(sql, [id_array(ids), *extra])
         else:
             in_ids = "IN (" + ", ".join(["%s"] * len(ids)) + ")"
@@ -390,7 +390,8 @@ _OPEN = "(status IN ('new', 'open', 'pending') OR solved_at > %(now)s)"
 # clause as in a correlated subquery.
 _VENDOR: dict[str, dict[str, str]] = {
     "postgresql": {
-        "in_ids": "= ANY(%(ids)s::bigint[])",  # one array parameter (hashed: the column type)
+        # one array parameter (hashed: the column type), named for the statements below
+        "in_ids": IDS_IN["postgresql"].replace("%s", "%(ids)s"),
         # reason links travel as text "17,16,15": hashed as is, parsed only when stored
         "id_list": "array_to_string(array_agg(id), ',')",
         # the five latest ids of a group's rows meeting a condition, inside the aggregate
@@ -433,7 +434,7 @@ _VENDOR: dict[str, dict[str, str]] = {
 
 
 def _vendor() -> dict[str, str]:
-    return _VENDOR["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    return _VENDOR[dialect()]
 
 
 def _in_ids(ids: list[int]) -> str:
@@ -701,7 +702,7 @@ def declared_ticket_stats(
         else "1 = 1"
     )
     where = "opened_at <= %(now)s AND " + spec.where.format(open=_OPEN, noncritical=noncritical)
-    age = _AGE_DAYS["postgresql" if connection.vendor == "postgresql" else "sqlite"]
+    age = _AGE_DAYS[dialect()]
     aggregates = {
         "count": "count(*)",
         "median_age_days": v["median"].format(expr=age, where=where, cond="1 = 1"),
