@@ -264,11 +264,33 @@ class Workers:
             log.close()
 
 
-def timed_run(workers: Workers, timeout: float = 7200) -> float:
-    """Queue the nightly job's run of chunks; seconds until its last chunk is done."""
+# Clock ticks a second of /proc's CPU times.
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def busy_cpu_s() -> float:
+    """CPU seconds the machine has spent busy (every core, every process) since boot."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def timed_run(workers: Workers, timeout: float = 7200) -> tuple[float, float, float]:
+    """Queue the nightly job's run of chunks: seconds until its last chunk is done, and the
+    CPU seconds the machine and the workers' own processes spent in them (what is left is
+    PostgreSQL's share, and the bench polling its end)."""
     from scorecards.models import RecomputeRun
     from scorecards.services import recompute_run_start
 
+    busy = busy_cpu_s()
+    own = sum(process_cpu_s(p.pid) for p in workers.procs)
     start = time.perf_counter()
     run = recompute_run_start()  # autocommit: the group is published at once
     while RecomputeRun.objects.filter(pk=run.pk, finished_at=None).exists():
@@ -277,23 +299,28 @@ def timed_run(workers: Workers, timeout: float = 7200) -> float:
         if any(p.poll() is not None for p in workers.procs):
             raise RuntimeError("a worker died:\n" + workers.tail())
         time.sleep(0.05)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    own = sum(process_cpu_s(p.pid) for p in workers.procs) - own
+    return wall, busy_cpu_s() - busy, own
 
 
 def measure(env: dict[str, str], tmp: Path) -> dict[str, Any]:
     """Rounds of the run with 1 then 2 workers on the current book."""
     runs: dict[int, list[float]] = {w: [] for w in WORKERS}
+    cpu: dict[int, list[tuple[float, float]]] = {w: [] for w in WORKERS}
     peak, idle = 0.0, 0.0
     for _ in range(RUNS):
         for count in WORKERS:
             workers = Workers(count, env, tmp)
             try:
                 idle = max(idle, workers.peak_mb())
-                runs[count].append(timed_run(workers))
+                wall, busy, own = timed_run(workers)
+                runs[count].append(wall)
+                cpu[count].append((busy, own))
                 peak = max(peak, workers.peak_mb())
             finally:
                 workers.stop()
-    return {"runs": runs, "peak_mb": peak, "idle_mb": idle}
+    return {"runs": runs, "cpu": cpu, "peak_mb": peak, "idle_mb": idle}
 
 
 @contextmanager
@@ -372,8 +399,21 @@ def main() -> None:
         return statistics.median(result["runs"][workers])
 
     def about(result: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in result.items() if k not in ("runs", "peak_mb", "idle_mb")} | {
-            "runs_s": {str(w): [round(x, 2) for x in xs] for w, xs in result["runs"].items()}
+        hidden = ("runs", "cpu", "peak_mb", "idle_mb")
+        return {k: v for k, v in result.items() if k not in hidden} | {
+            "runs_s": {str(w): [round(x, 2) for x in xs] for w, xs in result["runs"].items()},
+            # Cores kept busy during each run (machine CPU seconds / wall seconds) and the
+            # workers' own CPU seconds: a second worker can gain at most cores / busy cores.
+            "busy_cores": {
+                str(w): [round(b / x, 2) for x, (b, _) in zip(xs, result["cpu"][w], strict=True)]
+                for w, xs in result["runs"].items()
+            },
+            "worker_cpu_s": {
+                str(w): [round(o, 1) for _, o in cs] for w, cs in result["cpu"].items()
+            },
+            "machine_cpu_s": {
+                str(w): [round(b, 1) for b, _ in cs] for w, cs in result["cpu"].items()
+            },
         }
 
     one, two = median(book, 1), median(book, 2)
