@@ -164,3 +164,29 @@ def test_a_failed_read_raises_in_the_caller_and_every_connection_is_closed():
     while _backends() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _backends() == before
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_reads_run_without_jit_or_parallel_workers_on_every_connection():
+    """Both paths of a recompute's reads take ``READ_SETTINGS``: a chunk's reads on several
+    connections (and several worker processes) already fill the cores, so a parallel plan
+    only adds its own cost."""
+    shown = "SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')"
+
+    def settings_here() -> tuple:
+        with connection.cursor() as cursor:
+            cursor.execute(shown)
+            return cursor.fetchone()
+
+    results = dict(
+        csrisk_db.concurrent_reads(
+            [("a", settings_here), ("b", settings_here)],
+            workers=2,
+            session_sql=selectors.READ_SETTINGS,
+        )
+    )
+    assert results == {"a": ("off", "0"), "b": ("off", "0")}
+    with selectors._without_jit():
+        assert settings_here() == ("off", "0")
+    assert settings_here() != ("off", "0")  # local to the reads' transaction
