@@ -447,16 +447,23 @@ def _vendor() -> dict[str, str]:
     return _VENDOR[dialect()]
 
 
-def _in_ids(ids: list[int]) -> str:
-    """``IN (…)`` for these accounts: an array parameter %(ids)s (PostgreSQL) or literal
-    integers (SQLite) — or, when the ids fill most of their range (a full recompute's
-    chunk), that range: a comparison costs less a row than a probe of a set of 10,000,
-    and ``_fetch`` drops the few accounts in the range that were not asked for."""
+def _in_ids(ids: list[int], column: str = "account_id") -> str:
+    """The condition "``column`` is one of these accounts": when the ids fill most of their
+    range (a full recompute's chunk), that range — a comparison costs less a row than a
+    probe of a set of 10,000, and ``_fetch`` drops the few accounts in the range that were
+    not asked for; otherwise the range and the ids themselves, an array parameter %(ids)s
+    (PostgreSQL) or literal integers (SQLite). The range bounds an index scan on
+    (account_id, …) to the ids' stretch of the book: with the ids alone the planner read a
+    whole window of the date index and filtered it (2,081 accounts of a chunk: 1.66 million
+    index pages for 64,000 tickets, 0.41 s of server CPU, where the range took 0.08 s)."""
+    low, high = (int(min(ids)), int(max(ids))) if ids else (0, -1)
+    bounded = f"{column} BETWEEN {low} AND {high}"
     if _dense(ids):
-        return f"BETWEEN {int(min(ids))} AND {int(max(ids))}"
+        return bounded
     if connection.vendor == "postgresql":  # the ids travel as a parameter: no list to build
-        return _vendor()["in_ids"]
-    return _vendor()["in_ids"].format(ids=", ".join(str(int(i)) for i in ids) or "NULL")
+        return f"{bounded} AND {column} {_vendor()['in_ids']}"
+    listed = ", ".join(str(int(i)) for i in ids) or "NULL"
+    return f"{bounded} AND {column} {_vendor()['in_ids'].format(ids=listed)}"
 
 
 def _dense(ids: list[int]) -> bool:
@@ -534,7 +541,7 @@ def _velocity_stats(
                count(*) FILTER (WHERE opened_at <= %(cut)s),
                {signature}
         FROM accounts_ticket
-        WHERE account_id {_in_ids(ids)} AND {counted} AND opened_at > %(start)s
+        WHERE {_in_ids(ids)} AND {counted} AND opened_at > %(start)s
         GROUP BY account_id
     """
     params = {"ids": id_array(ids), "mark": DEFERRED, **params}
@@ -549,7 +556,7 @@ def _velocity_links(ids: list[int], now: dt.datetime, t: Threshold) -> dict[int,
     latest = _vendor()["latest"].format(ts="opened_at", cond=recent)
     sql = f"""
         SELECT account_id, {latest} FROM accounts_ticket
-        WHERE account_id {_in_ids(ids)} AND {recent}
+        WHERE {_in_ids(ids)} AND {recent}
         GROUP BY account_id
     """
     frame = _fetch(sql, {"ids": id_array(ids), **params}, ["refs"], ids)
@@ -564,7 +571,7 @@ def velocity_latest(ids: list[int], now: dt.datetime, t: Threshold) -> dict[int,
     counted, params = _velocity_counted(now, t)
     sql = f"""
         SELECT account_id, max(opened_at) FROM accounts_ticket
-        WHERE account_id {_in_ids(ids)} AND {counted} AND opened_at > %(cut)s
+        WHERE {_in_ids(ids)} AND {counted} AND opened_at > %(cut)s
         GROUP BY account_id
     """
     frame = _fetch(sql, {"ids": id_array(ids), **params}, ["latest"], ids)
@@ -635,7 +642,7 @@ def _state_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.DataFrame
                {latest(defect, "opened_at")},
                {latest(recent, "solved_at")}
         FROM accounts_ticket
-        WHERE account_id {_in_ids(ids)} AND {where}
+        WHERE {_in_ids(ids)} AND {where}
         GROUP BY account_id
     """
     columns = [c for c in TICKET_COLUMNS["state"] if not c.endswith("_refs")]
@@ -671,14 +678,14 @@ def _recurrence_stats(ids: list[int], now: dt.datetime, t: Threshold) -> pd.Data
             FROM (
                 SELECT t.account_id, {group} AS grp, tag.value AS tag, count(*) AS n
                 FROM accounts_ticket t, {v["tags"]}
-                WHERE t.account_id {_in_ids(ids)}
+                WHERE {_in_ids(ids, "t.account_id")}
                   AND t.kind = 'support' AND t.opened_at > %(cut)s AND t.opened_at <= %(now)s
                 GROUP BY t.account_id, {group}, tag.value
             ) counted
         ) best
         LEFT JOIN (
             SELECT account_id, {links} AS ids FROM accounts_ticket
-            WHERE account_id {_in_ids(ids)} AND {tagged}
+            WHERE {_in_ids(ids)} AND {tagged}
             GROUP BY account_id
         ) refs ON refs.account_id = best.account_id
         WHERE best.rn = 1
@@ -723,7 +730,7 @@ def declared_ticket_stats(
     selected = ", ".join(aggregates[kind] for _, kind in spec.columns)
     sql = f"""
         SELECT account_id, {selected} FROM accounts_ticket
-        WHERE account_id {_in_ids(ids)} AND {where}
+        WHERE {_in_ids(ids)} AND {where}
         GROUP BY account_id
     """
     frame = _fetch(sql, params, [c for c, _ in spec.columns], ids)
@@ -836,7 +843,7 @@ def usage_stats(
         WITH u AS (
             SELECT account_id, week, active_users, licensed_users, adoption
             FROM accounts_usagesnapshot
-            WHERE account_id {_in_ids(account_ids)} AND week <= %(today)s AND week > %(first)s
+            WHERE {_in_ids(account_ids)} AND week <= %(today)s AND week > %(first)s
         ),
         windows AS (
             SELECT account_id,
@@ -875,7 +882,7 @@ def stored_areas(account_ids: list[int]) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT account_id, area, id, color, digest FROM scorecards_areascore"
-            f" WHERE account_id {_in_ids(ids)}",
+            f" WHERE {_in_ids(ids)}",
             _id_params(ids),
         )
         scores = pd.DataFrame.from_records(
@@ -893,7 +900,7 @@ def stored_cards(account_ids: list[int]) -> dict[int, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT account_id, color, score, weighted_score, reason, worst_area, no_data,"
-            f" areas_digest FROM scorecards_scorecard WHERE account_id {_in_ids(ids)}",
+            f" areas_digest FROM scorecards_scorecard WHERE {_in_ids(ids)}",
             _id_params(ids),
         )
         # SQLite answers a boolean as 0/1: as a bool, the state compares equal.

@@ -83,3 +83,24 @@ def test_ids_read_by_range_keep_only_the_accounts_asked_for():
     scores = selectors.stored_areas([1, 3])
     assert sorted(scores["account_id"]) == [1, 3]
     assert sorted(selectors.ticket_stats([1, 2, 3], NOW, t).index) == [1, 2, 3]
+
+
+def test_sparse_ids_read_only_those_accounts_within_their_range():
+    # 2 and 9 of 1..10 are sparse: the statements read the ids among 2..9, so an account
+    # outside the range (1, 10) and one inside it that was not asked for (5) are both left out
+    accounts = (1, 2, 5, 9, 10)
+    write_tickets([{"account_id": a, "opened_at": days_ago(3)} for a in accounts])
+    write_usage(
+        [
+            {"account_id": a, "week": days_ago(7).date(), "active_users": 5, "licensed_users": 10}
+            for a in accounts
+        ]
+    )
+    assert not selectors._dense([2, 9])
+    t = measures.DEFAULT_THRESHOLDS
+    assert sorted(selectors.ticket_stats([2, 9], NOW, t).index) == [2, 9]
+    assert sorted(selectors.usage_stats([2, 9], NOW, t).index) == [2, 9]
+    velocity = next(x for x in t if x.code == "support.noncritical_velocity")
+    assert sorted(selectors.velocity_latest([9, 2], NOW, velocity)) == [2, 9]
+    assert selectors.velocity_latest([], NOW, velocity) == {}
+    assert selectors.ticket_stats([], NOW, t).empty
