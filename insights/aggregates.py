@@ -27,7 +27,7 @@ import pandas as pd
 from django.db import connection
 
 from accounts.choices import Segment
-from scorecards.measures import velocity, velocity_floor
+from scorecards.measures import critical_priorities, velocity, velocity_floor
 from scorecards.selectors import measure_threshold
 
 WINDOW_DAYS = 90  # recurring complaints: tags of the last W days
@@ -93,7 +93,7 @@ def segment_trends(*, now: dt.datetime, weeks: int = 12) -> list[SegmentTrend]:
     ends = week_ends(now, weeks)
     t = measure_threshold(VELOCITY)
     window, floor = t.window_days, velocity_floor(t)
-    critical = [str(c) for c in t.params.get("critical", ["urgent"])] or [""]
+    critical = critical_priorities(t) or [""]
     since = ends[0] - dt.timedelta(days=2 * window)
     placeholders = ",".join(["%s"] * len(critical))
     counts = _rows(

@@ -998,6 +998,12 @@ def velocity_floor(t: Threshold) -> float:
     return float(t.params.get("floor", 8))
 
 
+def critical_priorities(t: Threshold) -> list[str]:
+    """The ticket priorities ``t`` calls critical (params["critical"], ["urgent"] by
+    default): the velocity counts the others, a declared aggregate reads them its way."""
+    return [str(c) for c in t.params.get("critical", ["urgent"])]
+
+
 def noncritical_velocity(f: Frames, t: Threshold) -> pd.DataFrame:
     """Growth rate of non-critical support tickets, latest window vs the one before.
 

@@ -30,6 +30,7 @@ from scorecards.measures import (
     Frames,
     Threshold,
     TicketAggregate,
+    critical_priorities,
     run_measures,
 )
 from scorecards.models import (
@@ -502,7 +503,7 @@ def _velocity_counted(now: dt.datetime, t: Threshold) -> tuple[str, dict[str, ob
     """The condition on accounts_ticket of the tickets velocity counts (non-critical support
     tickets opened by ``now``), and the parameters of the velocity statements."""
     w = t.window_days
-    critical = [str(c) for c in t.params.get("critical", ["urgent"])]
+    critical = critical_priorities(t)
     params: dict[str, object] = {
         "now": _when(now),
         "cut": _when(now - dt.timedelta(days=w)),
@@ -707,7 +708,7 @@ def declared_ticket_stats(
     """A measure's own aggregate (``measures.TicketAggregate``) per account, as of ``now``:
     one grouped statement over the tickets ``spec.where`` keeps, opened by ``now``."""
     v = _vendor()
-    critical = [str(c) for c in t.params.get("critical", ["urgent"])]
+    critical = critical_priorities(t)
     params: dict[str, object] = {
         "ids": id_array(ids),
         "now": _when(now),
