@@ -404,6 +404,11 @@ def main() -> None:
     def median(result: dict[str, Any], workers: int) -> float:
         return statistics.median(result["runs"][workers])
 
+    def busy_cores(result: dict[str, Any], workers: int) -> list[float]:
+        """Cores kept busy during each run: the machine's CPU seconds over the run's."""
+        runs = zip(result["runs"][workers], result["cpu"][workers], strict=True)
+        return [busy / wall for wall, (busy, _) in runs]
+
     def about(result: dict[str, Any]) -> dict[str, Any]:
         hidden = ("runs", "cpu", "peak_mb", "idle_mb")
         return {k: v for k, v in result.items() if k not in hidden} | {
@@ -411,8 +416,7 @@ def main() -> None:
             # Cores kept busy during each run (machine CPU seconds / wall seconds) and the
             # workers' own CPU seconds: a second worker can gain at most cores / busy cores.
             "busy_cores": {
-                str(w): [round(b / x, 2) for x, (b, _) in zip(xs, result["cpu"][w], strict=True)]
-                for w, xs in result["runs"].items()
+                str(w): [round(c, 2) for c in busy_cores(result, w)] for w in result["runs"]
             },
             "worker_cpu_s": {
                 str(w): [round(o, 1) for _, o in cs] for w, cs in result["cpu"].items()
@@ -425,12 +429,7 @@ def main() -> None:
     one, two = median(book, 1), median(book, 2)
     # The most a second worker can gain here: the cores 2 workers keep busy over the cores
     # one keeps busy (PostgreSQL runs on the same cores as the workers).
-    busy = {
-        w: statistics.median(
-            b / x for x, (b, _) in zip(book["runs"][w], book["cpu"][w], strict=True)
-        )
-        for w in WORKERS
-    }
+    busy = {w: statistics.median(busy_cores(book, w)) for w in WORKERS}
     common = {
         "database": vendor,
         "chunk": settings.SCORECARD_RECOMPUTE_CHUNK,
